@@ -1,0 +1,358 @@
+//! Cases: one problem of one customer, from first word to follow-up.
+
+use serde::Serialize;
+
+use crate::audit::{AuditEvent, Change, RecordKind};
+use crate::field::{bounded_text, FieldError};
+use crate::Timestamp;
+
+/// Where a case or message came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// Email.
+    Email,
+    /// A form on the business's website.
+    WebForm,
+    /// Live chat.
+    Chat,
+    /// A phone call, its record or transcript.
+    Phone,
+    /// A social network or messaging app.
+    Social,
+}
+
+impl Channel {
+    /// Every channel, in display order.
+    pub const ALL: [Channel; 5] = [
+        Channel::Email,
+        Channel::WebForm,
+        Channel::Chat,
+        Channel::Phone,
+        Channel::Social,
+    ];
+
+    /// Parses the stored name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == raw)
+    }
+
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::WebForm => "web_form",
+            Channel::Chat => "chat",
+            Channel::Phone => "phone",
+            Channel::Social => "social",
+        }
+    }
+}
+
+/// How soon a case needs attention, as set by a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// Can wait.
+    Low,
+    /// The usual.
+    Normal,
+    /// Before the usual.
+    High,
+    /// Now.
+    Urgent,
+}
+
+impl Priority {
+    /// Every priority, lowest first.
+    pub const ALL: [Priority; 4] = [
+        Priority::Low,
+        Priority::Normal,
+        Priority::High,
+        Priority::Urgent,
+    ];
+
+    /// Parses the stored name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Priority::ALL.into_iter().find(|p| p.as_str() == raw)
+    }
+
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+
+    /// A number that sorts like the priority, stored so the queue can be ordered in SQL.
+    pub fn rank(self) -> i64 {
+        match self {
+            Priority::Low => 0,
+            Priority::Normal => 1,
+            Priority::High => 2,
+            Priority::Urgent => 3,
+        }
+    }
+
+    /// The priority of a stored rank.
+    pub fn from_rank(rank: i64) -> Option<Self> {
+        Priority::ALL.into_iter().find(|p| p.rank() == rank)
+    }
+}
+
+/// Where a case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Arrived, nobody has looked yet.
+    New,
+    /// Being worked.
+    Open,
+    /// We answered and wait for the customer.
+    WaitingOnCustomer,
+    /// The customer answered and waits for us.
+    WaitingOnUs,
+    /// Solved, awaiting follow-up.
+    Resolved,
+    /// Done.
+    Closed,
+    /// Came back after being resolved or closed.
+    Reopened,
+}
+
+impl CaseStatus {
+    /// Every status.
+    pub const ALL: [CaseStatus; 7] = [
+        CaseStatus::New,
+        CaseStatus::Open,
+        CaseStatus::WaitingOnCustomer,
+        CaseStatus::WaitingOnUs,
+        CaseStatus::Resolved,
+        CaseStatus::Closed,
+        CaseStatus::Reopened,
+    ];
+
+    /// Parses the stored name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        CaseStatus::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::New => "new",
+            CaseStatus::Open => "open",
+            CaseStatus::WaitingOnCustomer => "waiting_on_customer",
+            CaseStatus::WaitingOnUs => "waiting_on_us",
+            CaseStatus::Resolved => "resolved",
+            CaseStatus::Closed => "closed",
+            CaseStatus::Reopened => "reopened",
+        }
+    }
+
+    /// Whether the case still needs someone: it belongs in the queue.
+    pub fn is_open(self) -> bool {
+        !matches!(self, CaseStatus::Resolved | CaseStatus::Closed)
+    }
+
+    /// Whether a case in this status may be moved to `next`.
+    ///
+    /// Nothing goes back to `new`; a resolved or closed case only comes back by being reopened,
+    /// so every return is visible in the figures.
+    pub fn can_become(self, next: CaseStatus) -> bool {
+        use CaseStatus::*;
+        if self == next {
+            return true;
+        }
+        match (self, next) {
+            (_, New) => false,
+            (Resolved, Closed | Reopened) => true,
+            (Resolved, _) => false,
+            (Closed, Reopened) => true,
+            (Closed, _) => false,
+            (_, Reopened) => false,
+            _ => true,
+        }
+    }
+}
+
+/// A case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Case {
+    /// The case's id.
+    pub id: i64,
+    /// Whose problem it is.
+    pub customer_id: i64,
+    /// Where it came in.
+    pub channel: Channel,
+    /// What it is about, in a line.
+    pub subject: String,
+    /// Where it stands.
+    pub status: CaseStatus,
+    /// How soon it needs attention.
+    pub priority: Priority,
+    /// The agent working it, if any.
+    pub owner_id: Option<i64>,
+    /// When it came in.
+    pub opened_at: Timestamp,
+    /// When an agent first answered.
+    pub first_response_at: Option<Timestamp>,
+    /// When it was last resolved.
+    pub resolved_at: Option<Timestamp>,
+    /// When it was closed.
+    pub closed_at: Option<Timestamp>,
+    /// Whether it was resolved in the first contact; unknown until resolved.
+    pub first_contact_resolution: Option<bool>,
+    /// How many times it came back after being resolved or closed.
+    pub reopen_count: i64,
+    /// How many replies agents have sent on it.
+    pub replies_sent: i64,
+    /// When the record last changed.
+    pub updated_at: Timestamp,
+}
+
+/// A validated request to open a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCase {
+    /// Where it came in.
+    pub channel: Channel,
+    /// What it is about.
+    pub subject: String,
+    /// The customer's first words.
+    pub body: String,
+    /// How soon it needs attention.
+    pub priority: Priority,
+}
+
+/// Longest subject line accepted.
+pub const MAX_SUBJECT_CHARS: usize = 300;
+
+/// Checks a subject line.
+pub fn parse_subject(field: &str, raw: &str) -> Result<String, FieldError> {
+    bounded_text(field, raw, MAX_SUBJECT_CHARS, false)
+}
+
+/// A change a person asks for on a case; absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseChange {
+    /// New status.
+    pub status: Option<CaseStatus>,
+    /// New priority.
+    pub priority: Option<Priority>,
+    /// New owner: `Some(None)` removes the owner.
+    pub owner_id: Option<Option<i64>>,
+    /// Whether the resolution happened in the first contact, when the agent says so.
+    pub first_contact_resolution: Option<bool>,
+}
+
+/// Applies `change` to `case` at `now`, returning the new case and what to record.
+pub fn apply_change(
+    case: &Case,
+    change: &CaseChange,
+    now: Timestamp,
+) -> Result<(Case, Vec<AuditEvent>), FieldError> {
+    let mut next = case.clone();
+    let mut changes = Vec::new();
+    if let Some(status) = change.status {
+        if !case.status.can_become(status) {
+            return Err(FieldError::new(
+                "status",
+                format!(
+                    "a {} case cannot become {}",
+                    case.status.as_str(),
+                    status.as_str()
+                ),
+            ));
+        }
+        if status != case.status {
+            move_status(&mut next, status, change.first_contact_resolution, now);
+            changes.push(Change::new("status", case.status.as_str(), status.as_str()));
+        }
+    } else if change.first_contact_resolution.is_some() {
+        return Err(FieldError::new(
+            "first_contact_resolution",
+            "can only be given when resolving the case",
+        ));
+    }
+    if let Some(priority) = change.priority.filter(|p| *p != case.priority) {
+        next.priority = priority;
+        changes.push(Change::new("priority", case.priority.as_str(), priority.as_str()));
+    }
+    if let Some(owner) = change.owner_id.filter(|o| *o != case.owner_id) {
+        next.owner_id = owner;
+        changes.push(Change::new("owner_id", show(case.owner_id), show(owner)));
+    }
+    if changes.is_empty() {
+        return Ok((next, Vec::new()));
+    }
+    next.updated_at = now;
+    let event = AuditEvent::new("case.changed", RecordKind::Case, case.id).with_changes(changes);
+    Ok((next, vec![event]))
+}
+
+fn show(owner: Option<i64>) -> String {
+    owner.map_or_else(|| "none".to_owned(), |id| id.to_string())
+}
+
+fn move_status(case: &mut Case, status: CaseStatus, fcr: Option<bool>, now: Timestamp) {
+    match status {
+        CaseStatus::Resolved => {
+            case.resolved_at = Some(now);
+            case.first_contact_resolution = Some(fcr.unwrap_or_else(|| first_contact(case)));
+        }
+        CaseStatus::Closed => {
+            case.closed_at = Some(now);
+            if case.resolved_at.is_none() {
+                case.first_contact_resolution = Some(fcr.unwrap_or_else(|| first_contact(case)));
+            }
+        }
+        CaseStatus::Reopened => {
+            case.reopen_count += 1;
+            case.resolved_at = None;
+            case.closed_at = None;
+            case.first_contact_resolution = Some(false);
+        }
+        _ => {}
+    }
+    case.status = status;
+}
+
+/// A case is resolved in the first contact when it was never reopened and needed at most one
+/// reply from us: the customer did not have to come back.
+pub fn first_contact(case: &Case) -> bool {
+    case.reopen_count == 0 && case.replies_sent <= 1
+}
+
+/// What a new message does to its case: a reply from us is the first response and hands the
+/// turn to the customer; a customer writing back hands it to us, and reopens a resolved case.
+pub fn after_message(case: &Case, direction: crate::Direction, now: Timestamp) -> Case {
+    use crate::Direction;
+    let mut next = case.clone();
+    match direction {
+        Direction::Outbound => {
+            next.replies_sent += 1;
+            if next.first_response_at.is_none() {
+                next.first_response_at = Some(now);
+            }
+            if matches!(
+                case.status,
+                CaseStatus::New | CaseStatus::Open | CaseStatus::WaitingOnUs | CaseStatus::Reopened
+            ) {
+                next.status = CaseStatus::WaitingOnCustomer;
+            }
+        }
+        Direction::Inbound => match case.status {
+            CaseStatus::WaitingOnCustomer => next.status = CaseStatus::WaitingOnUs,
+            CaseStatus::Resolved | CaseStatus::Closed => {
+                move_status(&mut next, CaseStatus::Reopened, None, now)
+            }
+            _ => {}
+        },
+        Direction::Note => return next,
+    }
+    next.updated_at = now;
+    next
+}

@@ -1,0 +1,26 @@
+//! The domain of Amends: customers, cases, messages, agents, the queue and the audit trail.
+//!
+//! This crate decides; it never does. It must not perform IO, spawn tasks, read the clock or
+//! depend on sqlx, axum, tokio or any other amends crate. Time and ids come in as arguments, so
+//! every rule here is a pure function that a plain `#[test]` can check.
+#![deny(missing_docs)]
+
+pub mod agent;
+pub mod audit;
+pub mod case;
+pub mod customer;
+pub mod field;
+pub mod message;
+pub mod queue;
+pub mod timestamp;
+
+pub use agent::{Agent, AgentRole};
+pub use audit::{AuditAction, AuditEvent, Actor};
+pub use case::{Case, CaseStatus, Channel, Priority};
+pub use customer::{Customer, EmailAddress, PhoneNumber};
+pub use field::FieldError;
+pub use message::{Direction, Message};
+pub use timestamp::Timestamp;
+
+#[cfg(test)]
+mod tests;
