@@ -74,7 +74,10 @@ pub fn check_password(password: &str) -> Result<(), crate::FieldError> {
         ));
     }
     if chars > 1024 {
-        return Err(crate::FieldError::new("password", "must be at most 1024 characters"));
+        return Err(crate::FieldError::new(
+            "password",
+            "must be at most 1024 characters",
+        ));
     }
     Ok(())
 }

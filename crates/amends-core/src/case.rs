@@ -279,7 +279,11 @@ pub fn apply_change(
     }
     if let Some(priority) = change.priority.filter(|p| *p != case.priority) {
         next.priority = priority;
-        changes.push(Change::new("priority", case.priority.as_str(), priority.as_str()));
+        changes.push(Change::new(
+            "priority",
+            case.priority.as_str(),
+            priority.as_str(),
+        ));
     }
     if let Some(owner) = change.owner_id.filter(|o| *o != case.owner_id) {
         next.owner_id = owner;

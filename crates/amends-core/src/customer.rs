@@ -168,7 +168,10 @@ pub fn parse_currency(field: &str, raw: &str) -> Result<String, FieldError> {
     if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) {
         Ok(code.to_owned())
     } else {
-        Err(FieldError::new(field, "must be a three-letter currency code like USD"))
+        Err(FieldError::new(
+            field,
+            "must be a three-letter currency code like USD",
+        ))
     }
 }
 
@@ -187,6 +190,9 @@ pub fn parse_social_handle(field: &str, raw: &str) -> Result<String, FieldError>
         Some((network, handle)) if !network.is_empty() && !handle.is_empty() => {
             Ok(format!("{}:{}", network.to_lowercase(), handle))
         }
-        _ => Err(FieldError::new(field, "must be written network:handle, like twitter:@ann")),
+        _ => Err(FieldError::new(
+            field,
+            "must be written network:handle, like twitter:@ann",
+        )),
     }
 }

@@ -15,7 +15,7 @@ pub mod queue;
 pub mod timestamp;
 
 pub use agent::{Agent, AgentRole};
-pub use audit::{AuditAction, AuditEvent, Actor};
+pub use audit::{Actor, AuditAction, AuditEvent};
 pub use case::{Case, CaseStatus, Channel, Priority};
 pub use customer::{Customer, EmailAddress, PhoneNumber};
 pub use field::FieldError;

@@ -30,7 +30,10 @@ pub fn reasons(case: &Case, now: Timestamp) -> Vec<String> {
     if case.first_response_at.is_none() {
         reasons.push("no reply yet".to_owned());
     }
-    reasons.push(format!("waiting {}", age(now.millis() - case.opened_at.millis())));
+    reasons.push(format!(
+        "waiting {}",
+        age(now.millis() - case.opened_at.millis())
+    ));
     reasons
 }
 

@@ -52,7 +52,10 @@ fn email_addresses_are_normalised_and_checked() {
 #[test]
 fn phone_numbers_keep_digits_and_a_leading_plus() {
     let table = [
-        ("+44 (0)20 7946-0958", Some("+440207946 0958".replace(' ', ""))),
+        (
+            "+44 (0)20 7946-0958",
+            Some("+440207946 0958".replace(' ', "")),
+        ),
         ("555.0100.22", Some("555010022".to_owned())),
         ("12345", None),
         ("call me", None),
@@ -66,7 +69,10 @@ fn phone_numbers_keep_digits_and_a_leading_plus() {
 
 #[test]
 fn names_are_trimmed_bounded_and_free_of_control_characters() {
-    assert_eq!(CustomerName::parse("name", "  Ann  ").unwrap().as_str(), "Ann");
+    assert_eq!(
+        CustomerName::parse("name", "  Ann  ").unwrap().as_str(),
+        "Ann"
+    );
     assert!(CustomerName::parse("name", "   ").is_err());
     assert!(CustomerName::parse("name", "Ann\u{0}").is_err());
     assert!(CustomerName::parse("name", &"x".repeat(201)).is_err());
@@ -122,7 +128,8 @@ fn status_transitions_follow_the_lifecycle() {
 fn resolving_after_one_reply_counts_as_first_contact_resolution() {
     let mut open = case(1, Priority::Normal, 0);
     open = after_message(&open, Direction::Outbound, Timestamp(10));
-    let (resolved, events) = apply_change(&open, &status_change(CaseStatus::Resolved), Timestamp(20)).unwrap();
+    let (resolved, events) =
+        apply_change(&open, &status_change(CaseStatus::Resolved), Timestamp(20)).unwrap();
     assert_eq!(resolved.resolved_at, Some(Timestamp(20)));
     assert_eq!(resolved.first_contact_resolution, Some(true));
     assert_eq!(events.len(), 1);
@@ -135,7 +142,8 @@ fn resolving_after_two_replies_is_not_first_contact_resolution() {
     open = after_message(&open, Direction::Outbound, Timestamp(10));
     open = after_message(&open, Direction::Inbound, Timestamp(11));
     open = after_message(&open, Direction::Outbound, Timestamp(12));
-    let (resolved, _) = apply_change(&open, &status_change(CaseStatus::Resolved), Timestamp(20)).unwrap();
+    let (resolved, _) =
+        apply_change(&open, &status_change(CaseStatus::Resolved), Timestamp(20)).unwrap();
     assert_eq!(resolved.first_contact_resolution, Some(false));
 }
 
@@ -154,7 +162,9 @@ fn the_agent_may_say_whether_resolution_was_first_contact() {
         ..CaseChange::default()
     };
     assert_eq!(
-        apply_change(&open, &without_status, Timestamp(5)).unwrap_err().field,
+        apply_change(&open, &without_status, Timestamp(5))
+            .unwrap_err()
+            .field,
         "first_contact_resolution"
     );
 }
@@ -171,8 +181,14 @@ fn a_refused_transition_names_the_status_field() {
 #[test]
 fn reopening_counts_and_clears_the_resolution() {
     let open = case(1, Priority::Normal, 0);
-    let (resolved, _) = apply_change(&open, &status_change(CaseStatus::Resolved), Timestamp(5)).unwrap();
-    let (reopened, _) = apply_change(&resolved, &status_change(CaseStatus::Reopened), Timestamp(9)).unwrap();
+    let (resolved, _) =
+        apply_change(&open, &status_change(CaseStatus::Resolved), Timestamp(5)).unwrap();
+    let (reopened, _) = apply_change(
+        &resolved,
+        &status_change(CaseStatus::Reopened),
+        Timestamp(9),
+    )
+    .unwrap();
     assert_eq!(reopened.reopen_count, 1);
     assert_eq!(reopened.resolved_at, None);
     assert_eq!(reopened.first_contact_resolution, Some(false));
@@ -202,8 +218,15 @@ fn owner_and_priority_changes_are_audited_with_before_and_after() {
     let (changed, events) = apply_change(&open, &change, Timestamp(5)).unwrap();
     assert_eq!(changed.owner_id, Some(3));
     assert_eq!(changed.updated_at, Timestamp(5));
-    let fields: Vec<_> = events[0].changes.iter().map(|c| (c.field.as_str(), c.from.as_str(), c.to.as_str())).collect();
-    assert_eq!(fields, [("priority", "normal", "urgent"), ("owner_id", "none", "3")]);
+    let fields: Vec<_> = events[0]
+        .changes
+        .iter()
+        .map(|c| (c.field.as_str(), c.from.as_str(), c.to.as_str()))
+        .collect();
+    assert_eq!(
+        fields,
+        [("priority", "normal", "urgent"), ("owner_id", "none", "3")]
+    );
     assert_eq!(events[0].record_id, 7);
 }
 
@@ -250,7 +273,10 @@ fn each_queue_entry_says_why_it_is_there() {
     let mut urgent = case(1, Priority::Urgent, 0);
     urgent.reopen_count = 1;
     let reasons = queue::reasons(&urgent, Timestamp(3 * 3_600_000 + 5));
-    assert_eq!(reasons, ["urgent priority", "reopened", "no reply yet", "waiting 3 h"]);
+    assert_eq!(
+        reasons,
+        ["urgent priority", "reopened", "no reply yet", "waiting 3 h"]
+    );
 }
 
 #[test]
@@ -268,7 +294,10 @@ fn timestamps_round_trip_through_rfc3339() {
     assert_eq!(at.to_rfc3339(), "2026-11-22T10:00:00.25Z");
     assert_eq!(Timestamp::parse_rfc3339(&at.to_rfc3339()), Some(at));
     assert_eq!(Timestamp::parse_rfc3339("tomorrow"), None);
-    assert_eq!(serde_json::to_string(&Timestamp(0)).unwrap(), "\"1970-01-01T00:00:00Z\"");
+    assert_eq!(
+        serde_json::to_string(&Timestamp(0)).unwrap(),
+        "\"1970-01-01T00:00:00Z\""
+    );
 }
 
 #[test]

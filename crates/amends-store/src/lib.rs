@@ -1,1 +1,157 @@
-//! placeholder
+//! Storage for Amends: one [`Store`] over embedded SQLite or PostgreSQL, its migrations, the
+//! append-only audit trail and the durable jobs table.
+//!
+//! This is the only crate that contains SQL. It must not decide domain rules: a change is
+//! decided by a pure function of `amends-core`, and the store loads, calls it and saves the
+//! result with its audit events in one transaction. Callers never see which backend is in use.
+
+mod agents;
+mod audit;
+mod cases;
+mod customers;
+mod error;
+mod jobs;
+mod rows;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+use std::str::FromStr;
+use std::sync::Once;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+pub use agents::{NewAgent, Session, TokenInfo};
+pub use audit::AuditEntry;
+pub use cases::{NewMessage, OpenCase, OpenedCase, QueueCursor, QueuePage};
+pub use customers::CustomerPage;
+pub use error::StoreError;
+pub use jobs::{Job, JobEffect, JobStatus, NewJob};
+
+/// Which database holds the desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One embedded SQLite file: the laptop and small-team default.
+    Sqlite,
+    /// A PostgreSQL server shared by any number of stateless `amends serve` processes.
+    Postgres,
+}
+
+/// The desk's database. Cheap to clone: it holds connection pools.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    /// Connections that write. On SQLite this pool holds exactly one connection so writers
+    /// queue in memory instead of spinning on the file lock, which keeps latency flat.
+    write: AnyPool,
+    /// Connections that only read; on PostgreSQL the same pool as `write`.
+    read: AnyPool,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How a SQLite connection is set up. WAL lets readers work beside the writer; `synchronous =
+/// full` makes every acknowledged commit survive a power cut, not only a process crash.
+const SQLITE_PRAGMAS: &str = "pragma journal_mode = wal; pragma foreign_keys = on; \
+     pragma busy_timeout = 10000; pragma synchronous = full;";
+
+impl Store {
+    /// Opens the database named by `url`: `sqlite:PATH` (created when missing) or
+    /// `postgres://…`. Does not migrate; call [`Store::migrate`].
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        if url.starts_with("sqlite:") {
+            Self::connect_sqlite(url).await
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = AnyConnectOptions::from_str(url).map_err(StoreError::from)?;
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Ok(Store {
+                backend: Backend::Postgres,
+                write: pool.clone(),
+                read: pool,
+            })
+        } else {
+            Err(StoreError::BadUrl(
+                "the database must be sqlite:PATH or postgres://…".to_owned(),
+            ))
+        }
+    }
+
+    async fn connect_sqlite(url: &str) -> Result<Store, StoreError> {
+        let url = if url.contains('?') {
+            url.to_owned()
+        } else {
+            format!("{url}?mode=rwc")
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(StoreError::from)?;
+        let pool = |connections: u32| {
+            AnyPoolOptions::new()
+                .max_connections(connections)
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(|conn, _| {
+                    Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(|_| ()) })
+                })
+                .connect_with(options.clone())
+        };
+        let write = pool(1).await?;
+        let read = pool(4).await?;
+        Ok(Store {
+            backend: Backend::Sqlite,
+            write,
+            read,
+        })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Brings the schema up to date. Safe to run from several servers at once on PostgreSQL,
+    /// where the migrator takes an advisory lock.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.write)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))
+    }
+
+    /// Whether the database answers: the readiness check.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("select 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    /// Closes every connection, letting SQLite checkpoint its log.
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    /// Whether the desk has no agents yet: a fresh database.
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        let count: i64 = sqlx::query_scalar("select count(*) from agents")
+            .fetch_one(&self.read)
+            .await?;
+        Ok(count == 0)
+    }
+}

@@ -1,0 +1,281 @@
+//! Agents, their console sessions and their API tokens. Secrets arrive already hashed.
+
+use amends_core::audit::{AuditContext, RecordKind};
+use amends_core::{Agent, AgentRole, AuditEvent, Timestamp};
+use sqlx::AnyConnection;
+
+use crate::rows::{AgentRow, AGENT_COLUMNS};
+use crate::{audit, Store, StoreError};
+
+/// A validated new agent.
+#[derive(Debug, Clone)]
+pub struct NewAgent {
+    /// Sign-in address, normalised.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// What they may do.
+    pub role: AgentRole,
+    /// Argon2id PHC string.
+    pub password_hash: Option<String>,
+    /// Compensation authority per case, in minor units.
+    pub authority_limit_minor: i64,
+}
+
+/// A live console session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Who is signed in.
+    pub agent: Agent,
+    /// The token forms and unsafe requests must carry.
+    pub csrf_token: String,
+    /// When it ends.
+    pub expires_at: Timestamp,
+}
+
+/// An API token as listed (never its secret).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenInfo {
+    /// The token's id.
+    pub id: i64,
+    /// Whose it is.
+    pub agent_id: i64,
+    /// What it is for.
+    pub label: String,
+    /// When made, epoch milliseconds.
+    pub created_at: i64,
+    /// When revoked, if it was.
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: i64,
+    agent_id: i64,
+    label: String,
+    created_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl Store {
+    /// Records a new agent. A taken email is a [`StoreError::Conflict`].
+    pub async fn create_agent(
+        &self,
+        agent: &NewAgent,
+        context: &AuditContext,
+    ) -> Result<Agent, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "insert into agents (email, name, role, password_hash, authority_limit_minor, \
+             created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6) returning id",
+        )
+        .bind(&agent.email)
+        .bind(&agent.name)
+        .bind(agent.role.as_str())
+        .bind(agent.password_hash.as_deref())
+        .bind(agent.authority_limit_minor)
+        .bind(context.at.millis())
+        .fetch_one(&mut *tx)
+        .await?;
+        let event = AuditEvent::new("agent.created", RecordKind::Agent, id);
+        audit::record(&mut tx, context, &[event]).await?;
+        let created = load_agent(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// One agent.
+    pub async fn agent(&self, id: i64) -> Result<Agent, StoreError> {
+        let mut conn = self.read.acquire().await?;
+        load_agent(&mut conn, id).await
+    }
+
+    /// Every agent, by name.
+    pub async fn agents(&self) -> Result<Vec<Agent>, StoreError> {
+        let rows: Vec<AgentRow> = sqlx::query_as(&format!(
+            "select {AGENT_COLUMNS} from agents order by name, id"
+        ))
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(Agent::try_from).collect()
+    }
+
+    /// An active agent and their password hash, by sign-in address.
+    pub async fn agent_for_sign_in(
+        &self,
+        email: &str,
+    ) -> Result<Option<(Agent, Option<String>)>, StoreError> {
+        let row: Option<(i64, Option<String>)> =
+            sqlx::query_as("select id, password_hash from agents where email = $1 and active = 1")
+                .bind(email)
+                .fetch_optional(&self.read)
+                .await?;
+        match row {
+            Some((id, hash)) => Ok(Some((self.agent(id).await?, hash))),
+            None => Ok(None),
+        }
+    }
+
+    /// Starts a console session.
+    pub async fn create_session(
+        &self,
+        agent_id: i64,
+        token_hash: &str,
+        csrf_token: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "insert into sessions (token_hash, csrf_token, agent_id, expires_at, created_at, \
+             updated_at) values ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(token_hash)
+        .bind(csrf_token)
+        .bind(agent_id)
+        .bind(expires_at.millis())
+        .bind(now.millis())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// The live session with this cookie hash, if any.
+    pub async fn session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<Session>, StoreError> {
+        let row: Option<(i64, String, i64)> = sqlx::query_as(
+            "select sessions.agent_id, sessions.csrf_token, sessions.expires_at from sessions \
+             join agents on agents.id = sessions.agent_id \
+             where sessions.token_hash = $1 and sessions.expires_at > $2 and agents.active = 1",
+        )
+        .bind(token_hash)
+        .bind(now.millis())
+        .fetch_optional(&self.read)
+        .await?;
+        let Some((agent_id, csrf_token, expires_at)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(Session {
+            agent: self.agent(agent_id).await?,
+            csrf_token,
+            expires_at: Timestamp(expires_at),
+        }))
+    }
+
+    /// Ends a session.
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("delete from sessions where token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Records a new API token for `agent_id`.
+    pub async fn create_token(
+        &self,
+        agent_id: i64,
+        token_hash: &str,
+        label: &str,
+        context: &AuditContext,
+    ) -> Result<TokenInfo, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "insert into api_tokens (token_hash, agent_id, label, created_at, updated_at) \
+             values ($1, $2, $3, $4, $4) returning id",
+        )
+        .bind(token_hash)
+        .bind(agent_id)
+        .bind(label)
+        .bind(context.at.millis())
+        .fetch_one(&mut *tx)
+        .await?;
+        let event = AuditEvent::new("token.created", RecordKind::Token, id);
+        audit::record(&mut tx, context, &[event]).await?;
+        tx.commit().await?;
+        Ok(TokenInfo {
+            id,
+            agent_id,
+            label: label.to_owned(),
+            created_at: context.at.millis(),
+            revoked_at: None,
+        })
+    }
+
+    /// The active agent an unrevoked token belongs to.
+    pub async fn agent_for_token(&self, token_hash: &str) -> Result<Option<Agent>, StoreError> {
+        let row: Option<AgentRow> = sqlx::query_as(&format!(
+            "select {AGENT_COLUMNS} from api_tokens join agents on agents.id = api_tokens.agent_id \
+             where api_tokens.token_hash = $1 and api_tokens.revoked_at is null and agents.active = 1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(Agent::try_from).transpose()
+    }
+
+    /// The tokens of one agent, or of everyone.
+    pub async fn tokens(&self, agent_id: Option<i64>) -> Result<Vec<TokenInfo>, StoreError> {
+        let rows: Vec<TokenRow> = sqlx::query_as(
+            "select id, agent_id, label, created_at, revoked_at from api_tokens \
+             where ($1 is null or agent_id = $1) order by id",
+        )
+        .bind(agent_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.into_iter().map(TokenInfo::from).collect())
+    }
+
+    /// Revokes a token; revoking twice changes nothing more.
+    pub async fn revoke_token(
+        &self,
+        id: i64,
+        context: &AuditContext,
+    ) -> Result<TokenInfo, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query(
+            "update api_tokens set revoked_at = $1, updated_at = $1 where id = $2 and revoked_at is null",
+        )
+        .bind(context.at.millis())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() > 0 {
+            let event = AuditEvent::new("token.revoked", RecordKind::Token, id);
+            audit::record(&mut tx, context, &[event]).await?;
+        }
+        let row: TokenRow = sqlx::query_as(
+            "select id, agent_id, label, created_at, revoked_at from api_tokens where id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound("token"))?;
+        tx.commit().await?;
+        Ok(TokenInfo::from(row))
+    }
+}
+
+impl From<TokenRow> for TokenInfo {
+    fn from(row: TokenRow) -> TokenInfo {
+        TokenInfo {
+            id: row.id,
+            agent_id: row.agent_id,
+            label: row.label,
+            created_at: row.created_at,
+            revoked_at: row.revoked_at,
+        }
+    }
+}
+
+pub(crate) async fn load_agent(conn: &mut AnyConnection, id: i64) -> Result<Agent, StoreError> {
+    let row: AgentRow =
+        sqlx::query_as(&format!("select {AGENT_COLUMNS} from agents where id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::NotFound("agent"))?;
+    Agent::try_from(row)
+}

@@ -1,0 +1,82 @@
+//! Appending to the audit trail, inside the caller's transaction.
+
+use amends_core::audit::{Actor, AuditContext};
+use amends_core::AuditEvent;
+use sqlx::AnyConnection;
+
+use crate::StoreError;
+
+/// Writes `events` as done by `context`, in the transaction `conn` belongs to.
+pub(crate) async fn record(
+    conn: &mut AnyConnection,
+    context: &AuditContext,
+    events: &[AuditEvent],
+) -> Result<(), StoreError> {
+    let (actor_kind, actor_agent_id) = match context.actor {
+        Actor::Agent { agent_id } => ("agent", Some(agent_id)),
+        Actor::System => ("system", None),
+        Actor::Shell => ("shell", None),
+    };
+    for event in events {
+        let changes = serde_json::to_string(&event.changes)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query(
+            "insert into audit_events (actor_kind, actor_agent_id, remote_addr, action, \
+             record_kind, record_id, changes, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(actor_kind)
+        .bind(actor_agent_id)
+        .bind(context.remote_addr.as_deref())
+        .bind(event.action)
+        .bind(event.record_kind.as_str())
+        .bind(event.record_id)
+        .bind(changes)
+        .bind(context.at.millis())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// One entry of the audit trail as read back.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct AuditEntry {
+    /// The entry's id.
+    pub id: i64,
+    /// `agent`, `system` or `shell`.
+    pub actor_kind: String,
+    /// The agent, when an agent acted.
+    pub actor_agent_id: Option<i64>,
+    /// The network address the request came from.
+    pub remote_addr: Option<String>,
+    /// What happened, such as `case.opened`.
+    pub action: String,
+    /// The kind of record.
+    pub record_kind: String,
+    /// The record's id.
+    pub record_id: i64,
+    /// JSON list of `{field, from, to}`.
+    pub changes: String,
+    /// When, in epoch milliseconds.
+    pub created_at: i64,
+}
+
+impl crate::Store {
+    /// The audit trail of one record, oldest first.
+    pub async fn audit_trail(
+        &self,
+        record_kind: &str,
+        record_id: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let entries = sqlx::query_as(
+            "select id, actor_kind, actor_agent_id, remote_addr, action, record_kind, record_id, \
+             changes, created_at from audit_events where record_kind = $1 and record_id = $2 \
+             order by id",
+        )
+        .bind(record_kind)
+        .bind(record_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(entries)
+    }
+}

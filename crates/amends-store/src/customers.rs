@@ -1,0 +1,183 @@
+//! Customers and the addresses that find them.
+
+use amends_core::audit::{AuditContext, RecordKind};
+use amends_core::customer::NewCustomer;
+use amends_core::{AuditEvent, Customer};
+use sqlx::AnyConnection;
+
+use crate::rows::{ContactRow, CustomerRow, CUSTOMER_COLUMNS};
+use crate::{audit, Store, StoreError};
+
+/// One page of customers, in id order.
+#[derive(Debug, Clone)]
+pub struct CustomerPage {
+    /// The customers on this page.
+    pub customers: Vec<Customer>,
+    /// The id to continue after, when there are more.
+    pub next_after: Option<i64>,
+}
+
+impl Store {
+    /// Records a new customer with their contacts. An address already used by another
+    /// customer is a [`StoreError::Conflict`], and nothing is written.
+    pub async fn create_customer(
+        &self,
+        customer: &NewCustomer,
+        context: &AuditContext,
+    ) -> Result<Customer, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let id = insert_customer(&mut tx, customer, context).await?;
+        let created = load_customer(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// One customer.
+    pub async fn customer(&self, id: i64) -> Result<Customer, StoreError> {
+        let mut conn = self.read.acquire().await?;
+        load_customer(&mut conn, id).await
+    }
+
+    /// Customers whose name or an address contains `query` (any case), by id after `after`.
+    pub async fn search_customers(
+        &self,
+        query: Option<&str>,
+        after: i64,
+        limit: i64,
+    ) -> Result<CustomerPage, StoreError> {
+        let rows: Vec<CustomerRow> = match query {
+            Some(query) => {
+                let pattern = format!("%{}%", escape_like(&query.to_lowercase()));
+                sqlx::query_as(&format!(
+                    "select {CUSTOMER_COLUMNS} from customers where id > $1 and \
+                     (lower(name) like $2 escape '\\' or id in (select customer_id from \
+                     customer_contacts where lower(value) like $2 escape '\\')) \
+                     order by id limit $3"
+                ))
+                .bind(after)
+                .bind(pattern)
+                .bind(limit + 1)
+                .fetch_all(&self.read)
+                .await?
+            }
+            None => {
+                sqlx::query_as(&format!(
+                    "select {CUSTOMER_COLUMNS} from customers where id > $1 order by id limit $2"
+                ))
+                .bind(after)
+                .bind(limit + 1)
+                .fetch_all(&self.read)
+                .await?
+            }
+        };
+        let mut conn = self.read.acquire().await?;
+        let more = rows.len() as i64 > limit;
+        let mut customers = Vec::new();
+        for row in rows.into_iter().take(limit as usize) {
+            let contacts = contacts_of(&mut conn, row.id).await?;
+            customers.push(row.into_customer(&contacts)?);
+        }
+        let next_after = more.then(|| customers.last().map(|c| c.id)).flatten();
+        Ok(CustomerPage {
+            customers,
+            next_after,
+        })
+    }
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+pub(crate) async fn insert_customer(
+    conn: &mut AnyConnection,
+    customer: &NewCustomer,
+    context: &AuditContext,
+) -> Result<i64, StoreError> {
+    let now = context.at.millis();
+    let invoice_dates: Vec<i64> = customer.invoice_dates.iter().map(|t| t.millis()).collect();
+    let id: i64 = sqlx::query_scalar(
+        "insert into customers (name, revenue_to_date_minor, currency, plan, billing_day, \
+         invoice_dates, notes, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+         returning id",
+    )
+    .bind(customer.name.as_str())
+    .bind(customer.revenue_to_date_minor)
+    .bind(&customer.currency)
+    .bind(customer.plan.as_deref())
+    .bind(customer.billing_day.map(i64::from))
+    .bind(serde_json::to_string(&invoice_dates).unwrap_or_else(|_| "[]".to_owned()))
+    .bind(&customer.notes)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    let contacts = customer
+        .emails
+        .iter()
+        .map(|e| ("email", e.as_str()))
+        .chain(customer.phones.iter().map(|p| ("phone", p.as_str())))
+        .chain(
+            customer
+                .social_handles
+                .iter()
+                .map(|h| ("social", h.as_str())),
+        );
+    for (kind, value) in contacts {
+        sqlx::query(
+            "insert into customer_contacts (customer_id, kind, value, created_at, updated_at) \
+             values ($1, $2, $3, $4, $4)",
+        )
+        .bind(id)
+        .bind(kind)
+        .bind(value)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let event = AuditEvent::new("customer.created", RecordKind::Customer, id);
+    audit::record(conn, context, &[event]).await?;
+    Ok(id)
+}
+
+/// The customer who owns the address `value` of `kind`, if any.
+pub(crate) async fn customer_with_contact(
+    conn: &mut AnyConnection,
+    kind: &str,
+    value: &str,
+) -> Result<Option<i64>, StoreError> {
+    let id = sqlx::query_scalar(
+        "select customer_id from customer_contacts where kind = $1 and value = $2",
+    )
+    .bind(kind)
+    .bind(value)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+pub(crate) async fn load_customer(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Customer, StoreError> {
+    let row: CustomerRow = sqlx::query_as(&format!(
+        "select {CUSTOMER_COLUMNS} from customers where id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound("customer"))?;
+    let contacts = contacts_of(conn, id).await?;
+    row.into_customer(&contacts)
+}
+
+async fn contacts_of(conn: &mut AnyConnection, id: i64) -> Result<Vec<ContactRow>, StoreError> {
+    let contacts = sqlx::query_as(
+        "select customer_id, kind, value from customer_contacts where customer_id = $1 order by id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(contacts)
+}

@@ -1,0 +1,195 @@
+//! Rows as the database returns them, and their mapping to core types.
+
+use amends_core::customer::Contacts;
+use amends_core::{Agent, AgentRole, Case, CaseStatus, Channel, Customer, Direction, Message};
+use amends_core::{Priority, Timestamp};
+
+use crate::StoreError;
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}"))
+}
+
+pub(crate) fn channel(raw: &str) -> Result<Channel, StoreError> {
+    Channel::parse(raw).ok_or_else(|| corrupt("channel", raw))
+}
+
+pub(crate) fn flag(value: Option<i64>) -> Option<bool> {
+    value.map(|v| v != 0)
+}
+
+pub(crate) fn stamp(value: Option<i64>) -> Option<Timestamp> {
+    value.map(Timestamp)
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CaseRow {
+    id: i64,
+    customer_id: i64,
+    channel: String,
+    subject: String,
+    status: String,
+    priority: i64,
+    owner_id: Option<i64>,
+    opened_at: i64,
+    first_response_at: Option<i64>,
+    resolved_at: Option<i64>,
+    closed_at: Option<i64>,
+    first_contact_resolution: Option<i64>,
+    reopen_count: i64,
+    replies_sent: i64,
+    updated_at: i64,
+}
+
+/// The columns of [`CaseRow`], for `select` lists.
+pub(crate) const CASE_COLUMNS: &str = "id, customer_id, channel, subject, status, priority, \
+    owner_id, opened_at, first_response_at, resolved_at, closed_at, first_contact_resolution, \
+    reopen_count, replies_sent, updated_at";
+
+impl TryFrom<CaseRow> for Case {
+    type Error = StoreError;
+
+    fn try_from(row: CaseRow) -> Result<Case, StoreError> {
+        Ok(Case {
+            id: row.id,
+            customer_id: row.customer_id,
+            channel: channel(&row.channel)?,
+            status: CaseStatus::parse(&row.status).ok_or_else(|| corrupt("status", &row.status))?,
+            priority: Priority::from_rank(row.priority)
+                .ok_or_else(|| corrupt("priority", &row.priority.to_string()))?,
+            subject: row.subject,
+            owner_id: row.owner_id,
+            opened_at: Timestamp(row.opened_at),
+            first_response_at: stamp(row.first_response_at),
+            resolved_at: stamp(row.resolved_at),
+            closed_at: stamp(row.closed_at),
+            first_contact_resolution: flag(row.first_contact_resolution),
+            reopen_count: row.reopen_count,
+            replies_sent: row.replies_sent,
+            updated_at: Timestamp(row.updated_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MessageRow {
+    id: i64,
+    case_id: i64,
+    direction: String,
+    channel: String,
+    author_id: Option<i64>,
+    body: String,
+    body_html: Option<String>,
+    external_id: Option<String>,
+    created_at: i64,
+}
+
+/// The columns of [`MessageRow`].
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "id, case_id, direction, channel, author_id, body, body_html, external_id, created_at";
+
+impl TryFrom<MessageRow> for Message {
+    type Error = StoreError;
+
+    fn try_from(row: MessageRow) -> Result<Message, StoreError> {
+        Ok(Message {
+            id: row.id,
+            case_id: row.case_id,
+            direction: Direction::parse(&row.direction)
+                .ok_or_else(|| corrupt("direction", &row.direction))?,
+            channel: channel(&row.channel)?,
+            author_id: row.author_id,
+            body: row.body,
+            body_html: row.body_html,
+            external_id: row.external_id,
+            created_at: Timestamp(row.created_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CustomerRow {
+    pub(crate) id: i64,
+    name: String,
+    revenue_to_date_minor: i64,
+    currency: String,
+    plan: Option<String>,
+    billing_day: Option<i64>,
+    invoice_dates: String,
+    notes: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+/// The columns of [`CustomerRow`].
+pub(crate) const CUSTOMER_COLUMNS: &str = "id, name, revenue_to_date_minor, currency, plan, \
+    billing_day, invoice_dates, notes, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ContactRow {
+    pub(crate) customer_id: i64,
+    pub(crate) kind: String,
+    pub(crate) value: String,
+}
+
+impl CustomerRow {
+    pub(crate) fn into_customer(self, contacts: &[ContactRow]) -> Result<Customer, StoreError> {
+        let of_kind = |kind: &str| {
+            contacts
+                .iter()
+                .filter(|c| c.customer_id == self.id && c.kind == kind)
+                .map(|c| c.value.clone())
+                .collect::<Vec<_>>()
+        };
+        let invoice_dates: Vec<i64> = serde_json::from_str(&self.invoice_dates)
+            .map_err(|_| corrupt("invoice_dates", &self.invoice_dates))?;
+        Ok(Customer {
+            id: self.id,
+            contacts: Contacts {
+                emails: of_kind("email"),
+                phones: of_kind("phone"),
+                social_handles: of_kind("social"),
+            },
+            name: self.name,
+            revenue_to_date_minor: self.revenue_to_date_minor,
+            currency: self.currency,
+            plan: self.plan,
+            billing_day: self.billing_day.and_then(|d| u8::try_from(d).ok()),
+            invoice_dates: invoice_dates.into_iter().map(Timestamp).collect(),
+            notes: self.notes,
+            created_at: Timestamp(self.created_at),
+            updated_at: Timestamp(self.updated_at),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AgentRow {
+    id: i64,
+    name: String,
+    email: String,
+    role: String,
+    authority_limit_minor: i64,
+    active: i64,
+    created_at: i64,
+}
+
+/// The columns of [`AgentRow`], prefixed for joins.
+pub(crate) const AGENT_COLUMNS: &str = "agents.id, agents.name, agents.email, agents.role, \
+    agents.authority_limit_minor, agents.active, agents.created_at";
+
+impl TryFrom<AgentRow> for Agent {
+    type Error = StoreError;
+
+    fn try_from(row: AgentRow) -> Result<Agent, StoreError> {
+        Ok(Agent {
+            id: row.id,
+            role: AgentRole::parse(&row.role).ok_or_else(|| corrupt("role", &row.role))?,
+            name: row.name,
+            email: row.email,
+            authority_limit_minor: row.authority_limit_minor,
+            active: row.active != 0,
+            created_at: Timestamp(row.created_at),
+        })
+    }
+}
