@@ -12,6 +12,7 @@ pub mod customer;
 pub mod field;
 pub mod message;
 pub mod queue;
+pub mod retry;
 pub mod timestamp;
 
 pub use agent::{Agent, AgentRole};

@@ -305,3 +305,13 @@ fn passwords_must_be_long_enough() {
     assert!(crate::agent::check_password("short").is_err());
     assert!(crate::agent::check_password("long enough password").is_ok());
 }
+
+#[test]
+fn retries_back_off_and_level_out_at_an_hour() {
+    use crate::retry::retry_delay_millis;
+    let delays: Vec<i64> = (1..=4).map(retry_delay_millis).collect();
+    assert_eq!(delays, [5_000, 10_000, 20_000, 40_000]);
+    assert_eq!(retry_delay_millis(30), 3_600_000);
+    assert_eq!(retry_delay_millis(i64::MAX), 3_600_000);
+    assert_eq!(retry_delay_millis(0), 5_000);
+}

@@ -37,13 +37,14 @@ impl JobStatus {
         }
     }
 
-    fn parse(raw: &str) -> Result<Self, StoreError> {
+    /// Parses the stored name.
+    pub fn parse(raw: &str) -> Option<Self> {
         match raw {
-            "pending" => Ok(JobStatus::Pending),
-            "running" => Ok(JobStatus::Running),
-            "done" => Ok(JobStatus::Done),
-            "failed" => Ok(JobStatus::Failed),
-            _ => Err(StoreError::Corrupt(format!("job status {raw:?}"))),
+            "pending" => Some(JobStatus::Pending),
+            "running" => Some(JobStatus::Running),
+            "done" => Some(JobStatus::Done),
+            "failed" => Some(JobStatus::Failed),
+            _ => None,
         }
     }
 }
@@ -105,7 +106,8 @@ impl TryFrom<JobRow> for Job {
 
     fn try_from(row: JobRow) -> Result<Job, StoreError> {
         Ok(Job {
-            status: JobStatus::parse(&row.status)?,
+            status: JobStatus::parse(&row.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("job status {:?}", row.status)))?,
             id: row.id,
             kind: row.kind,
             payload: row.payload,

@@ -1,1 +1,356 @@
-fn main() {}
+//! `amends`: the service-recovery desk. Reading this file shows every moving part: the
+//! configuration, the database, the HTTP server and the job runner under one shutdown signal.
+
+mod bench;
+mod config;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use amends_core::audit::{Actor, AuditContext};
+use amends_server::{AppState, Clock, ServerSettings, SystemClock};
+use amends_store::{JobStatus, Store};
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use tokio::sync::watch;
+
+use crate::config::{Config, DatabaseUrl};
+
+#[derive(Parser)]
+#[command(
+    name = "amends",
+    about = "A service-recovery desk: turn unhappy customers into loyal ones"
+)]
+struct Cli {
+    /// A TOML configuration file (default: ./amends.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct DatabaseArg {
+    /// `sqlite:PATH` (default sqlite:amends.db) or `postgres://…`.
+    #[arg(long)]
+    database: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the desk: the HTTP API and the job runner.
+    Serve {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        addr: Option<String>,
+        /// Fill a fresh database with a realistic demo desk and print how to sign in.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Brings the database schema up to date.
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Bootstraps accounts from the shell.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Lists pending, running and failed jobs.
+    Jobs {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// Only jobs in this state: pending, running, done or failed.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Prints the documented default configuration file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Measures case creation over HTTP (see docs/benchmarks.md).
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Adds an agent; the password is read from standard input.
+    CreateAgent {
+        #[command(flatten)]
+        database: DatabaseArg,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// agent, supervisor or admin.
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// Compensation authority per case, in minor units (cents).
+        #[arg(long, default_value_t = 0)]
+        authority_limit: i64,
+    },
+    /// Makes an API token for an agent and prints it on standard output, nothing else.
+    CreateToken {
+        #[command(flatten)]
+        database: DatabaseArg,
+        #[arg(long)]
+        email: String,
+        /// What the token is for.
+        #[arg(long, default_value = "created from the shell")]
+        label: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Prints every setting with its default and what it does.
+    Example,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config = Config::load(cli.config.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Command::Serve {
+            database,
+            addr,
+            demo,
+        } => {
+            config.database = database
+                .database
+                .map(DatabaseUrl)
+                .unwrap_or(config.database);
+            config.addr = addr.unwrap_or(config.addr);
+            init_logs(&config);
+            runtime.block_on(serve(config, demo))
+        }
+        Command::Migrate { database } => runtime.block_on(async {
+            let store = open(&database, &config).await?;
+            store.close().await;
+            eprintln!("the database is up to date");
+            Ok(())
+        }),
+        Command::Admin(admin) => runtime.block_on(run_admin(admin, &config)),
+        Command::Jobs { database, status } => {
+            runtime.block_on(list_jobs(&database, &config, status))
+        }
+        Command::Config(ConfigCommand::Example) => {
+            print!("{}", config::EXAMPLE);
+            Ok(())
+        }
+        Command::Bench(args) => runtime.block_on(bench::run(args)),
+    }
+}
+
+fn init_logs(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AMENDS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.log_format == "json" {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
+}
+
+/// Opens and migrates the database named by the flag, else the configuration.
+async fn open(database: &DatabaseArg, config: &Config) -> anyhow::Result<Store> {
+    let url = database
+        .database
+        .clone()
+        .unwrap_or_else(|| config.database.0.clone());
+    let shown = DatabaseUrl(url.clone());
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| format!("opening {shown}"))?;
+    store
+        .migrate()
+        .await
+        .with_context(|| format!("migrating {shown}"))?;
+    Ok(store)
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let store = open(&DatabaseArg { database: None }, &config).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let listener = tokio::net::TcpListener::bind(&config.addr)
+        .await
+        .with_context(|| format!("listening on {}", config.addr))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    if demo {
+        let hash = amends_server::accounts::hash_password(amends_demo::DEMO_PASSWORD)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let login = amends_demo::fill_if_empty(&store, clock.now(), &hash, 300)
+            .await
+            .context("filling the demo desk")?;
+        eprintln!(
+            "\n  Amends is running at {url}\n  Sign in as {} with password {}\n  ({})\n",
+            login.email, login.password, login.note
+        );
+    }
+    let settings = ServerSettings {
+        max_body_bytes: config.max_body_bytes,
+        session_ttl: Duration::from_secs(config.session_hours * 3600),
+        secure_cookies: config.secure_cookies,
+    };
+    let state = AppState {
+        store: store.clone(),
+        clock,
+        settings: Arc::new(settings),
+    };
+    let (stop, stopped) = watch::channel(false);
+    let runner_name = format!("{}-{}", hostname(), std::process::id());
+    let runner = tokio::spawn(amends_server::runner::run_jobs(
+        state.clone(),
+        runner_name,
+        Duration::from_millis(config.job_poll_ms),
+        stopped.clone(),
+    ));
+    let mut server_stopped = stopped.clone();
+    let server = tokio::spawn(amends_server::serve(listener, state, async move {
+        let _ = server_stopped.wait_for(|stop| *stop).await;
+    }));
+    tracing::info!(%url, database = %config.database, "serving");
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing requests in flight, taking no new jobs");
+    let _ = stop.send(true);
+    let (server, runner) = tokio::join!(server, runner);
+    store.close().await;
+    match (server, runner) {
+        (Ok(Ok(())), Ok(())) => Ok(()),
+        (Ok(Err(error)), _) => Err(error).context("the HTTP server stopped"),
+        (Err(error), _) => Err(error).context("the HTTP server panicked"),
+        (_, Err(error)) => Err(error).context("the job runner panicked"),
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "amends".to_owned())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+fn shell(at: amends_core::Timestamp) -> AuditContext {
+    AuditContext {
+        actor: Actor::Shell,
+        at,
+        remote_addr: None,
+    }
+}
+
+async fn run_admin(command: AdminCommand, config: &Config) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    match command {
+        AdminCommand::CreateAgent {
+            database,
+            email,
+            name,
+            role,
+            authority_limit,
+        } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            let agent = amends_server::new_agent(&email, &name, &role, password, authority_limit)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let store = open(&database, config).await?;
+            let created = store.create_agent(&agent, &shell(now)).await;
+            store.close().await;
+            let created = created.with_context(|| format!("creating {email}"))?;
+            eprintln!(
+                "created {} {} <{}> (id {})",
+                created.role.as_str(),
+                created.name,
+                created.email,
+                created.id
+            );
+            Ok(())
+        }
+        AdminCommand::CreateToken {
+            database,
+            email,
+            label,
+        } => {
+            let store = open(&database, config).await?;
+            let agents = store.agents().await?;
+            let email = email.trim().to_lowercase();
+            let Some(agent) = agents.into_iter().find(|a| a.email == email) else {
+                store.close().await;
+                bail!("no agent with email {email}");
+            };
+            let secret = amends_server::accounts::new_secret();
+            let digest = amends_server::accounts::digest(&secret);
+            let created = store
+                .create_token(agent.id, &digest, &label, &shell(now))
+                .await;
+            store.close().await;
+            created?;
+            #[allow(clippy::print_stdout)] // the token on stdout is this command's whole output
+            {
+                println!("{secret}");
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn list_jobs(
+    database: &DatabaseArg,
+    config: &Config,
+    status: Option<String>,
+) -> anyhow::Result<()> {
+    let statuses = match status.as_deref() {
+        None => vec![JobStatus::Pending, JobStatus::Running, JobStatus::Failed],
+        Some(raw) => {
+            vec![JobStatus::parse(raw).with_context(|| format!("{raw:?} is not a job status"))?]
+        }
+    };
+    let store = open(database, config).await?;
+    let jobs = store.jobs(&statuses, 1000).await;
+    store.close().await;
+    let mut out = String::from("id\tkind\tstatus\trun_at\tattempts\tlast_error\n");
+    for job in jobs? {
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}/{}\t{}\n",
+            job.id,
+            job.kind,
+            job.status.as_str(),
+            job.run_at.to_rfc3339(),
+            job.attempts,
+            job.max_attempts,
+            job.last_error.unwrap_or_default()
+        ));
+    }
+    #[allow(clippy::print_stdout)] // the listing is this command's output
+    {
+        print!("{out}");
+    }
+    Ok(())
+}

@@ -1,0 +1,303 @@
+//! A demo desk: a small team, a few hundred customers, cases in every state with angry, calm,
+//! abusive and about-to-leave customers, so a newcomer sees Amends as it is used.
+//!
+//! Reproducible (a fixed seed) and written through the store like real traffic, so the audit
+//! trail and the queue are exactly what the real desk would hold. It must never touch a
+//! database that already has agents.
+
+mod words;
+
+use amends_core::audit::{Actor, AuditContext};
+use amends_core::case::{after_message, apply_change, CaseChange, NewCase};
+use amends_core::customer::{CustomerName, NewCustomer};
+use amends_core::{
+    AgentRole, CaseStatus, Channel, Direction, EmailAddress, PhoneNumber, Timestamp,
+};
+use amends_store::{NewAgent, NewJob, NewMessage, OpenCase, Store, StoreError};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+
+/// How to sign in to the demo desk.
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    /// The demo admin's address.
+    pub email: String,
+    /// Their password.
+    pub password: String,
+    /// What happened: filled now, or left as it was.
+    pub note: String,
+}
+
+/// The demo password, the same for every demo agent. Demo desks are local and throwaway.
+pub const DEMO_PASSWORD: &str = "amends-demo";
+/// The demo admin's address.
+pub const DEMO_ADMIN: &str = "admin@demo.amends.test";
+
+const DAY: i64 = 86_400_000;
+
+/// Fills the desk when it has no agents yet; otherwise leaves it alone. `password_hash` is the
+/// argon2id hash of [`DEMO_PASSWORD`], made by the caller.
+pub async fn fill_if_empty(
+    store: &Store,
+    now: Timestamp,
+    password_hash: &str,
+    customers: usize,
+) -> Result<DemoLogin, StoreError> {
+    let login = |note: &str| DemoLogin {
+        email: DEMO_ADMIN.to_owned(),
+        password: DEMO_PASSWORD.to_owned(),
+        note: note.to_owned(),
+    };
+    if !store.is_empty().await? {
+        return Ok(login(
+            "the database already had agents, so no demo data was added",
+        ));
+    }
+    let mut rng = StdRng::seed_from_u64(2026);
+    let team = hire_team(store, now, password_hash).await?;
+    let mut cases = 0;
+    for i in 0..customers {
+        cases += customer_story(store, &mut rng, &team, now, i).await?;
+    }
+    Ok(login(&format!(
+        "filled a demo desk: {} agents, {customers} customers, {cases} cases",
+        team.len()
+    )))
+}
+
+async fn hire_team(
+    store: &Store,
+    now: Timestamp,
+    password_hash: &str,
+) -> Result<Vec<i64>, StoreError> {
+    let context = AuditContext {
+        actor: Actor::System,
+        at: now.plus_millis(-31 * DAY),
+        remote_addr: None,
+    };
+    let mut ids = Vec::new();
+    for (i, (name, role, limit)) in words::TEAM.iter().enumerate() {
+        let email = if i == 0 {
+            DEMO_ADMIN.to_owned()
+        } else {
+            format!(
+                "{}@demo.amends.test",
+                name.split(' ').next().unwrap_or("agent").to_lowercase()
+            )
+        };
+        let agent = NewAgent {
+            email,
+            name: (*name).to_owned(),
+            role: AgentRole::parse(role).unwrap_or(AgentRole::Agent),
+            password_hash: Some(password_hash.to_owned()),
+            authority_limit_minor: *limit,
+        };
+        ids.push(store.create_agent(&agent, &context).await?.id);
+    }
+    Ok(ids)
+}
+
+fn demo_customer(rng: &mut StdRng, i: usize) -> Result<NewCustomer, StoreError> {
+    let first = words::FIRST_NAMES[i % words::FIRST_NAMES.len()];
+    let last = words::LAST_NAMES[(i * 7 + i / words::FIRST_NAMES.len()) % words::LAST_NAMES.len()];
+    let name = format!("{first} {last}");
+    let mut customer = NewCustomer::named(CustomerName::parse("name", &name)?);
+    let email = format!(
+        "{}.{}{}@example.com",
+        first.to_lowercase(),
+        last.to_lowercase(),
+        i
+    );
+    customer.emails = EmailAddress::parse("email", &email).into_iter().collect();
+    if rng.gen_bool(0.6) {
+        let phone = format!("+1555{:07}", 1_000_000 + i);
+        customer.phones = PhoneNumber::parse("phone", &phone).into_iter().collect();
+    }
+    if rng.gen_bool(0.2) {
+        customer.social_handles = vec![format!("twitter:@{}{}", first.to_lowercase(), i)];
+    }
+    let plan = *[("starter", 2_900), ("pro", 9_900), ("business", 49_900)]
+        .choose(rng)
+        .unwrap_or(&("pro", 9_900));
+    customer.plan = Some(plan.0.to_owned());
+    customer.revenue_to_date_minor = plan.1 * rng.gen_range(1..36);
+    customer.billing_day = Some(rng.gen_range(1..=28));
+    Ok(customer)
+}
+
+/// One customer and their cases; returns how many cases.
+async fn customer_story(
+    store: &Store,
+    rng: &mut StdRng,
+    team: &[i64],
+    now: Timestamp,
+    i: usize,
+) -> Result<usize, StoreError> {
+    let customer = demo_customer(rng, i)?;
+    let count = *[1usize, 1, 1, 2, 2, 3].choose(rng).unwrap_or(&1);
+    for _ in 0..count {
+        let opened = now.plus_millis(-rng.gen_range(0..30 * DAY));
+        let mood = words::pick_mood(rng);
+        let (subject, body) = words::complaint(rng, mood, customer.name.as_str());
+        let request = OpenCase {
+            customer: customer.clone(),
+            case: NewCase {
+                channel: *Channel::ALL.choose(rng).unwrap_or(&Channel::Email),
+                subject,
+                body,
+                priority: mood.priority(rng),
+            },
+            external_id: None,
+        };
+        let opened_case = store.open_case(&request, &at(opened)).await?;
+        work_the_case(store, rng, team, opened_case.case, now).await?;
+    }
+    Ok(count)
+}
+
+fn at(instant: Timestamp) -> AuditContext {
+    AuditContext {
+        actor: Actor::System,
+        at: instant,
+        remote_addr: None,
+    }
+}
+
+fn agent_at(agent_id: i64, instant: Timestamp) -> AuditContext {
+    AuditContext {
+        actor: Actor::Agent { agent_id },
+        at: instant,
+        remote_addr: None,
+    }
+}
+
+/// Moves a case along a plausible path: assigned, answered, maybe answered back, resolved,
+/// closed or reopened, with a reminder for some of those still open.
+async fn work_the_case(
+    store: &Store,
+    rng: &mut StdRng,
+    team: &[i64],
+    case: amends_core::Case,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let stage = rng.gen_range(0..10);
+    if stage == 0 {
+        return Ok(()); // new, nobody has looked yet
+    }
+    let agent = *team.choose(rng).unwrap_or(&team[0]);
+    let mut when = case
+        .opened_at
+        .plus_millis(rng.gen_range(5 * 60_000..6 * 3_600_000))
+        .min(now);
+    let assign = CaseChange {
+        owner_id: Some(Some(agent)),
+        status: Some(CaseStatus::Open),
+        ..CaseChange::default()
+    };
+    store
+        .update_case(case.id, &agent_at(agent, when), |c| {
+            apply_change(c, &assign, when)
+        })
+        .await?;
+    if stage >= 2 {
+        send(
+            store,
+            case.id,
+            agent,
+            Direction::Outbound,
+            words::reply(rng),
+            when,
+        )
+        .await?;
+    }
+    if stage >= 4 && rng.gen_bool(0.6) {
+        when = when.plus_millis(rng.gen_range(600_000..DAY)).min(now);
+        send(
+            store,
+            case.id,
+            agent,
+            Direction::Inbound,
+            words::follow_up(rng),
+            when,
+        )
+        .await?;
+        send(
+            store,
+            case.id,
+            agent,
+            Direction::Note,
+            words::note(rng),
+            when,
+        )
+        .await?;
+    }
+    if stage >= 6 {
+        when = when.plus_millis(rng.gen_range(600_000..2 * DAY)).min(now);
+        let status = if stage == 9 {
+            CaseStatus::Closed
+        } else {
+            CaseStatus::Resolved
+        };
+        let resolve = CaseChange {
+            status: Some(status),
+            ..CaseChange::default()
+        };
+        store
+            .update_case(case.id, &agent_at(agent, when), |c| {
+                apply_change(c, &resolve, when)
+            })
+            .await?;
+        if stage == 8 && rng.gen_bool(0.4) {
+            when = when.plus_millis(rng.gen_range(600_000..DAY)).min(now);
+            send(
+                store,
+                case.id,
+                agent,
+                Direction::Inbound,
+                words::still_broken(rng),
+                when,
+            )
+            .await?;
+        }
+    } else if rng.gen_bool(0.3) {
+        let payload = serde_json::json!({ "case_id": case.id, "note": "call the customer back with an update" }).to_string();
+        let job = NewJob {
+            kind: "case.reminder".to_owned(),
+            payload,
+            run_at: now.plus_millis(rng.gen_range(3_600_000..3 * DAY)),
+            max_attempts: 10,
+        };
+        store.schedule_job(&job, &agent_at(agent, now)).await?;
+    }
+    Ok(())
+}
+
+async fn send(
+    store: &Store,
+    case_id: i64,
+    agent: i64,
+    direction: Direction,
+    body: String,
+    when: Timestamp,
+) -> Result<(), StoreError> {
+    let message = NewMessage {
+        direction,
+        channel: store.case(case_id).await?.channel,
+        author_id: (direction != Direction::Inbound).then_some(agent),
+        body,
+        body_html: None,
+        external_id: None,
+    };
+    let context = if direction == Direction::Inbound {
+        at(when)
+    } else {
+        agent_at(agent, when)
+    };
+    store
+        .add_message(case_id, &message, &context, |c| {
+            after_message(c, direction, when)
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! Who is asking: passwords (argon2id), session cookies with their CSRF tokens, API tokens,
+//! and the [`CurrentAgent`] extractor every protected handler takes.
+//!
+//! Secrets are random 256-bit values; the database keeps only their SHA-256, so a copy of it
+//! signs no one in. Passwords are hashed with argon2id because people choose them.
+
+use amends_core::audit::{Actor, AuditContext};
+use amends_core::{Agent, AgentRole};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::{AppError, AppState};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "amends_session";
+/// The header unsafe cookie-authenticated requests must carry.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Hashes a password with argon2id and a random salt.
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| AppError::Internal(format!("hashing a password: {e}")))
+}
+
+/// Whether `password` matches `hash`. A malformed hash matches nothing.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A fresh random secret, URL-safe.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What the database keeps of a secret.
+pub fn digest(secret: &str) -> String {
+    let hash = Sha256::digest(secret.as_bytes());
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// How the request proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// A console session cookie.
+    Session,
+    /// An API token.
+    Token,
+}
+
+/// The signed-in agent making this request. Rejects with 401 when there is no valid session
+/// or token, and with 403 when a cookie-authenticated unsafe request lacks its CSRF token.
+#[derive(Debug, Clone)]
+pub struct CurrentAgent {
+    /// Who.
+    pub agent: Agent,
+    /// How they proved it.
+    pub credential: Credential,
+    /// The address the request came from.
+    pub remote_addr: Option<String>,
+}
+
+impl CurrentAgent {
+    /// Refuses with 403 unless the agent's role includes `role`.
+    pub fn require(&self, role: AgentRole) -> Result<(), AppError> {
+        if self.agent.role.allows(role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("your role does not allow this"))
+        }
+    }
+
+    /// Who did it and from where, for the audit trail.
+    pub fn audit(&self, state: &AppState) -> AuditContext {
+        AuditContext {
+            actor: Actor::Agent {
+                agent_id: self.agent.id,
+            },
+            at: state.clock.now(),
+            remote_addr: self.remote_addr.clone(),
+        }
+    }
+}
+
+/// The value of the cookie `name` in the request, if present.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+impl FromRequestParts<AppState> for CurrentAgent {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let remote_addr = crate::extract::remote_addr(parts);
+        if let Some(header) = parts.headers.get(AUTHORIZATION) {
+            let token = header
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or(AppError::Unauthorized(
+                    "the authorization header must be 'Bearer TOKEN'",
+                ))?;
+            let agent = state
+                .store
+                .agent_for_token(&digest(token.trim()))
+                .await?
+                .ok_or(AppError::Unauthorized("the token is unknown or revoked"))?;
+            return Ok(CurrentAgent {
+                agent,
+                credential: Credential::Token,
+                remote_addr,
+            });
+        }
+        let secret = cookie(&parts.headers, SESSION_COOKIE)
+            .ok_or(AppError::Unauthorized("sign in, or send an API token"))?;
+        let session = state
+            .store
+            .session(&digest(secret), state.clock.now())
+            .await?
+            .ok_or(AppError::Unauthorized(
+                "the session has ended; sign in again",
+            ))?;
+        if !is_safe(&parts.method) {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            if !sent.is_some_and(|sent| constant_time_eq(sent, &session.csrf_token)) {
+                return Err(AppError::Forbidden("the CSRF token is missing or wrong"));
+            }
+        }
+        Ok(CurrentAgent {
+            agent: session.agent,
+            credential: Credential::Session,
+            remote_addr,
+        })
+    }
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}

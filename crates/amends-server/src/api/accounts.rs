@@ -1,0 +1,340 @@
+//! Signing in and out, agents, and API tokens.
+
+use amends_core::agent::check_password;
+use amends_core::field::bounded_text;
+use amends_core::{AgentRole, EmailAddress, FieldError, Timestamp};
+use amends_store::{NewAgent, TokenInfo};
+use axum::extract::State;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{AppendHeaders, IntoResponse};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::accounts::{
+    cookie, digest, hash_password, new_secret, verify_password, CurrentAgent, SESSION_COOKIE,
+};
+use crate::extract::{ApiJson, ApiPath};
+use crate::views::AgentView;
+use crate::{AppError, AppState};
+
+/// Credentials.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    /// Sign-in address.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// The signed-in agent and the token to send as `X-CSRF-Token` on unsafe requests.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    /// Who is signed in.
+    pub agent: AgentView,
+    /// Send as the `X-CSRF-Token` header with every POST, PATCH and DELETE.
+    pub csrf_token: String,
+}
+
+/// A hash that verifies nothing, so an unknown address costs as much time as a wrong password.
+const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9mBkEYd8m1nZCAXRgsPMB8Sq8Ku0JMAtsdM+8SEw8RE";
+
+/// Signs in with email and password; sets the session cookie.
+#[utoipa::path(post, path = "/session", tag = "accounts", request_body = SignInRequest,
+    responses((status = 200, body = SessionView), (status = 401, body = crate::error::Problem)))]
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<SignInRequest>,
+) -> Result<impl IntoResponse, AppError> {
+    let email = request.email.trim().to_lowercase();
+    let found = state.store.agent_for_sign_in(&email).await?;
+    let hash = found
+        .as_ref()
+        .and_then(|(_, hash)| hash.clone())
+        .unwrap_or_else(|| DECOY_HASH.to_owned());
+    let password = request.password;
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let agent = match found {
+        Some((agent, _)) if matches => agent,
+        _ => return Err(AppError::Unauthorized("wrong email or password")),
+    };
+    let secret = new_secret();
+    let csrf_token = new_secret();
+    let now = state.clock.now();
+    let ttl = i64::try_from(state.settings.session_ttl.as_millis()).unwrap_or(i64::MAX);
+    state
+        .store
+        .create_session(
+            agent.id,
+            &digest(&secret),
+            &csrf_token,
+            now,
+            now.plus_millis(ttl),
+        )
+        .await?;
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+        ttl / 1000
+    );
+    let cookie = HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.to_string()))?;
+    let view = SessionView {
+        agent: AgentView::from(agent),
+        csrf_token,
+    };
+    Ok((AppendHeaders([(SET_COOKIE, cookie)]), Json(view)))
+}
+
+/// The signed-in agent and their CSRF token.
+#[utoipa::path(get, path = "/session", tag = "accounts",
+    responses((status = 200, body = SessionView), (status = 401, body = crate::error::Problem)))]
+pub async fn current_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    current: CurrentAgent,
+) -> Result<Json<SessionView>, AppError> {
+    let secret = cookie(&headers, SESSION_COOKIE).ok_or(AppError::Unauthorized(
+        "no session; API tokens have no CSRF token",
+    ))?;
+    let session = state
+        .store
+        .session(&digest(secret), state.clock.now())
+        .await?
+        .ok_or(AppError::Unauthorized(
+            "the session has ended; sign in again",
+        ))?;
+    Ok(Json(SessionView {
+        agent: AgentView::from(current.agent),
+        csrf_token: session.csrf_token,
+    }))
+}
+
+/// Signs out: ends the session and clears the cookie.
+#[utoipa::path(delete, path = "/session", tag = "accounts", responses((status = 204)))]
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    _current: CurrentAgent,
+) -> Result<impl IntoResponse, AppError> {
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
+        state.store.delete_session(&digest(secret)).await?;
+    }
+    let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    let clear = HeaderValue::from_str(&clear).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, clear)])))
+}
+
+/// A new agent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAgentRequest {
+    /// Sign-in address.
+    pub email: String,
+    /// Name.
+    pub name: String,
+    /// agent, supervisor or admin.
+    pub role: String,
+    /// Password, at least 10 characters.
+    pub password: String,
+    /// Compensation authority per case, minor units (default 0).
+    #[serde(default)]
+    pub authority_limit_minor: i64,
+}
+
+/// Checks and hashes a new agent; shared with `amends admin create-agent`.
+pub fn new_agent(
+    email: &str,
+    name: &str,
+    role: &str,
+    password: &str,
+    authority_limit_minor: i64,
+) -> Result<NewAgent, AppError> {
+    let email = EmailAddress::parse("email", email)?;
+    let name = bounded_text("name", name, 200, false)?;
+    let role = AgentRole::parse(role)
+        .ok_or_else(|| FieldError::new("role", "must be one of agent, supervisor, admin"))?;
+    check_password(password)?;
+    if authority_limit_minor < 0 {
+        return Err(AppError::invalid(
+            "authority_limit_minor",
+            "must not be negative",
+        ));
+    }
+    Ok(NewAgent {
+        email: email.as_str().to_owned(),
+        name,
+        role,
+        password_hash: Some(hash_password(password)?),
+        authority_limit_minor,
+    })
+}
+
+/// Adds an agent (admins only).
+#[utoipa::path(post, path = "/agents", tag = "accounts", request_body = CreateAgentRequest,
+    responses((status = 201, body = AgentView), (status = 403, body = crate::error::Problem)))]
+pub async fn create_agent(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+    ApiJson(request): ApiJson<CreateAgentRequest>,
+) -> Result<(StatusCode, Json<AgentView>), AppError> {
+    current.require(AgentRole::Admin)?;
+    let agent = tokio::task::spawn_blocking(move || {
+        new_agent(
+            &request.email,
+            &request.name,
+            &request.role,
+            &request.password,
+            request.authority_limit_minor,
+        )
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))??;
+    let created = state
+        .store
+        .create_agent(&agent, &current.audit(&state))
+        .await?;
+    Ok((StatusCode::CREATED, Json(AgentView::from(created))))
+}
+
+/// The team (supervisors and admins).
+#[utoipa::path(get, path = "/agents", tag = "accounts", responses((status = 200, body = Vec<AgentView>)))]
+pub async fn list_agents(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+) -> Result<Json<Vec<AgentView>>, AppError> {
+    current.require(AgentRole::Supervisor)?;
+    Ok(Json(
+        state
+            .store
+            .agents()
+            .await?
+            .into_iter()
+            .map(AgentView::from)
+            .collect(),
+    ))
+}
+
+/// A new API token for the signed-in agent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTokenRequest {
+    /// What it is for, such as "CRM webhook".
+    pub label: String,
+}
+
+/// A token, shown once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewTokenView {
+    /// The token's id, for revoking it.
+    pub id: i64,
+    /// The secret: send as `Authorization: Bearer …`. It is not shown again.
+    pub token: String,
+}
+
+/// Makes an API token acting as the signed-in agent.
+#[utoipa::path(post, path = "/tokens", tag = "accounts", request_body = CreateTokenRequest,
+    responses((status = 201, body = NewTokenView)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+    ApiJson(request): ApiJson<CreateTokenRequest>,
+) -> Result<(StatusCode, Json<NewTokenView>), AppError> {
+    current.require(AgentRole::Agent)?;
+    let label = bounded_text("label", &request.label, 200, false)?;
+    let secret = new_secret();
+    let info = state
+        .store
+        .create_token(
+            current.agent.id,
+            &digest(&secret),
+            &label,
+            &current.audit(&state),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NewTokenView {
+            id: info.id,
+            token: secret,
+        }),
+    ))
+}
+
+/// An API token, without its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    /// Its id.
+    pub id: i64,
+    /// Whose it is.
+    pub agent_id: i64,
+    /// What it is for.
+    pub label: String,
+    /// When made.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// When revoked.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl From<TokenInfo> for TokenView {
+    fn from(info: TokenInfo) -> Self {
+        TokenView {
+            id: info.id,
+            agent_id: info.agent_id,
+            label: info.label,
+            created_at: Timestamp(info.created_at),
+            revoked_at: info.revoked_at.map(Timestamp),
+        }
+    }
+}
+
+/// The signed-in agent's tokens; an admin sees everyone's.
+#[utoipa::path(get, path = "/tokens", tag = "accounts", responses((status = 200, body = Vec<TokenView>)))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+) -> Result<Json<Vec<TokenView>>, AppError> {
+    current.require(AgentRole::Agent)?;
+    let whose = (!current.agent.role.allows(AgentRole::Admin)).then_some(current.agent.id);
+    Ok(Json(
+        state
+            .store
+            .tokens(whose)
+            .await?
+            .into_iter()
+            .map(TokenView::from)
+            .collect(),
+    ))
+}
+
+/// Revokes a token: one's own, or anyone's for an admin.
+#[utoipa::path(delete, path = "/tokens/{id}", tag = "accounts", params(("id" = i64, Path)),
+    responses((status = 200, body = TokenView), (status = 404, body = crate::error::Problem)))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<TokenView>, AppError> {
+    current.require(AgentRole::Agent)?;
+    let mine = state
+        .store
+        .tokens(Some(current.agent.id))
+        .await?
+        .iter()
+        .any(|t| t.id == id);
+    if !mine && !current.agent.role.allows(AgentRole::Admin) {
+        return Err(AppError::NotFound("token"));
+    }
+    Ok(Json(TokenView::from(
+        state.store.revoke_token(id, &current.audit(&state)).await?,
+    )))
+}

@@ -1,0 +1,373 @@
+//! Cases, their messages, reminders and the queue.
+
+use amends_core::case::{after_message, apply_change, parse_subject, CaseChange, NewCase};
+use amends_core::customer::{CustomerName, NewCustomer};
+use amends_core::message::{parse_body, parse_external_id};
+use amends_core::{queue, AgentRole, CaseStatus, Channel, Direction, EmailAddress, FieldError};
+use amends_core::{PhoneNumber, Priority, Timestamp};
+use amends_store::{NewJob, NewMessage, OpenCase, QueueCursor};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{page_limit, Cursor};
+use crate::accounts::CurrentAgent;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::runner::{ReminderPayload, REMINDER};
+use crate::views::{CaseDetail, CaseView, MessageView, QueueEntry, QueuePageView};
+use crate::{AppError, AppState};
+
+/// Who complains, found by email then phone, created when new.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerRef {
+    /// Their name.
+    pub name: String,
+    /// Their email address.
+    pub email: Option<String>,
+    /// Their phone number.
+    pub phone: Option<String>,
+}
+
+/// A complaint arriving from any channel.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenCaseRequest {
+    /// Who complains.
+    pub customer: CustomerRef,
+    /// email, web_form, chat, phone or social.
+    pub channel: String,
+    /// What it is about, in a line.
+    pub subject: String,
+    /// Their words.
+    pub body: String,
+    /// low, normal (default), high or urgent.
+    pub priority: Option<String>,
+    /// The channel's id for this message: sending the same one twice opens one case.
+    pub external_id: Option<String>,
+}
+
+pub(super) fn parse_channel(field: &str, raw: &str) -> Result<Channel, FieldError> {
+    Channel::parse(raw).ok_or_else(|| {
+        FieldError::new(field, "must be one of email, web_form, chat, phone, social")
+    })
+}
+
+fn parse_priority(raw: &str) -> Result<Priority, FieldError> {
+    Priority::parse(raw)
+        .ok_or_else(|| FieldError::new("priority", "must be one of low, normal, high, urgent"))
+}
+
+impl OpenCaseRequest {
+    fn parse(self) -> Result<OpenCase, FieldError> {
+        let mut customer =
+            NewCustomer::named(CustomerName::parse("customer.name", &self.customer.name)?);
+        customer.emails = (self.customer.email.as_deref())
+            .map(|e| EmailAddress::parse("customer.email", e))
+            .transpose()?
+            .into_iter()
+            .collect();
+        customer.phones = (self.customer.phone.as_deref())
+            .map(|p| PhoneNumber::parse("customer.phone", p))
+            .transpose()?
+            .into_iter()
+            .collect();
+        Ok(OpenCase {
+            customer,
+            case: NewCase {
+                channel: parse_channel("channel", &self.channel)?,
+                subject: parse_subject("subject", &self.subject)?,
+                body: parse_body("body", &self.body)?,
+                priority: self
+                    .priority
+                    .as_deref()
+                    .map(parse_priority)
+                    .transpose()?
+                    .unwrap_or(Priority::Normal),
+            },
+            external_id: self
+                .external_id
+                .as_deref()
+                .map(|e| parse_external_id("external_id", e))
+                .transpose()?,
+        })
+    }
+}
+
+/// Opens a case (finding or creating the customer) with its first message.
+#[utoipa::path(post, path = "/cases", tag = "cases", request_body = OpenCaseRequest,
+    responses((status = 201, body = CaseDetail, description = "opened"),
+              (status = 200, body = CaseDetail, description = "already opened with this external_id"),
+              (status = 422, body = crate::error::Problem)))]
+pub async fn open_case(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+    ApiJson(request): ApiJson<OpenCaseRequest>,
+) -> Result<(StatusCode, Json<CaseDetail>), AppError> {
+    current.require(AgentRole::Agent)?;
+    let request = request.parse()?;
+    let opened = state
+        .store
+        .open_case(&request, &current.audit(&state))
+        .await?;
+    let status = if opened.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let messages = state.store.case_messages(opened.case.id).await?;
+    Ok((status, Json(detail(opened.case, messages))))
+}
+
+fn detail(case: amends_core::Case, messages: Vec<amends_core::Message>) -> CaseDetail {
+    CaseDetail {
+        case: CaseView::from(case),
+        messages: messages.into_iter().map(MessageView::from).collect(),
+    }
+}
+
+/// A case with its messages.
+#[utoipa::path(get, path = "/cases/{id}", tag = "cases", params(("id" = i64, Path)),
+    responses((status = 200, body = CaseDetail), (status = 404, body = crate::error::Problem)))]
+pub async fn get_case(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<CaseDetail>, AppError> {
+    current.require(AgentRole::Agent)?;
+    let case = state.store.case(id).await?;
+    let messages = state.store.case_messages(id).await?;
+    Ok(Json(detail(case, messages)))
+}
+
+/// A message from the customer, a reply to them, or an internal note.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMessageRequest {
+    /// inbound (from the customer), outbound (to the customer) or note (internal).
+    pub direction: String,
+    /// Its text.
+    pub body: String,
+    /// Its HTML, when the channel has one.
+    pub body_html: Option<String>,
+    /// The channel; defaults to the case's.
+    pub channel: Option<String>,
+    /// The channel's id for it, to recognise it arriving twice.
+    pub external_id: Option<String>,
+}
+
+/// Adds a message or an internal note to a case.
+#[utoipa::path(post, path = "/cases/{id}/messages", tag = "cases", params(("id" = i64, Path)),
+    request_body = AddMessageRequest,
+    responses((status = 201, body = MessageView), (status = 404, body = crate::error::Problem)))]
+pub async fn add_message(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<AddMessageRequest>,
+) -> Result<(StatusCode, Json<MessageView>), AppError> {
+    current.require(AgentRole::Agent)?;
+    let direction = Direction::parse(&request.direction)
+        .ok_or_else(|| AppError::invalid("direction", "must be one of inbound, outbound, note"))?;
+    let body = parse_body("body", &request.body)?;
+    let body_html = request
+        .body_html
+        .as_deref()
+        .map(|h| parse_body("body_html", h))
+        .transpose()?;
+    let external_id = request
+        .external_id
+        .as_deref()
+        .map(|e| parse_external_id("external_id", e))
+        .transpose()?;
+    let case = state.store.case(id).await?;
+    let channel = match request.channel.as_deref() {
+        Some(raw) => parse_channel("channel", raw)?,
+        None => case.channel,
+    };
+    let message = NewMessage {
+        direction,
+        channel,
+        author_id: (direction != Direction::Inbound).then_some(current.agent.id),
+        body,
+        body_html,
+        external_id,
+    };
+    let context = current.audit(&state);
+    let now = context.at;
+    let (_, stored) = state
+        .store
+        .add_message(id, &message, &context, |case| {
+            after_message(case, direction, now)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(MessageView::from(stored))))
+}
+
+/// A change of status, priority or owner; absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeCaseRequest {
+    /// The new status.
+    pub status: Option<String>,
+    /// The new priority.
+    pub priority: Option<String>,
+    /// The new owner's agent id; `null` leaves the case unassigned.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    pub owner_id: Option<Option<i64>>,
+    /// When resolving: whether it was resolved in the first contact (computed when absent).
+    pub first_contact_resolution: Option<bool>,
+}
+
+/// Tells `"owner_id": null` (unassign) apart from an absent `owner_id` (leave as is).
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(deserializer).map(Some)
+}
+
+/// Changes a case's status, priority or owner.
+#[utoipa::path(patch, path = "/cases/{id}", tag = "cases", params(("id" = i64, Path)),
+    request_body = ChangeCaseRequest,
+    responses((status = 200, body = CaseView), (status = 422, body = crate::error::Problem)))]
+pub async fn change_case(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<ChangeCaseRequest>,
+) -> Result<Json<CaseView>, AppError> {
+    current.require(AgentRole::Agent)?;
+    let change = CaseChange {
+        status: request
+            .status
+            .as_deref()
+            .map(|s| {
+                CaseStatus::parse(s)
+                    .ok_or_else(|| FieldError::new("status", "is not a case status"))
+            })
+            .transpose()?,
+        priority: request
+            .priority
+            .as_deref()
+            .map(parse_priority)
+            .transpose()?,
+        owner_id: request.owner_id,
+        first_contact_resolution: request.first_contact_resolution,
+    };
+    let context = current.audit(&state);
+    let now = context.at;
+    let case = state
+        .store
+        .update_case(id, &context, |case| apply_change(case, &change, now))
+        .await?;
+    Ok(Json(CaseView::from(case)))
+}
+
+/// Paging through a list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Where to continue, from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// How many, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// Open cases, most urgent first, each with the reasons for its place.
+#[utoipa::path(get, path = "/queue", tag = "cases", params(PageQuery),
+    responses((status = 200, body = QueuePageView)))]
+pub async fn queue_page(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Json<QueuePageView>, AppError> {
+    current.require(AgentRole::Agent)?;
+    let limit = page_limit(query.limit)?;
+    let cursor = query
+        .cursor
+        .as_deref()
+        .map(|raw| Cursor::decode(raw, 3))
+        .transpose()?
+        .map(|parts| QueueCursor {
+            priority: parts[0],
+            opened_at: parts[1],
+            id: parts[2],
+        });
+    let page = state.store.queue(cursor, limit).await?;
+    let now = state.clock.now();
+    let items = page
+        .cases
+        .into_iter()
+        .map(|case| QueueEntry {
+            reasons: queue::reasons(&case, now),
+            case: CaseView::from(case),
+        })
+        .collect();
+    let next_cursor = page
+        .next
+        .map(|c| Cursor::encode(&[c.priority, c.opened_at, c.id]));
+    Ok(Json(QueuePageView { items, next_cursor }))
+}
+
+/// A reminder: at `at`, an internal note with `note` lands on the case.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderRequest {
+    /// When, RFC 3339.
+    pub at: String,
+    /// What to be reminded of.
+    pub note: String,
+}
+
+/// The scheduled reminder.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReminderView {
+    /// The durable job that will write the note.
+    pub job_id: i64,
+    /// When it is due.
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+}
+
+/// Schedules a reminder on a case, kept as a durable job.
+#[utoipa::path(post, path = "/cases/{id}/reminders", tag = "cases", params(("id" = i64, Path)),
+    request_body = ReminderRequest, responses((status = 201, body = ReminderView)))]
+pub async fn schedule_reminder(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<ReminderRequest>,
+) -> Result<(StatusCode, Json<ReminderView>), AppError> {
+    current.require(AgentRole::Agent)?;
+    let at = Timestamp::parse_rfc3339(&request.at)
+        .ok_or_else(|| AppError::invalid("at", "must be an RFC 3339 date-time"))?;
+    let note = parse_body("note", &request.note)?;
+    state.store.case(id).await?;
+    let payload = serde_json::to_string(&ReminderPayload { case_id: id, note })
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let job = NewJob {
+        kind: REMINDER.to_owned(),
+        payload,
+        run_at: at,
+        max_attempts: 10,
+    };
+    let job_id = state
+        .store
+        .schedule_job(&job, &current.audit(&state))
+        .await?;
+    Ok((StatusCode::CREATED, Json(ReminderView { job_id, at })))
+}
+
+/// The audit trail of a case.
+#[utoipa::path(get, path = "/cases/{id}/audit", tag = "cases", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<Object>)))]
+pub async fn case_audit(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<amends_store::AuditEntry>>, AppError> {
+    current.require(AgentRole::Agent)?;
+    state.store.case(id).await?;
+    Ok(Json(state.store.audit_trail("case", id).await?))
+}

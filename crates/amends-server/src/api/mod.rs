@@ -1,0 +1,143 @@
+//! The JSON API under `/api/v1`: every route in one table, and the OpenAPI document built
+//! from the handlers' annotations.
+
+mod accounts;
+mod cases;
+mod customers;
+mod jobs;
+
+use axum::extract::State;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+pub use accounts::new_agent;
+
+use crate::{AppError, AppState};
+
+/// Every API route.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/session",
+            post(accounts::sign_in)
+                .get(accounts::current_session)
+                .delete(accounts::sign_out),
+        )
+        .route(
+            "/agents",
+            post(accounts::create_agent).get(accounts::list_agents),
+        )
+        .route(
+            "/tokens",
+            post(accounts::create_token).get(accounts::list_tokens),
+        )
+        .route("/tokens/{id}", delete(accounts::revoke_token))
+        .route("/cases", post(cases::open_case))
+        .route(
+            "/cases/{id}",
+            get(cases::get_case).patch(cases::change_case),
+        )
+        .route("/cases/{id}/messages", post(cases::add_message))
+        .route("/cases/{id}/reminders", post(cases::schedule_reminder))
+        .route("/cases/{id}/audit", get(cases::case_audit))
+        .route("/queue", get(cases::queue_page))
+        .route(
+            "/customers",
+            post(customers::create_customer).get(customers::list_customers),
+        )
+        .route("/customers/{id}", get(customers::get_customer))
+        .route("/jobs", get(jobs::list_jobs))
+        .route("/openapi.json", get(|| async { Json(openapi_document()) }))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Amends", description = "The service-recovery desk's API. Errors are RFC 9457 problem+json."),
+    servers((url = "/api/v1")),
+    paths(
+        accounts::sign_in, accounts::current_session, accounts::sign_out,
+        accounts::create_agent, accounts::list_agents,
+        accounts::create_token, accounts::list_tokens, accounts::revoke_token,
+        cases::open_case, cases::get_case, cases::change_case, cases::add_message,
+        cases::schedule_reminder, cases::case_audit, cases::queue_page,
+        customers::create_customer, customers::get_customer, customers::list_customers,
+        jobs::list_jobs,
+    ),
+    modifiers(&Security),
+    security(("bearer" = []), ("session" = [])),
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::accounts::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+/// The OpenAPI document of the API.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// Ready when the database answers.
+pub async fn ready(State(state): State<AppState>) -> Result<&'static str, AppError> {
+    state.store.ping().await?;
+    Ok("ready")
+}
+
+/// Unknown paths answer problem+json too.
+pub async fn not_found() -> AppError {
+    AppError::NotFound("route")
+}
+
+/// Page sizes: 1 to 200, default 50.
+fn page_limit(limit: Option<i64>) -> Result<i64, AppError> {
+    match limit {
+        None => Ok(50),
+        Some(n) if (1..=200).contains(&n) => Ok(n),
+        Some(_) => Err(AppError::invalid("limit", "must be between 1 and 200")),
+    }
+}
+
+/// Opaque page cursors: integers joined with dots, base64url-encoded.
+struct Cursor;
+
+impl Cursor {
+    fn encode(parts: &[i64]) -> String {
+        let text: Vec<String> = parts.iter().map(i64::to_string).collect();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text.join("."))
+    }
+
+    fn decode(raw: &str, count: usize) -> Result<Vec<i64>, AppError> {
+        let bad = || AppError::invalid("cursor", "is not a cursor this server gave out");
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(raw)
+            .map_err(|_| bad())?;
+        let text = String::from_utf8(bytes).map_err(|_| bad())?;
+        let parts: Vec<i64> = text
+            .split('.')
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad())?;
+        if parts.len() == count {
+            Ok(parts)
+        } else {
+            Err(bad())
+        }
+    }
+}

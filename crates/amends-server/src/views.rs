@@ -1,0 +1,252 @@
+//! What the API answers: JSON shapes with their OpenAPI schemas, built from core records.
+
+use amends_core::customer::Contacts;
+use amends_core::{Agent, AgentRole, Case, CaseStatus, Channel, Customer, Direction, Message};
+use amends_core::{Priority, Timestamp};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseView {
+    /// The case's id.
+    pub id: i64,
+    /// Whose problem it is.
+    pub customer_id: i64,
+    /// Where it came in: email, web_form, chat, phone or social.
+    #[schema(value_type = String, example = "email")]
+    pub channel: Channel,
+    /// What it is about.
+    pub subject: String,
+    /// new, open, waiting_on_customer, waiting_on_us, resolved, closed or reopened.
+    #[schema(value_type = String, example = "open")]
+    pub status: CaseStatus,
+    /// low, normal, high or urgent.
+    #[schema(value_type = String, example = "normal")]
+    pub priority: Priority,
+    /// The agent working it.
+    pub owner_id: Option<i64>,
+    /// When it came in.
+    #[schema(value_type = String, format = DateTime)]
+    pub opened_at: Timestamp,
+    /// When an agent first answered.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub first_response_at: Option<Timestamp>,
+    /// When it was resolved.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub resolved_at: Option<Timestamp>,
+    /// When it was closed.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closed_at: Option<Timestamp>,
+    /// Whether it was resolved in the first contact.
+    pub first_contact_resolution: Option<bool>,
+    /// How often it came back.
+    pub reopen_count: i64,
+    /// Replies sent by agents.
+    pub replies_sent: i64,
+    /// Last change.
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<Case> for CaseView {
+    fn from(case: Case) -> Self {
+        CaseView {
+            id: case.id,
+            customer_id: case.customer_id,
+            channel: case.channel,
+            subject: case.subject,
+            status: case.status,
+            priority: case.priority,
+            owner_id: case.owner_id,
+            opened_at: case.opened_at,
+            first_response_at: case.first_response_at,
+            resolved_at: case.resolved_at,
+            closed_at: case.closed_at,
+            first_contact_resolution: case.first_contact_resolution,
+            reopen_count: case.reopen_count,
+            replies_sent: case.replies_sent,
+            updated_at: case.updated_at,
+        }
+    }
+}
+
+/// A case with its messages.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseDetail {
+    /// The case.
+    #[serde(flatten)]
+    pub case: CaseView,
+    /// Its messages, oldest first.
+    pub messages: Vec<MessageView>,
+}
+
+/// A message on a case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageView {
+    /// The message's id.
+    pub id: i64,
+    /// The case.
+    pub case_id: i64,
+    /// inbound, outbound or note.
+    #[schema(value_type = String, example = "inbound")]
+    pub direction: Direction,
+    /// The channel.
+    #[schema(value_type = String, example = "email")]
+    pub channel: Channel,
+    /// The agent who wrote it.
+    pub author_id: Option<i64>,
+    /// Its text.
+    pub body: String,
+    /// Its HTML, when the channel has one (unsanitised: escape or sanitise before showing).
+    pub body_html: Option<String>,
+    /// The channel's id for it.
+    pub external_id: Option<String>,
+    /// When it was recorded.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+impl From<Message> for MessageView {
+    fn from(message: Message) -> Self {
+        MessageView {
+            id: message.id,
+            case_id: message.case_id,
+            direction: message.direction,
+            channel: message.channel,
+            author_id: message.author_id,
+            body: message.body,
+            body_html: message.body_html,
+            external_id: message.external_id,
+            created_at: message.created_at,
+        }
+    }
+}
+
+/// A case in the queue, with why it sits where it does.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueEntry {
+    /// The case.
+    #[serde(flatten)]
+    pub case: CaseView,
+    /// Reasons, most important first, such as "urgent priority" or "waiting 3 h".
+    pub reasons: Vec<String>,
+}
+
+/// A page of the queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueuePageView {
+    /// Open cases, most urgent first.
+    pub items: Vec<QueueEntry>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A customer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerView {
+    /// The customer's id.
+    pub id: i64,
+    /// Their name.
+    pub name: String,
+    /// Email addresses.
+    pub emails: Vec<String>,
+    /// Phone numbers.
+    pub phones: Vec<String>,
+    /// Social handles, `network:handle`.
+    pub social_handles: Vec<String>,
+    /// Revenue to date in minor units of `currency`.
+    pub revenue_to_date_minor: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Plan or value band.
+    pub plan: Option<String>,
+    /// Billing day of the month.
+    pub billing_day: Option<u8>,
+    /// Invoice dates.
+    #[schema(value_type = Vec<String>)]
+    pub invoice_dates: Vec<Timestamp>,
+    /// Notes.
+    pub notes: String,
+    /// When the record was made.
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// Last change.
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<Customer> for CustomerView {
+    fn from(customer: Customer) -> Self {
+        let Contacts {
+            emails,
+            phones,
+            social_handles,
+        } = customer.contacts;
+        CustomerView {
+            id: customer.id,
+            name: customer.name,
+            emails,
+            phones,
+            social_handles,
+            revenue_to_date_minor: customer.revenue_to_date_minor,
+            currency: customer.currency,
+            plan: customer.plan,
+            billing_day: customer.billing_day,
+            invoice_dates: customer.invoice_dates,
+            notes: customer.notes,
+            created_at: customer.created_at,
+            updated_at: customer.updated_at,
+        }
+    }
+}
+
+/// A customer with their cases.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerDetail {
+    /// The customer.
+    #[serde(flatten)]
+    pub customer: CustomerView,
+    /// Their cases, newest first (at most 200).
+    pub cases: Vec<CaseView>,
+}
+
+/// A page of customers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerPageView {
+    /// The customers.
+    pub items: Vec<CustomerView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// An agent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentView {
+    /// The agent's id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Sign-in address.
+    pub email: String,
+    /// agent, supervisor or admin.
+    #[schema(value_type = String, example = "agent")]
+    pub role: AgentRole,
+    /// Compensation authority per case, minor units.
+    pub authority_limit_minor: i64,
+    /// Whether they may sign in.
+    pub active: bool,
+}
+
+impl From<Agent> for AgentView {
+    fn from(agent: Agent) -> Self {
+        AgentView {
+            id: agent.id,
+            name: agent.name,
+            email: agent.email,
+            role: agent.role,
+            authority_limit_minor: agent.authority_limit_minor,
+            active: agent.active,
+        }
+    }
+}
