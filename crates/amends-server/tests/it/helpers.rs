@@ -1,0 +1,219 @@
+use std::sync::Arc;
+
+use amends_core::audit::{Actor, AuditContext};
+use amends_core::{AgentRole, Timestamp};
+use amends_server::runner::{run_due_jobs, JobOutcome};
+use amends_server::{AppState, Clock, ManualClock, ServerSettings};
+use amends_store::testing::TestDatabase;
+use amends_store::{NewAgent, Store};
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde_json::{json, Value};
+
+pub const PASSWORD: &str = "correct horse battery";
+/// 2026-11-22T09:00:00Z.
+pub const START: Timestamp = Timestamp(1_795_338_000_000);
+
+/// A running desk for one test.
+pub struct TestApp {
+    pub url: String,
+    pub store: Store,
+    pub clock: Arc<ManualClock>,
+    _database: TestDatabase,
+}
+
+/// A client signed in to the console with its CSRF token.
+pub struct Console {
+    pub client: reqwest::Client,
+    pub csrf: String,
+}
+
+impl TestApp {
+    /// One app per backend: SQLite always, PostgreSQL when reachable (always under CI).
+    pub async fn each() -> Vec<TestApp> {
+        let mut apps = Vec::new();
+        for database in TestDatabase::each().await {
+            apps.push(TestApp::spawn(database).await);
+        }
+        apps
+    }
+
+    pub async fn spawn(database: TestDatabase) -> TestApp {
+        let store = Store::connect(&database.url).await.unwrap();
+        store.migrate().await.unwrap();
+        let clock = Arc::new(ManualClock::at(START));
+        let settings = ServerSettings {
+            max_body_bytes: 64 * 1024,
+            ..ServerSettings::default()
+        };
+        let state = AppState {
+            store: store.clone(),
+            clock: clock.clone(),
+            settings: Arc::new(settings),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(amends_server::serve(
+            listener,
+            state,
+            std::future::pending(),
+        ));
+        let app = TestApp {
+            url,
+            store,
+            clock,
+            _database: database,
+        };
+        app.add_agent("admin@desk.test", AgentRole::Admin).await;
+        app
+    }
+
+    pub fn api(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.url)
+    }
+
+    /// Adds an agent with [`PASSWORD`] straight through the store.
+    pub async fn add_agent(&self, email: &str, role: AgentRole) -> i64 {
+        let agent = NewAgent {
+            email: email.to_owned(),
+            name: email.split('@').next().unwrap().to_owned(),
+            role,
+            password_hash: Some(amends_server::accounts::hash_password(PASSWORD).unwrap()),
+            authority_limit_minor: 2_500,
+        };
+        let context = AuditContext {
+            actor: Actor::Shell,
+            at: self.clock.now(),
+            remote_addr: None,
+        };
+        self.store.create_agent(&agent, &context).await.unwrap().id
+    }
+
+    pub async fn sign_in(&self, email: &str) -> Console {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let response = client
+            .post(self.api("/session"))
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "signing in as {email}");
+        let body: Value = response.json().await.unwrap();
+        Console {
+            client,
+            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn admin(&self) -> Console {
+        self.sign_in("admin@desk.test").await
+    }
+
+    /// A client sending a fresh API token of a new agent with `role`.
+    pub async fn token_client(&self, role: AgentRole) -> reqwest::Client {
+        let email = format!("{}-{}@desk.test", role.as_str(), rand_suffix());
+        self.add_agent(&email, role).await;
+        let console = self.sign_in(&email).await;
+        let created: Value = console
+            .post(self, "/tokens", &json!({"label": "tests"}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let mut headers = HeaderMap::new();
+        let bearer = format!("Bearer {}", created["token"].as_str().unwrap());
+        headers.insert("authorization", HeaderValue::from_str(&bearer).unwrap());
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap()
+    }
+
+    pub async fn open_case(
+        &self,
+        client: &reqwest::Client,
+        name: &str,
+        email: &str,
+        priority: &str,
+    ) -> Value {
+        let response = client
+            .post(self.api("/cases"))
+            .json(&json!({
+                "customer": {"name": name, "email": email},
+                "channel": "email",
+                "subject": format!("{name}'s order"),
+                "body": "My order has not arrived.",
+                "priority": priority,
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        response.json().await.unwrap()
+    }
+
+    pub async fn run_due_jobs(&self) -> JobOutcome {
+        run_due_jobs(&self.store, "test-runner", self.clock.now())
+            .await
+            .unwrap()
+    }
+
+    /// How many cases and customers there are: what a refused request must leave unchanged.
+    pub async fn counts(&self) -> (i64, usize) {
+        let customers = self
+            .store
+            .search_customers(None, 0, 10_000)
+            .await
+            .unwrap()
+            .customers
+            .len();
+        (self.store.count_cases().await.unwrap(), customers)
+    }
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Console {
+    pub async fn post(&self, app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(app.api(path))
+            .header("x-csrf-token", &self.csrf)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, app: &TestApp, path: &str) -> Value {
+        let response = self.client.get(app.api(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+}
+
+/// Asserts a problem+json answer with `status` and, when given, the offending `field`.
+pub async fn assert_problem(
+    response: reqwest::Response,
+    status: u16,
+    field: Option<&str>,
+) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["status"], status);
+    assert!(!problem["detail"].as_str().unwrap().is_empty());
+    if let Some(field) = field {
+        assert_eq!(problem["field"], field, "{problem}");
+    }
+    problem
+}
