@@ -255,7 +255,7 @@ fn a_customer_writing_on_a_resolved_case_reopens_it() {
 
 #[test]
 fn the_queue_puts_priority_first_then_the_oldest() {
-    let mut cases = vec![
+    let mut cases = [
         case(1, Priority::Normal, 300),
         case(2, Priority::Urgent, 500),
         case(3, Priority::Normal, 100),

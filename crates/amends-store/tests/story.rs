@@ -1,5 +1,7 @@
 //! One conformance story, told against SQLite and PostgreSQL alike.
 
+#![allow(clippy::unwrap_used)] // a test that cannot go on should stop right there
+
 use amends_core::audit::{Actor, AuditContext};
 use amends_core::case::{after_message, apply_change, CaseChange, NewCase};
 use amends_core::customer::{CustomerName, NewCustomer};

@@ -140,7 +140,10 @@ fn main() -> anyhow::Result<()> {
             runtime.block_on(list_jobs(&database, &config, status))
         }
         Command::Config(ConfigCommand::Example) => {
-            print!("{}", config::EXAMPLE);
+            #[allow(clippy::print_stdout)] // the example file is this command's output
+            {
+                print!("{}", config::EXAMPLE);
+            }
             Ok(())
         }
         Command::Bench(args) => runtime.block_on(bench::run(args)),

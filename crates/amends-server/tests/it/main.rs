@@ -1,6 +1,8 @@
 //! The server's integration tests: the real server on a random port, a fresh database per
 //! test on each backend, and a clock the tests move instead of sleeping.
 
+#![allow(clippy::unwrap_used)] // a test that cannot go on should stop right there
+
 mod auth;
 mod bad_input;
 mod cases;

@@ -1,0 +1,437 @@
+//! The real `amends` binary as an operator runs it: bootstrapped from the shell, killed with
+//! -9 mid-load, restarted, run twice on one PostgreSQL, stopped with SIGTERM.
+//!
+//! These tests talk to child processes, so they wait on real time; every wait polls for a
+//! condition with a deadline rather than sleeping a fixed amount.
+
+#![allow(clippy::unwrap_used)] // a test that cannot go on should stop right there
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use amends_store::testing::TestDatabase;
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_amends");
+
+struct Desk {
+    child: Child,
+    url: String,
+}
+
+impl Desk {
+    async fn start(database: &str) -> Desk {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(BIN)
+            .args([
+                "serve",
+                "--database",
+                database,
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .env("AMENDS_JOB_POLL_MS", "100")
+            .env("AMENDS_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let desk = Desk {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        wait_for("the desk to be ready", || async {
+            reqwest::get(format!("{}/readyz", desk.url))
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        })
+        .await;
+        desk
+    }
+
+    fn api(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.url)
+    }
+
+    fn kill_hard(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Desk {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn wait_for<F, Fut>(what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if condition().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn amends(args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Creates an admin and a token from the shell, as the README says; returns the token.
+fn bootstrap(database: &str) -> String {
+    let created = amends(
+        &[
+            "admin",
+            "create-agent",
+            "--database",
+            database,
+            "--email",
+            "boss@desk.test",
+            "--name",
+            "Boss",
+            "--role",
+            "admin",
+        ],
+        "a long admin password\n",
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let token = amends(
+        &[
+            "admin",
+            "create-token",
+            "--database",
+            database,
+            "--email",
+            "boss@desk.test",
+        ],
+        "",
+    );
+    assert!(
+        token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token.stderr)
+    );
+    let stdout = String::from_utf8(token.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "the token and nothing else: {stdout:?}"
+    );
+    stdout.trim().to_owned()
+}
+
+fn case_body(n: usize) -> Value {
+    json!({"customer": {"name": format!("Load {n}"), "email": format!("load{n}@example.com")}, "channel": "web_form", "subject": "Broken", "body": "It broke again."})
+}
+
+fn in_seconds(seconds: i64) -> String {
+    // The desk under test runs on the real clock, so the test reads it too.
+    #[allow(clippy::disallowed_methods)]
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    amends_core::Timestamp(now.as_millis() as i64 + seconds * 1000).to_rfc3339()
+}
+
+async fn notes(client: &reqwest::Client, desk: &Desk, token: &str, case: i64) -> Vec<String> {
+    let case: Value = client
+        .get(desk.api(&format!("/cases/{case}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    case["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "note")
+        .map(|m| m["body"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_answered_case_and_scheduled_job_survives_kill_9() {
+    for database in TestDatabase::each().await {
+        let token = bootstrap(&database.url);
+        let mut desk = Desk::start(&database.url).await;
+        let client = reqwest::Client::new();
+        let first: Value = client
+            .post(desk.api("/cases"))
+            .bearer_auth(&token)
+            .json(&case_body(0))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let reminded = first["id"].as_i64().unwrap();
+        let reminder = json!({"at": in_seconds(3), "note": "call back after the crash"});
+        let scheduled = client
+            .post(desk.api(&format!("/cases/{reminded}/reminders")))
+            .bearer_auth(&token)
+            .json(&reminder)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(scheduled.status(), 201);
+
+        let (answered_tx, mut answered_rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut writers = Vec::new();
+        for writer in 0..4 {
+            let (client, url, token, answered) = (
+                client.clone(),
+                desk.api("/cases"),
+                token.clone(),
+                answered_tx.clone(),
+            );
+            writers.push(tokio::spawn(async move {
+                for n in 0.. {
+                    let sent = client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .json(&case_body(1 + writer * 100_000 + n))
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(response) if response.status() == 201 => {
+                            let case: Value = match response.json().await {
+                                Ok(case) => case,
+                                Err(_) => return,
+                            };
+                            let _ = answered.send(case["id"].as_i64().unwrap());
+                        }
+                        _ => return, // the server is gone
+                    }
+                }
+            }));
+        }
+        drop(answered_tx);
+        let mut answered = Vec::new();
+        while answered.len() < 150 {
+            answered.push(answered_rx.recv().await.unwrap());
+        }
+        desk.kill_hard();
+        for writer in writers {
+            writer.await.unwrap();
+        }
+        while let Some(id) = answered_rx.recv().await {
+            answered.push(id);
+        }
+
+        let desk = Desk::start(&database.url).await;
+        for id in &answered {
+            let response = client
+                .get(desk.api(&format!("/cases/{id}")))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                response.status(),
+                200,
+                "case {id} was answered 201 before the kill"
+            );
+        }
+        if database.url.starts_with("sqlite:") {
+            use sqlx::{Connection, Row};
+            let mut conn = sqlx::AnyConnection::connect(&format!("{}?mode=ro", database.url))
+                .await
+                .unwrap();
+            let check = sqlx::query("pragma integrity_check")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            assert_eq!(check.get::<String, _>(0), "ok");
+        }
+        wait_for("the reminder scheduled before the kill", || async {
+            notes(&client, &desk, &token, reminded).await.len() == 1
+        })
+        .await;
+        assert_eq!(
+            notes(&client, &desk, &token, reminded).await,
+            ["Reminder: call back after the crash"]
+        );
+        eprintln!(
+            "{}: {} cases answered before kill -9, all present after restart",
+            database.url,
+            answered.len()
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_servers_on_one_postgres_run_each_job_once() {
+    let Some(database) = TestDatabase::postgres().await else {
+        return;
+    };
+    let token = bootstrap(&database.url);
+    let desks = [
+        Desk::start(&database.url).await,
+        Desk::start(&database.url).await,
+    ];
+    let client = reqwest::Client::new();
+    let case: Value = client
+        .post(desks[0].api("/cases"))
+        .bearer_auth(&token)
+        .json(&case_body(0))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let case = case["id"].as_i64().unwrap();
+    let due = in_seconds(2);
+    for n in 0..100 {
+        let desk = &desks[n % 2];
+        let reminder = json!({"at": due, "note": format!("reminder {n}")});
+        let response = client
+            .post(desk.api(&format!("/cases/{case}/reminders")))
+            .bearer_auth(&token)
+            .json(&reminder)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    wait_for("all 100 reminders", || async {
+        notes(&client, &desks[1], &token, case).await.len() >= 100
+    })
+    .await;
+    let done = amends(
+        &["jobs", "--database", &database.url, "--status", "done"],
+        "",
+    );
+    let listing = String::from_utf8(done.stdout).unwrap();
+    let attempts: Vec<&str> = listing
+        .lines()
+        .skip(1)
+        .map(|line| line.split('\t').nth(4).unwrap())
+        .collect();
+    assert_eq!(attempts.len(), 100);
+    assert!(
+        attempts.iter().all(|a| *a == "1/10"),
+        "each job was claimed once: {attempts:?}"
+    );
+    let mut seen = notes(&client, &desks[0], &token, case).await;
+    assert_eq!(seen.len(), 100, "no reminder written twice");
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 100);
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_desk_cleanly() {
+    let database = TestDatabase::sqlite();
+    let desk = Desk::start(&database.url).await;
+    let status = Command::new("kill")
+        .args(["-TERM", &desk.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut desk = desk;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(exit) = desk.child.try_wait().unwrap() {
+            assert!(exit.success(), "exit status {exit}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the desk did not stop after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[test]
+fn the_shell_commands_refuse_bad_input_clearly() {
+    let database = TestDatabase::sqlite();
+    let short = amends(
+        &[
+            "admin",
+            "create-agent",
+            "--database",
+            &database.url,
+            "--email",
+            "a@desk.test",
+            "--name",
+            "A",
+            "--role",
+            "admin",
+        ],
+        "short\n",
+    );
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10 characters"));
+    let role = amends(
+        &[
+            "admin",
+            "create-agent",
+            "--database",
+            &database.url,
+            "--email",
+            "a@desk.test",
+            "--name",
+            "A",
+            "--role",
+            "root",
+        ],
+        "a long admin password\n",
+    );
+    assert!(String::from_utf8_lossy(&role.stderr).contains("role"));
+    let nobody = amends(
+        &[
+            "admin",
+            "create-token",
+            "--database",
+            &database.url,
+            "--email",
+            "nobody@desk.test",
+        ],
+        "",
+    );
+    assert!(!nobody.status.success());
+    assert!(
+        nobody.stdout.is_empty(),
+        "nothing on stdout when there is no token"
+    );
+    let migrated = amends(&["migrate", "--database", &database.url], "");
+    assert!(migrated.status.success());
+    let example = amends(&["config", "example"], "");
+    assert!(String::from_utf8_lossy(&example.stdout).contains("database = \"sqlite:amends.db\""));
+}
