@@ -1,6 +1,7 @@
 //! `amends`: the service-recovery desk. Reading this file shows every moving part: the
 //! configuration, the database, the HTTP server and the job runner under one shutdown signal.
 
+mod analysis;
 mod bench;
 mod config;
 
@@ -72,6 +73,34 @@ enum Command {
     Config(ConfigCommand),
     /// Measures case creation over HTTP (see docs/benchmarks.md).
     Bench(bench::BenchArgs),
+    /// Assesses customer messages: JSON Lines `{"id", "text"}` on stdin, one answer a line.
+    Analyze,
+    /// Coaches agent drafts: JSON Lines `{"id", "text", "customer_name"?, "customer_anger"?,
+    /// "authority_limit"?}` on stdin, one answer a line.
+    Coach,
+    /// Trains the text engine's statistical heads on a labelled folder (see shared/eval).
+    Train {
+        /// The folder with airline_sentiment.jsonl, complaints.jsonl, offensive.jsonl.
+        dir: PathBuf,
+        /// Where to write the model.
+        #[arg(long, default_value = "crates/amends-analysis/model/en.bin")]
+        out: PathBuf,
+        #[command(flatten)]
+        training: analysis::TrainingArgs,
+    },
+    /// Measures the text engine on a labelled folder: precision, recall and F1.
+    Eval {
+        /// The folder with airline_sentiment.jsonl, complaints.jsonl, offensive.jsonl.
+        dir: PathBuf,
+        /// Cross-validation folds.
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        /// Exit non-zero when a cross-validated F1 is below the target.
+        #[arg(long)]
+        check: bool,
+        #[command(flatten)]
+        training: analysis::TrainingArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -147,6 +176,15 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(args) => runtime.block_on(bench::run(args)),
+        Command::Analyze => analysis::analyze(),
+        Command::Coach => analysis::coach_drafts(),
+        Command::Train { dir, out, training } => analysis::train_model(&dir, &out, training.into()),
+        Command::Eval {
+            dir,
+            folds,
+            check,
+            training,
+        } => analysis::eval(&dir, folds, check, training.into()),
     }
 }
 

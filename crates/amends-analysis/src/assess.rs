@@ -1,0 +1,457 @@
+//! Reading one customer message.
+
+use serde::Serialize;
+
+use crate::features::features;
+use crate::lexicon::{negated_before, Hit};
+use crate::text::{tokenize, Token, TokenKind};
+use crate::Model;
+
+/// How upset a customer is, in a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AngerLabel {
+    /// No sign of upset.
+    Calm,
+    /// Unhappy, still civil.
+    Dissatisfied,
+    /// Clearly angry.
+    Angry,
+    /// Shouting, swearing, threatening.
+    Furious,
+}
+
+/// What a complaint is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Late, still waiting.
+    Delay,
+    /// Lost or damaged goods or luggage.
+    LostOrDamaged,
+    /// A charge, a bill, a refund.
+    Billing,
+    /// Rude or poor service.
+    PoorService,
+    /// The product does not work.
+    ProductFault,
+    /// Something was cancelled.
+    Cancellation,
+    /// A booking or an account.
+    BookingAccount,
+    /// Anything else.
+    Other,
+}
+
+impl Category {
+    fn parse(raw: &str) -> Category {
+        match raw {
+            "delay" | "Late Flight" | "longlines" => Category::Delay,
+            "lost_or_damaged" | "Lost Luggage" | "Damaged Luggage" => Category::LostOrDamaged,
+            "billing" => Category::Billing,
+            "poor_service" | "Customer Service Issue" | "Flight Attendant Complaints" => {
+                Category::PoorService
+            }
+            "product_fault" | "Bad Flight" => Category::ProductFault,
+            "cancellation" | "Cancelled Flight" => Category::Cancellation,
+            "booking_account" | "Flight Booking Problems" => Category::BookingAccount,
+            _ => Category::Other,
+        }
+    }
+}
+
+/// What the customer asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// Their money back.
+    Refund,
+    /// A new one.
+    Replacement,
+    /// Fixing it.
+    Repair,
+    /// Credit, a voucher, a discount.
+    Credit,
+    /// An apology.
+    Apology,
+    /// A call.
+    CallBack,
+    /// Ending the contract or order.
+    Cancel,
+}
+
+impl Resolution {
+    fn parse(raw: &str) -> Option<Resolution> {
+        Some(match raw {
+            "refund" => Resolution::Refund,
+            "replacement" => Resolution::Replacement,
+            "repair" => Resolution::Repair,
+            "credit" => Resolution::Credit,
+            "apology" => Resolution::Apology,
+            "call_back" => Resolution::CallBack,
+            "cancel" => Resolution::Cancel,
+            _ => return None,
+        })
+    }
+}
+
+/// The words behind a finding: a byte span of the text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// Which finding, such as `churn_threat` or `negative`.
+    pub kind: &'static str,
+    /// Byte offset where the words start.
+    pub start: usize,
+    /// Byte offset just past them.
+    pub end: usize,
+}
+
+/// Everything the engine reads in one message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assessment {
+    /// Whether the message is negative in tone.
+    pub negative: bool,
+    /// How negative, 0 to 1.
+    pub negativity: f32,
+    /// How angry, 0 to 1.
+    pub anger: f32,
+    /// The anger in a word.
+    pub label: AngerLabel,
+    /// Whether it is a complaint.
+    pub complaint: bool,
+    /// How likely a complaint, 0 to 1.
+    pub complaint_score: f32,
+    /// What the complaint is about, for complaints and negative messages.
+    pub category: Option<Category>,
+    /// Whether the customer threatens to leave.
+    pub churn_threat: bool,
+    /// Whether the message is abusive: insults or offensive language aimed at people, not
+    /// swearing about the situation.
+    pub abusive: bool,
+    /// Whether the abuse is aimed at the staff ("you idiots").
+    pub abuse_at_staff: bool,
+    /// Whether the customer swears (at anything).
+    pub swearing: bool,
+    /// How likely offensive language, 0 to 1.
+    pub offensive_score: f32,
+    /// Whether they threaten a review, social media or the press.
+    pub public_exposure_threat: bool,
+    /// Whether they threaten legal or regulatory action.
+    pub legal_threat: bool,
+    /// Whether money comes up: payment, billing, refund.
+    pub mentions_payment: bool,
+    /// What they ask for, when they say it.
+    pub requested_resolutions: Vec<Resolution>,
+    /// Whether they say it is urgent.
+    pub urgent: bool,
+    /// The words behind every finding.
+    pub evidence: Vec<Evidence>,
+}
+
+/// Decision thresholds of the statistical heads. The complaint threshold is the one with the
+/// best cross-validated F1 on the public complaint set (`amends eval` prints the sweep).
+const NEGATIVE_AT: f32 = 0.5;
+const COMPLAINT_AT: f32 = 0.35;
+const OFFENSIVE_AT: f32 = 0.5;
+
+/// Longest text read, in bytes: past this the findings would not change, only the cost would.
+const MAX_BYTES: usize = 64 * 1024;
+
+/// Reads `text`. Never panics; spans are on character boundaries inside `text`.
+pub fn assess(text: &str, model: &Model) -> Assessment {
+    let text = clip(text, MAX_BYTES);
+    let tokens = tokenize(text);
+    let mut evidence = Vec::new();
+    let mut buckets = Vec::new();
+    let value = features(&tokens, &mut buckets);
+    let mut scores = Vec::new();
+    model.linear.predict(&buckets, value, &mut scores);
+    let head = |name: &str| {
+        model
+            .linear
+            .head(name)
+            .and_then(|h| scores.get(h).copied())
+            .unwrap_or(0.0)
+    };
+
+    let mut negativity = head("negative");
+    let sarcasm = model.sarcasm.find(&tokens);
+    let praise = model.positive_idioms.find(&tokens);
+    negativity = (negativity + 0.25 * sarcasm.len().min(2) as f32
+        - 0.3 * praise.len().min(2) as f32)
+        .clamp(0.0, 1.0);
+    push(&mut evidence, "sarcasm", &sarcasm);
+
+    let churn: Vec<Hit> = model
+        .churn
+        .find(&tokens)
+        .into_iter()
+        .filter(|h| !negated_before(&tokens, h.first, 3))
+        .collect();
+    push(&mut evidence, "churn_threat", &churn);
+    let abuse = abuse_at_staff(&tokens, model);
+    push(&mut evidence, "abuse_at_staff", &abuse);
+    let profanity = model.profanity.find(&tokens);
+    push(&mut evidence, "swearing", &profanity);
+    let insults = model.insults.find(&tokens);
+    let offensive_score = head("abusive");
+    let situational = !profanity.is_empty()
+        && insults.is_empty()
+        && profanity.iter().all(|h| about_a_thing(&tokens, h));
+    let abusive = !abuse.is_empty() || (offensive_score >= OFFENSIVE_AT && !situational);
+    if abusive && abuse.is_empty() {
+        push(&mut evidence, "abusive", &insults);
+    }
+    let public = model.public.find(&tokens);
+    push(&mut evidence, "public_exposure_threat", &public);
+    let legal = model.legal.find(&tokens);
+    push(&mut evidence, "legal_threat", &legal);
+    let payment = model.payment.find(&tokens);
+    push(&mut evidence, "payment", &payment);
+    let urgency = model.urgency.find(&tokens);
+    push(&mut evidence, "urgent", &urgency);
+    let anger_words = model.anger.find(&tokens);
+    push(&mut evidence, "anger", &anger_words);
+
+    let negative = negativity >= NEGATIVE_AT || !abuse.is_empty() || !churn.is_empty();
+    if negative {
+        evidence.extend(strongest_words(&tokens, model, "negative", 3));
+    }
+    let complaint_score = head("complaint");
+    // A clearly happy message ("thanks, it works now") is not a complaint unless the complaint
+    // head is sure.
+    let happy = negativity < 0.15 && complaint_score < 0.6;
+    let complaint = (complaint_score >= COMPLAINT_AT && !happy) || !churn.is_empty();
+    if complaint {
+        evidence.extend(strongest_words(&tokens, model, "complaint", 3));
+    }
+
+    let shouting = tokens
+        .iter()
+        .filter(|t| t.shouting && t.norm.len() > 2)
+        .count();
+    let exclaims = tokens.iter().filter(|t| t.norm == "!").count();
+    let boost = 0.12 * anger_words.len().min(3) as f32
+        + if shouting > 0 { 0.1 } else { 0.0 }
+        + 0.04 * exclaims.min(3) as f32
+        + if profanity.is_empty() { 0.0 } else { 0.1 }
+        + if abuse.is_empty() { 0.0 } else { 0.2 }
+        + if churn.is_empty() { 0.0 } else { 0.1 }
+        + if legal.is_empty() && public.is_empty() {
+            0.0
+        } else {
+            0.08
+        };
+    let mut anger = 0.6 * negativity + boost;
+    if !negative {
+        anger *= 0.5;
+    }
+    let anger = anger.clamp(0.0, 1.0);
+    let label = match anger {
+        a if a < 0.3 => AngerLabel::Calm,
+        a if a < 0.55 => AngerLabel::Dissatisfied,
+        a if a < 0.8 => AngerLabel::Angry,
+        _ => AngerLabel::Furious,
+    };
+
+    let (requested_resolutions, asked) = requests(&tokens, model);
+    evidence.extend(asked);
+    let category =
+        (complaint || negative).then(|| category(&tokens, model, &scores, &churn, &mut evidence));
+    evidence.sort_by_key(|e| (e.start, e.end));
+    Assessment {
+        negative,
+        negativity,
+        anger,
+        label,
+        complaint,
+        complaint_score,
+        category,
+        churn_threat: !churn.is_empty(),
+        abusive,
+        abuse_at_staff: !abuse.is_empty(),
+        swearing: !profanity.is_empty(),
+        offensive_score,
+        public_exposure_threat: !public.is_empty(),
+        legal_threat: !legal.is_empty(),
+        mentions_payment: !payment.is_empty(),
+        requested_resolutions,
+        urgent: !urgency.is_empty(),
+        evidence,
+    }
+}
+
+/// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
+pub(crate) fn clip(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+fn push(evidence: &mut Vec<Evidence>, kind: &'static str, hits: &[Hit]) {
+    evidence.extend(hits.iter().map(|h| Evidence {
+        kind,
+        start: h.start,
+        end: h.end,
+    }));
+}
+
+/// Insults aimed at "you" or the staff within the same clause, and abusive phrases.
+fn abuse_at_staff(tokens: &[Token], model: &Model) -> Vec<Hit> {
+    let mut hits = model.abuse.find(tokens);
+    let targets = model.targets.find(tokens);
+    for insult in model.insults.find(tokens) {
+        let aimed = targets.iter().any(|target| {
+            let (from, to) = if target.last <= insult.first {
+                (target.last, insult.first)
+            } else {
+                (insult.last, target.first)
+            };
+            let gap = &tokens[from.min(to)..to.max(from)];
+            gap.len() <= 4 && gap.iter().all(|t| t.kind != TokenKind::Stop)
+        });
+        if aimed {
+            let target = targets.iter().filter(|t| t.last <= insult.first).last();
+            let start = target.map_or(insult.start, |t| t.start.min(insult.start));
+            hits.push(Hit { start, ..insult });
+        }
+    }
+    hits
+}
+
+/// Whether swearing is about a thing ("this damn parcel", "wtf") rather than at a person.
+fn about_a_thing(tokens: &[Token], hit: &Hit) -> bool {
+    let before = hit.first.checked_sub(1).map(|i| tokens[i].norm.as_str());
+    let after = tokens.get(hit.last).map(|t| t.norm.as_str());
+    matches!(
+        before,
+        Some("this" | "that" | "the" | "these" | "those" | "my" | "so" | "a" | "what" | "of")
+    ) || after.is_none_or(|a| matches!(a, "!" | "." | "?" | ","))
+}
+
+/// The words that pushed head `name` up most, as evidence.
+fn strongest_words(
+    tokens: &[Token],
+    model: &Model,
+    name: &'static str,
+    most: usize,
+) -> Vec<Evidence> {
+    let Some(head) = model.linear.head(name) else {
+        return Vec::new();
+    };
+    let mut scored: Vec<(f32, usize)> = Vec::new();
+    let mut one = Vec::new();
+    let mut scores = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        if token.kind != TokenKind::Word || token.norm.len() < 3 {
+            continue;
+        }
+        features(std::slice::from_ref(token), &mut one);
+        model.linear.predict(&one, 1.0, &mut scores);
+        let score = scores.get(head).copied().unwrap_or(0.0);
+        scored.push((score, i));
+    }
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored
+        .into_iter()
+        .take(most)
+        .filter(|(score, _)| *score > 0.7)
+        .map(|(_, i)| Evidence {
+            kind: name,
+            start: tokens[i].start,
+            end: tokens[i].end,
+        })
+        .collect()
+}
+
+/// What the customer asks for: a resolution word with a request cue shortly before it.
+fn requests(tokens: &[Token], model: &Model) -> (Vec<Resolution>, Vec<Evidence>) {
+    let cues = model.cues.find(tokens);
+    let mut kinds = Vec::new();
+    let mut evidence = Vec::new();
+    for hit in model.resolutions.list.find(tokens) {
+        let cued = cues.iter().any(|c| {
+            c.last <= hit.first
+                && hit.first - c.last <= 5
+                && tokens[c.last..hit.first]
+                    .iter()
+                    .all(|t| t.kind != TokenKind::Stop)
+        });
+        let Some(kind) = model.resolutions.labels[hit.phrase]
+            .first()
+            .and_then(|k| Resolution::parse(k))
+        else {
+            continue;
+        };
+        if cued && !negated_before(tokens, hit.first, 2) {
+            kinds.push(kind);
+            evidence.push(Evidence {
+                kind: "requested_resolution",
+                start: hit.start,
+                end: hit.end,
+            });
+        }
+    }
+    kinds.sort_unstable();
+    kinds.dedup();
+    (kinds, evidence)
+}
+
+fn category(
+    tokens: &[Token],
+    model: &Model,
+    scores: &[f32],
+    churn: &[Hit],
+    evidence: &mut Vec<Evidence>,
+) -> Category {
+    // "Cancel my account" is a threat to leave, not a complaint about the account.
+    let hits: Vec<Hit> = model
+        .categories
+        .list
+        .find(tokens)
+        .into_iter()
+        .filter(|h| !churn.iter().any(|c| h.first < c.last && c.first < h.last))
+        .collect();
+    let mut counts: Vec<(Category, usize, usize)> = Vec::new();
+    for hit in &hits {
+        let Some(label) = model.categories.labels[hit.phrase].first() else {
+            continue;
+        };
+        let category = Category::parse(label);
+        match counts.iter_mut().find(|c| c.0 == category) {
+            Some(entry) => entry.1 += 1,
+            None => counts.push((category, 1, hit.first)),
+        }
+    }
+    if let Some(&(best, _, _)) = counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)))
+    {
+        for hit in hits.iter().filter(|h| {
+            model.categories.labels[h.phrase]
+                .first()
+                .map(|l| Category::parse(l))
+                == Some(best)
+        }) {
+            evidence.push(Evidence {
+                kind: "category",
+                start: hit.start,
+                end: hit.end,
+            });
+        }
+        return best;
+    }
+    model
+        .linear
+        .heads
+        .iter()
+        .zip(scores)
+        .filter_map(|(name, score)| name.strip_prefix("category:").map(|c| (c, *score)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(Category::Other, |(c, _)| Category::parse(c))
+}

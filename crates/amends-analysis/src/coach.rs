@@ -1,0 +1,480 @@
+//! Coaching an agent's draft reply: what to change, with a suggested rewrite for each finding,
+//! and what the draft already does well.
+
+use serde::{Deserialize, Serialize};
+
+use crate::assess::clip;
+use crate::lexicon::{negated_before, Hit};
+use crate::text::{tokenize, Token, TokenKind};
+use crate::Model;
+
+/// What the coach knows besides the draft.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CoachContext {
+    /// The customer's name, which the reply should use.
+    pub customer_name: Option<String>,
+    /// How angry the customer is, 0 to 1 (from the assessment of their message).
+    pub customer_anger: Option<f32>,
+    /// The most compensation the agent may offer, in whole currency units.
+    pub authority_limit: Option<f64>,
+}
+
+/// What kind of problem a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// "It will never happen again": a promise nobody can keep.
+    ForbiddenPromise,
+    /// Blame, excuses, defensiveness.
+    Blame,
+    /// Begging the customer to stay.
+    Desperation,
+    /// Saying what cannot be done where what can be done belongs.
+    NegativeWording,
+    /// No apology or acknowledgement of feelings to an upset customer.
+    MissingAcknowledgement,
+    /// The customer's name is not used.
+    MissingName,
+    /// "Soon" where a time belongs.
+    VagueTime,
+    /// Compensation beyond the agent's authority.
+    OverAuthority,
+}
+
+/// How much a finding matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Worth a look.
+    Low,
+    /// Should change.
+    Medium,
+    /// Must change: sending asks for confirmation.
+    High,
+}
+
+/// One thing to change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// What kind.
+    pub kind: FindingKind,
+    /// How much it matters.
+    pub severity: Severity,
+    /// Byte offset of the words (for a missing thing, where to insert it).
+    pub start: usize,
+    /// Byte offset past them (equal to `start` for an insertion).
+    pub end: usize,
+    /// Why, in a sentence for the agent.
+    pub message: String,
+    /// The text to put in place of `start..end`.
+    pub suggestion: String,
+}
+
+/// Something the draft does well.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Strength {
+    /// `apology`, `empathy`, `ownership` or `concrete_next_step`.
+    pub kind: String,
+    /// Byte span.
+    pub start: usize,
+    /// Byte span end.
+    pub end: usize,
+}
+
+/// The coach's reading of a draft.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Coaching {
+    /// 0 to 100.
+    pub score: u8,
+    /// What to change, in text order.
+    pub findings: Vec<Finding>,
+    /// What is good.
+    pub strengths: Vec<Strength>,
+    /// Whether a high-severity finding remains: sending should ask for confirmation.
+    pub needs_confirmation: bool,
+}
+
+const MAX_BYTES: usize = 64 * 1024;
+
+/// Coaches `draft`. Never panics; spans are on character boundaries inside `draft`.
+pub fn coach(draft: &str, context: &CoachContext, model: &Model) -> Coaching {
+    let draft = clip(draft, MAX_BYTES);
+    let tokens = tokenize(draft);
+    let concrete = concrete_times(&tokens);
+    let mut findings = Vec::new();
+    for hit in model.coaching.list.find(&tokens) {
+        let labels = &model.coaching.labels[hit.phrase];
+        let (Some(kind), Some(severity)) = (
+            labels.first().and_then(|k| kind(k)),
+            labels.get(1).and_then(|s| severity(s)),
+        ) else {
+            continue;
+        };
+        if skip(kind, &hit, &tokens, &concrete) {
+            continue;
+        }
+        let suggestion = labels.get(2).cloned().unwrap_or_default();
+        findings.push(Finding {
+            kind,
+            severity,
+            start: hit.start,
+            end: hit.end,
+            message: message(kind).to_owned(),
+            suggestion: keep_case(&draft[hit.start..hit.end], &suggestion),
+        });
+    }
+    let mut strengths = Vec::new();
+    for hit in model.good.list.find(&tokens) {
+        if let Some(kind) = model.good.labels[hit.phrase].first() {
+            strengths.push(Strength {
+                kind: kind.clone(),
+                start: hit.start,
+                end: hit.end,
+            });
+        }
+    }
+    strengths.extend(concrete.iter().map(|&(start, end)| Strength {
+        kind: "concrete_next_step".to_owned(),
+        start,
+        end,
+    }));
+    let insert_at = greeting_end(&tokens, draft);
+    missing_things(
+        draft,
+        context,
+        &tokens,
+        &strengths,
+        insert_at,
+        &mut findings,
+    );
+    findings.extend(over_authority(draft, &tokens, context));
+    findings.sort_by_key(|f| (f.start, f.end));
+    strengths.sort_by_key(|s| (s.start, s.end));
+    let penalty: i32 = findings
+        .iter()
+        .map(|f| match (f.kind, f.severity) {
+            (FindingKind::MissingAcknowledgement, _) => 20,
+            (_, Severity::High) => 25,
+            (_, Severity::Medium) => 10,
+            (_, Severity::Low) => 4,
+        })
+        .sum();
+    let bonus = 3 * ["apology", "empathy", "ownership", "concrete_next_step"]
+        .iter()
+        .filter(|k| strengths.iter().any(|s| s.kind == **k))
+        .count() as i32;
+    let score = (100 - penalty + bonus).clamp(0, 100) as u8;
+    let needs_confirmation = findings.iter().any(|f| f.severity == Severity::High);
+    Coaching {
+        score,
+        findings,
+        strengths,
+        needs_confirmation,
+    }
+}
+
+fn kind(raw: &str) -> Option<FindingKind> {
+    Some(match raw {
+        "forbidden_promise" => FindingKind::ForbiddenPromise,
+        "blame" => FindingKind::Blame,
+        "desperation" => FindingKind::Desperation,
+        "negative_wording" => FindingKind::NegativeWording,
+        "vague_time" => FindingKind::VagueTime,
+        _ => return None,
+    })
+}
+
+fn severity(raw: &str) -> Option<Severity> {
+    Some(match raw {
+        "high" => Severity::High,
+        "medium" => Severity::Medium,
+        "low" => Severity::Low,
+        _ => return None,
+    })
+}
+
+fn message(kind: FindingKind) -> &'static str {
+    match kind {
+        FindingKind::ForbiddenPromise => {
+            "nobody can promise it will never happen again; say what has changed instead"
+        }
+        FindingKind::Blame => {
+            "this sounds like blame or an excuse; own the problem and say what you will do"
+        }
+        FindingKind::Desperation => "pleading sounds desperate; offer to put it right instead",
+        FindingKind::NegativeWording => "say what you can do rather than what you cannot",
+        FindingKind::MissingAcknowledgement => {
+            "the customer is upset: apologise and acknowledge how they feel first"
+        }
+        FindingKind::MissingName => "use the customer's name",
+        FindingKind::VagueTime => "give a concrete time the customer can hold you to",
+        FindingKind::OverAuthority => {
+            "this is more than you may offer without a supervisor's approval"
+        }
+    }
+}
+
+/// Cases where a phrase is fine: "I can't promise it will never happen again" is honest, and a
+/// vague word in a sentence that also gives a concrete time is not vague.
+fn skip(kind: FindingKind, hit: &Hit, tokens: &[Token], concrete: &[(usize, usize)]) -> bool {
+    match kind {
+        FindingKind::ForbiddenPromise => {
+            let clause: Vec<&str> = tokens[..hit.first]
+                .iter()
+                .rev()
+                .take_while(|t| t.kind != TokenKind::Stop)
+                .take(6)
+                .map(|t| t.norm.as_str())
+                .collect();
+            clause.contains(&"promise") && clause.iter().any(|w| crate::text::is_negation(w))
+        }
+        FindingKind::VagueTime => {
+            let (from, to) = sentence(tokens, hit.first);
+            concrete
+                .iter()
+                .any(|&(start, _)| start >= from && start < to)
+        }
+        FindingKind::NegativeWording => negated_before(tokens, hit.first, 1),
+        _ => false,
+    }
+}
+
+/// The byte range of the sentence around token `at`.
+fn sentence(tokens: &[Token], at: usize) -> (usize, usize) {
+    let ends = |t: &Token| t.kind == TokenKind::Stop && matches!(t.norm.as_str(), "." | "!" | "?");
+    let start = tokens[..at]
+        .iter()
+        .rposition(ends)
+        .map_or(0, |i| tokens[i].end);
+    let end = tokens[at..]
+        .iter()
+        .position(ends)
+        .map_or(usize::MAX, |i| tokens[at + i].start);
+    (start, end)
+}
+
+const WEEKDAYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// Spans of concrete times: "4 pm", "16:30", "tomorrow", "Thursday", "14 March", "within 24 hours".
+fn concrete_times(tokens: &[Token]) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        let word = token.norm.as_str();
+        let next = tokens.get(i + 1).map(|t| t.norm.as_str());
+        let digits = word.chars().take_while(char::is_ascii_digit).count();
+        let clock = digits > 0 && digits <= 2 && matches!(&word[digits..], "am" | "pm" | "h");
+        let number_then_unit = digits == word.len()
+            && digits > 0
+            && matches!(
+                next,
+                Some("am" | "pm" | "hours" | "hour" | "days" | "working" | "minutes")
+            );
+        let colon = digits == word.len()
+            && next == Some(":")
+            && tokens
+                .get(i + 2)
+                .is_some_and(|t| t.norm.len() == 2 && t.norm.chars().all(|c| c.is_ascii_digit()));
+        let named = matches!(word, "today" | "tomorrow" | "tonight")
+            || WEEKDAYS.contains(&word)
+            || (MONTHS.contains(&word) && word != "may");
+        if clock || named {
+            spans.push((token.start, token.end));
+        } else if number_then_unit || colon {
+            let last = if colon { i + 2 } else { i + 1 };
+            spans.push((token.start, tokens[last].end));
+        }
+    }
+    spans
+}
+
+/// Where a missing opening belongs: after "Hi"/"Dear"/"Hello" and a comma, or at the start.
+fn greeting_end(tokens: &[Token], draft: &str) -> usize {
+    match tokens.first().map(|t| t.norm.as_str()) {
+        Some("hi" | "hello" | "dear" | "hey") => tokens
+            .iter()
+            .position(|t| t.kind == TokenKind::Stop)
+            .map_or(tokens[0].end, |i| tokens[i].end),
+        _ => draft.len() - draft.trim_start().len(),
+    }
+}
+
+fn missing_things(
+    draft: &str,
+    context: &CoachContext,
+    tokens: &[Token],
+    strengths: &[Strength],
+    at: usize,
+    findings: &mut Vec<Finding>,
+) {
+    let upset = context.customer_anger.unwrap_or(0.0) >= 0.3;
+    let acknowledged = strengths
+        .iter()
+        .any(|s| s.kind == "apology" || s.kind == "empathy");
+    let space = if at > 0 && !draft[..at].ends_with(' ') {
+        " "
+    } else {
+        ""
+    };
+    if upset && !acknowledged {
+        findings.push(Finding {
+            kind: FindingKind::MissingAcknowledgement,
+            severity: Severity::Medium,
+            start: at,
+            end: at,
+            message: message(FindingKind::MissingAcknowledgement).to_owned(),
+            suggestion: format!(
+                "{space}I'm so sorry about this, and I understand how frustrating it has been. "
+            ),
+        });
+    }
+    if let Some(name) = context
+        .customer_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        let first = name
+            .split_whitespace()
+            .next()
+            .unwrap_or(name)
+            .to_lowercase();
+        let named = tokens.iter().any(|t| t.norm == first)
+            || draft.to_lowercase().contains(&name.to_lowercase());
+        if !named {
+            let greeting = if at > 0 {
+                format!(" {}", name.split_whitespace().next().unwrap_or(name))
+            } else {
+                format!("Hi {},\n", name.split_whitespace().next().unwrap_or(name))
+            };
+            let at = if at > 0 {
+                tokens.first().map_or(0, |t| t.end)
+            } else {
+                at
+            };
+            findings.push(Finding {
+                kind: FindingKind::MissingName,
+                severity: Severity::Low,
+                start: at,
+                end: at,
+                message: message(FindingKind::MissingName).to_owned(),
+                suggestion: greeting,
+            });
+        }
+    }
+}
+
+const COMPENSATION_WORDS: [&str; 12] = [
+    "refund",
+    "refunded",
+    "credit",
+    "voucher",
+    "discount",
+    "compensation",
+    "gift",
+    "gesture",
+    "off",
+    "reimburse",
+    "goodwill",
+    "back",
+];
+
+/// Amounts offered in a sentence about compensation that exceed the agent's limit.
+fn over_authority(draft: &str, tokens: &[Token], context: &CoachContext) -> Vec<Finding> {
+    let Some(limit) = context.authority_limit else {
+        return Vec::new();
+    };
+    let mut findings = Vec::new();
+    for i in 0..tokens.len() {
+        let Some((amount, start, end)) = amount_at(tokens, i, draft) else {
+            continue;
+        };
+        let (from, to) = sentence(tokens, i);
+        let about_compensation = tokens
+            .iter()
+            .filter(|t| t.start >= from && t.start < to)
+            .any(|t| COMPENSATION_WORDS.contains(&t.norm.as_str()));
+        if about_compensation && amount > limit {
+            findings.push(Finding {
+                kind: FindingKind::OverAuthority,
+                severity: Severity::High,
+                start,
+                end,
+                message: format!(
+                    "{} (your limit is {limit:.2})",
+                    message(FindingKind::OverAuthority)
+                ),
+                suggestion: format!("{limit:.2}"),
+            });
+        }
+    }
+    findings
+}
+
+/// An amount written `$50`, `£12.50`, `€20` or `50 dollars`, with its span.
+fn amount_at(tokens: &[Token], i: usize, draft: &str) -> Option<(f64, usize, usize)> {
+    let token = &tokens[i];
+    let currency = matches!(token.norm.as_str(), "$" | "£" | "€");
+    if currency {
+        let number = tokens.get(i + 1).filter(|t| t.start == token.end)?;
+        let (value, end) = number_from(tokens, i + 1, draft)?;
+        return Some((value, token.start, end.max(number.end)));
+    }
+    let unit = tokens.get(i + 1).map(|t| t.norm.as_str());
+    if matches!(
+        unit,
+        Some("dollars" | "pounds" | "euros" | "usd" | "eur" | "gbp")
+    ) {
+        let (value, _) = number_from(tokens, i, draft)?;
+        return Some((value, token.start, tokens[i + 1].end));
+    }
+    None
+}
+
+fn number_from(tokens: &[Token], i: usize, draft: &str) -> Option<(f64, usize)> {
+    let whole = tokens.get(i)?;
+    let mut end = whole.end;
+    if let (Some(dot), Some(cents)) = (tokens.get(i + 1), tokens.get(i + 2)) {
+        if dot.norm == "." && dot.start == whole.end && cents.start == dot.end {
+            end = cents.end;
+        }
+    }
+    draft[whole.start..end]
+        .replace(',', "")
+        .parse()
+        .ok()
+        .map(|v| (v, end))
+}
+
+/// Capitalises the suggestion like the words it replaces.
+fn keep_case(original: &str, suggestion: &str) -> String {
+    if original.chars().next().is_some_and(char::is_uppercase) {
+        let mut chars = suggestion.chars();
+        chars.next().map_or_else(String::new, |c| {
+            c.to_uppercase().collect::<String>() + chars.as_str()
+        })
+    } else {
+        suggestion.to_owned()
+    }
+}
