@@ -152,7 +152,7 @@ pub struct Assessment {
 /// best cross-validated F1 on the public complaint set (`amends eval` prints the sweep).
 const NEGATIVE_AT: f32 = 0.5;
 const COMPLAINT_AT: f32 = 0.35;
-const OFFENSIVE_AT: f32 = 0.5;
+const OFFENSIVE_AT: f32 = 0.3;
 
 /// Longest text read, in bytes: past this the findings would not change, only the cost would.
 const MAX_BYTES: usize = 64 * 1024;
@@ -194,13 +194,19 @@ pub fn assess(text: &str, model: &Model) -> Assessment {
     let profanity = model.profanity.find(&tokens);
     push(&mut evidence, "swearing", &profanity);
     let insults = model.insults.find(&tokens);
+    let mut offensive_words = model.offensive.find(&tokens);
+    offensive_words.extend(insults.iter().copied());
+    offensive_words.extend(stem_hits(&tokens, &model.offensive_stems));
     let offensive_score = head("abusive");
     let situational = !profanity.is_empty()
         && insults.is_empty()
         && profanity.iter().all(|h| about_a_thing(&tokens, h));
-    let abusive = !abuse.is_empty() || (offensive_score >= OFFENSIVE_AT && !situational);
+    // The head judges tone, the words are the evidence: without an offensive word or an insult
+    // the message is not abusive, whatever the head's prior says.
+    let abusive = !abuse.is_empty()
+        || (offensive_score >= OFFENSIVE_AT && !offensive_words.is_empty() && !situational);
     if abusive && abuse.is_empty() {
-        push(&mut evidence, "abusive", &insults);
+        push(&mut evidence, "abusive", &offensive_words);
     }
     let public = model.public.find(&tokens);
     push(&mut evidence, "public_exposure_threat", &public);
@@ -305,7 +311,9 @@ fn push(evidence: &mut Vec<Evidence>, kind: &'static str, hits: &[Hit]) {
 fn abuse_at_staff(tokens: &[Token], model: &Model) -> Vec<Hit> {
     let mut hits = model.abuse.find(tokens);
     let targets = model.targets.find(tokens);
-    for insult in model.insults.find(tokens) {
+    let mut insults = model.insults.find(tokens);
+    insults.extend(model.belittling.find(tokens));
+    for insult in insults {
         let aimed = targets.iter().any(|target| {
             let (from, to) = if target.last <= insult.first {
                 (target.last, insult.first)
@@ -316,12 +324,31 @@ fn abuse_at_staff(tokens: &[Token], model: &Model) -> Vec<Hit> {
             gap.len() <= 4 && gap.iter().all(|t| t.kind != TokenKind::Stop)
         });
         if aimed {
-            let target = targets.iter().filter(|t| t.last <= insult.first).last();
+            let target = targets.iter().rfind(|t| t.last <= insult.first);
             let start = target.map_or(insult.start, |t| t.start.min(insult.start));
             hits.push(Hit { start, ..insult });
         }
     }
     hits
+}
+
+/// Words that start with one of `stems`, ignoring a leading `#`.
+fn stem_hits(tokens: &[Token], stems: &[String]) -> Vec<Hit> {
+    tokens
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| {
+            let word = t.norm.trim_start_matches('#');
+            t.kind != TokenKind::Stop && stems.iter().any(|s| word.starts_with(s.as_str()))
+        })
+        .map(|(i, t)| Hit {
+            phrase: 0,
+            first: i,
+            last: i + 1,
+            start: t.start,
+            end: t.end,
+        })
+        .collect()
 }
 
 /// Whether swearing is about a thing ("this damn parcel", "wtf") rather than at a person.
@@ -388,7 +415,7 @@ fn requests(tokens: &[Token], model: &Model) -> (Vec<Resolution>, Vec<Evidence>)
         else {
             continue;
         };
-        if cued && !negated_before(tokens, hit.first, 2) {
+        if cued && !negated_before(tokens, hit.first, 4) {
             kinds.push(kind);
             evidence.push(Evidence {
                 kind: "requested_resolution",

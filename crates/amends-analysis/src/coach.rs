@@ -114,13 +114,19 @@ pub fn coach(draft: &str, context: &CoachContext, model: &Model) -> Coaching {
             continue;
         }
         let suggestion = labels.get(2).cloned().unwrap_or_default();
+        // "This will never happen again" is replaced whole, subject included, so the rewrite reads.
+        let start = if kind == FindingKind::ForbiddenPromise {
+            clause_start(&tokens, hit.first)
+        } else {
+            hit.start
+        };
         findings.push(Finding {
             kind,
             severity,
-            start: hit.start,
+            start,
             end: hit.end,
             message: message(kind).to_owned(),
-            suggestion: keep_case(&draft[hit.start..hit.end], &suggestion),
+            suggestion: keep_case(&draft[start..hit.end], &suggestion),
         });
     }
     let mut strengths = Vec::new();
@@ -234,9 +240,21 @@ fn skip(kind: FindingKind, hit: &Hit, tokens: &[Token], concrete: &[(usize, usiz
                 .iter()
                 .any(|&(start, _)| start >= from && start < to)
         }
-        FindingKind::NegativeWording => negated_before(tokens, hit.first, 1),
+        FindingKind::NegativeWording => {
+            negated_before(tokens, hit.first, 1)
+                || tokens.get(hit.last).is_some_and(|t| t.norm == "promise")
+        }
         _ => false,
     }
+}
+
+/// Where the clause holding token `at` starts, in bytes.
+fn clause_start(tokens: &[Token], at: usize) -> usize {
+    let first = tokens[..at]
+        .iter()
+        .rposition(|t| t.kind == TokenKind::Stop)
+        .map_or(0, |i| i + 1);
+    tokens[first].start
 }
 
 /// The byte range of the sentence around token `at`.

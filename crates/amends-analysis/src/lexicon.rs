@@ -76,34 +76,34 @@ impl PhraseList {
         self.phrases.is_empty()
     }
 
-    /// Every match in `tokens`, longest first where several start at one token, without
-    /// overlaps.
+    /// Every match in `tokens`; phrases that overlap are merged into one hit (so "will never
+    /// use you again" is one churn threat, not two halves), which keeps the first phrase's id.
     pub fn find(&self, tokens: &[Token]) -> Vec<Hit> {
-        let mut hits = Vec::new();
-        let mut i = 0;
-        while i < tokens.len() {
-            let mut best: Option<Hit> = None;
-            if let Some(candidates) = self.by_first.get(tokens[i].norm.as_str()) {
-                for &phrase in candidates {
-                    if let Some(last) = self.matches_at(&self.phrases[phrase], tokens, i) {
-                        if best.is_none_or(|b| last > b.last) {
-                            best = Some(Hit {
-                                phrase,
-                                first: i,
-                                last,
-                                start: tokens[i].start,
-                                end: tokens[last - 1].end,
-                            });
+        let mut hits: Vec<Hit> = Vec::new();
+        for i in 0..tokens.len() {
+            let Some(candidates) = self.by_first.get(tokens[i].norm.as_str()) else {
+                continue;
+            };
+            for &phrase in candidates {
+                let Some(last) = self.matches_at(&self.phrases[phrase], tokens, i) else {
+                    continue;
+                };
+                let hit = Hit {
+                    phrase,
+                    first: i,
+                    last,
+                    start: tokens[i].start,
+                    end: tokens[last - 1].end,
+                };
+                match hits.last_mut() {
+                    Some(previous) if hit.first < previous.last => {
+                        if hit.last > previous.last {
+                            previous.last = hit.last;
+                            previous.end = hit.end;
                         }
                     }
+                    _ => hits.push(hit),
                 }
-            }
-            match best {
-                Some(hit) => {
-                    i = hit.last;
-                    hits.push(hit);
-                }
-                None => i += 1,
             }
         }
         hits

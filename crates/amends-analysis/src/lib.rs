@@ -22,3 +22,6 @@ pub mod train;
 pub use assess::{assess, AngerLabel, Assessment, Category, Evidence, Resolution};
 pub use coach::{coach, CoachContext, Coaching, Finding, FindingKind, Severity, Strength};
 pub use model::Model;
+
+#[cfg(test)]
+mod tests;

@@ -59,9 +59,12 @@ pub struct Model {
     pub linear: LinearModel,
     pub(crate) churn: PhraseList,
     pub(crate) insults: PhraseList,
+    pub(crate) belittling: PhraseList,
     pub(crate) targets: PhraseList,
     pub(crate) abuse: PhraseList,
     pub(crate) profanity: PhraseList,
+    pub(crate) offensive: PhraseList,
+    pub(crate) offensive_stems: Vec<String>,
     pub(crate) anger: PhraseList,
     pub(crate) public: PhraseList,
     pub(crate) legal: PhraseList,
@@ -93,9 +96,17 @@ impl Model {
             linear,
             churn: PhraseList::parse(lexicon!("churn.txt")),
             insults: PhraseList::parse(lexicon!("insults.txt")),
+            belittling: PhraseList::parse(lexicon!("belittling.txt")),
             targets: PhraseList::parse(lexicon!("targets.txt")),
             abuse: PhraseList::parse(lexicon!("abuse.txt")),
             profanity: PhraseList::parse(lexicon!("profanity.txt")),
+            offensive: PhraseList::parse(lexicon!("offensive.txt")),
+            offensive_stems: lexicon!("offensive_stems.txt")
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_owned)
+                .collect(),
             anger: PhraseList::parse(lexicon!("anger.txt")),
             public: PhraseList::parse(lexicon!("public.txt")),
             legal: PhraseList::parse(lexicon!("legal.txt")),

@@ -69,20 +69,17 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             } else if is_word_char(c) {
                 let mut end = start + c.len_utf8();
                 while let Some(&(i, n)) = chars.peek() {
-                    if is_word_char(n) {
-                        end = i + n.len_utf8();
-                        chars.next();
-                    } else if is_apostrophe(n)
+                    // An apostrophe belongs to the word when a letter follows: "don't", "Ann's".
+                    let inner_apostrophe = is_apostrophe(n)
                         && text[i + n.len_utf8()..]
                             .chars()
                             .next()
-                            .is_some_and(char::is_alphabetic)
-                    {
-                        end = i + n.len_utf8();
-                        chars.next();
-                    } else {
+                            .is_some_and(char::is_alphabetic);
+                    if !is_word_char(n) && !inner_apostrophe {
                         break;
                     }
+                    end = i + n.len_utf8();
+                    chars.next();
                 }
                 let word = &text[start..end];
                 if (word.eq_ignore_ascii_case("http")

@@ -95,9 +95,10 @@ enum Command {
         /// Cross-validation folds.
         #[arg(long, default_value_t = 5)]
         folds: usize,
-        /// Exit non-zero when a cross-validated F1 is below the target.
-        #[arg(long)]
-        check: bool,
+        /// Exit non-zero when a cross-validated F1 is below its floor: `task=F1,…`
+        /// (with no value, the targets).
+        #[arg(long, num_args = 0..=1, default_missing_value = analysis::TARGETS)]
+        check: Option<String>,
         #[command(flatten)]
         training: analysis::TrainingArgs,
     },

@@ -1,0 +1,340 @@
+//! Each finding with examples that must and must not trigger it, including the hard ones.
+
+use crate::{
+    assess, coach, AngerLabel, Category, CoachContext, FindingKind, Model, Resolution, Severity,
+};
+
+fn read(text: &str) -> crate::Assessment {
+    assess(text, Model::english())
+}
+
+fn evidence_of(text: &str, kind: &str) -> Vec<String> {
+    read(text)
+        .evidence
+        .iter()
+        .filter(|e| e.kind == kind)
+        .map(|e| text[e.start..e.end].to_owned())
+        .collect()
+}
+
+#[test]
+fn negativity_reads_negation_both_ways() {
+    for text in [
+        "I am not happy with this at all",
+        "Worst service ever, my bag is lost",
+        "Still waiting for my refund after three weeks",
+    ] {
+        assert!(read(text).negative, "{text}");
+    }
+    for text in [
+        "Never been better, thank you so much!",
+        "Thanks, the new one arrived and works perfectly",
+        "No complaints, great crew today",
+    ] {
+        assert!(!read(text).negative, "{text}");
+    }
+}
+
+#[test]
+fn sarcasm_is_caught_where_a_phrase_gives_it_away() {
+    let text = "Oh great, another delay. Thanks for nothing";
+    let assessment = read(text);
+    assert!(assessment.negative);
+    assert_eq!(
+        evidence_of(text, "sarcasm"),
+        ["Oh great", "Thanks for nothing"]
+    );
+}
+
+#[test]
+fn churn_threats_are_found_and_told_apart() {
+    for (text, phrase) in [
+        (
+            "I will never use you again after this",
+            "will never use you again",
+        ),
+        (
+            "I'm cancelling my subscription today",
+            "I'm cancelling my subscription",
+        ),
+        (
+            "Sorting this out or I'm switching to Acme",
+            "I'm switching to",
+        ),
+        ("That is the last time I use you", "last time I use"),
+    ] {
+        assert_eq!(evidence_of(text, "churn_threat"), [phrase], "{text}");
+        assert!(read(text).churn_threat);
+    }
+    for text in [
+        "My flight was cancelled",
+        "I'm not cancelling, I just want it fixed",
+        "You promised this will never happen again, and it did",
+        "Please cancel the duplicate order",
+    ] {
+        assert!(!read(text).churn_threat, "{text}");
+    }
+}
+
+#[test]
+fn abuse_at_staff_is_kept_apart_from_swearing_at_the_situation() {
+    for text in [
+        "You're useless idiots",
+        "your staff are incompetent",
+        "fuck you",
+        "you people are a joke",
+    ] {
+        let assessment = read(text);
+        assert!(assessment.abuse_at_staff && assessment.abusive, "{text}");
+    }
+    for text in [
+        "This damn parcel still hasn't come",
+        "What the hell, the app crashed again!",
+        "the useless app keeps crashing",
+    ] {
+        let assessment = read(text);
+        assert!(!assessment.abuse_at_staff, "{text}");
+        assert!(
+            !assessment.abusive,
+            "{text}: swearing about a thing is frustration"
+        );
+    }
+    assert!(read("This damn parcel still hasn't come").swearing);
+}
+
+#[test]
+fn threats_money_requests_and_urgency_are_found() {
+    let text = "I need a refund today or I will post a review on Trustpilot and call my lawyer. You charged me twice.";
+    let assessment = read(text);
+    assert!(
+        assessment.public_exposure_threat
+            && assessment.legal_threat
+            && assessment.mentions_payment
+            && assessment.urgent
+    );
+    assert_eq!(assessment.requested_resolutions, [Resolution::Refund]);
+    assert_eq!(assessment.category, Some(Category::Billing));
+    assert_eq!(evidence_of(text, "legal_threat"), ["lawyer"]);
+    let calm = read("Could you tell me your opening hours?");
+    // Known limit: the negativity head, trained on airline tweets, reads "hours" as a delay and
+    // calls this question negative; the rules below it must stay quiet all the same.
+    assert!(
+        !calm.public_exposure_threat
+            && !calm.legal_threat
+            && !calm.mentions_payment
+            && !calm.urgent
+    );
+    assert!(!calm.abusive && !calm.churn_threat && calm.requested_resolutions.is_empty());
+}
+
+#[test]
+fn requested_resolutions_need_a_request() {
+    assert_eq!(
+        read("Please call me back, and I want a replacement").requested_resolutions,
+        [Resolution::Replacement, Resolution::CallBack]
+    );
+    assert_eq!(
+        read("I expect an apology").requested_resolutions,
+        [Resolution::Apology]
+    );
+    assert!(read("The refund arrived, thanks")
+        .requested_resolutions
+        .is_empty());
+    assert!(read("I don't want a refund, I want it fixed")
+        .requested_resolutions
+        .contains(&Resolution::Repair));
+    assert!(!read("I don't want a refund, I want it fixed")
+        .requested_resolutions
+        .contains(&Resolution::Refund));
+}
+
+#[test]
+fn categories_follow_the_words() {
+    for (text, category) in [
+        ("My parcel is late and still not arrived", Category::Delay),
+        (
+            "The blender arrived cracked and damaged",
+            Category::LostOrDamaged,
+        ),
+        (
+            "The app keeps crashing and doesn't work",
+            Category::ProductFault,
+        ),
+        (
+            "I have been locked out of my account since the password reset, terrible",
+            Category::BookingAccount,
+        ),
+        (
+            "The engineer was rude and unhelpful, awful",
+            Category::PoorService,
+        ),
+    ] {
+        assert_eq!(read(text).category, Some(category), "{text}");
+    }
+    assert_eq!(
+        read("Thanks, lovely day").category,
+        None,
+        "no complaint, no category"
+    );
+}
+
+#[test]
+fn anger_rises_with_shouting_threats_and_abuse() {
+    let mild = read("The parcel is a bit late, could you check?");
+    let upset = read("I'm disappointed, the parcel is late again");
+    let furious =
+        read("You useless idiots, this is a disgrace!!! I'm cancelling and calling my lawyer");
+    assert!(
+        mild.anger < upset.anger && upset.anger < furious.anger,
+        "{} {} {}",
+        mild.anger,
+        upset.anger,
+        furious.anger
+    );
+    assert_eq!(furious.label, AngerLabel::Furious);
+    assert!(matches!(
+        mild.label,
+        AngerLabel::Calm | AngerLabel::Dissatisfied
+    ));
+}
+
+#[test]
+fn evidence_spans_point_at_the_words() {
+    let text = "Ça suffit 😡 — I'm cancelling my account!";
+    for evidence in read(text).evidence {
+        assert!(text.is_char_boundary(evidence.start) && text.is_char_boundary(evidence.end));
+        assert!(evidence.start < evidence.end && evidence.end <= text.len());
+    }
+    assert_eq!(
+        evidence_of(text, "churn_threat"),
+        ["I'm cancelling my account"]
+    );
+}
+
+fn context() -> CoachContext {
+    CoachContext {
+        customer_name: Some("Ann Smith".to_owned()),
+        customer_anger: Some(0.7),
+        authority_limit: Some(50.0),
+    }
+}
+
+fn kinds(draft: &str) -> Vec<FindingKind> {
+    coach(draft, &context(), Model::english())
+        .findings
+        .iter()
+        .map(|f| f.kind)
+        .collect()
+}
+
+#[test]
+fn a_good_reply_scores_high_and_is_praised() {
+    let draft = "Hi Ann, I'm so sorry, I understand how frustrating this has been. I've arranged a replacement and I'll call you by 4 pm today with the tracking number.";
+    let coaching = coach(draft, &context(), Model::english());
+    assert!(coaching.findings.is_empty(), "{:?}", coaching.findings);
+    assert!(coaching.score >= 95);
+    let strengths: Vec<&str> = coaching.strengths.iter().map(|s| s.kind.as_str()).collect();
+    for kind in ["apology", "empathy", "ownership", "concrete_next_step"] {
+        assert!(strengths.contains(&kind), "{kind} in {strengths:?}");
+    }
+    assert!(!coaching.needs_confirmation);
+}
+
+#[test]
+fn forbidden_promises_are_replaced_whole() {
+    let draft = "Hi Ann, sorry about that. This will never happen again.";
+    let coaching = coach(draft, &context(), Model::english());
+    let finding = &coaching.findings[0];
+    assert_eq!(
+        (finding.kind, finding.severity),
+        (FindingKind::ForbiddenPromise, Severity::High)
+    );
+    assert_eq!(
+        &draft[finding.start..finding.end],
+        "This will never happen again"
+    );
+    assert!(finding.suggestion.starts_with("We have"));
+    assert!(coaching.needs_confirmation);
+    assert!(kinds(
+        "Hi Ann, sorry. I can't promise it will never happen again, but I've changed how we pack."
+    )
+    .is_empty());
+}
+
+#[test]
+fn blame_desperation_negative_wording_and_vague_times_are_found() {
+    for (draft, kind) in [
+        (
+            "Hi Ann, sorry. As I already said, the parcel left on Monday.",
+            FindingKind::Blame,
+        ),
+        ("Hi Ann, sorry, but that's our policy.", FindingKind::Blame),
+        (
+            "Hi Ann, sorry. You should have checked the address.",
+            FindingKind::Blame,
+        ),
+        (
+            "Hi Ann, I understand. Please calm down.",
+            FindingKind::Blame,
+        ),
+        (
+            "Hi Ann, sorry. Please don't leave us!",
+            FindingKind::Desperation,
+        ),
+        (
+            "Hi Ann, sorry. We can't send a new one.",
+            FindingKind::NegativeWording,
+        ),
+        (
+            "Hi Ann, sorry. We'll get back to you soon.",
+            FindingKind::VagueTime,
+        ),
+        (
+            "Hi Ann, sorry. I'll fix it in a few days.",
+            FindingKind::VagueTime,
+        ),
+    ] {
+        assert!(kinds(draft).contains(&kind), "{draft}: {:?}", kinds(draft));
+    }
+    assert!(!kinds("Hi Ann, sorry. I'll call you soon, by 3 pm today.")
+        .contains(&FindingKind::VagueTime));
+}
+
+#[test]
+fn missing_name_and_acknowledgement_depend_on_the_customer() {
+    assert_eq!(
+        kinds("Your replacement ships tomorrow."),
+        [
+            FindingKind::MissingAcknowledgement,
+            FindingKind::MissingName
+        ]
+    );
+    let calm = CoachContext {
+        customer_anger: Some(0.1),
+        customer_name: None,
+        authority_limit: None,
+    };
+    assert!(
+        coach("Your replacement ships tomorrow.", &calm, Model::english())
+            .findings
+            .is_empty()
+    );
+}
+
+#[test]
+fn compensation_beyond_authority_is_flagged() {
+    let draft = "Hi Ann, I'm sorry. I've added a $75 credit to your account.";
+    let coaching = coach(draft, &context(), Model::english());
+    let over: Vec<_> = coaching
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::OverAuthority)
+        .collect();
+    assert_eq!(over.len(), 1);
+    assert_eq!(&draft[over[0].start..over[0].end], "$75");
+    assert!(kinds("Hi Ann, I'm sorry. I've added a $40 credit to your account.").is_empty());
+    assert!(
+        kinds("Hi Ann, I'm sorry. Your order of $300 ships tomorrow.").is_empty(),
+        "not compensation"
+    );
+}
