@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::features::features;
+use crate::features::{features, word_bucket};
 use crate::lexicon::{negated_before, Hit};
 use crate::text::{tokenize, Token, TokenKind};
 use crate::Model;
@@ -361,7 +361,8 @@ fn about_a_thing(tokens: &[Token], hit: &Hit) -> bool {
     ) || after.is_none_or(|a| matches!(a, "!" | "." | "?" | ","))
 }
 
-/// The words that pushed head `name` up most, as evidence.
+/// The words that pushed head `name` up most, as evidence: the words whose own weight for the
+/// head is largest and positive, read with the same negation scope the features use.
 fn strongest_words(
     tokens: &[Token],
     model: &Model,
@@ -372,22 +373,26 @@ fn strongest_words(
         return Vec::new();
     };
     let mut scored: Vec<(f32, usize)> = Vec::new();
-    let mut one = Vec::new();
-    let mut scores = Vec::new();
+    let mut negated = false;
     for (i, token) in tokens.iter().enumerate() {
-        if token.kind != TokenKind::Word || token.norm.len() < 3 {
-            continue;
+        match token.kind {
+            TokenKind::Stop => negated = false,
+            TokenKind::Word if token.norm.len() >= 3 => {
+                let weight = model.linear.weight(word_bucket(&token.norm, negated), head);
+                if weight > 0.0 {
+                    scored.push((weight, i));
+                }
+            }
+            _ => {}
         }
-        features(std::slice::from_ref(token), &mut one);
-        model.linear.predict(&one, 1.0, &mut scores);
-        let score = scores.get(head).copied().unwrap_or(0.0);
-        scored.push((score, i));
+        if crate::text::is_negation(&token.norm) {
+            negated = true;
+        }
     }
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     scored
         .into_iter()
         .take(most)
-        .filter(|(score, _)| *score > 0.7)
         .map(|(_, i)| Evidence {
             kind: name,
             start: tokens[i].start,

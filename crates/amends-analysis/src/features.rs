@@ -25,6 +25,13 @@ fn bucket(hash: u64) -> u32 {
     ((hash ^ (hash >> 29)) & MASK) as u32
 }
 
+/// The bucket of a word's own feature (as [`features`] hashes it), for explaining a decision
+/// by the words that weighed most.
+pub fn word_bucket(word: &str, negated: bool) -> u32 {
+    let tag: &[u8] = if negated { b"n:" } else { b"w:" };
+    bucket(fnv(fnv(FNV_OFFSET, tag), word.as_bytes()))
+}
+
 /// The hashed features of a token stream, each once, with the value every feature carries
 /// (one over the square root of their number, so long texts do not shout louder).
 pub fn features(tokens: &[Token], out: &mut Vec<u32>) -> f32 {

@@ -4,6 +4,7 @@
 //! a clause break (`. , ! ? ; :`), so "no. refund" is not "no refund".
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::text::{Token, TokenKind};
 
@@ -26,7 +27,7 @@ pub struct Hit {
 #[derive(Debug, Clone, Default)]
 pub struct PhraseList {
     phrases: Vec<Vec<String>>,
-    by_first: HashMap<String, Vec<usize>>,
+    by_first: HashMap<String, Vec<usize>, BuildHasherDefault<Fnv>>,
 }
 
 impl PhraseList {
@@ -140,4 +141,28 @@ pub fn negated_before(tokens: &[Token], at: usize, window: usize) -> bool {
         .take_while(|t| t.kind != TokenKind::Stop)
         .take(window)
         .any(|t| crate::text::is_negation(&t.norm))
+}
+
+/// FNV-1a: the phrase index is looked up once per token of every message, and its keys are the
+/// project's own lexicon words, so a fast hash without flooding protection is the right trade.
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            hash ^= u64::from(*b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
 }

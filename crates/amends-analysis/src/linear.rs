@@ -159,6 +159,18 @@ impl LinearModel {
         }
     }
 
+    /// The weight of one bucket for one head (0 when the bucket has none).
+    pub fn weight(&self, bucket: u32, head: usize) -> f32 {
+        let row = self.index.get(bucket as usize).copied().unwrap_or(0) as usize;
+        if row == 0 {
+            return 0.0;
+        }
+        self.rows
+            .get((row - 1) * self.heads.len() + head)
+            .copied()
+            .unwrap_or(0.0)
+    }
+
     /// The position of head `name`.
     pub fn head(&self, name: &str) -> Option<usize> {
         self.heads.iter().position(|h| h == name)

@@ -117,7 +117,12 @@ pub async fn open_case(
     } else {
         StatusCode::OK
     };
-    let messages = state.store.case_messages(opened.case.id).await?;
+    // A new case has exactly the message just written; a case seen before may have more.
+    let messages = if opened.created {
+        vec![opened.message]
+    } else {
+        state.store.case_messages(opened.case.id).await?
+    };
     Ok((status, Json(detail(opened.case, messages))))
 }
 
