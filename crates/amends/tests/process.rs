@@ -447,29 +447,64 @@ fn analyze_and_coach_stream_in_order_and_answer_bad_lines_with_errors() {
     );
     let mut bad_utf8 = input.as_bytes().to_vec();
     bad_utf8.extend_from_slice(b"{\"id\": \"d\", \"text\": \"\xff\xfe\"}\n");
-    let mut child = Command::new(BIN).arg("analyze").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = Command::new(BIN)
+        .arg("analyze")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     child.stdin.take().unwrap().write_all(&bad_utf8).unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success());
-    let lines: Vec<Value> = String::from_utf8(output.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 5, "one answer per non-empty line");
     assert_eq!(lines[0]["id"], "a");
-    assert_eq!((lines[0]["abusive"].as_bool(), lines[0]["churn_threat"].as_bool(), lines[0]["negative"].as_bool()), (Some(true), Some(true), Some(true)));
+    assert_eq!(
+        (
+            lines[0]["abusive"].as_bool(),
+            lines[0]["churn_threat"].as_bool(),
+            lines[0]["negative"].as_bool()
+        ),
+        (Some(true), Some(true), Some(true))
+    );
     assert!(lines[0]["anger"].as_f64().unwrap() > 0.5);
-    assert!(lines[0]["evidence"].as_array().unwrap().iter().any(|e| e["kind"] == "churn_threat"));
+    assert!(lines[0]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "churn_threat"));
     assert!(lines[1]["error"].is_string() && lines[1].get("id").is_none());
     assert_eq!(lines[2]["id"], 7);
     assert!(lines[2]["error"].is_string());
     assert_eq!(lines[3]["id"], "c");
     assert_eq!(lines[3]["complaint"], false);
-    assert!(lines[4]["error"].is_string(), "invalid UTF-8 is an error line, not a crash");
+    assert!(
+        lines[4]["error"].is_string(),
+        "invalid UTF-8 is an error line, not a crash"
+    );
 
     let draft = "{\"id\": 1, \"text\": \"This will never happen again.\", \"customer_name\": \"Ann\", \"customer_anger\": 0.8, \"authority_limit\": 20}\n{\"id\": 2, \"text\": \"x\", \"customer_anger\": \"very\"}\n";
     let coached = amends(&["coach"], draft);
     assert!(coached.status.success());
-    let lines: Vec<Value> = String::from_utf8(coached.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let kinds: Vec<&str> = lines[0]["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
-    assert!(kinds.contains(&"forbidden_promise") && kinds.contains(&"missing_name"), "{kinds:?}");
+    let lines: Vec<Value> = String::from_utf8(coached.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = lines[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"forbidden_promise") && kinds.contains(&"missing_name"),
+        "{kinds:?}"
+    );
     assert_eq!(lines[0]["needs_confirmation"], true);
     assert_eq!(lines[1]["id"], 2);
     assert!(lines[1]["error"].as_str().unwrap().contains("bad context"));
