@@ -59,10 +59,13 @@ pub fn digest(secret: &str) -> String {
 }
 
 /// How the request proved who it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
-    /// A console session cookie.
-    Session,
+    /// A console session cookie, with the CSRF token its unsafe requests must carry.
+    Session {
+        /// The session's CSRF token.
+        csrf_token: String,
+    },
     /// An API token.
     Token,
 }
@@ -158,7 +161,9 @@ impl FromRequestParts<AppState> for CurrentAgent {
         }
         Ok(CurrentAgent {
             agent: session.agent,
-            credential: Credential::Session,
+            credential: Credential::Session {
+                csrf_token: session.csrf_token,
+            },
             remote_addr,
         })
     }

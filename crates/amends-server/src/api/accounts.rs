@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::accounts::{
-    cookie, digest, hash_password, new_secret, verify_password, CurrentAgent, SESSION_COOKIE,
+    cookie, digest, hash_password, new_secret, verify_password, Credential, CurrentAgent,
+    SESSION_COOKIE,
 };
 use crate::extract::{ApiJson, ApiPath};
 use crate::views::AgentView;
@@ -96,25 +97,16 @@ pub async fn sign_in(
 /// The signed-in agent and their CSRF token.
 #[utoipa::path(get, path = "/session", tag = "accounts",
     responses((status = 200, body = SessionView), (status = 401, body = crate::error::Problem)))]
-pub async fn current_session(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    current: CurrentAgent,
-) -> Result<Json<SessionView>, AppError> {
-    let secret = cookie(&headers, SESSION_COOKIE).ok_or(AppError::Unauthorized(
-        "no session; API tokens have no CSRF token",
-    ))?;
-    let session = state
-        .store
-        .session(&digest(secret), state.clock.now())
-        .await?
-        .ok_or(AppError::Unauthorized(
-            "the session has ended; sign in again",
-        ))?;
-    Ok(Json(SessionView {
-        agent: AgentView::from(current.agent),
-        csrf_token: session.csrf_token,
-    }))
+pub async fn current_session(current: CurrentAgent) -> Result<Json<SessionView>, AppError> {
+    match current.credential {
+        Credential::Session { csrf_token } => Ok(Json(SessionView {
+            agent: AgentView::from(current.agent),
+            csrf_token,
+        })),
+        Credential::Token => Err(AppError::Unauthorized(
+            "no session; API tokens have no CSRF token",
+        )),
+    }
 }
 
 /// Signs out: ends the session and clears the cookie.
