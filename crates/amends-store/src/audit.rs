@@ -17,24 +17,37 @@ pub(crate) async fn record(
         Actor::System => ("system", None),
         Actor::Shell => ("shell", None),
     };
+    if events.is_empty() {
+        return Ok(());
+    }
+    // One statement for all of a request's events: each statement is a round trip to the
+    // database, and a case opening records several.
+    let rows: Vec<String> = (0..events.len())
+        .map(|i| {
+            let n = i * 8;
+            format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 8)
+        })
+        .collect();
+    let sql = format!(
+        "insert into audit_events (actor_kind, actor_agent_id, remote_addr, action, record_kind, \
+         record_id, changes, created_at) values {}",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
     for event in events {
         let changes = serde_json::to_string(&event.changes)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "insert into audit_events (actor_kind, actor_agent_id, remote_addr, action, \
-             record_kind, record_id, changes, created_at) values ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(actor_kind)
-        .bind(actor_agent_id)
-        .bind(context.remote_addr.as_deref())
-        .bind(event.action)
-        .bind(event.record_kind.as_str())
-        .bind(event.record_id)
-        .bind(changes)
-        .bind(context.at.millis())
-        .execute(&mut *conn)
-        .await?;
+        query = query
+            .bind(actor_kind)
+            .bind(actor_agent_id)
+            .bind(context.remote_addr.as_deref())
+            .bind(event.action)
+            .bind(event.record_kind.as_str())
+            .bind(event.record_id)
+            .bind(changes)
+            .bind(context.at.millis());
     }
+    query.execute(&mut *conn).await?;
     Ok(())
 }
 

@@ -112,10 +112,11 @@ impl Store {
             find_or_create_customer(&mut tx, &request.customer, context).await?;
         let now = context.at.millis();
         let new = &request.case;
-        let case_id: i64 = sqlx::query_scalar(
+        let row: CaseRow = sqlx::query_as(&format!(
             "insert into cases (customer_id, channel, subject, status, priority, opened_at, \
-             created_at, updated_at) values ($1, $2, $3, 'new', $4, $5, $5, $5) returning id",
-        )
+             created_at, updated_at) values ($1, $2, $3, 'new', $4, $5, $5, $5) \
+             returning {CASE_COLUMNS}"
+        ))
         .bind(customer_id)
         .bind(new.channel.as_str())
         .bind(&new.subject)
@@ -123,6 +124,8 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
+        let case = Case::try_from(row)?;
+        let case_id = case.id;
         let message = NewMessage {
             direction: Direction::Inbound,
             channel: new.channel,
@@ -132,12 +135,13 @@ impl Store {
             external_id: request.external_id.clone(),
         };
         let message = insert_message(&mut tx, case_id, &message, context.at).await?;
-        let events = [
-            AuditEvent::new("case.opened", RecordKind::Case, case_id),
-            AuditEvent::new("message.received", RecordKind::Message, message.id),
-        ];
+        let mut events = Vec::with_capacity(3);
+        if customer_created {
+            events.push(AuditEvent::new("customer.created", RecordKind::Customer, customer_id));
+        }
+        events.push(AuditEvent::new("case.opened", RecordKind::Case, case_id));
+        events.push(AuditEvent::new("message.received", RecordKind::Message, message.id));
         audit::record(&mut tx, context, &events).await?;
-        let case = load_case(&mut tx, case_id, false).await?;
         tx.commit().await?;
         Ok(OpenedCase {
             case,

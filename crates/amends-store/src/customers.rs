@@ -27,6 +27,8 @@ impl Store {
     ) -> Result<Customer, StoreError> {
         let mut tx = self.write.begin().await?;
         let id = insert_customer(&mut tx, customer, context).await?;
+        let event = AuditEvent::new("customer.created", RecordKind::Customer, id);
+        audit::record(&mut tx, context, &[event]).await?;
         let created = load_customer(&mut tx, id).await?;
         tx.commit().await?;
         Ok(created)
@@ -91,6 +93,7 @@ fn escape_like(text: &str) -> String {
         .replace('_', "\\_")
 }
 
+/// Inserts a customer and their contacts; the caller records the `customer.created` event.
 pub(crate) async fn insert_customer(
     conn: &mut AnyConnection,
     customer: &NewCustomer,
@@ -136,8 +139,6 @@ pub(crate) async fn insert_customer(
         .execute(&mut *conn)
         .await?;
     }
-    let event = AuditEvent::new("customer.created", RecordKind::Customer, id);
-    audit::record(conn, context, &[event]).await?;
     Ok(id)
 }
 
