@@ -25,7 +25,17 @@ pub(crate) async fn record(
     let rows: Vec<String> = (0..events.len())
         .map(|i| {
             let n = i * 8;
-            format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 8)
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6,
+                n + 7,
+                n + 8
+            )
         })
         .collect();
     let sql = format!(

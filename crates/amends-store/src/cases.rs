@@ -137,10 +137,18 @@ impl Store {
         let message = insert_message(&mut tx, case_id, &message, context.at).await?;
         let mut events = Vec::with_capacity(3);
         if customer_created {
-            events.push(AuditEvent::new("customer.created", RecordKind::Customer, customer_id));
+            events.push(AuditEvent::new(
+                "customer.created",
+                RecordKind::Customer,
+                customer_id,
+            ));
         }
         events.push(AuditEvent::new("case.opened", RecordKind::Case, case_id));
-        events.push(AuditEvent::new("message.received", RecordKind::Message, message.id));
+        events.push(AuditEvent::new(
+            "message.received",
+            RecordKind::Message,
+            message.id,
+        ));
         audit::record(&mut tx, context, &events).await?;
         tx.commit().await?;
         Ok(OpenedCase {
