@@ -20,6 +20,14 @@ pub enum RecordKind {
     Token,
     /// A durable job.
     Job,
+    /// A promise made to a customer.
+    Promise,
+    /// A fact of a case.
+    Fact,
+    /// A line of the compensation ledger.
+    Compensation,
+    /// A notice to a customer in the outbox.
+    Notice,
 }
 
 impl RecordKind {
@@ -32,6 +40,10 @@ impl RecordKind {
             RecordKind::Agent => "agent",
             RecordKind::Token => "token",
             RecordKind::Job => "job",
+            RecordKind::Promise => "promise",
+            RecordKind::Fact => "fact",
+            RecordKind::Compensation => "compensation",
+            RecordKind::Notice => "notice",
         }
     }
 }

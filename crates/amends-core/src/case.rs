@@ -210,8 +210,125 @@ pub struct Case {
     pub reopen_count: i64,
     /// How many replies agents have sent on it.
     pub replies_sent: i64,
+    /// The angriest the customer's words on this case have read, 0 to 1000.
+    pub anger_permille: i64,
+    /// Whether the customer threatened to leave (read in their words or marked by an agent).
+    pub churn_threat: bool,
+    /// The win-back effort, once the case is flagged for one.
+    pub win_back: Option<WinBack>,
+    /// How many of the customer's messages were abusive towards staff.
+    pub abusive_messages: i64,
+    /// How many promises on the case were broken.
+    pub broken_promises: i64,
+    /// When the next live promise on the case is due.
+    pub next_promise_due_at: Option<Timestamp>,
+    /// Whether the customer reopened it by saying, at follow-up, it is not solved.
+    pub reopened_by_follow_up: bool,
+    /// The resolution the customer asked for.
+    pub expectation: Option<Expectation>,
+    /// The customer's satisfaction score at follow-up, 1 to 5.
+    pub csat: Option<i64>,
+    /// Its place in the queue: see [`crate::queue`].
+    pub urgency: i64,
     /// When the record last changed.
     pub updated_at: Timestamp,
+}
+
+/// A win-back effort on a customer who threatened to leave, and how it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WinBack {
+    /// Flagged; not settled yet.
+    Undecided,
+    /// The customer stayed.
+    Stayed,
+    /// The customer left.
+    Left,
+}
+
+impl WinBack {
+    /// Every outcome.
+    pub const ALL: [WinBack; 3] = [WinBack::Undecided, WinBack::Stayed, WinBack::Left];
+
+    /// Parses the stored name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        WinBack::ALL.into_iter().find(|w| w.as_str() == raw)
+    }
+
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WinBack::Undecided => "undecided",
+            WinBack::Stayed => "stayed",
+            WinBack::Left => "left",
+        }
+    }
+}
+
+/// What the customer asked for to put things right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolutionKind {
+    /// Money back.
+    Refund,
+    /// A new one.
+    Replacement,
+    /// Fix it.
+    Repair,
+    /// Credit on account.
+    Credit,
+    /// An apology.
+    Apology,
+    /// A call.
+    CallBack,
+    /// To end the contract.
+    Cancel,
+    /// Something else, in their words.
+    Other,
+}
+
+impl ResolutionKind {
+    /// Every kind.
+    pub const ALL: [ResolutionKind; 8] = [
+        ResolutionKind::Refund,
+        ResolutionKind::Replacement,
+        ResolutionKind::Repair,
+        ResolutionKind::Credit,
+        ResolutionKind::Apology,
+        ResolutionKind::CallBack,
+        ResolutionKind::Cancel,
+        ResolutionKind::Other,
+    ];
+
+    /// Parses the stored name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        ResolutionKind::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResolutionKind::Refund => "refund",
+            ResolutionKind::Replacement => "replacement",
+            ResolutionKind::Repair => "repair",
+            ResolutionKind::Credit => "credit",
+            ResolutionKind::Apology => "apology",
+            ResolutionKind::CallBack => "call_back",
+            ResolutionKind::Cancel => "cancel",
+            ResolutionKind::Other => "other",
+        }
+    }
+}
+
+/// What the customer expects, and whether the agreed solution meets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Expectation {
+    /// The kind of resolution asked for.
+    pub kind: ResolutionKind,
+    /// In the customer's words.
+    pub words: String,
+    /// Whether the solution agreed meets it; unknown until a solution is agreed.
+    pub met_by_solution: Option<bool>,
 }
 
 /// A validated request to open a case.
@@ -304,10 +421,12 @@ fn show(owner: Option<i64>) -> String {
 fn move_status(case: &mut Case, status: CaseStatus, fcr: Option<bool>, now: Timestamp) {
     match status {
         CaseStatus::Resolved => {
+            case.reopened_by_follow_up = false;
             case.resolved_at = Some(now);
             case.first_contact_resolution = Some(fcr.unwrap_or_else(|| first_contact(case)));
         }
         CaseStatus::Closed => {
+            case.reopened_by_follow_up = false;
             case.closed_at = Some(now);
             if case.resolved_at.is_none() {
                 case.first_contact_resolution = Some(fcr.unwrap_or_else(|| first_contact(case)));
@@ -359,4 +478,91 @@ pub fn after_message(case: &Case, direction: crate::Direction, now: Timestamp) -
     }
     next.updated_at = now;
     next
+}
+
+/// Flags the case for win-back at `now`: the customer threatened to leave. Raises its priority
+/// to at least high. `None` when it is already flagged, so a supervisor is told once.
+pub fn flag_win_back(case: &Case, now: Timestamp) -> Option<(Case, AuditEvent)> {
+    if case.win_back.is_some() {
+        return None;
+    }
+    let mut next = case.clone();
+    let mut changes = vec![Change::new("win_back", "none", "undecided")];
+    next.churn_threat = true;
+    next.win_back = Some(WinBack::Undecided);
+    if next.priority < Priority::High {
+        changes.push(Change::new("priority", case.priority.as_str(), "high"));
+        next.priority = Priority::High;
+    }
+    next.updated_at = now;
+    let event =
+        AuditEvent::new("case.win_back_flagged", RecordKind::Case, case.id).with_changes(changes);
+    Some((next, event))
+}
+
+/// Records how a win-back ended. Only a flagged case has one to record.
+pub fn record_win_back(
+    case: &Case,
+    outcome: WinBack,
+    now: Timestamp,
+) -> Result<(Case, AuditEvent), FieldError> {
+    let Some(before) = case.win_back else {
+        return Err(FieldError::new(
+            "outcome",
+            "the case is not flagged for win-back",
+        ));
+    };
+    let mut next = case.clone();
+    next.win_back = Some(outcome);
+    next.updated_at = now;
+    let event =
+        AuditEvent::new("case.win_back_outcome", RecordKind::Case, case.id).with_changes(vec![
+            Change::new("win_back", before.as_str(), outcome.as_str()),
+        ]);
+    Ok((next, event))
+}
+
+/// The case reopened because the customer said at follow-up that it is not solved (or scored
+/// it low): it goes to the top of the queue. A case already open is only marked.
+pub fn reopen_after_follow_up(case: &Case, now: Timestamp) -> (Case, AuditEvent) {
+    let mut next = case.clone();
+    let from = case.status;
+    if !case.status.is_open() {
+        move_status(&mut next, CaseStatus::Reopened, None, now);
+    }
+    next.reopened_by_follow_up = true;
+    next.updated_at = now;
+    let event =
+        AuditEvent::new("case.reopened_by_follow_up", RecordKind::Case, case.id).with_changes(
+            vec![Change::new("status", from.as_str(), next.status.as_str())],
+        );
+    (next, event)
+}
+
+/// Records what the customer expects.
+pub fn set_expectation(
+    case: &Case,
+    expectation: Expectation,
+    now: Timestamp,
+) -> (Case, AuditEvent) {
+    let before = case
+        .expectation
+        .as_ref()
+        .map_or_else(|| "none".to_owned(), describe_expectation);
+    let after = describe_expectation(&expectation);
+    let mut next = case.clone();
+    next.expectation = Some(expectation);
+    next.updated_at = now;
+    let event = AuditEvent::new("case.expectation_recorded", RecordKind::Case, case.id)
+        .with_changes(vec![Change::new("expectation", before, after)]);
+    (next, event)
+}
+
+fn describe_expectation(e: &Expectation) -> String {
+    let met = match e.met_by_solution {
+        Some(true) => "met",
+        Some(false) => "not met",
+        None => "no solution yet",
+    };
+    format!("{}: {} ({met})", e.kind.as_str(), e.words)
 }

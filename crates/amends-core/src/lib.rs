@@ -1,4 +1,5 @@
-//! The domain of Amends: customers, cases, messages, agents, the queue and the audit trail.
+//! The domain of Amends: customers, cases, messages, agents, the queue, the recovery protocol
+//! (facts, promises, compensation, follow-up, win-back, abuse policy) and the audit trail.
 //!
 //! This crate decides; it never does. It must not perform IO, spawn tasks, read the clock or
 //! depend on sqlx, axum, tokio or any other amends crate. Time and ids come in as arguments, so
@@ -8,11 +9,15 @@
 pub mod agent;
 pub mod audit;
 pub mod case;
+pub mod compensation;
 pub mod customer;
 pub mod field;
 pub mod message;
+pub mod promise;
 pub mod queue;
+pub mod recovery;
 pub mod retry;
+pub mod standing;
 pub mod timestamp;
 
 pub use agent::{Agent, AgentRole};
@@ -23,5 +28,7 @@ pub use field::FieldError;
 pub use message::{Direction, Message};
 pub use timestamp::Timestamp;
 
+#[cfg(test)]
+mod recovery_tests;
 #[cfg(test)]
 mod tests;

@@ -3,8 +3,8 @@ use crate::customer::{parse_billing_day, parse_currency, parse_social_handle, Cu
 use crate::{queue, Case, CaseStatus, Channel, Direction, EmailAddress, PhoneNumber, Priority};
 use crate::{AgentRole, Timestamp};
 
-fn case(id: i64, priority: Priority, opened_at: i64) -> Case {
-    Case {
+pub(crate) fn case(id: i64, priority: Priority, opened_at: i64) -> Case {
+    let mut case = Case {
         id,
         customer_id: 1,
         channel: Channel::Email,
@@ -19,8 +19,20 @@ fn case(id: i64, priority: Priority, opened_at: i64) -> Case {
         first_contact_resolution: None,
         reopen_count: 0,
         replies_sent: 0,
+        anger_permille: 0,
+        churn_threat: false,
+        win_back: None,
+        abusive_messages: 0,
+        broken_promises: 0,
+        next_promise_due_at: None,
+        reopened_by_follow_up: false,
+        expectation: None,
+        csat: None,
+        urgency: 0,
         updated_at: Timestamp(opened_at),
-    }
+    };
+    case.urgency = queue::urgency(&case, queue::Context::default(), Timestamp(opened_at));
+    case
 }
 
 fn status_change(status: CaseStatus) -> CaseChange {
@@ -272,7 +284,11 @@ fn the_queue_puts_priority_first_then_the_oldest() {
 fn each_queue_entry_says_why_it_is_there() {
     let mut urgent = case(1, Priority::Urgent, 0);
     urgent.reopen_count = 1;
-    let reasons = queue::reasons(&urgent, Timestamp(3 * 3_600_000 + 5));
+    let reasons = queue::reasons(
+        &urgent,
+        queue::Context::default(),
+        Timestamp(3 * 3_600_000 + 5),
+    );
     assert_eq!(
         reasons,
         ["urgent priority", "reopened", "no reply yet", "waiting 3 h"]

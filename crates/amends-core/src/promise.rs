@@ -1,0 +1,282 @@
+//! Promises: every commitment made to a customer, with a concrete time, kept or broken.
+//!
+//! A promise is open until it is kept or its due time passes. It may be extended only while
+//! it is still live and before its due time, with a reason, and the customer is told. Once the
+//! due time has passed without it being kept it is broken, and that is final: the figures
+//! count it and the owner's supervisor is told.
+
+use serde::Serialize;
+
+use crate::audit::{AuditEvent, Change, RecordKind};
+use crate::field::{bounded_text, FieldError};
+use crate::Timestamp;
+
+/// What was promised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromiseKind {
+    /// To call the customer back.
+    CallBack,
+    /// To tell the customer how things stand.
+    Update,
+    /// A step of the action plan.
+    ActionStep,
+    /// To refund.
+    Refund,
+    /// Anything else.
+    Other,
+}
+
+impl PromiseKind {
+    /// Every kind.
+    pub const ALL: [PromiseKind; 5] = [
+        PromiseKind::CallBack,
+        PromiseKind::Update,
+        PromiseKind::ActionStep,
+        PromiseKind::Refund,
+        PromiseKind::Other,
+    ];
+
+    /// Parses the stored name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        PromiseKind::ALL.into_iter().find(|k| k.as_str() == raw)
+    }
+
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PromiseKind::CallBack => "call_back",
+            PromiseKind::Update => "update",
+            PromiseKind::ActionStep => "action_step",
+            PromiseKind::Refund => "refund",
+            PromiseKind::Other => "other",
+        }
+    }
+}
+
+/// Where a promise stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromiseState {
+    /// Made, not yet due.
+    Open,
+    /// Moved to a later time, with the customer told; still to be kept.
+    Extended,
+    /// Done in time.
+    Kept,
+    /// Its time passed without it being kept.
+    Broken,
+}
+
+impl PromiseState {
+    /// Every state.
+    pub const ALL: [PromiseState; 4] = [
+        PromiseState::Open,
+        PromiseState::Extended,
+        PromiseState::Kept,
+        PromiseState::Broken,
+    ];
+
+    /// Parses the stored name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        PromiseState::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PromiseState::Open => "open",
+            PromiseState::Extended => "extended",
+            PromiseState::Kept => "kept",
+            PromiseState::Broken => "broken",
+        }
+    }
+
+    /// Whether the promise is still to be kept.
+    pub fn is_live(self) -> bool {
+        matches!(self, PromiseState::Open | PromiseState::Extended)
+    }
+}
+
+/// A promise as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Promise {
+    /// The promise's id.
+    pub id: i64,
+    /// The case it was made on.
+    pub case_id: i64,
+    /// What was promised.
+    pub kind: PromiseKind,
+    /// In the words the customer heard.
+    pub description: String,
+    /// The agent who must keep it.
+    pub owner_id: i64,
+    /// When it must be kept by.
+    pub due_at: Timestamp,
+    /// Where it stands.
+    pub state: PromiseState,
+    /// How many times it was moved.
+    pub extensions: i64,
+    /// When it was kept.
+    pub kept_at: Option<Timestamp>,
+    /// When it was found broken.
+    pub broken_at: Option<Timestamp>,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+/// A validated request to make a promise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPromise {
+    /// What is promised.
+    pub kind: PromiseKind,
+    /// In the words the customer heard.
+    pub description: String,
+    /// Who keeps it.
+    pub owner_id: i64,
+    /// By when.
+    pub due_at: Timestamp,
+}
+
+/// Longest promise description accepted.
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+
+impl NewPromise {
+    /// Checks a promise made at `now`. A promise needs a concrete time, later than now: "soon"
+    /// is not a time, and a promise due in the past is already broken.
+    pub fn parse(
+        kind: PromiseKind,
+        description: &str,
+        owner_id: i64,
+        due_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<NewPromise, FieldError> {
+        let description = bounded_text("description", description, MAX_DESCRIPTION_CHARS, true)?;
+        let due_at = due_at.ok_or_else(|| {
+            FieldError::new(
+                "due_at",
+                "a promise needs a concrete time (RFC 3339); \"soon\" is not one",
+            )
+        })?;
+        if due_at <= now {
+            return Err(FieldError::new("due_at", "must be in the future"));
+        }
+        Ok(NewPromise {
+            kind,
+            description,
+            owner_id,
+            due_at,
+        })
+    }
+}
+
+/// The promise kept at `now`. A promise whose time has passed cannot be kept any more: it is
+/// broken, even if the job that marks it so has not run yet.
+pub fn keep(promise: &Promise, now: Timestamp) -> Result<(Promise, AuditEvent), FieldError> {
+    if !promise.state.is_live() {
+        return Err(FieldError::new(
+            "state",
+            format!("a {} promise cannot be kept", promise.state.as_str()),
+        ));
+    }
+    if now > promise.due_at {
+        return Err(FieldError::new(
+            "state",
+            format!(
+                "the promise was due at {}: it is broken",
+                promise.due_at.to_rfc3339()
+            ),
+        ));
+    }
+    let mut next = promise.clone();
+    next.state = PromiseState::Kept;
+    next.kept_at = Some(now);
+    next.updated_at = now;
+    let event = AuditEvent::new("promise.kept", RecordKind::Promise, promise.id)
+        .with_changes(vec![Change::new("state", promise.state.as_str(), "kept")]);
+    Ok((next, event))
+}
+
+/// Longest extension reason accepted.
+pub const MAX_REASON_CHARS: usize = 1000;
+
+/// The promise moved to `new_due_at` at `now` for `reason`. Allowed only while the promise is
+/// live and before its due time: asking after the deadline is too late, the promise is broken.
+pub fn extend(
+    promise: &Promise,
+    new_due_at: Timestamp,
+    reason: &str,
+    now: Timestamp,
+) -> Result<(Promise, AuditEvent), FieldError> {
+    let reason = bounded_text("reason", reason, MAX_REASON_CHARS, true)?;
+    if !promise.state.is_live() {
+        return Err(FieldError::new(
+            "state",
+            format!("a {} promise cannot be extended", promise.state.as_str()),
+        ));
+    }
+    if now >= promise.due_at {
+        return Err(FieldError::new(
+            "due_at",
+            "an extension must be asked before the promise is due; this one is broken",
+        ));
+    }
+    if new_due_at <= promise.due_at {
+        return Err(FieldError::new(
+            "due_at",
+            "must be later than the promise's current due time",
+        ));
+    }
+    let mut next = promise.clone();
+    next.state = PromiseState::Extended;
+    next.due_at = new_due_at;
+    next.extensions += 1;
+    next.updated_at = now;
+    let event =
+        AuditEvent::new("promise.extended", RecordKind::Promise, promise.id).with_changes(vec![
+            Change::new(
+                "due_at",
+                promise.due_at.to_rfc3339(),
+                new_due_at.to_rfc3339(),
+            ),
+            Change::new("state", promise.state.as_str(), "extended"),
+            Change::new("reason", "", reason),
+        ]);
+    Ok((next, event))
+}
+
+/// The promise broken at `now`, when it is live and was due at `due_at` (the time the check
+/// was scheduled for; a check scheduled before an extension finds a later time and does
+/// nothing) and that time has come.
+pub fn break_if_due(
+    promise: &Promise,
+    due_at: Timestamp,
+    now: Timestamp,
+) -> Option<(Promise, AuditEvent)> {
+    if !promise.state.is_live() || promise.due_at != due_at || now < promise.due_at {
+        return None;
+    }
+    let mut next = promise.clone();
+    next.state = PromiseState::Broken;
+    next.broken_at = Some(now);
+    next.updated_at = now;
+    let event = AuditEvent::new("promise.broken", RecordKind::Promise, promise.id)
+        .with_changes(vec![Change::new("state", promise.state.as_str(), "broken")]);
+    Some((next, event))
+}
+
+/// When to remind the owner of a promise due at `due_at`: `lead_millis` before, or at once
+/// when that moment has already passed; `None` when the promise is already due.
+pub fn reminder_at(due_at: Timestamp, lead_millis: i64, now: Timestamp) -> Option<Timestamp> {
+    if due_at <= now {
+        return None;
+    }
+    Some(due_at.plus_millis(-lead_millis.max(0)).max(now))
+}
+
+/// Whether a live promise is due within `window_millis` of `now` (or overdue): at risk.
+pub fn at_risk(promise: &Promise, window_millis: i64, now: Timestamp) -> bool {
+    promise.state.is_live() && promise.due_at <= now.plus_millis(window_millis)
+}
