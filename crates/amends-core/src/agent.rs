@@ -55,6 +55,8 @@ pub struct Agent {
     pub role: AgentRole,
     /// The most compensation they may grant on one case, in minor units.
     pub authority_limit_minor: i64,
+    /// Who is told when this agent's promise breaks; any supervisor when none is set.
+    pub supervisor_id: Option<i64>,
     /// Whether they may still sign in.
     pub active: bool,
     /// When the account was made.

@@ -117,6 +117,8 @@ pub enum Actor {
     System,
     /// Someone at the shell, through `amends admin`.
     Shell,
+    /// The customer, through a signed link.
+    Customer,
 }
 
 /// Who did it, when, and from which address: the part of an audit entry the shell knows.

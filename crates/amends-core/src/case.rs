@@ -566,3 +566,34 @@ fn describe_expectation(e: &Expectation) -> String {
     };
     format!("{}: {} ({met})", e.kind.as_str(), e.words)
 }
+
+/// What a customer's message, as the text engine read it, does to the case: the case keeps the
+/// angriest reading, counts abuse, and a threat to leave flags it for win-back. The flag is
+/// `true` when this message flagged it, so a supervisor is told once.
+pub fn absorb_reading(
+    case: &Case,
+    reading: &crate::message::Reading,
+    now: Timestamp,
+) -> (Case, Vec<AuditEvent>, bool) {
+    let mut next = case.clone();
+    let mut events = Vec::new();
+    next.anger_permille = next
+        .anger_permille
+        .max(reading.anger_permille.clamp(0, 1000));
+    if reading.abusive {
+        next.abusive_messages += 1;
+    }
+    let mut flagged = false;
+    if reading.churn_threat {
+        next.churn_threat = true;
+        if let Some((with_flag, event)) = flag_win_back(&next, now) {
+            next = with_flag;
+            events.push(event);
+            flagged = true;
+        }
+    }
+    if next != *case {
+        next.updated_at = now;
+    }
+    (next, events, flagged)
+}

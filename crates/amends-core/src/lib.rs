@@ -12,6 +12,7 @@ pub mod case;
 pub mod compensation;
 pub mod customer;
 pub mod field;
+pub mod figures;
 pub mod message;
 pub mod promise;
 pub mod queue;

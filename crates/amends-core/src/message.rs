@@ -57,8 +57,25 @@ pub struct Message {
     pub body_html: Option<String>,
     /// The channel's own id for it, used to recognise the same message arriving twice.
     pub external_id: Option<String>,
+    /// What the text engine read in it, for customer messages.
+    pub reading: Option<Reading>,
     /// When it was recorded.
     pub created_at: Timestamp,
+}
+
+/// What the text engine read in a customer's message: the part the case's rules use, and the
+/// whole assessment (JSON, with its evidence spans) for the console to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reading {
+    /// How angry, 0 to 1000.
+    pub anger_permille: i64,
+    /// Abuse aimed at staff.
+    pub abusive: bool,
+    /// A threat to leave.
+    pub churn_threat: bool,
+    /// The engine's whole assessment, as JSON.
+    #[serde(skip)]
+    pub assessment_json: String,
 }
 
 /// Longest message text accepted, in characters: a long email, not a data dump.

@@ -159,7 +159,7 @@ pub fn signals(case: &Case, context: Context, now: Timestamp) -> Vec<Signal> {
     if context.customer_revenue_minor >= w.high_value_minor {
         found.push(signal("high-value customer", w.high_value));
     }
-    found.sort_by(|a, b| b.points.cmp(&a.points));
+    found.sort_by_key(|s| std::cmp::Reverse(s.points));
     found
 }
 

@@ -161,6 +161,7 @@ fn agent(id: i64, role: AgentRole, limit: i64) -> Agent {
         email: format!("agent{id}@example.com"),
         role,
         authority_limit_minor: limit,
+        supervisor_id: None,
         active: true,
         created_at: Timestamp(0),
     }
@@ -506,4 +507,18 @@ fn the_abuse_policy_steps_in_order_and_ends_the_contact_last() {
     assert!(last.ends_contact);
     assert!(policy.next_step(3).is_none());
     assert!(AbusePolicy { steps: vec![] }.validate().is_err());
+}
+
+#[test]
+fn percentiles_use_the_nearest_rank_and_rates_round() {
+    use crate::figures::{percentile, rate};
+    assert_eq!(percentile(&[], 50), None);
+    assert_eq!(percentile(&[7], 90), Some(7));
+    assert_eq!(percentile(&[5, 1, 4, 2, 3], 50), Some(3));
+    let hundred: Vec<i64> = (1..=100).collect();
+    assert_eq!(percentile(&hundred, 90), Some(90));
+    assert_eq!(percentile(&hundred, 100), Some(100));
+    assert_eq!(percentile(&hundred, 0), Some(1));
+    assert_eq!(rate(1, 3), Some(0.333));
+    assert_eq!(rate(1, 0), None);
 }

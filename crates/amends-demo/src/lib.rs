@@ -10,10 +10,12 @@ mod words;
 use amends_core::audit::{Actor, AuditContext};
 use amends_core::case::{after_message, apply_change, CaseChange, NewCase};
 use amends_core::customer::{CustomerName, NewCustomer};
+use amends_core::message::Reading;
+use amends_core::promise::{NewPromise, PromiseKind};
 use amends_core::{
     AgentRole, CaseStatus, Channel, Direction, EmailAddress, PhoneNumber, Timestamp,
 };
-use amends_store::{NewAgent, NewJob, NewMessage, OpenCase, Store, StoreError};
+use amends_store::{NewAgent, NewMessage, OpenCase, Store, StoreError};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -36,6 +38,9 @@ pub const DEMO_ADMIN: &str = "admin@demo.amends.test";
 
 const DAY: i64 = 86_400_000;
 
+/// Reads a customer's words (the text engine, passed in so the demo needs no engine of its own).
+pub type Reader = fn(&str) -> Reading;
+
 /// Fills the desk when it has no agents yet; otherwise leaves it alone. `password_hash` is the
 /// argon2id hash of [`DEMO_PASSWORD`], made by the caller.
 pub async fn fill_if_empty(
@@ -43,6 +48,7 @@ pub async fn fill_if_empty(
     now: Timestamp,
     password_hash: &str,
     customers: usize,
+    read: Reader,
 ) -> Result<DemoLogin, StoreError> {
     let login = |note: &str| DemoLogin {
         email: DEMO_ADMIN.to_owned(),
@@ -58,7 +64,7 @@ pub async fn fill_if_empty(
     let team = hire_team(store, now, password_hash).await?;
     let mut cases = 0;
     for i in 0..customers {
-        cases += customer_story(store, &mut rng, &team, now, i).await?;
+        cases += customer_story(store, &mut rng, &team, now, i, read).await?;
     }
     Ok(login(&format!(
         "filled a demo desk: {} agents, {customers} customers, {cases} cases",
@@ -92,6 +98,7 @@ async fn hire_team(
             role: AgentRole::parse(role).unwrap_or(AgentRole::Agent),
             password_hash: Some(password_hash.to_owned()),
             authority_limit_minor: *limit,
+            supervisor_id: None,
         };
         ids.push(store.create_agent(&agent, &context).await?.id);
     }
@@ -133,6 +140,7 @@ async fn customer_story(
     team: &[i64],
     now: Timestamp,
     i: usize,
+    read: Reader,
 ) -> Result<usize, StoreError> {
     let customer = demo_customer(rng, i)?;
     let count = *[1usize, 1, 1, 2, 2, 3].choose(rng).unwrap_or(&1);
@@ -140,6 +148,7 @@ async fn customer_story(
         let opened = now.plus_millis(-rng.gen_range(0..30 * DAY));
         let mood = words::pick_mood(rng);
         let (subject, body) = words::complaint(rng, mood, customer.name.as_str());
+        let reading = read(&body);
         let request = OpenCase {
             customer: customer.clone(),
             case: NewCase {
@@ -149,9 +158,10 @@ async fn customer_story(
                 priority: mood.priority(rng),
             },
             external_id: None,
+            reading: Some(reading),
         };
         let opened_case = store.open_case(&request, &at(opened)).await?;
-        work_the_case(store, rng, team, opened_case.case, now).await?;
+        work_the_case(store, rng, team, opened_case.case, now, read).await?;
     }
     Ok(count)
 }
@@ -180,6 +190,7 @@ async fn work_the_case(
     team: &[i64],
     case: amends_core::Case,
     now: Timestamp,
+    read: Reader,
 ) -> Result<(), StoreError> {
     let stage = rng.gen_range(0..10);
     if stage == 0 {
@@ -208,6 +219,7 @@ async fn work_the_case(
             Direction::Outbound,
             words::reply(rng),
             when,
+            read,
         )
         .await?;
     }
@@ -220,6 +232,7 @@ async fn work_the_case(
             Direction::Inbound,
             words::follow_up(rng),
             when,
+            read,
         )
         .await?;
         send(
@@ -229,6 +242,7 @@ async fn work_the_case(
             Direction::Note,
             words::note(rng),
             when,
+            read,
         )
         .await?;
     }
@@ -257,18 +271,28 @@ async fn work_the_case(
                 Direction::Inbound,
                 words::still_broken(rng),
                 when,
+                read,
             )
             .await?;
         }
-    } else if rng.gen_bool(0.3) {
-        let payload = serde_json::json!({ "case_id": case.id, "note": "call the customer back with an update" }).to_string();
-        let job = NewJob {
-            kind: "case.reminder".to_owned(),
-            payload,
-            run_at: now.plus_millis(rng.gen_range(3_600_000..3 * DAY)),
-            max_attempts: 10,
+    } else if rng.gen_bool(0.4) {
+        // A call-back promised when the case was picked up: most still ahead, some already
+        // missed (the job runner breaks those when the desk starts).
+        let due = if rng.gen_bool(0.25) {
+            when.plus_millis(rng.gen_range(3_600_000..4 * 3_600_000))
+        } else {
+            now.plus_millis(rng.gen_range(20 * 60_000..3 * DAY))
         };
-        store.schedule_job(&job, &agent_at(agent, now)).await?;
+        let promise = NewPromise::parse(
+            PromiseKind::CallBack,
+            "call back with an update on what we found",
+            agent,
+            Some(due),
+            when,
+        )?;
+        store
+            .make_promise(case.id, &promise, &agent_at(agent, when))
+            .await?;
     }
     Ok(())
 }
@@ -280,8 +304,10 @@ async fn send(
     direction: Direction,
     body: String,
     when: Timestamp,
+    read: Reader,
 ) -> Result<(), StoreError> {
     let message = NewMessage {
+        reading: (direction == Direction::Inbound).then(|| read(&body)),
         direction,
         channel: store.case(case_id).await?.channel,
         author_id: (direction != Direction::Inbound).then_some(agent),

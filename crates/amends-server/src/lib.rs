@@ -10,6 +10,8 @@ mod api;
 pub mod clock;
 mod error;
 mod extract;
+pub mod links;
+mod reading;
 pub mod runner;
 mod views;
 
@@ -18,7 +20,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use amends_store::Store;
+use amends_core::recovery::AbusePolicy;
+use amends_core::standing::StandingPolicy;
+use amends_store::{Store, StoreError};
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::routing::get;
@@ -30,6 +34,7 @@ use tower_http::trace::TraceLayer;
 pub use api::{new_agent, openapi_document};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AppError;
+pub use reading::read as read_message;
 
 /// Settings the server needs at run time.
 #[derive(Debug, Clone)]
@@ -40,6 +45,14 @@ pub struct ServerSettings {
     pub session_ttl: Duration,
     /// Whether cookies are marked `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// The address customers reach the desk at, for the links sent to them.
+    pub public_url: String,
+    /// How long a link sent to a customer works.
+    pub link_ttl: Duration,
+    /// Thresholds of the customer standing flags.
+    pub standing: StandingPolicy,
+    /// The steps taken with a customer who is abusive to staff.
+    pub abuse_policy: AbusePolicy,
 }
 
 impl Default for ServerSettings {
@@ -48,6 +61,10 @@ impl Default for ServerSettings {
             max_body_bytes: 1024 * 1024,
             session_ttl: Duration::from_secs(12 * 3600),
             secure_cookies: false,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            link_ttl: Duration::from_secs(30 * 86_400),
+            standing: StandingPolicy::default(),
+            abuse_policy: AbusePolicy::default(),
         }
     }
 }
@@ -61,6 +78,43 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Run-time settings.
     pub settings: Arc<ServerSettings>,
+    /// Signs the links sent to customers.
+    pub links: Arc<links::LinkSigner>,
+}
+
+impl AppState {
+    /// The state of a server on `store`, reading the desk's link key (made on first start and
+    /// shared by every server on the database).
+    pub async fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        settings: ServerSettings,
+    ) -> Result<AppState, StoreError> {
+        use base64::Engine;
+        use rand::RngCore;
+        let mut fresh = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut fresh);
+        let fresh = base64::engine::general_purpose::STANDARD.encode(fresh);
+        let key = store.desk_secret("link_key", &fresh, clock.now()).await?;
+        Ok(AppState {
+            store,
+            clock,
+            settings: Arc::new(settings),
+            links: Arc::new(links::LinkSigner::new(key.as_bytes())),
+        })
+    }
+
+    /// The address of a customer page for `case_id`, signed until the link time-to-live ends.
+    pub fn customer_link(&self, page: &str, case_id: i64, purpose: links::Purpose) -> String {
+        let ttl = i64::try_from(self.settings.link_ttl.as_millis()).unwrap_or(i64::MAX);
+        let token = self
+            .links
+            .sign(case_id, purpose, self.clock.now().plus_millis(ttl));
+        format!(
+            "{}/{page}/{token}",
+            self.settings.public_url.trim_end_matches('/')
+        )
+    }
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -7,10 +7,12 @@ use std::time::Duration;
 use amends_core::audit::{Actor, AuditContext};
 use amends_core::retry::retry_delay_millis;
 use amends_core::Timestamp;
-use amends_store::{Job, JobEffect, Store, StoreError};
+use amends_store::{FollowUpCheck, Job, JobEffect, PromiseCheck, StoreError};
+use amends_store::{FOLLOW_UP, PROMISE_DUE, PROMISE_REMINDER};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+use crate::links::Purpose;
 use crate::AppState;
 
 /// The job kind that writes a reminder note on a case.
@@ -54,15 +56,25 @@ enum Failure {
     Permanent(String),
 }
 
-fn effect_of(job: &Job) -> Result<JobEffect, Failure> {
+fn payload<T: serde::de::DeserializeOwned>(job: &Job) -> Result<T, Failure> {
+    serde_json::from_str(&job.payload).map_err(|e| Failure::Permanent(format!("bad payload: {e}")))
+}
+
+fn effect_of(state: &AppState, job: &Job) -> Result<JobEffect, Failure> {
     match job.kind.as_str() {
         REMINDER => {
-            let payload: ReminderPayload = serde_json::from_str(&job.payload)
-                .map_err(|e| Failure::Permanent(format!("bad payload: {e}")))?;
+            let payload: ReminderPayload = payload(job)?;
             Ok(JobEffect::Note {
                 case_id: payload.case_id,
                 body: format!("Reminder: {}", payload.note),
             })
+        }
+        PROMISE_REMINDER => Ok(JobEffect::PromiseReminder(payload::<PromiseCheck>(job)?)),
+        PROMISE_DUE => Ok(JobEffect::PromiseDue(payload::<PromiseCheck>(job)?)),
+        FOLLOW_UP => {
+            let check: FollowUpCheck = payload(job)?;
+            let survey_url = state.customer_link("survey", check.case_id, Purpose::Survey);
+            Ok(JobEffect::FollowUp { check, survey_url })
         }
         other => Err(Failure::Permanent(format!("unknown job kind {other:?}"))),
     }
@@ -70,10 +82,11 @@ fn effect_of(job: &Job) -> Result<JobEffect, Failure> {
 
 /// Claims and runs one batch of due jobs as `runner` at `now`.
 pub async fn run_due_jobs(
-    store: &Store,
+    state: &AppState,
     runner: &str,
     now: Timestamp,
 ) -> Result<JobOutcome, StoreError> {
+    let store = &state.store;
     let jobs = store
         .claim_due_jobs(runner, now, LEASE_MILLIS, BATCH)
         .await?;
@@ -84,7 +97,7 @@ pub async fn run_due_jobs(
         remote_addr: None,
     };
     for job in jobs {
-        let result = match effect_of(&job) {
+        let result = match effect_of(state, &job) {
             Ok(effect) => match store.complete_job(&job, runner, &effect, &context).await {
                 Ok(()) => Ok(()),
                 // Another runner took the job over after our lease ran out; it will finish it.
@@ -128,7 +141,7 @@ pub async fn run_jobs(
         if *shutdown.borrow() {
             break;
         }
-        match run_due_jobs(&state.store, &runner, state.clock.now()).await {
+        match run_due_jobs(&state, &runner, state.clock.now()).await {
             // A full batch means more may be waiting: go again without pausing.
             Ok(outcome) if outcome.total() as i64 >= BATCH => continue,
             Ok(_) => {}

@@ -1,6 +1,9 @@
 //! What the API answers: JSON shapes with their OpenAPI schemas, built from core records.
 
+use amends_core::case::{Expectation, WinBack};
 use amends_core::customer::Contacts;
+use amends_core::promise::Promise;
+use amends_core::recovery::Fact;
 use amends_core::{Agent, AgentRole, Case, CaseStatus, Channel, Customer, Direction, Message};
 use amends_core::{Priority, Timestamp};
 use serde::Serialize;
@@ -44,6 +47,29 @@ pub struct CaseView {
     pub reopen_count: i64,
     /// Replies sent by agents.
     pub replies_sent: i64,
+    /// The angriest the customer has read on this case, 0 to 1.
+    pub anger: f64,
+    /// Whether the customer threatened to leave.
+    pub churn_threat: bool,
+    /// The win-back effort: undecided, stayed or left; absent when not flagged.
+    #[schema(value_type = Option<String>)]
+    pub win_back: Option<WinBack>,
+    /// Customer messages abusive to staff.
+    pub abusive_messages: i64,
+    /// Promises broken on this case.
+    pub broken_promises: i64,
+    /// When the next live promise is due.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_promise_due_at: Option<Timestamp>,
+    /// Reopened because the customer said at follow-up it was not solved.
+    pub reopened_by_follow_up: bool,
+    /// What the customer expects.
+    #[schema(value_type = Option<Object>)]
+    pub expectation: Option<Expectation>,
+    /// Satisfaction at follow-up, 1 to 5.
+    pub csat: Option<i64>,
+    /// Its urgency score in the queue (see the queue's reasons).
+    pub urgency: i64,
     /// Last change.
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
@@ -66,6 +92,16 @@ impl From<Case> for CaseView {
             first_contact_resolution: case.first_contact_resolution,
             reopen_count: case.reopen_count,
             replies_sent: case.replies_sent,
+            anger: case.anger_permille as f64 / 1000.0,
+            churn_threat: case.churn_threat,
+            win_back: case.win_back,
+            abusive_messages: case.abusive_messages,
+            broken_promises: case.broken_promises,
+            next_promise_due_at: case.next_promise_due_at,
+            reopened_by_follow_up: case.reopened_by_follow_up,
+            expectation: case.expectation,
+            csat: case.csat,
+            urgency: case.urgency,
             updated_at: case.updated_at,
         }
     }
@@ -79,6 +115,14 @@ pub struct CaseDetail {
     pub case: CaseView,
     /// Its messages, oldest first.
     pub messages: Vec<MessageView>,
+    /// The facts gathered, in the order noted.
+    #[schema(value_type = Vec<Object>)]
+    pub facts: Vec<Fact>,
+    /// How many facts are not confirmed by the customer yet.
+    pub unconfirmed_facts: usize,
+    /// The promises made, in the order made.
+    #[schema(value_type = Vec<Object>)]
+    pub promises: Vec<Promise>,
 }
 
 /// A message on a case.
@@ -102,6 +146,12 @@ pub struct MessageView {
     pub body_html: Option<String>,
     /// The channel's id for it.
     pub external_id: Option<String>,
+    /// Whether it is abusive to staff (the console shows it collapsed).
+    pub abusive: bool,
+    /// What the text engine read in it (customer messages): anger, complaint, churn threat,
+    /// abuse and the evidence spans behind each finding.
+    #[schema(value_type = Option<Object>)]
+    pub assessment: Option<serde_json::Value>,
     /// When it was recorded.
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
@@ -118,6 +168,10 @@ impl From<Message> for MessageView {
             body: message.body,
             body_html: message.body_html,
             external_id: message.external_id,
+            abusive: message.reading.as_ref().is_some_and(|r| r.abusive),
+            assessment: message
+                .reading
+                .and_then(|r| serde_json::from_str(&r.assessment_json).ok()),
             created_at: message.created_at,
         }
     }

@@ -20,6 +20,8 @@ pub struct NewAgent {
     pub password_hash: Option<String>,
     /// Compensation authority per case, in minor units.
     pub authority_limit_minor: i64,
+    /// Who is told when their promise breaks.
+    pub supervisor_id: Option<i64>,
 }
 
 /// A live console session.
@@ -67,13 +69,15 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "insert into agents (email, name, role, password_hash, authority_limit_minor, \
-             created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6) returning id",
+             supervisor_id, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $7) \
+             returning id",
         )
         .bind(&agent.email)
         .bind(&agent.name)
         .bind(agent.role.as_str())
         .bind(agent.password_hash.as_deref())
         .bind(agent.authority_limit_minor)
+        .bind(agent.supervisor_id)
         .bind(context.at.millis())
         .fetch_one(&mut *tx)
         .await?;

@@ -16,6 +16,7 @@ pub(crate) async fn record(
         Actor::Agent { agent_id } => ("agent", Some(agent_id)),
         Actor::System => ("system", None),
         Actor::Shell => ("shell", None),
+        Actor::Customer => ("customer", None),
     };
     if events.is_empty() {
         return Ok(());

@@ -1,9 +1,10 @@
 //! Cases, their messages and the queue.
 
 use amends_core::audit::{AuditContext, Change, RecordKind};
-use amends_core::case::NewCase;
+use amends_core::case::{absorb_reading, NewCase};
 use amends_core::customer::NewCustomer;
-use amends_core::{AuditEvent, Case, Direction, FieldError, Message, Timestamp};
+use amends_core::message::Reading;
+use amends_core::{queue, AuditEvent, Case, CaseStatus, Direction, FieldError, Message, Timestamp};
 use sqlx::AnyConnection;
 
 use crate::customers::{customer_with_contact, insert_customer};
@@ -19,6 +20,8 @@ pub struct OpenCase {
     pub case: NewCase,
     /// The channel's id for the first message: opening twice with the same id opens once.
     pub external_id: Option<String>,
+    /// What the text engine read in the first message.
+    pub reading: Option<Reading>,
 }
 
 /// What opening a case did.
@@ -49,24 +52,35 @@ pub struct NewMessage {
     pub body_html: Option<String>,
     /// The channel's id for it.
     pub external_id: Option<String>,
+    /// What the text engine read in it (customer messages).
+    pub reading: Option<Reading>,
 }
 
 /// Where a page of the queue ends: the ordering key of its last case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueueCursor {
-    /// Priority rank of the last case.
-    pub priority: i64,
+    /// Urgency of the last case.
+    pub urgency: i64,
     /// When it was opened.
     pub opened_at: i64,
     /// Its id.
     pub id: i64,
 }
 
+/// A case in the queue, with what the queue knows beyond the case.
+#[derive(Debug, Clone)]
+pub struct QueuedCase {
+    /// The case.
+    pub case: Case,
+    /// Its customer's part in its urgency.
+    pub context: queue::Context,
+}
+
 /// One page of the queue.
 #[derive(Debug, Clone)]
 pub struct QueuePage {
     /// Open cases, most urgent first.
-    pub cases: Vec<Case>,
+    pub cases: Vec<QueuedCase>,
     /// Where the next page starts, when there is one.
     pub next: Option<QueueCursor>,
 }
@@ -108,20 +122,63 @@ impl Store {
                 });
             }
         }
-        let (customer_id, customer_created) =
+        let (customer_id, revenue, customer_created) =
             find_or_create_customer(&mut tx, &request.customer, context).await?;
-        let now = context.at.millis();
+        let now = context.at;
         let new = &request.case;
+        // The case is decided in full before it is written, so opening it is one insert.
+        let mut case = Case {
+            id: 0,
+            customer_id,
+            channel: new.channel,
+            subject: new.subject.clone(),
+            status: CaseStatus::New,
+            priority: new.priority,
+            owner_id: None,
+            opened_at: now,
+            first_response_at: None,
+            resolved_at: None,
+            closed_at: None,
+            first_contact_resolution: None,
+            reopen_count: 0,
+            replies_sent: 0,
+            anger_permille: 0,
+            churn_threat: false,
+            win_back: None,
+            abusive_messages: 0,
+            broken_promises: 0,
+            next_promise_due_at: None,
+            reopened_by_follow_up: false,
+            expectation: None,
+            csat: None,
+            urgency: 0,
+            updated_at: now,
+        };
+        let mut case_events = Vec::new();
+        let mut win_back = false;
+        if let Some(reading) = &request.reading {
+            (case, case_events, win_back) = absorb_reading(&case, reading, now);
+        }
+        let signals = queue::Context {
+            customer_revenue_minor: revenue,
+        };
+        case.urgency = queue::urgency(&case, signals, now);
         let row: CaseRow = sqlx::query_as(&format!(
             "insert into cases (customer_id, channel, subject, status, priority, opened_at, \
-             created_at, updated_at) values ($1, $2, $3, 'new', $4, $5, $5, $5) \
+             anger_permille, churn_threat, win_back, abusive_messages, urgency, created_at, \
+             updated_at) values ($1, $2, $3, 'new', $4, $5, $6, $7, $8, $9, $10, $5, $5) \
              returning {CASE_COLUMNS}"
         ))
         .bind(customer_id)
         .bind(new.channel.as_str())
         .bind(&new.subject)
-        .bind(new.priority.rank())
-        .bind(now)
+        .bind(case.priority.rank())
+        .bind(now.millis())
+        .bind(case.anger_permille)
+        .bind(i64::from(case.churn_threat))
+        .bind(case.win_back.map(|w| w.as_str()))
+        .bind(case.abusive_messages)
+        .bind(case.urgency)
         .fetch_one(&mut *tx)
         .await?;
         let case = Case::try_from(row)?;
@@ -133,9 +190,10 @@ impl Store {
             body: new.body.clone(),
             body_html: None,
             external_id: request.external_id.clone(),
+            reading: request.reading.clone(),
         };
         let message = insert_message(&mut tx, case_id, &message, context.at).await?;
-        let mut events = Vec::with_capacity(3);
+        let mut events = Vec::with_capacity(3 + case_events.len());
         if customer_created {
             events.push(AuditEvent::new(
                 "customer.created",
@@ -149,7 +207,22 @@ impl Store {
             RecordKind::Message,
             message.id,
         ));
+        events.extend(case_events.into_iter().map(|mut event| {
+            event.record_id = case_id;
+            event
+        }));
         audit::record(&mut tx, context, &events).await?;
+        if win_back {
+            crate::recovery::tell_supervisors(
+                &mut tx,
+                None,
+                case_id,
+                "win_back",
+                &format!("Case #{case_id}: the customer threatens to leave"),
+                now,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(OpenedCase {
             case,
@@ -211,7 +284,12 @@ impl Store {
             }
         }
         let stored = insert_message(&mut tx, case_id, message, context.at).await?;
-        let next = after(&case);
+        let mut next = after(&case);
+        let mut reading_events = Vec::new();
+        let mut win_back = false;
+        if let Some(reading) = &message.reading {
+            (next, reading_events, win_back) = absorb_reading(&next, reading, context.at);
+        }
         let mut events = vec![AuditEvent::new(
             match message.direction {
                 Direction::Inbound => "message.received",
@@ -228,8 +306,21 @@ impl Store {
                     .with_changes(vec![change]),
             );
         }
+        events.extend(reading_events);
         save_case(&mut tx, &next).await?;
+        let next = refresh_case(&mut tx, case_id, context.at).await?;
         audit::record(&mut tx, context, &events).await?;
+        if win_back {
+            crate::recovery::tell_supervisors(
+                &mut tx,
+                next.owner_id,
+                case_id,
+                "win_back",
+                &format!("Case #{case_id}: the customer threatens to leave"),
+                context.at,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok((next, stored))
     }
@@ -250,49 +341,84 @@ impl Store {
                 .await
                 .map_err(|_| FieldError::new("owner_id", "no such agent"))?;
         }
-        if !events.is_empty() {
-            save_case(&mut tx, &next).await?;
-            audit::record(&mut tx, context, &events).await?;
+        if events.is_empty() {
+            return Ok(next);
         }
+        save_case(&mut tx, &next).await?;
+        if next.status == CaseStatus::Resolved && case.status != CaseStatus::Resolved {
+            if let Some(resolved_at) = next.resolved_at {
+                crate::surveys::schedule_follow_up(
+                    &mut tx,
+                    case_id,
+                    resolved_at,
+                    self.timing.follow_up_delay_millis,
+                    context.at,
+                )
+                .await?;
+            }
+        }
+        let next = refresh_case(&mut tx, case_id, context.at).await?;
+        audit::record(&mut tx, context, &events).await?;
         tx.commit().await?;
         Ok(next)
     }
 
-    /// Open cases, most urgent first (priority, then oldest), from after `cursor`.
+    /// Open cases, most urgent first (urgency, then oldest), from after `cursor`.
     pub async fn queue(
         &self,
         cursor: Option<QueueCursor>,
         limit: i64,
     ) -> Result<QueuePage, StoreError> {
         let cursor = cursor.unwrap_or(QueueCursor {
-            priority: i64::MAX,
+            urgency: i64::MAX,
             opened_at: i64::MIN,
             id: i64::MIN,
         });
-        let rows: Vec<CaseRow> = sqlx::query_as(&format!(
-            "select {CASE_COLUMNS} from cases where status not in ('resolved', 'closed') and \
-             (priority < $1 or (priority = $1 and (opened_at > $2 or (opened_at = $2 and id > $3)))) \
-             order by priority desc, opened_at, id limit $4"
+        let columns = CASE_COLUMNS
+            .split(", ")
+            .map(|c| format!("cases.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows: Vec<(CaseRow, i64)> = sqlx::query(&format!(
+            "select {columns}, customers.revenue_to_date_minor as customer_revenue_minor \
+             from cases join customers on customers.id = cases.customer_id \
+             where cases.status not in ('resolved', 'closed') and (cases.urgency < $1 or \
+             (cases.urgency = $1 and (cases.opened_at > $2 or (cases.opened_at = $2 and \
+             cases.id > $3)))) order by cases.urgency desc, cases.opened_at, cases.id limit $4"
         ))
-        .bind(cursor.priority)
+        .bind(cursor.urgency)
         .bind(cursor.opened_at)
         .bind(cursor.id)
         .bind(limit + 1)
+        .try_map(|row: sqlx::any::AnyRow| {
+            use sqlx::{FromRow, Row};
+            Ok((
+                CaseRow::from_row(&row)?,
+                row.try_get("customer_revenue_minor")?,
+            ))
+        })
         .fetch_all(&self.read)
         .await?;
         let more = rows.len() as i64 > limit;
         let cases = rows
             .into_iter()
             .take(limit as usize)
-            .map(Case::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|(row, revenue)| {
+                Ok(QueuedCase {
+                    case: Case::try_from(row)?,
+                    context: queue::Context {
+                        customer_revenue_minor: revenue,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let next = more
             .then(|| cases.last())
             .flatten()
             .map(|last| QueueCursor {
-                priority: last.priority.rank(),
-                opened_at: last.opened_at.millis(),
-                id: last.id,
+                urgency: last.case.urgency,
+                opened_at: last.case.opened_at.millis(),
+                id: last.case.id,
             });
         Ok(QueuePage { cases, next })
     }
@@ -305,22 +431,24 @@ impl Store {
     }
 }
 
+/// The customer's id and revenue to date, and whether they are new.
 async fn find_or_create_customer(
     conn: &mut AnyConnection,
     customer: &NewCustomer,
     context: &AuditContext,
-) -> Result<(i64, bool), StoreError> {
+) -> Result<(i64, i64, bool), StoreError> {
     let addresses = customer
         .emails
         .iter()
         .map(|e| ("email", e.as_str()))
         .chain(customer.phones.iter().map(|p| ("phone", p.as_str())));
     for (kind, value) in addresses {
-        if let Some(id) = customer_with_contact(conn, kind, value).await? {
-            return Ok((id, false));
+        if let Some((id, revenue)) = customer_with_contact(conn, kind, value).await? {
+            return Ok((id, revenue, false));
         }
     }
-    Ok((insert_customer(conn, customer, context).await?, true))
+    let id = insert_customer(conn, customer, context).await?;
+    Ok((id, customer.revenue_to_date_minor, true))
 }
 
 pub(crate) async fn load_case(
@@ -339,11 +467,16 @@ pub(crate) async fn load_case(
     Case::try_from(row)
 }
 
-async fn save_case(conn: &mut AnyConnection, case: &Case) -> Result<(), StoreError> {
+/// Writes every field a person or a rule can change. Call [`refresh_case`] after it.
+pub(crate) async fn save_case(conn: &mut AnyConnection, case: &Case) -> Result<(), StoreError> {
+    let expectation = case.expectation.as_ref();
     sqlx::query(
         "update cases set status = $1, priority = $2, owner_id = $3, first_response_at = $4, \
          resolved_at = $5, closed_at = $6, first_contact_resolution = $7, reopen_count = $8, \
-         replies_sent = $9, updated_at = $10 where id = $11",
+         replies_sent = $9, anger_permille = $10, churn_threat = $11, win_back = $12, \
+         abusive_messages = $13, reopened_by_follow_up = $14, expectation_kind = $15, \
+         expectation_words = $16, expectation_met = $17, csat = $18, updated_at = $19 \
+         where id = $20",
     )
     .bind(case.status.as_str())
     .bind(case.priority.rank())
@@ -354,11 +487,55 @@ async fn save_case(conn: &mut AnyConnection, case: &Case) -> Result<(), StoreErr
     .bind(case.first_contact_resolution.map(i64::from))
     .bind(case.reopen_count)
     .bind(case.replies_sent)
+    .bind(case.anger_permille)
+    .bind(i64::from(case.churn_threat))
+    .bind(case.win_back.map(|w| w.as_str()))
+    .bind(case.abusive_messages)
+    .bind(i64::from(case.reopened_by_follow_up))
+    .bind(expectation.map(|e| e.kind.as_str()))
+    .bind(expectation.map(|e| e.words.as_str()))
+    .bind(expectation.and_then(|e| e.met_by_solution).map(i64::from))
+    .bind(case.csat)
     .bind(case.updated_at.millis())
     .bind(case.id)
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Brings a case's promise signals and its urgency up to date at `now`, and returns it.
+pub(crate) async fn refresh_case(
+    conn: &mut AnyConnection,
+    case_id: i64,
+    now: Timestamp,
+) -> Result<Case, StoreError> {
+    sqlx::query(
+        "update cases set next_promise_due_at = (select min(due_at) from promises where \
+         case_id = $1 and state in ('open', 'extended')), broken_promises = (select count(*) \
+         from promises where case_id = $1 and state = 'broken') where id = $1",
+    )
+    .bind(case_id)
+    .execute(&mut *conn)
+    .await?;
+    let mut case = load_case(&mut *conn, case_id, false).await?;
+    let revenue: i64 =
+        sqlx::query_scalar("select revenue_to_date_minor from customers where id = $1")
+            .bind(case.customer_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let signals = queue::Context {
+        customer_revenue_minor: revenue,
+    };
+    let urgency = queue::urgency(&case, signals, now);
+    if urgency != case.urgency {
+        sqlx::query("update cases set urgency = $1 where id = $2")
+            .bind(urgency)
+            .bind(case_id)
+            .execute(&mut *conn)
+            .await?;
+        case.urgency = urgency;
+    }
+    Ok(case)
 }
 
 pub(crate) async fn insert_message(
@@ -369,7 +546,8 @@ pub(crate) async fn insert_message(
 ) -> Result<Message, StoreError> {
     let row: MessageRow = sqlx::query_as(&format!(
         "insert into messages (case_id, direction, channel, author_id, body, body_html, \
-         external_id, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+         external_id, anger_permille, abusive, churn_threat, assessment, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
          returning {MESSAGE_COLUMNS}"
     ))
     .bind(case_id)
@@ -379,6 +557,15 @@ pub(crate) async fn insert_message(
     .bind(&message.body)
     .bind(message.body_html.as_deref())
     .bind(message.external_id.as_deref())
+    .bind(message.reading.as_ref().map(|r| r.anger_permille))
+    .bind(message.reading.as_ref().map_or(0, |r| i64::from(r.abusive)))
+    .bind(
+        message
+            .reading
+            .as_ref()
+            .map_or(0, |r| i64::from(r.churn_threat)),
+    )
+    .bind(message.reading.as_ref().map(|r| r.assessment_json.as_str()))
     .bind(at.millis())
     .fetch_one(&mut *conn)
     .await?;

@@ -147,15 +147,17 @@ pub(crate) async fn customer_with_contact(
     conn: &mut AnyConnection,
     kind: &str,
     value: &str,
-) -> Result<Option<i64>, StoreError> {
-    let id = sqlx::query_scalar(
-        "select customer_id from customer_contacts where kind = $1 and value = $2",
+) -> Result<Option<(i64, i64)>, StoreError> {
+    let found = sqlx::query_as(
+        "select customers.id, customers.revenue_to_date_minor from customer_contacts \
+         join customers on customers.id = customer_contacts.customer_id \
+         where customer_contacts.kind = $1 and customer_contacts.value = $2",
     )
     .bind(kind)
     .bind(value)
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(id)
+    Ok(found)
 }
 
 pub(crate) async fn load_customer(

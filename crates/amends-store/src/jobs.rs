@@ -132,7 +132,70 @@ pub enum JobEffect {
         /// The note's text.
         body: String,
     },
+    /// Reminds a promise's owner that it is coming due (when it still is, at that time).
+    PromiseReminder(PromiseCheck),
+    /// Marks a promise broken when its time has come and it was not kept, and tells the
+    /// owner's supervisor.
+    PromiseDue(PromiseCheck),
+    /// Asks the customer, through a signed link, whether they are satisfied.
+    FollowUp {
+        /// Which resolution to ask about.
+        check: FollowUpCheck,
+        /// The survey page's address, signed for this case.
+        survey_url: String,
+    },
 }
+
+/// A job kind that reminds a promise's owner ahead of its due time.
+pub const PROMISE_REMINDER: &str = "promise.reminder";
+/// A job kind that breaks a promise not kept by its due time.
+pub const PROMISE_DUE: &str = "promise.due";
+/// A job kind that follows a resolved case up with a satisfaction survey.
+pub const FOLLOW_UP: &str = "case.follow_up";
+
+/// Which promise, at which due time: a check scheduled before an extension finds a different
+/// due time and does nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PromiseCheck {
+    /// The promise.
+    pub promise_id: i64,
+    /// Its due time when the check was scheduled, epoch milliseconds.
+    pub due_at: i64,
+}
+
+/// Which case, resolved when: a case reopened and resolved again gets its own follow-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FollowUpCheck {
+    /// The case.
+    pub case_id: i64,
+    /// When it was resolved, epoch milliseconds.
+    pub resolved_at: i64,
+}
+
+/// Inserts a pending job in the caller's transaction; returns its id.
+pub(crate) async fn insert_job(
+    conn: &mut sqlx::AnyConnection,
+    kind: &str,
+    payload: &str,
+    run_at: Timestamp,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let id = sqlx::query_scalar(
+        "insert into jobs (kind, payload, status, run_at, max_attempts, created_at, updated_at) \
+         values ($1, $2, 'pending', $3, $4, $5, $5) returning id",
+    )
+    .bind(kind)
+    .bind(payload)
+    .bind(run_at.millis())
+    .bind(DEFAULT_ATTEMPTS)
+    .bind(now.millis())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Attempts a job scheduled by the store itself gets before it is marked failed.
+pub const DEFAULT_ATTEMPTS: i64 = 10;
 
 impl Store {
     /// Schedules a job; returns its id.
@@ -227,10 +290,23 @@ impl Store {
                 body: body.clone(),
                 body_html: None,
                 external_id: Some(format!("job:{}", job.id)),
+                reading: None,
             };
             let message = insert_message(&mut tx, *case_id, &note, context.at).await?;
             let event = AuditEvent::new("note.added", RecordKind::Message, message.id);
             audit::record(&mut tx, context, &[event]).await?;
+        }
+        match effect {
+            JobEffect::Nothing | JobEffect::Note { .. } => {}
+            JobEffect::PromiseReminder(check) => {
+                crate::promises::remind(&mut tx, *check, context).await?
+            }
+            JobEffect::PromiseDue(check) => {
+                crate::promises::break_if_due(&mut tx, *check, context).await?
+            }
+            JobEffect::FollowUp { check, survey_url } => {
+                crate::surveys::follow_up(&mut tx, *check, survey_url, context).await?
+            }
         }
         tx.commit().await?;
         Ok(())

@@ -8,10 +8,15 @@
 mod agents;
 mod audit;
 mod cases;
+mod compensation;
 mod customers;
 mod error;
 mod jobs;
+mod promises;
+mod recovery;
 mod rows;
+mod stats;
+mod surveys;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
@@ -24,10 +29,32 @@ use sqlx::{AnyPool, Executor};
 
 pub use agents::{NewAgent, Session, TokenInfo};
 pub use audit::AuditEntry;
-pub use cases::{NewMessage, OpenCase, OpenedCase, QueueCursor, QueuePage};
+pub use cases::{NewMessage, OpenCase, OpenedCase, QueueCursor, QueuePage, QueuedCase};
 pub use customers::CustomerPage;
 pub use error::StoreError;
-pub use jobs::{Job, JobEffect, JobStatus, NewJob};
+pub use jobs::{FollowUpCheck, Job, JobEffect, JobStatus, NewJob, PromiseCheck};
+pub use jobs::{FOLLOW_UP, PROMISE_DUE, PROMISE_REMINDER};
+pub use recovery::{Notice, Notification};
+pub use stats::Figures;
+pub use surveys::Survey;
+
+/// When the store schedules the jobs it makes itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// How long before a promise's due time its owner is reminded.
+    pub reminder_lead_millis: i64,
+    /// How long after a case is resolved the customer is asked how it went.
+    pub follow_up_delay_millis: i64,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            reminder_lead_millis: 30 * 60_000,
+            follow_up_delay_millis: 3 * 86_400_000,
+        }
+    }
+}
 
 /// Which database holds the desk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +74,8 @@ pub struct Store {
     write: AnyPool,
     /// Connections that only read; on PostgreSQL the same pool as `write`.
     read: AnyPool,
+    /// When reminders and follow-ups are scheduled.
+    timing: Timing,
 }
 
 impl std::fmt::Debug for Store {
@@ -84,6 +113,7 @@ impl Store {
                 backend: Backend::Postgres,
                 write: pool.clone(),
                 read: pool,
+                timing: Timing::default(),
             })
         } else {
             Err(StoreError::BadUrl(
@@ -114,7 +144,19 @@ impl Store {
             backend: Backend::Sqlite,
             write,
             read,
+            timing: Timing::default(),
         })
+    }
+
+    /// The same store scheduling reminders and follow-ups with `timing`.
+    pub fn with_timing(mut self, timing: Timing) -> Store {
+        self.timing = timing;
+        self
+    }
+
+    /// When reminders and follow-ups are scheduled.
+    pub fn timing(&self) -> Timing {
+        self.timing
     }
 
     /// Which database this is.

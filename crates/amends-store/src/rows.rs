@@ -1,6 +1,8 @@
 //! Rows as the database returns them, and their mapping to core types.
 
+use amends_core::case::{Expectation, ResolutionKind, WinBack};
 use amends_core::customer::Contacts;
+use amends_core::message::Reading;
 use amends_core::{Agent, AgentRole, Case, CaseStatus, Channel, Customer, Direction, Message};
 use amends_core::{Priority, Timestamp};
 
@@ -38,13 +40,27 @@ pub(crate) struct CaseRow {
     first_contact_resolution: Option<i64>,
     reopen_count: i64,
     replies_sent: i64,
+    anger_permille: i64,
+    churn_threat: i64,
+    win_back: Option<String>,
+    abusive_messages: i64,
+    broken_promises: i64,
+    next_promise_due_at: Option<i64>,
+    reopened_by_follow_up: i64,
+    expectation_kind: Option<String>,
+    expectation_words: Option<String>,
+    expectation_met: Option<i64>,
+    csat: Option<i64>,
+    urgency: i64,
     updated_at: i64,
 }
 
 /// The columns of [`CaseRow`], for `select` lists.
 pub(crate) const CASE_COLUMNS: &str = "id, customer_id, channel, subject, status, priority, \
     owner_id, opened_at, first_response_at, resolved_at, closed_at, first_contact_resolution, \
-    reopen_count, replies_sent, updated_at";
+    reopen_count, replies_sent, anger_permille, churn_threat, win_back, abusive_messages, \
+    broken_promises, next_promise_due_at, reopened_by_follow_up, expectation_kind, \
+    expectation_words, expectation_met, csat, urgency, updated_at";
 
 impl TryFrom<CaseRow> for Case {
     type Error = StoreError;
@@ -66,6 +82,27 @@ impl TryFrom<CaseRow> for Case {
             first_contact_resolution: flag(row.first_contact_resolution),
             reopen_count: row.reopen_count,
             replies_sent: row.replies_sent,
+            anger_permille: row.anger_permille,
+            churn_threat: row.churn_threat != 0,
+            win_back: match row.win_back.as_deref() {
+                None => None,
+                Some(raw) => Some(WinBack::parse(raw).ok_or_else(|| corrupt("win_back", raw))?),
+            },
+            abusive_messages: row.abusive_messages,
+            broken_promises: row.broken_promises,
+            next_promise_due_at: stamp(row.next_promise_due_at),
+            reopened_by_follow_up: row.reopened_by_follow_up != 0,
+            expectation: match row.expectation_kind.as_deref() {
+                None => None,
+                Some(raw) => Some(Expectation {
+                    kind: ResolutionKind::parse(raw)
+                        .ok_or_else(|| corrupt("expectation_kind", raw))?,
+                    words: row.expectation_words.unwrap_or_default(),
+                    met_by_solution: flag(row.expectation_met),
+                }),
+            },
+            csat: row.csat,
+            urgency: row.urgency,
             updated_at: Timestamp(row.updated_at),
         })
     }
@@ -81,12 +118,16 @@ pub(crate) struct MessageRow {
     body: String,
     body_html: Option<String>,
     external_id: Option<String>,
+    anger_permille: Option<i64>,
+    abusive: i64,
+    churn_threat: i64,
+    assessment: Option<String>,
     created_at: i64,
 }
 
 /// The columns of [`MessageRow`].
-pub(crate) const MESSAGE_COLUMNS: &str =
-    "id, case_id, direction, channel, author_id, body, body_html, external_id, created_at";
+pub(crate) const MESSAGE_COLUMNS: &str = "id, case_id, direction, channel, author_id, body, \
+    body_html, external_id, anger_permille, abusive, churn_threat, assessment, created_at";
 
 impl TryFrom<MessageRow> for Message {
     type Error = StoreError;
@@ -102,6 +143,12 @@ impl TryFrom<MessageRow> for Message {
             body: row.body,
             body_html: row.body_html,
             external_id: row.external_id,
+            reading: row.assessment.map(|assessment_json| Reading {
+                anger_permille: row.anger_permille.unwrap_or(0),
+                abusive: row.abusive != 0,
+                churn_threat: row.churn_threat != 0,
+                assessment_json,
+            }),
             created_at: Timestamp(row.created_at),
         })
     }
@@ -170,13 +217,14 @@ pub(crate) struct AgentRow {
     email: String,
     role: String,
     authority_limit_minor: i64,
+    supervisor_id: Option<i64>,
     active: i64,
     created_at: i64,
 }
 
 /// The columns of [`AgentRow`], prefixed for joins.
 pub(crate) const AGENT_COLUMNS: &str = "agents.id, agents.name, agents.email, agents.role, \
-    agents.authority_limit_minor, agents.active, agents.created_at";
+    agents.authority_limit_minor, agents.supervisor_id, agents.active, agents.created_at";
 
 impl TryFrom<AgentRow> for Agent {
     type Error = StoreError;
@@ -188,6 +236,7 @@ impl TryFrom<AgentRow> for Agent {
             name: row.name,
             email: row.email,
             authority_limit_minor: row.authority_limit_minor,
+            supervisor_id: row.supervisor_id,
             active: row.active != 0,
             created_at: Timestamp(row.created_at),
         })

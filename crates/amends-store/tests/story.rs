@@ -36,6 +36,7 @@ fn open_request(name: &str, email: Option<&str>, priority: Priority) -> OpenCase
             priority,
         },
         external_id: None,
+        reading: None,
     }
 }
 
@@ -97,6 +98,7 @@ async fn cases_find_their_customer(store: &Store) {
         body: "We are on it.".to_owned(),
         body_html: None,
         external_id: None,
+        reading: None,
     };
     let (case, message) = store
         .add_message(first.case.id, &reply, &at(5_000), |c| {
@@ -207,7 +209,7 @@ async fn the_queue_matches_the_core_order_across_pages(store: &Store) {
     loop {
         let page = store.queue(cursor, 4).await.unwrap();
         assert!(page.cases.len() <= 4);
-        seen.extend(page.cases);
+        seen.extend(page.cases.into_iter().map(|queued| queued.case));
         match page.next {
             Some(next) => cursor = Some(next),
             None => break,
@@ -287,6 +289,7 @@ async fn accounts_sessions_and_tokens(store: &Store) {
         role: AgentRole::Supervisor,
         password_hash: Some("$argon2id$fake".to_owned()),
         authority_limit_minor: 5_000,
+        supervisor_id: None,
     };
     let sam = store.create_agent(&agent, &at(30_000)).await.unwrap();
     assert!(matches!(
@@ -352,7 +355,7 @@ async fn accounts_sessions_and_tokens(store: &Store) {
         owner_id: Some(Some(sam.id)),
         ..CaseChange::default()
     };
-    let case = store.queue(None, 1).await.unwrap().cases[0].id;
+    let case = store.queue(None, 1).await.unwrap().cases[0].case.id;
     let owned = store
         .update_case(case, &at(32_000), |c| {
             apply_change(c, &change, Timestamp(32_000))
@@ -363,7 +366,7 @@ async fn accounts_sessions_and_tokens(store: &Store) {
 }
 
 async fn jobs_are_claimed_once_and_retried(store: &Store) {
-    let case_id = store.queue(None, 1).await.unwrap().cases[0].id;
+    let case_id = store.queue(None, 1).await.unwrap().cases[0].case.id;
     let job = |run_at| NewJob {
         kind: "case.reminder".to_owned(),
         payload: "{}".to_owned(),

@@ -118,6 +118,7 @@ async fn bench_token(store: &Store) -> anyhow::Result<String> {
         role: AgentRole::Agent,
         password_hash: None,
         authority_limit_minor: 0,
+        supervisor_id: None,
     };
     let agent = store.create_agent(&agent, &context).await?;
     let secret = amends_server::accounts::new_secret();

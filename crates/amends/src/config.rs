@@ -55,6 +55,25 @@ pub struct Config {
     pub job_poll_ms: u64,
     /// `text` or `json` logs.
     pub log_format: String,
+    /// The address customers reach the desk at, for links sent to them; `http://{addr}` when
+    /// empty.
+    pub public_url: String,
+    /// How long before a promise is due its owner is reminded, minutes.
+    pub reminder_lead_minutes: i64,
+    /// How long after resolution the customer is asked how it went, hours.
+    pub follow_up_hours: i64,
+    /// Compensation above this share of revenue, percent, flags "too expensive to keep".
+    pub expensive_share_percent: i64,
+    /// Complaints this many days before a bill count as near billing.
+    pub billing_window_days: i64,
+    /// This many complaints near billing flag the pattern.
+    pub billing_complaints: usize,
+    /// This many complaints within `repeat_window_days` flag a repeat complainer.
+    pub repeat_complaints: usize,
+    /// The repeat-complainer window, days.
+    pub repeat_window_days: i64,
+    /// The abuse policy's steps, in order; the built-in policy when empty.
+    pub abuse_policy: Vec<amends_core::recovery::AbuseStep>,
 }
 
 impl Default for Config {
@@ -67,6 +86,15 @@ impl Default for Config {
             secure_cookies: false,
             job_poll_ms: 500,
             log_format: "text".to_owned(),
+            public_url: String::new(),
+            reminder_lead_minutes: 30,
+            follow_up_hours: 72,
+            expensive_share_percent: 20,
+            billing_window_days: 3,
+            billing_complaints: 2,
+            repeat_complaints: 3,
+            repeat_window_days: 90,
+            abuse_policy: Vec::new(),
         }
     }
 }
@@ -96,9 +124,73 @@ job_poll_ms = 500
 
 # "text" for people, "json" for log collectors.
 log_format = "text"
+
+# The address customers reach the desk at, used in the links sent to them (survey, plan,
+# summary). Empty means http://<addr>; set it to the public HTTPS address in production.
+public_url = ""
+
+# How long before a promise is due its owner is reminded, in minutes.
+reminder_lead_minutes = 30
+
+# How long after a case is resolved the customer is asked whether they are satisfied, in hours.
+follow_up_hours = 72
+
+# Customer standing flags (shown, never acted on automatically): compensation above this share
+# of revenue is "too expensive to keep"; this many complaints within billing_window_days
+# before a bill is "complains near billing"; repeat_complaints within repeat_window_days is a
+# repeat complainer.
+expensive_share_percent = 20
+billing_window_days = 3
+billing_complaints = 2
+repeat_complaints = 3
+repeat_window_days = 90
+
+# The abuse policy, as [[abuse_policy]] tables of name, script and ends_contact, in order.
+# Empty means the built-in policy: warning, final_warning, end_contact.
+abuse_policy = []
 "#;
 
 impl Config {
+    /// The desk's public address.
+    pub fn public_url(&self) -> String {
+        if self.public_url.is_empty() {
+            format!("http://{}", self.addr)
+        } else {
+            self.public_url.clone()
+        }
+    }
+
+    /// The standing thresholds.
+    pub fn standing(&self) -> amends_core::standing::StandingPolicy {
+        amends_core::standing::StandingPolicy {
+            expensive_share_percent: self.expensive_share_percent,
+            billing_window_days: self.billing_window_days,
+            billing_complaints: self.billing_complaints,
+            repeat_complaints: self.repeat_complaints,
+            repeat_window_days: self.repeat_window_days,
+        }
+    }
+
+    /// The abuse policy, checked.
+    pub fn abuse_policy(&self) -> anyhow::Result<amends_core::recovery::AbusePolicy> {
+        if self.abuse_policy.is_empty() {
+            return Ok(amends_core::recovery::AbusePolicy::default());
+        }
+        let policy = amends_core::recovery::AbusePolicy {
+            steps: self.abuse_policy.clone(),
+        };
+        policy.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(policy)
+    }
+
+    /// When the store schedules reminders and follow-ups.
+    pub fn timing(&self) -> amends_store::Timing {
+        amends_store::Timing {
+            reminder_lead_millis: self.reminder_lead_minutes.max(0) * 60_000,
+            follow_up_delay_millis: self.follow_up_hours.max(0) * 3_600_000,
+        }
+    }
+
     /// Defaults, then `file` (or `amends.toml` when present), then the environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
         let mut config = match file {
@@ -144,6 +236,15 @@ impl Config {
         }
         if let Some(v) = var("AMENDS_LOG_FORMAT") {
             self.log_format = v;
+        }
+        if let Some(v) = var("AMENDS_PUBLIC_URL") {
+            self.public_url = v;
+        }
+        if let Some(v) = var("AMENDS_REMINDER_LEAD_MINUTES") {
+            self.reminder_lead_minutes = number("AMENDS_REMINDER_LEAD_MINUTES", v)?;
+        }
+        if let Some(v) = var("AMENDS_FOLLOW_UP_HOURS") {
+            self.follow_up_hours = number("AMENDS_FOLLOW_UP_HOURS", v)?;
         }
         Ok(())
     }

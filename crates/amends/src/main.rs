@@ -220,7 +220,9 @@ async fn open(database: &DatabaseArg, config: &Config) -> anyhow::Result<Store> 
 }
 
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
-    let store = open(&DatabaseArg { database: None }, &config).await?;
+    let store = open(&DatabaseArg { database: None }, &config)
+        .await?
+        .with_timing(config.timing());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let listener = tokio::net::TcpListener::bind(&config.addr)
         .await
@@ -229,9 +231,15 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     if demo {
         let hash = amends_server::accounts::hash_password(amends_demo::DEMO_PASSWORD)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let login = amends_demo::fill_if_empty(&store, clock.now(), &hash, 300)
-            .await
-            .context("filling the demo desk")?;
+        let login = amends_demo::fill_if_empty(
+            &store,
+            clock.now(),
+            &hash,
+            300,
+            amends_server::read_message,
+        )
+        .await
+        .context("filling the demo desk")?;
         eprintln!(
             "\n  Amends is running at {url}\n  Sign in as {} with password {}\n  ({})\n",
             login.email, login.password, login.note
@@ -241,12 +249,14 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         max_body_bytes: config.max_body_bytes,
         session_ttl: Duration::from_secs(config.session_hours * 3600),
         secure_cookies: config.secure_cookies,
+        public_url: config.public_url(),
+        standing: config.standing(),
+        abuse_policy: config.abuse_policy()?,
+        ..ServerSettings::default()
     };
-    let state = AppState {
-        store: store.clone(),
-        clock,
-        settings: Arc::new(settings),
-    };
+    let state = AppState::new(store.clone(), clock, settings)
+        .await
+        .context("reading the desk's link key")?;
     let (stop, stopped) = watch::channel(false);
     let runner_name = format!("{}-{}", hostname(), std::process::id());
     let runner = tokio::spawn(amends_server::runner::run_jobs(

@@ -166,6 +166,7 @@ pub fn new_agent(
         role,
         password_hash: Some(hash_password(password)?),
         authority_limit_minor,
+        supervisor_id: None,
     })
 }
 

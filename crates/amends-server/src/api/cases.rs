@@ -92,6 +92,7 @@ impl OpenCaseRequest {
                 .as_deref()
                 .map(|e| parse_external_id("external_id", e))
                 .transpose()?,
+            reading: Some(crate::reading::read(&self.body)),
         })
     }
 }
@@ -123,17 +124,34 @@ pub async fn open_case(
     } else {
         state.store.case_messages(opened.case.id).await?
     };
-    Ok((status, Json(detail(opened.case, messages))))
+    let (facts, promises) = if opened.created {
+        (Vec::new(), Vec::new())
+    } else {
+        let id = opened.case.id;
+        (
+            state.store.case_facts(id).await?,
+            state.store.case_promises(id).await?,
+        )
+    };
+    Ok((status, Json(detail(opened.case, messages, facts, promises))))
 }
 
-fn detail(case: amends_core::Case, messages: Vec<amends_core::Message>) -> CaseDetail {
+fn detail(
+    case: amends_core::Case,
+    messages: Vec<amends_core::Message>,
+    facts: Vec<amends_core::recovery::Fact>,
+    promises: Vec<amends_core::promise::Promise>,
+) -> CaseDetail {
     CaseDetail {
         case: CaseView::from(case),
         messages: messages.into_iter().map(MessageView::from).collect(),
+        unconfirmed_facts: facts.iter().filter(|f| !f.confirmed).count(),
+        facts,
+        promises,
     }
 }
 
-/// A case with its messages.
+/// A case with its messages, facts and promises.
 #[utoipa::path(get, path = "/cases/{id}", tag = "cases", params(("id" = i64, Path)),
     responses((status = 200, body = CaseDetail), (status = 404, body = crate::error::Problem)))]
 pub async fn get_case(
@@ -144,7 +162,9 @@ pub async fn get_case(
     current.require(AgentRole::Agent)?;
     let case = state.store.case(id).await?;
     let messages = state.store.case_messages(id).await?;
-    Ok(Json(detail(case, messages)))
+    let facts = state.store.case_facts(id).await?;
+    let promises = state.store.case_promises(id).await?;
+    Ok(Json(detail(case, messages, facts, promises)))
 }
 
 /// A message from the customer, a reply to them, or an internal note.
@@ -196,6 +216,7 @@ pub async fn add_message(
         direction,
         channel,
         author_id: (direction != Direction::Inbound).then_some(current.agent.id),
+        reading: (direction == Direction::Inbound).then(|| crate::reading::read(&body)),
         body,
         body_html,
         external_id,
@@ -295,7 +316,7 @@ pub async fn queue_page(
         .map(|raw| Cursor::decode(raw, 3))
         .transpose()?
         .map(|parts| QueueCursor {
-            priority: parts[0],
+            urgency: parts[0],
             opened_at: parts[1],
             id: parts[2],
         });
@@ -304,14 +325,14 @@ pub async fn queue_page(
     let items = page
         .cases
         .into_iter()
-        .map(|case| QueueEntry {
-            reasons: queue::reasons(&case, now),
-            case: CaseView::from(case),
+        .map(|queued| QueueEntry {
+            reasons: queue::reasons(&queued.case, queued.context, now),
+            case: CaseView::from(queued.case),
         })
         .collect();
     let next_cursor = page
         .next
-        .map(|c| Cursor::encode(&[c.priority, c.opened_at, c.id]));
+        .map(|c| Cursor::encode(&[c.urgency, c.opened_at, c.id]));
     Ok(Json(QueuePageView { items, next_cursor }))
 }
 

@@ -5,9 +5,10 @@ mod accounts;
 mod cases;
 mod customers;
 mod jobs;
+mod recovery;
 
 use axum::extract::State;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 use base64::Engine;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -50,6 +51,37 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/customers/{id}", get(customers::get_customer))
         .route("/jobs", get(jobs::list_jobs))
+        .route("/cases/{id}/facts", post(recovery::add_fact))
+        .route("/facts/{id}", patch(recovery::change_fact))
+        .route(
+            "/cases/{id}/expectation",
+            axum::routing::put(recovery::set_case_expectation),
+        )
+        .route("/cases/{id}/promises", post(recovery::make_promise))
+        .route("/promises/{id}/keep", post(recovery::keep_promise))
+        .route("/promises/{id}/extend", post(recovery::extend_promise))
+        .route(
+            "/cases/{id}/compensation",
+            post(recovery::grant_compensation).get(recovery::case_compensation),
+        )
+        .route("/approvals", get(recovery::approvals))
+        .route(
+            "/compensation/{id}/decision",
+            post(recovery::decide_compensation),
+        )
+        .route("/customers/{id}/standing", get(recovery::customer_standing))
+        .route(
+            "/cases/{id}/win-back",
+            post(recovery::flag_win_back).put(recovery::record_win_back_outcome),
+        )
+        .route("/cases/{id}/abuse-policy", post(recovery::take_abuse_step))
+        .route("/notifications", get(recovery::notifications))
+        .route("/notices", get(recovery::notices))
+        .route("/stats", get(recovery::stats))
+        .route(
+            "/public/surveys/{token}",
+            get(recovery::get_survey).post(recovery::answer_survey),
+        )
         .route("/openapi.json", get(|| async { Json(openapi_document()) }))
 }
 
@@ -65,6 +97,12 @@ pub fn routes() -> Router<AppState> {
         cases::schedule_reminder, cases::case_audit, cases::queue_page,
         customers::create_customer, customers::get_customer, customers::list_customers,
         jobs::list_jobs,
+        recovery::add_fact, recovery::change_fact, recovery::set_case_expectation,
+        recovery::make_promise, recovery::keep_promise, recovery::extend_promise,
+        recovery::grant_compensation, recovery::case_compensation, recovery::approvals,
+        recovery::decide_compensation, recovery::customer_standing, recovery::flag_win_back,
+        recovery::record_win_back_outcome, recovery::take_abuse_step, recovery::notifications,
+        recovery::notices, recovery::stats, recovery::get_survey, recovery::answer_survey,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),

@@ -18,6 +18,7 @@ pub struct TestApp {
     pub url: String,
     pub store: Store,
     pub clock: Arc<ManualClock>,
+    pub state: AppState,
     _database: TestDatabase,
 }
 
@@ -45,22 +46,21 @@ impl TestApp {
             max_body_bytes: 64 * 1024,
             ..ServerSettings::default()
         };
-        let state = AppState {
-            store: store.clone(),
-            clock: clock.clone(),
-            settings: Arc::new(settings),
-        };
+        let state = AppState::new(store.clone(), clock.clone(), settings)
+            .await
+            .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(amends_server::serve(
             listener,
-            state,
+            state.clone(),
             std::future::pending(),
         ));
         let app = TestApp {
             url,
             store,
             clock,
+            state,
             _database: database,
         };
         app.add_agent("admin@desk.test", AgentRole::Admin).await;
@@ -79,6 +79,7 @@ impl TestApp {
             role,
             password_hash: Some(amends_server::accounts::hash_password(PASSWORD).unwrap()),
             authority_limit_minor: 2_500,
+            supervisor_id: None,
         };
         let context = AuditContext {
             actor: Actor::Shell,
@@ -155,7 +156,7 @@ impl TestApp {
     }
 
     pub async fn run_due_jobs(&self) -> JobOutcome {
-        run_due_jobs(&self.store, "test-runner", self.clock.now())
+        run_due_jobs(&self.state, "test-runner", self.clock.now())
             .await
             .unwrap()
     }

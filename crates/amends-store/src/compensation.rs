@@ -1,0 +1,233 @@
+//! The compensation ledger and what each customer costs against what they bring.
+
+use amends_core::audit::{AuditContext, RecordKind};
+use amends_core::compensation::{
+    self, Compensation, CompensationKind, CompensationState, NewCompensation,
+};
+use amends_core::standing::{self, Standing, StandingPolicy};
+use amends_core::{Agent, AuditEvent, FieldError, Timestamp};
+use sqlx::AnyConnection;
+
+use crate::cases::load_case;
+use crate::customers::load_customer;
+use crate::recovery::tell_supervisors;
+use crate::{audit, Backend, Store, StoreError};
+
+#[derive(sqlx::FromRow)]
+struct CompensationRow {
+    id: i64,
+    case_id: i64,
+    customer_id: i64,
+    kind: String,
+    amount_minor: i64,
+    currency: String,
+    reason: String,
+    state: String,
+    granted_by: i64,
+    decided_by: Option<i64>,
+    created_at: i64,
+    decided_at: Option<i64>,
+}
+
+const COMPENSATION_COLUMNS: &str = "id, case_id, customer_id, kind, amount_minor, currency, \
+    reason, state, granted_by, decided_by, created_at, decided_at";
+
+impl TryFrom<CompensationRow> for Compensation {
+    type Error = StoreError;
+
+    fn try_from(row: CompensationRow) -> Result<Compensation, StoreError> {
+        let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("{what} {value:?}"));
+        Ok(Compensation {
+            id: row.id,
+            case_id: row.case_id,
+            customer_id: row.customer_id,
+            kind: CompensationKind::parse(&row.kind)
+                .ok_or_else(|| corrupt("compensation kind", &row.kind))?,
+            amount_minor: row.amount_minor,
+            currency: row.currency,
+            reason: row.reason,
+            state: CompensationState::parse(&row.state)
+                .ok_or_else(|| corrupt("compensation state", &row.state))?,
+            granted_by: row.granted_by,
+            decided_by: row.decided_by,
+            created_at: Timestamp(row.created_at),
+            decided_at: row.decided_at.map(Timestamp),
+        })
+    }
+}
+
+impl Store {
+    /// Grants compensation on a case as `agent`: granted at once within their authority for
+    /// the case, otherwise recorded as awaiting a supervisor's approval (and a supervisor is
+    /// told). Nothing above the limit counts until approved.
+    pub async fn grant_compensation(
+        &self,
+        case_id: i64,
+        agent: &Agent,
+        new: &NewCompensation,
+        context: &AuditContext,
+    ) -> Result<Compensation, StoreError> {
+        let mut tx = self.write.begin().await?;
+        // Locking the case serialises grants on it, so two grants cannot both fit the limit.
+        let case = load_case(&mut tx, case_id, self.backend == Backend::Postgres).await?;
+        let customer = load_customer(&mut tx, case.customer_id).await?;
+        if customer.currency != new.currency {
+            return Err(FieldError::new(
+                "currency",
+                format!("the customer is billed in {}", customer.currency),
+            )
+            .into());
+        }
+        let granted = granted_on_case(&mut tx, case_id).await?;
+        let state = compensation::initial_state(agent, granted, new.amount_minor);
+        let row: CompensationRow = sqlx::query_as(&format!(
+            "insert into compensation (case_id, customer_id, kind, amount_minor, currency, \
+             reason, state, granted_by, created_at, updated_at) values ($1, $2, $3, $4, $5, \
+             $6, $7, $8, $9, $9) returning {COMPENSATION_COLUMNS}"
+        ))
+        .bind(case_id)
+        .bind(case.customer_id)
+        .bind(new.kind.as_str())
+        .bind(new.amount_minor)
+        .bind(&new.currency)
+        .bind(&new.reason)
+        .bind(state.as_str())
+        .bind(agent.id)
+        .bind(context.at.millis())
+        .fetch_one(&mut *tx)
+        .await?;
+        let line = Compensation::try_from(row)?;
+        let action = match state {
+            CompensationState::Granted => "compensation.granted",
+            _ => "compensation.requested",
+        };
+        let event = AuditEvent::new(action, RecordKind::Compensation, line.id);
+        audit::record(&mut tx, context, &[event]).await?;
+        if state == CompensationState::AwaitingApproval {
+            let body = format!(
+                "Case #{case_id}: {} asks to give a {} of {} {} (above their authority): {}",
+                agent.name,
+                new.kind.as_str(),
+                minor_units(new.amount_minor),
+                new.currency,
+                new.reason
+            );
+            tell_supervisors(
+                &mut tx,
+                Some(agent.id),
+                case_id,
+                "approval",
+                &body,
+                context.at,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(line)
+    }
+
+    /// A supervisor approves or refuses a grant that waits for approval.
+    pub async fn decide_compensation(
+        &self,
+        id: i64,
+        decider: &Agent,
+        approve: bool,
+        context: &AuditContext,
+    ) -> Result<Compensation, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let lock = if self.backend == Backend::Postgres {
+            " for update"
+        } else {
+            ""
+        };
+        let row: CompensationRow = sqlx::query_as(&format!(
+            "select {COMPENSATION_COLUMNS} from compensation where id = $1{lock}"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound("compensation"))?;
+        let (decided, event) =
+            compensation::decide(&Compensation::try_from(row)?, decider, approve, context.at)
+                .map_err(|e| FieldError::new("approve", e.to_string()))?;
+        sqlx::query(
+            "update compensation set state = $1, decided_by = $2, decided_at = $3, \
+             updated_at = $3 where id = $4",
+        )
+        .bind(decided.state.as_str())
+        .bind(decided.decided_by)
+        .bind(context.at.millis())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        audit::record(&mut tx, context, &[event]).await?;
+        tx.commit().await?;
+        Ok(decided)
+    }
+
+    /// The ledger of one case, or every grant awaiting approval when `case_id` is `None`.
+    pub async fn compensation(
+        &self,
+        case_id: Option<i64>,
+    ) -> Result<Vec<Compensation>, StoreError> {
+        let rows: Vec<CompensationRow> = match case_id {
+            Some(case_id) => {
+                sqlx::query_as(&format!(
+                    "select {COMPENSATION_COLUMNS} from compensation where case_id = $1 order by id"
+                ))
+                .bind(case_id)
+                .fetch_all(&self.read)
+                .await?
+            }
+            None => {
+                sqlx::query_as(&format!(
+                    "select {COMPENSATION_COLUMNS} from compensation \
+                     where state = 'awaiting_approval' order by id"
+                ))
+                .fetch_all(&self.read)
+                .await?
+            }
+        };
+        rows.into_iter().map(Compensation::try_from).collect()
+    }
+
+    /// What a customer costs against what they bring, with the flags of `policy`.
+    pub async fn customer_standing(
+        &self,
+        customer_id: i64,
+        policy: &StandingPolicy,
+        now: Timestamp,
+    ) -> Result<Standing, StoreError> {
+        let mut conn = self.read.acquire().await?;
+        let customer = load_customer(&mut conn, customer_id).await?;
+        // PostgreSQL sums bigints as numeric: cast back so both databases answer an integer.
+        let granted: i64 = sqlx::query_scalar(
+            "select cast(coalesce(sum(amount_minor), 0) as bigint) from compensation \
+             where customer_id = $1 and state = 'granted'",
+        )
+        .bind(customer_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        let opened: Vec<i64> =
+            sqlx::query_scalar("select opened_at from cases where customer_id = $1 order by id")
+                .bind(customer_id)
+                .fetch_all(&mut *conn)
+                .await?;
+        let opened: Vec<Timestamp> = opened.into_iter().map(Timestamp).collect();
+        Ok(standing::standing(&customer, granted, &opened, policy, now))
+    }
+}
+
+async fn granted_on_case(conn: &mut AnyConnection, case_id: i64) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "select cast(coalesce(sum(amount_minor), 0) as bigint) from compensation \
+         where case_id = $1 and state = 'granted'",
+    )
+    .bind(case_id)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+fn minor_units(amount: i64) -> String {
+    format!("{}.{:02}", amount / 100, amount % 100)
+}

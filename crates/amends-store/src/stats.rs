@@ -1,0 +1,214 @@
+//! The first figures of the desk over a date range.
+
+use amends_core::figures::{percentile, rate};
+use amends_core::Timestamp;
+use serde::Serialize;
+
+use crate::{Store, StoreError};
+
+/// The desk's figures over `[from, to)`. Each counts the records whose defining moment falls in
+/// the range: resolution for first-contact resolution, opening for response time and win-back,
+/// making for promises, answering for satisfaction, granting for compensation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figures {
+    /// Start of the range.
+    pub from: Timestamp,
+    /// End of the range (excluded).
+    pub to: Timestamp,
+    /// Cases resolved in the first contact, of those resolved.
+    pub first_contact_resolution_rate: Option<f64>,
+    /// Cases resolved in the range.
+    pub resolved: i64,
+    /// Seconds from opening to the first reply, for cases opened in the range.
+    pub time_to_first_response: Spread,
+    /// Promises made in the range, by what became of them.
+    pub promises: PromiseFigures,
+    /// Cases opened in the range that came back after being resolved.
+    pub reopened: i64,
+    /// Satisfaction answers given in the range.
+    pub csat: Csat,
+    /// Compensation granted in the range.
+    pub compensation: CompensationFigures,
+    /// Of cases opened in the range and flagged for win-back with an outcome, the share whose
+    /// customer stayed.
+    pub win_back_rate: Option<f64>,
+    /// Win-back cases by outcome.
+    pub win_back: WinBackFigures,
+}
+
+/// A median and 90th percentile.
+#[derive(Debug, Clone, Serialize)]
+pub struct Spread {
+    /// The median.
+    pub median: Option<i64>,
+    /// The 90th percentile.
+    pub p90: Option<i64>,
+    /// How many values.
+    pub count: usize,
+}
+
+/// Promises by outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct PromiseFigures {
+    /// Kept in time.
+    pub kept: i64,
+    /// Moved at least once (whatever became of them after).
+    pub extended: i64,
+    /// Broken.
+    pub broken: i64,
+    /// Still live.
+    pub open: i64,
+    /// Kept, of those settled (kept or broken).
+    pub kept_rate: Option<f64>,
+}
+
+/// Satisfaction.
+#[derive(Debug, Clone, Serialize)]
+pub struct Csat {
+    /// Average score, 1 to 5.
+    pub average: Option<f64>,
+    /// How many answers.
+    pub count: i64,
+}
+
+/// Compensation granted.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompensationFigures {
+    /// In minor units, all currencies together.
+    pub total_minor: i64,
+    /// Customers who received any.
+    pub customers: i64,
+    /// Average per customer who received any, in minor units.
+    pub per_customer_minor: Option<i64>,
+}
+
+/// Win-back cases by outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct WinBackFigures {
+    /// Customers who stayed.
+    pub stayed: i64,
+    /// Customers who left.
+    pub left: i64,
+    /// Not settled yet.
+    pub undecided: i64,
+}
+
+impl Store {
+    /// The figures over `[from, to)`.
+    pub async fn figures(&self, from: Timestamp, to: Timestamp) -> Result<Figures, StoreError> {
+        let mut conn = self.read.acquire().await?;
+        let (f, t) = (from.millis(), to.millis());
+        let (resolved, first_contact): (i64, i64) = sqlx::query_as(
+            "select count(*), cast(coalesce(sum(first_contact_resolution), 0) as bigint) \
+             from cases where resolved_at >= $1 and resolved_at < $2 \
+             and first_contact_resolution is not null",
+        )
+        .bind(f)
+        .bind(t)
+        .fetch_one(&mut *conn)
+        .await?;
+        let waits: Vec<i64> = sqlx::query_scalar(
+            "select first_response_at - opened_at from cases where opened_at >= $1 \
+             and opened_at < $2 and first_response_at is not null",
+        )
+        .bind(f)
+        .bind(t)
+        .fetch_all(&mut *conn)
+        .await?;
+        let waits: Vec<i64> = waits.into_iter().map(|ms| ms / 1000).collect();
+        let promise_rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "select state, count(*), cast(coalesce(sum(case when extensions > 0 then 1 else 0 \
+             end), 0) as bigint) from promises where created_at >= $1 and created_at < $2 \
+             group by state",
+        )
+        .bind(f)
+        .bind(t)
+        .fetch_all(&mut *conn)
+        .await?;
+        let count = |state: &str| {
+            promise_rows
+                .iter()
+                .filter(|r| r.0 == state)
+                .map(|r| r.1)
+                .sum::<i64>()
+        };
+        let extended: i64 = promise_rows.iter().map(|r| r.2).sum();
+        let (kept, broken) = (count("kept"), count("broken"));
+        let reopened: i64 = sqlx::query_scalar(
+            "select count(*) from cases where opened_at >= $1 and opened_at < $2 \
+             and reopen_count > 0",
+        )
+        .bind(f)
+        .bind(t)
+        .fetch_one(&mut *conn)
+        .await?;
+        let scores: Vec<i64> = sqlx::query_scalar(
+            "select score from surveys where answered_at >= $1 and answered_at < $2",
+        )
+        .bind(f)
+        .bind(t)
+        .fetch_all(&mut *conn)
+        .await?;
+        let (total_minor, customers): (i64, i64) = sqlx::query_as(
+            "select cast(coalesce(sum(amount_minor), 0) as bigint), count(distinct customer_id) \
+             from compensation where state = 'granted' and created_at >= $1 and created_at < $2",
+        )
+        .bind(f)
+        .bind(t)
+        .fetch_one(&mut *conn)
+        .await?;
+        let outcomes: Vec<(String, i64)> = sqlx::query_as(
+            "select win_back, count(*) from cases where win_back is not null and \
+             opened_at >= $1 and opened_at < $2 group by win_back",
+        )
+        .bind(f)
+        .bind(t)
+        .fetch_all(&mut *conn)
+        .await?;
+        let outcome = |name: &str| {
+            outcomes
+                .iter()
+                .filter(|o| o.0 == name)
+                .map(|o| o.1)
+                .sum::<i64>()
+        };
+        let (stayed, left) = (outcome("stayed"), outcome("left"));
+        Ok(Figures {
+            from,
+            to,
+            first_contact_resolution_rate: rate(first_contact, resolved),
+            resolved,
+            time_to_first_response: Spread {
+                median: percentile(&waits, 50),
+                p90: percentile(&waits, 90),
+                count: waits.len(),
+            },
+            promises: PromiseFigures {
+                kept,
+                extended,
+                broken,
+                open: count("open") + count("extended"),
+                kept_rate: rate(kept, kept + broken),
+            },
+            reopened,
+            csat: Csat {
+                average: (!scores.is_empty()).then(|| {
+                    let sum: i64 = scores.iter().sum();
+                    (sum as f64 / scores.len() as f64 * 100.0).round() / 100.0
+                }),
+                count: scores.len() as i64,
+            },
+            compensation: CompensationFigures {
+                total_minor,
+                customers,
+                per_customer_minor: (customers > 0).then(|| total_minor / customers),
+            },
+            win_back_rate: rate(stayed, stayed + left),
+            win_back: WinBackFigures {
+                stayed,
+                left,
+                undecided: outcome("undecided"),
+            },
+        })
+    }
+}
