@@ -499,7 +499,7 @@ pub async fn notices(
 pub struct StatsQuery {
     /// Start, RFC 3339 (default: 30 days before `to`).
     pub from: Option<String>,
-    /// End, RFC 3339, excluded (default: now).
+    /// End, RFC 3339, excluded (default: now, included).
     pub to: Option<String>,
 }
 
@@ -512,7 +512,8 @@ pub async fn stats(
     ApiQuery(query): ApiQuery<StatsQuery>,
 ) -> Result<Json<Figures>, AppError> {
     current.require(AgentRole::Agent)?;
-    let to = parse_time("to", query.to.as_deref())?.unwrap_or_else(|| state.clock.now());
+    let to =
+        parse_time("to", query.to.as_deref())?.unwrap_or_else(|| state.clock.now().plus_millis(1));
     let from = parse_time("from", query.from.as_deref())?
         .unwrap_or_else(|| to.plus_millis(-30 * 86_400_000));
     if from >= to {

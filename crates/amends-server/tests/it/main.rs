@@ -9,3 +9,4 @@ mod cases;
 mod customers;
 mod helpers;
 mod jobs;
+mod recovery;
