@@ -60,8 +60,8 @@ pub struct Config {
     pub public_url: String,
     /// How long before a promise is due its owner is reminded, minutes.
     pub reminder_lead_minutes: i64,
-    /// How long after resolution the customer is asked how it went, hours.
-    pub follow_up_hours: i64,
+    /// How long after resolution the customer is asked how it went, minutes.
+    pub follow_up_minutes: i64,
     /// Compensation above this share of revenue, percent, flags "too expensive to keep".
     pub expensive_share_percent: i64,
     /// Complaints this many days before a bill count as near billing.
@@ -88,7 +88,7 @@ impl Default for Config {
             log_format: "text".to_owned(),
             public_url: String::new(),
             reminder_lead_minutes: 30,
-            follow_up_hours: 72,
+            follow_up_minutes: 3 * 24 * 60,
             expensive_share_percent: 20,
             billing_window_days: 3,
             billing_complaints: 2,
@@ -132,8 +132,9 @@ public_url = ""
 # How long before a promise is due its owner is reminded, in minutes.
 reminder_lead_minutes = 30
 
-# How long after a case is resolved the customer is asked whether they are satisfied, in hours.
-follow_up_hours = 72
+# How long after a case is resolved the customer is asked whether they are satisfied, in
+# minutes (4320 is three days).
+follow_up_minutes = 4320
 
 # Customer standing flags (shown, never acted on automatically): compensation above this share
 # of revenue is "too expensive to keep"; this many complaints within billing_window_days
@@ -187,7 +188,7 @@ impl Config {
     pub fn timing(&self) -> amends_store::Timing {
         amends_store::Timing {
             reminder_lead_millis: self.reminder_lead_minutes.max(0) * 60_000,
-            follow_up_delay_millis: self.follow_up_hours.max(0) * 3_600_000,
+            follow_up_delay_millis: self.follow_up_minutes.max(0) * 60_000,
         }
     }
 
@@ -243,8 +244,8 @@ impl Config {
         if let Some(v) = var("AMENDS_REMINDER_LEAD_MINUTES") {
             self.reminder_lead_minutes = number("AMENDS_REMINDER_LEAD_MINUTES", v)?;
         }
-        if let Some(v) = var("AMENDS_FOLLOW_UP_HOURS") {
-            self.follow_up_hours = number("AMENDS_FOLLOW_UP_HOURS", v)?;
+        if let Some(v) = var("AMENDS_FOLLOW_UP_MINUTES") {
+            self.follow_up_minutes = number("AMENDS_FOLLOW_UP_MINUTES", v)?;
         }
         Ok(())
     }

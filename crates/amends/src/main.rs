@@ -68,6 +68,17 @@ enum Command {
         #[arg(long)]
         status: Option<String>,
     },
+    /// Prints the desk's figures over a date range as JSON (the same as GET /api/v1/stats).
+    Stats {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// Start, RFC 3339 (default: 30 days before --to).
+        #[arg(long)]
+        from: Option<String>,
+        /// End, RFC 3339, excluded (default: now).
+        #[arg(long)]
+        to: Option<String>,
+    },
     /// Prints the documented default configuration file.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -168,6 +179,9 @@ fn main() -> anyhow::Result<()> {
         Command::Admin(admin) => runtime.block_on(run_admin(admin, &config)),
         Command::Jobs { database, status } => {
             runtime.block_on(list_jobs(&database, &config, status))
+        }
+        Command::Stats { database, from, to } => {
+            runtime.block_on(print_stats(&database, &config, from, to))
         }
         Command::Config(ConfigCommand::Example) => {
             #[allow(clippy::print_stdout)] // the example file is this command's output
@@ -371,6 +385,34 @@ async fn run_admin(command: AdminCommand, config: &Config) -> anyhow::Result<()>
             Ok(())
         }
     }
+}
+
+async fn print_stats(
+    database: &DatabaseArg,
+    config: &Config,
+    from: Option<String>,
+    to: Option<String>,
+) -> anyhow::Result<()> {
+    let instant = |flag: &str,
+                   raw: Option<String>|
+     -> anyhow::Result<Option<amends_core::Timestamp>> {
+        raw.map(|text| {
+            amends_core::Timestamp::parse_rfc3339(&text)
+                .with_context(|| format!("--{flag} must be an RFC 3339 date-time, not {text:?}"))
+        })
+        .transpose()
+    };
+    let to = instant("to", to)?.unwrap_or_else(|| SystemClock.now().plus_millis(1));
+    let from = instant("from", from)?.unwrap_or_else(|| to.plus_millis(-30 * 86_400_000));
+    anyhow::ensure!(from < to, "--from must be before --to");
+    let store = open(database, config).await?;
+    let figures = store.figures(from, to).await;
+    store.close().await;
+    #[allow(clippy::print_stdout)] // the figures are this command's output
+    {
+        println!("{}", serde_json::to_string_pretty(&figures?)?);
+    }
+    Ok(())
 }
 
 async fn list_jobs(

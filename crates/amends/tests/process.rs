@@ -22,6 +22,11 @@ struct Desk {
 
 impl Desk {
     async fn start(database: &str) -> Desk {
+        Desk::start_with(database, &[]).await
+    }
+
+    /// Starts the desk with extra `AMENDS_*` settings.
+    async fn start_with(database: &str, settings: &[(&str, &str)]) -> Desk {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -37,6 +42,7 @@ impl Desk {
             ])
             .env("AMENDS_JOB_POLL_MS", "100")
             .env("AMENDS_LOG", "warn")
+            .envs(settings.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -290,6 +296,111 @@ async fn every_answered_case_and_scheduled_job_survives_kill_9() {
             database.url,
             answered.len()
         );
+    }
+}
+
+async fn api_json(
+    client: &reqwest::Client,
+    token: &str,
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+) -> Value {
+    let mut request = client.request(method, url).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn promises_and_follow_ups_scheduled_before_kill_9_fire_once_after_restart() {
+    for database in TestDatabase::each().await {
+        let token = bootstrap(&database.url);
+        // The first desk takes no jobs after its first look (a minute between looks), so
+        // everything below is still pending when it is killed.
+        let settings = [
+            ("AMENDS_REMINDER_LEAD_MINUTES", "0"),
+            ("AMENDS_FOLLOW_UP_MINUTES", "0"),
+        ];
+        let mut first = Desk::start_with(
+            &database.url,
+            &[settings[0], settings[1], ("AMENDS_JOB_POLL_MS", "60000")],
+        )
+        .await;
+        let client = reqwest::Client::new();
+        let post = reqwest::Method::POST;
+        let promised = api_json(
+            &client,
+            &token,
+            post.clone(),
+            first.api("/cases"),
+            Some(case_body(1)),
+        )
+        .await["id"]
+            .as_i64()
+            .unwrap();
+        let resolved = api_json(
+            &client,
+            &token,
+            post.clone(),
+            first.api("/cases"),
+            Some(case_body(2)),
+        )
+        .await["id"]
+            .as_i64()
+            .unwrap();
+        api_json(
+            &client,
+            &token,
+            post.clone(),
+            first.api(&format!("/cases/{promised}/promises")),
+            Some(json!({"kind": "call_back", "description": "call back", "due_at": in_seconds(2)})),
+        )
+        .await;
+        api_json(
+            &client,
+            &token,
+            reqwest::Method::PATCH,
+            first.api(&format!("/cases/{resolved}")),
+            Some(json!({"status": "resolved"})),
+        )
+        .await;
+        first.kill_hard();
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+
+        let desk = Desk::start_with(&database.url, &settings).await;
+        let get =
+            |path: String| api_json(&client, &token, reqwest::Method::GET, desk.api(&path), None);
+        wait_for(
+            "the promise to break and the follow-up to go out",
+            || async {
+                let case = get(format!("/cases/{promised}")).await;
+                let notices = get(format!("/notices?case_id={resolved}")).await;
+                case["promises"][0]["state"] == "broken" && notices.as_array().unwrap().len() == 1
+            },
+        )
+        .await;
+        // Give a second runner pass the chance to do anything twice.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let kinds: Vec<Value> = get("/notifications".to_owned())
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["kind"].clone())
+            .collect();
+        assert_eq!(
+            kinds,
+            [json!("promise_broken"), json!("promise_due_soon")],
+            "{}",
+            database.url
+        );
+        let notices = get(format!("/notices?case_id={resolved}")).await;
+        assert_eq!(notices.as_array().unwrap().len(), 1);
+        assert_eq!(notices[0]["kind"], "follow_up");
     }
 }
 
