@@ -228,3 +228,201 @@ impl AbusePolicy {
         Ok(())
     }
 }
+
+/// One step of a case's action plan, shared with the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanStep {
+    /// The step's id.
+    pub id: i64,
+    /// Its case.
+    pub case_id: i64,
+    /// Its place in the plan, from 1.
+    pub position: i64,
+    /// What will be done, as the customer reads it.
+    pub description: String,
+    /// Who does it.
+    pub owner_id: i64,
+    /// By when.
+    pub due_at: Timestamp,
+    /// When it was done.
+    pub done_at: Option<Timestamp>,
+}
+
+/// A validated step for a new or changed plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPlanStep {
+    /// What will be done.
+    pub description: String,
+    /// Who does it.
+    pub owner_id: i64,
+    /// By when.
+    pub due_at: Timestamp,
+}
+
+/// Most steps a plan may have.
+pub const MAX_PLAN_STEPS: usize = 30;
+
+/// Checks a plan: one to [`MAX_PLAN_STEPS`] steps, each described, each dated (in the future
+/// at `now`), in date order so the customer reads it as a timeline.
+pub fn check_plan(steps: &[NewPlanStep], now: Timestamp) -> Result<(), FieldError> {
+    if steps.is_empty() || steps.len() > MAX_PLAN_STEPS {
+        return Err(FieldError::new(
+            "steps",
+            format!("a plan has 1 to {MAX_PLAN_STEPS} steps"),
+        ));
+    }
+    for (i, step) in steps.iter().enumerate() {
+        bounded_text(
+            &format!("steps[{i}].description"),
+            &step.description,
+            1000,
+            true,
+        )?;
+        if step.due_at <= now {
+            return Err(FieldError::new(
+                format!("steps[{i}].due_at"),
+                "must be in the future",
+            ));
+        }
+        if i > 0 && step.due_at < steps[i - 1].due_at {
+            return Err(FieldError::new(
+                format!("steps[{i}].due_at"),
+                "steps must be in date order",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What the customer said about the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanAnswer {
+    /// They accept it.
+    Accepted,
+    /// They reject it: the desk offers the full-refund path.
+    Rejected,
+    /// Having rejected it, they chose the full refund.
+    FullRefund,
+    /// Having rejected it, they declined the full refund too (a supervisor takes over).
+    RefundDeclined,
+}
+
+impl PlanAnswer {
+    /// Every answer.
+    pub const ALL: [PlanAnswer; 4] = [
+        PlanAnswer::Accepted,
+        PlanAnswer::Rejected,
+        PlanAnswer::FullRefund,
+        PlanAnswer::RefundDeclined,
+    ];
+
+    /// Parses the stored name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        PlanAnswer::ALL.into_iter().find(|a| a.as_str() == raw)
+    }
+
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanAnswer::Accepted => "accepted",
+            PlanAnswer::Rejected => "rejected",
+            PlanAnswer::FullRefund => "full_refund",
+            PlanAnswer::RefundDeclined => "refund_declined",
+        }
+    }
+
+    /// Whether the customer may give `next` after this answer (`None`: no answer yet). A plan
+    /// is accepted or rejected once; only a rejection leads to the full-refund choice.
+    pub fn may_become(current: Option<PlanAnswer>, next: PlanAnswer) -> bool {
+        use PlanAnswer::*;
+        matches!(
+            (current, next),
+            (None, Accepted | Rejected) | (Some(Rejected), FullRefund | RefundDeclined)
+        )
+    }
+}
+
+/// Everything the written summary is drafted from.
+#[derive(Debug, Clone, Copy)]
+pub struct SummarySource<'a> {
+    /// Who it is addressed to.
+    pub customer_name: &'a str,
+    /// The case's subject.
+    pub subject: &'a str,
+    /// The facts gathered; confirmed ones are written as agreed, others as still to check.
+    pub facts: &'a [Fact],
+    /// What the customer asked for.
+    pub expectation: Option<&'a crate::case::Expectation>,
+    /// The action plan.
+    pub plan: &'a [PlanStep],
+    /// Live promises, with their times.
+    pub promises: &'a [crate::promise::Promise],
+}
+
+/// The first draft of the written summary, for the agent to edit and send: what happened (the
+/// facts as confirmed), what the customer asked for, what we will do and by when.
+pub fn draft_summary(source: &SummarySource<'_>) -> String {
+    let mut out = format!(
+        "Dear {},\n\nThank you for talking this through with us. So that we both have the same \
+         record, here is what we agreed about \"{}\".\n",
+        source.customer_name, source.subject
+    );
+    let (confirmed, unconfirmed): (Vec<&Fact>, Vec<&Fact>) =
+        source.facts.iter().partition(|f| f.confirmed);
+    if !confirmed.is_empty() {
+        out.push_str("\nWhat happened, as you confirmed it:\n");
+        for fact in confirmed {
+            out.push_str(&format!("- {}\n", fact.text));
+        }
+    }
+    if !unconfirmed.is_empty() {
+        out.push_str("\nWhat we still need to check with you:\n");
+        for fact in unconfirmed {
+            out.push_str(&format!("- {}\n", fact.text));
+        }
+    }
+    if let Some(expectation) = source.expectation {
+        out.push_str(&format!(
+            "\nWhat you asked for: {} (\"{}\").\n",
+            expectation.kind.as_str().replace('_', " "),
+            expectation.words
+        ));
+    }
+    if !source.plan.is_empty() {
+        out.push_str("\nWhat we will do:\n");
+        for step in source.plan {
+            let state = if step.done_at.is_some() {
+                " (done)"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "{}. {}, by {}{state}\n",
+                step.position,
+                step.description,
+                step.due_at.to_rfc3339()
+            ));
+        }
+    }
+    let live: Vec<_> = source
+        .promises
+        .iter()
+        .filter(|p| p.state.is_live())
+        .collect();
+    if !live.is_empty() {
+        out.push_str("\nOur commitments to you:\n");
+        for promise in live {
+            out.push_str(&format!(
+                "- {}, by {}\n",
+                promise.description,
+                promise.due_at.to_rfc3339()
+            ));
+        }
+    }
+    out.push_str(
+        "\nIf anything here is not right, please tell us with the link below and we will \
+         correct it.\n",
+    );
+    out
+}

@@ -522,3 +522,105 @@ fn percentiles_use_the_nearest_rank_and_rates_round() {
     assert_eq!(rate(1, 3), Some(0.333));
     assert_eq!(rate(1, 0), None);
 }
+
+#[test]
+fn a_plan_is_dated_in_order_and_answered_once() {
+    use crate::recovery::{check_plan, NewPlanStep, PlanAnswer};
+    let now = Timestamp(HOUR);
+    let step = |text: &str, due: i64| NewPlanStep {
+        description: text.to_owned(),
+        owner_id: 1,
+        due_at: Timestamp(due),
+    };
+    assert!(check_plan(
+        &[
+            step("collect the parcel", 2 * HOUR),
+            step("refund", 3 * HOUR)
+        ],
+        now
+    )
+    .is_ok());
+    assert_eq!(check_plan(&[], now).unwrap_err().field, "steps");
+    assert_eq!(
+        check_plan(&[step("late", 2 * HOUR), step("early", HOUR + 1)], now)
+            .unwrap_err()
+            .field,
+        "steps[1].due_at"
+    );
+    assert_eq!(
+        check_plan(&[step("past", HOUR)], now).unwrap_err().field,
+        "steps[0].due_at"
+    );
+    assert_eq!(
+        check_plan(&[step(" ", 2 * HOUR)], now).unwrap_err().field,
+        "steps[0].description"
+    );
+    use PlanAnswer::*;
+    assert!(PlanAnswer::may_become(None, Accepted));
+    assert!(PlanAnswer::may_become(None, Rejected));
+    assert!(
+        !PlanAnswer::may_become(None, FullRefund),
+        "refund is offered after a rejection"
+    );
+    assert!(PlanAnswer::may_become(Some(Rejected), FullRefund));
+    assert!(
+        !PlanAnswer::may_become(Some(Accepted), Rejected),
+        "answered once"
+    );
+    assert!(!PlanAnswer::may_become(Some(FullRefund), RefundDeclined));
+}
+
+#[test]
+fn the_summary_draft_separates_confirmed_facts_and_lists_what_we_will_do() {
+    use crate::case::{Expectation, ResolutionKind};
+    use crate::recovery::{draft_summary, PlanStep, SummarySource};
+    let fact = |id: i64, text: &str, confirmed: bool| Fact {
+        id,
+        case_id: 1,
+        text: text.to_owned(),
+        source: FactSource::CustomerSaid,
+        read_back: true,
+        confirmed,
+        created_at: Timestamp(0),
+        updated_at: Timestamp(0),
+    };
+    let facts = [
+        fact(1, "The parcel arrived broken", true),
+        fact(2, "Ordered on 3 May", false),
+    ];
+    let plan = [PlanStep {
+        id: 1,
+        case_id: 1,
+        position: 1,
+        description: "Send a replacement".to_owned(),
+        owner_id: 1,
+        due_at: Timestamp(2 * DAY),
+        done_at: None,
+    }];
+    let expectation = Expectation {
+        kind: ResolutionKind::Replacement,
+        words: "a new one".to_owned(),
+        met_by_solution: Some(true),
+    };
+    let promises = [promise_due(DAY)];
+    let text = draft_summary(&SummarySource {
+        customer_name: "Ann",
+        subject: "Broken parcel",
+        facts: &facts,
+        expectation: Some(&expectation),
+        plan: &plan,
+        promises: &promises,
+    });
+    assert!(text.starts_with("Dear Ann,"));
+    let confirmed = text
+        .find("as you confirmed it:\n- The parcel arrived broken")
+        .unwrap();
+    let to_check = text
+        .find("still need to check with you:\n- Ordered on 3 May")
+        .unwrap();
+    assert!(confirmed < to_check);
+    assert!(text.contains("What you asked for: replacement (\"a new one\")"));
+    assert!(text.contains("1. Send a replacement, by 1970-01-03T00:00:00Z"));
+    assert!(text.contains("- call Ann back about the refund, by 1970-01-02T00:00:00Z"));
+    assert!(!text.contains("never happen again"));
+}

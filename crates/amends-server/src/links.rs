@@ -18,12 +18,18 @@ type HmacSha256 = Hmac<Sha256>;
 pub enum Purpose {
     /// The satisfaction survey after resolution.
     Survey,
+    /// The action plan and its steps.
+    Plan,
+    /// The written summary to confirm.
+    Summary,
 }
 
 impl Purpose {
     fn as_str(self) -> &'static str {
         match self {
             Purpose::Survey => "survey",
+            Purpose::Plan => "plan",
+            Purpose::Summary => "summary",
         }
     }
 }
@@ -124,6 +130,16 @@ mod tests {
         assert_eq!(
             signer.verify(&longer, Purpose::Survey, Timestamp(0)),
             Err(LinkError::Forged)
+        );
+        let plan = token.replacen(".survey.", ".plan.", 1);
+        assert_eq!(
+            signer.verify(&plan, Purpose::Plan, Timestamp(0)),
+            Err(LinkError::Forged),
+            "a survey link does not open the plan"
+        );
+        assert_eq!(
+            signer.verify(&token, Purpose::Plan, Timestamp(0)),
+            Err(LinkError::WrongPurpose)
         );
         let stranger = LinkSigner::new(b"another key, another desk.......");
         assert_eq!(

@@ -5,6 +5,7 @@ mod accounts;
 mod cases;
 mod customers;
 mod jobs;
+mod plans;
 mod recovery;
 
 use axum::extract::State;
@@ -79,6 +80,21 @@ pub fn routes() -> Router<AppState> {
         .route("/notices", get(recovery::notices))
         .route("/stats", get(recovery::stats))
         .route(
+            "/cases/{id}/plan",
+            get(plans::get_plan).put(plans::set_plan),
+        )
+        .route("/plan-steps/{id}/done", post(plans::complete_step))
+        .route("/cases/{id}/summary/draft", get(plans::draft))
+        .route("/cases/{id}/summary", post(plans::send))
+        .route(
+            "/public/plans/{token}",
+            get(plans::public_plan).post(plans::answer_plan),
+        )
+        .route(
+            "/public/summaries/{token}",
+            get(plans::public_summary).post(plans::answer_summary),
+        )
+        .route(
             "/public/surveys/{token}",
             get(recovery::get_survey).post(recovery::answer_survey),
         )
@@ -103,6 +119,8 @@ pub fn routes() -> Router<AppState> {
         recovery::decide_compensation, recovery::customer_standing, recovery::flag_win_back,
         recovery::record_win_back_outcome, recovery::take_abuse_step, recovery::notifications,
         recovery::notices, recovery::stats, recovery::get_survey, recovery::answer_survey,
+        plans::set_plan, plans::get_plan, plans::complete_step, plans::draft, plans::send,
+        plans::public_plan, plans::answer_plan, plans::public_summary, plans::answer_summary,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),

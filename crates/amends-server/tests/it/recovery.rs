@@ -633,3 +633,220 @@ async fn facts_are_read_back_corrected_and_confirmed() {
         assert_eq!(expectation["expectation"]["kind"], "replacement");
     }
 }
+
+fn link_token(notice: &Value, page: &str) -> String {
+    let body = notice["body"].as_str().unwrap();
+    let link = body
+        .split_whitespace()
+        .find(|w| w.contains(&format!("/{page}/")))
+        .unwrap_or_else(|| panic!("no {page} link in {body}"));
+    link.rsplit('/').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_shared_plan_is_followed_and_answered_by_signed_link_and_a_rejection_offers_a_refund() {
+    for app in TestApp::each().await {
+        let supervisor = app.token_client(AgentRole::Supervisor).await;
+        let agent = app.token_client(AgentRole::Agent).await;
+        let case = app
+            .open_case(&agent, "Jo", "jo@example.com", "normal")
+            .await;
+        let id = case["id"].as_i64().unwrap();
+        let other = app
+            .open_case(&agent, "Kit", "kit@example.com", "normal")
+            .await;
+        let plan_body = json!({"steps": [
+            {"description": "Collect the broken table", "due_at": at(&app, DAY)},
+            {"description": "Deliver a new one", "due_at": at(&app, 3 * DAY)},
+        ]});
+        let (status, plan) = call(
+            &agent,
+            reqwest::Method::PUT,
+            app.api(&format!("/cases/{id}/plan")),
+            Some(plan_body),
+        )
+        .await;
+        assert_eq!(status, 200, "{plan}");
+        assert_eq!(plan["steps"][1]["position"], 2);
+        let (status, problem) = call(
+            &agent,
+            reqwest::Method::PUT,
+            app.api(&format!("/cases/{id}/plan")),
+            Some(json!({"steps": [{"description": "yesterday", "due_at": at(&app, -HOUR)}]})),
+        )
+        .await;
+        refused(status, &problem, 422, "steps[0].due_at");
+
+        let notices = get(&app, &agent, &format!("/notices?case_id={id}")).await;
+        assert_eq!(notices[0]["kind"], "plan.shared");
+        let token = link_token(&notices[0], "plan");
+        let anonymous = reqwest::Client::new();
+        let seen = get(&app, &anonymous, &format!("/public/plans/{token}")).await;
+        assert_eq!(seen["steps"][0]["description"], "Collect the broken table");
+        assert!(seen["steps"][0]["done_at"].is_null());
+        let borrowed = token.replacen(&format!("{id}."), &format!("{}.", other["id"]), 1);
+        let (status, _) = call(
+            &anonymous,
+            reqwest::Method::GET,
+            app.api(&format!("/public/plans/{borrowed}")),
+            None,
+        )
+        .await;
+        assert_eq!(status, 404);
+        let (status, _) = call(
+            &anonymous,
+            reqwest::Method::GET,
+            app.api(&format!("/public/summaries/{token}")),
+            None,
+        )
+        .await;
+        assert_eq!(status, 404, "a plan link opens no summary");
+
+        let step_id = seen["steps"][0]["id"].as_i64().unwrap();
+        let (status, _) = post(
+            &app,
+            &agent,
+            &format!("/plan-steps/{step_id}/done"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let seen = get(&app, &anonymous, &format!("/public/plans/{token}")).await;
+        assert!(
+            seen["steps"][0]["done_at"].is_string(),
+            "the customer sees the step done"
+        );
+        let notices = get(&app, &agent, &format!("/notices?case_id={id}")).await;
+        assert_eq!(notices[0]["kind"], "plan.step_done");
+
+        let (status, problem) = post(
+            &app,
+            &anonymous,
+            &format!("/public/plans/{token}"),
+            json!({"answer": "full_refund"}),
+        )
+        .await;
+        refused(status, &problem, 422, "answer");
+        let (status, rejected) = post(
+            &app,
+            &anonymous,
+            &format!("/public/plans/{token}"),
+            json!({"answer": "rejected"}),
+        )
+        .await;
+        assert_eq!(status, 200, "{rejected}");
+        assert_eq!(rejected["full_refund_offered"], true);
+        let (_, declined) = post(
+            &app,
+            &anonymous,
+            &format!("/public/plans/{token}"),
+            json!({"answer": "refund_declined"}),
+        )
+        .await;
+        assert_eq!(declined["plan"]["answer"], "refund_declined");
+        assert_eq!(
+            kinds(&get(&app, &supervisor, "/notifications").await),
+            ["plan_declined"]
+        );
+        let detail = get(&app, &agent, &format!("/cases/{id}")).await;
+        let notes: Vec<&str> = detail["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["direction"] == "note")
+            .map(|m| m["body"].as_str().unwrap())
+            .collect();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].contains("offered a full refund"));
+    }
+}
+
+#[tokio::test]
+async fn the_written_summary_is_drafted_from_confirmed_facts_and_the_customer_answers_it() {
+    for app in TestApp::each().await {
+        let agent = app.token_client(AgentRole::Agent).await;
+        let case = app
+            .open_case(&agent, "Lou", "lou@example.com", "normal")
+            .await;
+        let id = case["id"].as_i64().unwrap();
+        let (_, fact) = post(
+            &app,
+            &agent,
+            &format!("/cases/{id}/facts"),
+            json!({"text": "The order arrived two weeks late"}),
+        )
+        .await;
+        call(
+            &agent,
+            reqwest::Method::PATCH,
+            app.api(&format!("/facts/{}", fact["id"])),
+            Some(json!({"confirmed": true})),
+        )
+        .await;
+        post(
+            &app,
+            &agent,
+            &format!("/cases/{id}/promises"),
+            json!({"kind": "refund", "description": "refund the delivery charge",
+                   "due_at": at(&app, DAY)}),
+        )
+        .await;
+        let draft = get(&app, &agent, &format!("/cases/{id}/summary/draft")).await;
+        let body = draft["body"].as_str().unwrap();
+        assert!(body.starts_with("Dear Lou,"), "{body}");
+        assert!(body.contains("as you confirmed it:\n- The order arrived two weeks late"));
+        assert!(body.contains("refund the delivery charge, by"));
+
+        let (status, sent) = post(
+            &app,
+            &agent,
+            &format!("/cases/{id}/summary"),
+            json!({"body": format!("{body}\nKind regards, the team")}),
+        )
+        .await;
+        assert_eq!(status, 201, "{sent}");
+        let notices = get(&app, &agent, &format!("/notices?case_id={id}")).await;
+        assert_eq!(notices[0]["kind"], "summary");
+        assert_eq!(notices[0]["to_address"], "lou@example.com");
+        let token = link_token(&notices[0], "summary");
+        let anonymous = reqwest::Client::new();
+        let seen = get(&app, &anonymous, &format!("/public/summaries/{token}")).await;
+        assert!(seen["body"]
+            .as_str()
+            .unwrap()
+            .ends_with("Kind regards, the team"));
+        let (status, problem) = post(
+            &app,
+            &anonymous,
+            &format!("/public/summaries/{token}"),
+            json!({"confirmed": false}),
+        )
+        .await;
+        refused(status, &problem, 422, "comment");
+        let (status, _) = post(
+            &app,
+            &anonymous,
+            &format!("/public/summaries/{token}"),
+            json!({"confirmed": false, "comment": "It was three weeks, not two"}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let detail = get(&app, &agent, &format!("/cases/{id}")).await;
+        let last = detail["messages"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        assert_eq!(last["direction"], "inbound");
+        assert!(last["body"].as_str().unwrap().contains("three weeks"));
+        let (status, _) = post(
+            &app,
+            &anonymous,
+            &format!("/public/summaries/{token}"),
+            json!({"confirmed": true}),
+        )
+        .await;
+        assert_eq!(status, 422, "answered once");
+    }
+}
