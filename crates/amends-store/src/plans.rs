@@ -445,7 +445,8 @@ async fn latest_summary(
     conn: &mut AnyConnection,
     case_id: i64,
 ) -> Result<Option<Summary>, StoreError> {
-    let row: Option<(i64, String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+    type Row = (i64, String, Option<String>, Option<String>, i64);
+    let row: Option<Row> = sqlx::query_as(
         "select id, body, answer, answer_comment, created_at from summaries where case_id = $1 \
          order by id desc limit 1",
     )
