@@ -344,6 +344,38 @@ pub struct NewCase {
     pub priority: Priority,
 }
 
+/// A case as it is opened for `customer_id` at `now`, before the store gives it an id (0):
+/// new, unassigned, with no signals yet.
+pub fn opened(customer_id: i64, new: &NewCase, now: Timestamp) -> Case {
+    Case {
+        id: 0,
+        customer_id,
+        channel: new.channel,
+        subject: new.subject.clone(),
+        status: CaseStatus::New,
+        priority: new.priority,
+        owner_id: None,
+        opened_at: now,
+        first_response_at: None,
+        resolved_at: None,
+        closed_at: None,
+        first_contact_resolution: None,
+        reopen_count: 0,
+        replies_sent: 0,
+        anger_permille: 0,
+        churn_threat: false,
+        win_back: None,
+        abusive_messages: 0,
+        broken_promises: 0,
+        next_promise_due_at: None,
+        reopened_by_follow_up: false,
+        expectation: None,
+        csat: None,
+        urgency: 0,
+        updated_at: now,
+    }
+}
+
 /// Longest subject line accepted.
 pub const MAX_SUBJECT_CHARS: usize = 300;
 

@@ -1,36 +1,17 @@
-use crate::case::{after_message, apply_change, CaseChange};
+use crate::case::{after_message, apply_change, opened, CaseChange, NewCase};
 use crate::customer::{parse_billing_day, parse_currency, parse_social_handle, CustomerName};
 use crate::{queue, Case, CaseStatus, Channel, Direction, EmailAddress, PhoneNumber, Priority};
 use crate::{AgentRole, Timestamp};
 
 pub(crate) fn case(id: i64, priority: Priority, opened_at: i64) -> Case {
-    let mut case = Case {
-        id,
-        customer_id: 1,
+    let new = NewCase {
         channel: Channel::Email,
         subject: "parcel never arrived".to_owned(),
-        status: CaseStatus::New,
+        body: "It never came.".to_owned(),
         priority,
-        owner_id: None,
-        opened_at: Timestamp(opened_at),
-        first_response_at: None,
-        resolved_at: None,
-        closed_at: None,
-        first_contact_resolution: None,
-        reopen_count: 0,
-        replies_sent: 0,
-        anger_permille: 0,
-        churn_threat: false,
-        win_back: None,
-        abusive_messages: 0,
-        broken_promises: 0,
-        next_promise_due_at: None,
-        reopened_by_follow_up: false,
-        expectation: None,
-        csat: None,
-        urgency: 0,
-        updated_at: Timestamp(opened_at),
     };
+    let mut case = opened(1, &new, Timestamp(opened_at));
+    case.id = id;
     case.urgency = queue::urgency(&case, queue::Context::default(), Timestamp(opened_at));
     case
 }

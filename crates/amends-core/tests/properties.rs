@@ -1,7 +1,7 @@
 //! Properties of the rules with many inputs: the promise state machine under any sequence of
 //! actions, and the queue's urgency under any signals.
 
-use amends_core::case::{Case, CaseStatus, Channel, WinBack};
+use amends_core::case::{self, CaseStatus, Channel, NewCase, WinBack};
 use amends_core::promise::{self, Promise, PromiseKind, PromiseState};
 use amends_core::queue::{self, Context};
 use amends_core::{Priority, Timestamp};
@@ -102,33 +102,20 @@ proptest! {
         extra_anger in 0i64..=1000,
     ) {
         let now = Timestamp(10_000_000);
-        let base = Case {
-            id: 1,
-            customer_id: 1,
+        let new = NewCase {
             channel: Channel::Email,
             subject: "s".to_owned(),
-            status: CaseStatus::Open,
+            body: "b".to_owned(),
             priority: Priority::ALL[priority],
-            owner_id: None,
-            opened_at: Timestamp(0),
-            first_response_at: None,
-            resolved_at: None,
-            closed_at: None,
-            first_contact_resolution: None,
-            reopen_count: reopened,
-            replies_sent: 0,
-            anger_permille: anger,
-            churn_threat: churn,
-            win_back: churn.then_some(WinBack::Undecided),
-            abusive_messages: abusive,
-            broken_promises: broken,
-            next_promise_due_at: None,
-            reopened_by_follow_up: false,
-            expectation: None,
-            csat: None,
-            urgency: 0,
-            updated_at: Timestamp(0),
         };
+        let mut base = case::opened(1, &new, Timestamp(0));
+        base.status = CaseStatus::Open;
+        base.reopen_count = reopened;
+        base.anger_permille = anger;
+        base.churn_threat = churn;
+        base.win_back = churn.then_some(WinBack::Undecided);
+        base.abusive_messages = abusive;
+        base.broken_promises = broken;
         let context = Context { customer_revenue_minor: revenue };
         let score = queue::urgency(&base, context, now);
         let signals = queue::signals(&base, context, now);

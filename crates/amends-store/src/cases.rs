@@ -1,7 +1,7 @@
 //! Cases, their messages and the queue.
 
 use amends_core::audit::{AuditContext, Change, RecordKind};
-use amends_core::case::{absorb_reading, NewCase};
+use amends_core::case::{absorb_reading, opened, NewCase};
 use amends_core::customer::NewCustomer;
 use amends_core::message::Reading;
 use amends_core::{queue, AuditEvent, Case, CaseStatus, Direction, FieldError, Message, Timestamp};
@@ -127,33 +127,7 @@ impl Store {
         let now = context.at;
         let new = &request.case;
         // The case is decided in full before it is written, so opening it is one insert.
-        let mut case = Case {
-            id: 0,
-            customer_id,
-            channel: new.channel,
-            subject: new.subject.clone(),
-            status: CaseStatus::New,
-            priority: new.priority,
-            owner_id: None,
-            opened_at: now,
-            first_response_at: None,
-            resolved_at: None,
-            closed_at: None,
-            first_contact_resolution: None,
-            reopen_count: 0,
-            replies_sent: 0,
-            anger_permille: 0,
-            churn_threat: false,
-            win_back: None,
-            abusive_messages: 0,
-            broken_promises: 0,
-            next_promise_due_at: None,
-            reopened_by_follow_up: false,
-            expectation: None,
-            csat: None,
-            urgency: 0,
-            updated_at: now,
-        };
+        let mut case = opened(customer_id, new, now);
         let mut case_events = Vec::new();
         let mut win_back = false;
         if let Some(reading) = &request.reading {

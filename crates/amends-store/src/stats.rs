@@ -74,12 +74,12 @@ pub struct Csat {
 /// Compensation granted.
 #[derive(Debug, Clone, Serialize)]
 pub struct CompensationFigures {
-    /// In minor units, all currencies together.
-    pub total_minor: i64,
+    /// In minor units (cents), all currencies together.
+    pub total: i64,
     /// Customers who received any.
     pub customers: i64,
     /// Average per customer who received any, in minor units.
-    pub per_customer_minor: Option<i64>,
+    pub per_customer: Option<i64>,
 }
 
 /// Win-back cases by outcome.
@@ -199,9 +199,9 @@ impl Store {
                 count: scores.len() as i64,
             },
             compensation: CompensationFigures {
-                total_minor,
+                total: total_minor,
                 customers,
-                per_customer_minor: (customers > 0).then(|| total_minor / customers),
+                per_customer: (customers > 0).then(|| total_minor / customers),
             },
             win_back_rate: rate(stayed, stayed + left),
             win_back: WinBackFigures {

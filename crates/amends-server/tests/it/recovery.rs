@@ -433,7 +433,7 @@ async fn compensation_above_the_authority_waits_for_a_supervisor() {
         .await;
         refused(status, &problem, 422, "currency");
         let stats = get(&app, &agent, "/stats").await;
-        assert_eq!(stats["compensation"]["total_minor"], 3000);
+        assert_eq!(stats["compensation"]["total"], 3000);
     }
 }
 
