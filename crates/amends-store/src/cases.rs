@@ -300,11 +300,25 @@ impl Store {
     }
 
     /// Loads a case, lets `decide` work out its new state, and saves it with the events
-    /// `decide` returns, in one transaction. A refusal writes nothing.
+    /// `decide` returns, in one transaction. A refusal writes nothing. A case that becomes
+    /// resolved gets its follow-up scheduled.
     pub async fn update_case(
         &self,
         case_id: i64,
         context: &AuditContext,
+        decide: impl FnOnce(&Case) -> Result<(Case, Vec<AuditEvent>), FieldError>,
+    ) -> Result<Case, StoreError> {
+        self.update_case_with_gesture(case_id, context, None, decide)
+            .await
+    }
+
+    /// [`Store::update_case`], with a thank-you or goodwill gesture for the follow-up when the
+    /// change resolves the case.
+    pub async fn update_case_with_gesture(
+        &self,
+        case_id: i64,
+        context: &AuditContext,
+        gesture: Option<&str>,
         decide: impl FnOnce(&Case) -> Result<(Case, Vec<AuditEvent>), FieldError>,
     ) -> Result<Case, StoreError> {
         let mut tx = self.write.begin().await?;
@@ -325,6 +339,7 @@ impl Store {
                     &mut tx,
                     case_id,
                     resolved_at,
+                    gesture,
                     self.timing.follow_up_delay_millis,
                     context.at,
                 )

@@ -164,12 +164,15 @@ pub struct PromiseCheck {
 }
 
 /// Which case, resolved when: a case reopened and resolved again gets its own follow-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FollowUpCheck {
     /// The case.
     pub case_id: i64,
     /// When it was resolved, epoch milliseconds.
     pub resolved_at: i64,
+    /// A thank-you or goodwill gesture to mention in the follow-up, in the agent's words.
+    #[serde(default)]
+    pub gesture: Option<String>,
 }
 
 /// Inserts a pending job in the caller's transaction; returns its id.
@@ -305,7 +308,7 @@ impl Store {
                 crate::promises::break_if_due(&mut tx, *check, context).await?
             }
             JobEffect::FollowUp { check, survey_url } => {
-                crate::surveys::follow_up(&mut tx, *check, survey_url, context).await?
+                crate::surveys::follow_up(&mut tx, check, survey_url, context).await?
             }
         }
         tx.commit().await?;

@@ -119,17 +119,19 @@ impl Store {
     }
 }
 
-/// Schedules the follow-up of a case just resolved at `resolved_at`.
+/// Schedules the follow-up of a case just resolved at `resolved_at`, mentioning `gesture`.
 pub(crate) async fn schedule_follow_up(
     conn: &mut AnyConnection,
     case_id: i64,
     resolved_at: Timestamp,
+    gesture: Option<&str>,
     delay_millis: i64,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let check = FollowUpCheck {
         case_id,
         resolved_at: resolved_at.millis(),
+        gesture: gesture.map(str::to_owned),
     };
     let payload = serde_json::to_string(&check).expect("a check serialises");
     insert_job(
@@ -147,7 +149,7 @@ pub(crate) async fn schedule_follow_up(
 /// customer how it went. A case reopened in the meantime has nothing to follow up yet.
 pub(crate) async fn follow_up(
     conn: &mut AnyConnection,
-    check: FollowUpCheck,
+    check: &FollowUpCheck,
     survey_url: &str,
     context: &AuditContext,
 ) -> Result<(), StoreError> {
@@ -169,11 +171,16 @@ pub(crate) async fn follow_up(
     if inserted.rows_affected() == 0 {
         return Ok(());
     }
+    let thanks = check
+        .gesture
+        .as_deref()
+        .map(|g| format!("\n\nAs a thank-you for your patience: {g}"))
+        .unwrap_or_default();
     let body = format!(
         "We recently put right the problem you raised with us (case #{}: {}).\n\nDid we solve \
          it? It takes a few seconds to tell us, and if anything is still wrong we will pick it \
-         up straight away:\n\n{survey_url}\n\nThank you for giving us the chance to make it \
-         right.",
+         up straight away:\n\n{survey_url}{thanks}\n\nThank you for giving us the chance to \
+         make it right.",
         case.id, case.subject
     );
     let notice = queue_notice(

@@ -246,6 +246,9 @@ pub struct ChangeCaseRequest {
     pub owner_id: Option<Option<i64>>,
     /// When resolving: whether it was resolved in the first contact (computed when absent).
     pub first_contact_resolution: Option<bool>,
+    /// When resolving: a thank-you or goodwill gesture the follow-up mentions, such as
+    /// "a 10% voucher is on your account".
+    pub follow_up_gesture: Option<String>,
 }
 
 /// Tells `"owner_id": null` (unassign) apart from an absent `owner_id` (leave as is).
@@ -281,11 +284,28 @@ pub async fn change_case(
         owner_id: request.owner_id,
         first_contact_resolution: request.first_contact_resolution,
     };
+    let gesture = match request.follow_up_gesture.as_deref() {
+        None => None,
+        Some(_) if change.status != Some(CaseStatus::Resolved) => {
+            return Err(AppError::invalid(
+                "follow_up_gesture",
+                "can only be given when resolving the case",
+            ))
+        }
+        Some(raw) => Some(amends_core::field::bounded_text(
+            "follow_up_gesture",
+            raw,
+            500,
+            false,
+        )?),
+    };
     let context = current.audit(&state);
     let now = context.at;
     let case = state
         .store
-        .update_case(id, &context, |case| apply_change(case, &change, now))
+        .update_case_with_gesture(id, &context, gesture.as_deref(), |case| {
+            apply_change(case, &change, now)
+        })
         .await?;
     Ok(Json(CaseView::from(case)))
 }

@@ -235,7 +235,16 @@ async fn a_follow_up_asks_by_signed_link_and_a_low_score_reopens_to_the_top() {
             &agent,
             reqwest::Method::PATCH,
             app.api(&format!("/cases/{id}")),
-            Some(json!({"status": "resolved"})),
+            Some(json!({"status": "open", "follow_up_gesture": "a voucher"})),
+        )
+        .await;
+        refused(status, &resolved, 422, "follow_up_gesture");
+        let (status, resolved) = call(
+            &agent,
+            reqwest::Method::PATCH,
+            app.api(&format!("/cases/{id}")),
+            Some(json!({"status": "resolved",
+                        "follow_up_gesture": "a 10% voucher is on your account"})),
         )
         .await;
         assert_eq!(status, 200, "{resolved}");
@@ -256,6 +265,7 @@ async fn a_follow_up_asks_by_signed_link_and_a_low_score_reopens_to_the_top() {
         assert_eq!(notices.as_array().unwrap().len(), 1, "asked once");
         assert_eq!(notices[0]["kind"], "follow_up");
         let body = notices[0]["body"].as_str().unwrap();
+        assert!(body.contains("a 10% voucher is on your account"), "{body}");
         let link = body
             .split_whitespace()
             .find(|w| w.contains("/survey/"))
