@@ -8,7 +8,9 @@
 mod words;
 
 use amends_core::audit::{Actor, AuditContext};
-use amends_core::case::{after_message, apply_change, CaseChange, NewCase};
+use amends_core::case::WinBack;
+use amends_core::case::{after_message, apply_change, record_win_back, CaseChange, NewCase};
+use amends_core::compensation::{CompensationKind, NewCompensation};
 use amends_core::customer::{CustomerName, NewCustomer};
 use amends_core::message::Reading;
 use amends_core::promise::{NewPromise, PromiseKind};
@@ -248,6 +250,7 @@ async fn work_the_case(
     }
     if stage >= 6 {
         when = when.plus_millis(rng.gen_range(600_000..2 * DAY)).min(now);
+        settle(store, rng, agent, &case, when).await?;
         let status = if stage == 9 {
             CaseStatus::Closed
         } else {
@@ -292,6 +295,60 @@ async fn work_the_case(
         )?;
         store
             .make_promise(case.id, &promise, &agent_at(agent, when))
+            .await?;
+    }
+    Ok(())
+}
+
+/// What a resolution often brings: a promise kept on the way, some compensation (above the
+/// agent's authority it waits for a supervisor), and how a win-back ended.
+async fn settle(
+    store: &Store,
+    rng: &mut StdRng,
+    agent: i64,
+    case: &amends_core::Case,
+    when: Timestamp,
+) -> Result<(), StoreError> {
+    let context = agent_at(agent, when.plus_millis(-2 * 3_600_000));
+    if rng.gen_bool(0.5) {
+        let promise = NewPromise::parse(
+            PromiseKind::Update,
+            "send an update on the investigation",
+            agent,
+            Some(when),
+            context.at,
+        )?;
+        let made = store.make_promise(case.id, &promise, &context).await?;
+        store
+            .keep_promise(made.id, &agent_at(agent, when.plus_millis(-3_600_000)))
+            .await?;
+    }
+    if rng.gen_bool(0.35) {
+        let kind = *[
+            CompensationKind::Refund,
+            CompensationKind::Credit,
+            CompensationKind::Gift,
+        ]
+        .choose(rng)
+        .unwrap_or(&CompensationKind::Refund);
+        let amount = rng.gen_range(5..80) * 100;
+        let grant = NewCompensation::parse(kind, amount, "USD", "sorry for the trouble")?;
+        let granting = store.agent(agent).await?;
+        store
+            .grant_compensation(case.id, &granting, &grant, &agent_at(agent, when))
+            .await?;
+    }
+    let current = store.case(case.id).await?;
+    if current.win_back.is_some() {
+        let outcome = if rng.gen_bool(0.7) {
+            WinBack::Stayed
+        } else {
+            WinBack::Left
+        };
+        store
+            .update_case(case.id, &agent_at(agent, when), |c| {
+                record_win_back(c, outcome, when).map(|(next, event)| (next, vec![event]))
+            })
             .await?;
     }
     Ok(())
