@@ -541,6 +541,32 @@ fn the_shell_commands_refuse_bad_input_clearly() {
         nobody.stdout.is_empty(),
         "nothing on stdout when there is no token"
     );
+    let bad_range = amends(
+        &[
+            "stats",
+            "--database",
+            &database.url,
+            "--from",
+            "last tuesday",
+        ],
+        "",
+    );
+    assert!(!bad_range.status.success());
+    assert!(String::from_utf8_lossy(&bad_range.stderr).contains("--from must be an RFC 3339"));
+    let figures = amends(&["stats", "--database", &database.url], "");
+    assert!(figures.status.success());
+    let figures: serde_json::Value = serde_json::from_slice(&figures.stdout).unwrap();
+    for key in [
+        "first_contact_resolution_rate",
+        "time_to_first_response",
+        "promises",
+        "reopened",
+        "csat",
+        "compensation",
+        "win_back_rate",
+    ] {
+        assert!(figures.get(key).is_some(), "amends stats prints {key}");
+    }
     let migrated = amends(&["migrate", "--database", &database.url], "");
     assert!(migrated.status.success());
     let example = amends(&["config", "example"], "");
