@@ -115,6 +115,23 @@ impl AppState {
             self.settings.public_url.trim_end_matches('/')
         )
     }
+
+    /// The case a customer's link opens for `purpose`. The customer is never told why a link
+    /// fails: forged, expired or made for another page all answer "not found".
+    pub fn case_behind_link(&self, token: &str, purpose: links::Purpose) -> Result<i64, AppError> {
+        self.links
+            .verify(token, purpose, self.clock.now())
+            .map_err(|_| AppError::NotFound("link"))
+    }
+
+    /// Who acts when a customer answers through a link, and when.
+    pub fn customer_context(&self) -> amends_core::audit::AuditContext {
+        amends_core::audit::AuditContext {
+            actor: amends_core::audit::Actor::Customer,
+            at: self.clock.now(),
+            remote_addr: None,
+        }
+    }
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -1,6 +1,5 @@
 //! Action plans and written summaries over HTTP, with the customer's side behind signed links.
 
-use amends_core::audit::{Actor, AuditContext};
 use amends_core::recovery::{draft_summary, NewPlanStep, PlanAnswer, SummarySource};
 use amends_core::{AgentRole, FieldError, Timestamp};
 use amends_store::{Plan, Summary};
@@ -155,22 +154,6 @@ pub async fn send(
     Ok((StatusCode::CREATED, Json(summary)))
 }
 
-fn customer(state: &AppState) -> AuditContext {
-    AuditContext {
-        actor: Actor::Customer,
-        at: state.clock.now(),
-        remote_addr: None,
-    }
-}
-
-fn opened(state: &AppState, token: &str, purpose: Purpose) -> Result<i64, AppError> {
-    // The customer is never told why a link fails: forged, expired or for another page alike.
-    state
-        .links
-        .verify(token, purpose, state.clock.now())
-        .map_err(|_| AppError::NotFound("link"))
-}
-
 /// The plan as the customer sees it, behind a signed link (no sign-in).
 #[utoipa::path(get, path = "/public/plans/{token}", tag = "customer",
     params(("token" = String, Path)), responses((status = 200, body = Object),
@@ -179,7 +162,7 @@ pub async fn public_plan(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> Result<Json<Plan>, AppError> {
-    let case_id = opened(&state, &token, Purpose::Plan)?;
+    let case_id = state.case_behind_link(&token, Purpose::Plan)?;
     let plan = state.store.plan(case_id).await?;
     if plan.steps.is_empty() {
         return Err(AppError::NotFound("link"));
@@ -214,7 +197,7 @@ pub async fn answer_plan(
     ApiPath(token): ApiPath<String>,
     ApiJson(request): ApiJson<PlanAnswerRequest>,
 ) -> Result<Json<PlanAnswerView>, AppError> {
-    let case_id = opened(&state, &token, Purpose::Plan)?;
+    let case_id = state.case_behind_link(&token, Purpose::Plan)?;
     let answer = PlanAnswer::parse(&request.answer).ok_or_else(|| {
         FieldError::new(
             "answer",
@@ -223,7 +206,7 @@ pub async fn answer_plan(
     })?;
     let plan = state
         .store
-        .answer_plan(case_id, answer, &customer(&state))
+        .answer_plan(case_id, answer, &state.customer_context())
         .await?;
     Ok(Json(PlanAnswerView {
         full_refund_offered: plan.answer == Some(PlanAnswer::Rejected),
@@ -248,7 +231,7 @@ pub async fn public_summary(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> Result<Json<PublicSummary>, AppError> {
-    let case_id = opened(&state, &token, Purpose::Summary)?;
+    let case_id = state.case_behind_link(&token, Purpose::Summary)?;
     let summary = state
         .store
         .latest_summary(case_id)
@@ -279,14 +262,14 @@ pub async fn answer_summary(
     ApiPath(token): ApiPath<String>,
     ApiJson(request): ApiJson<SummaryAnswerRequest>,
 ) -> Result<Json<PublicSummary>, AppError> {
-    let case_id = opened(&state, &token, Purpose::Summary)?;
+    let case_id = state.case_behind_link(&token, Purpose::Summary)?;
     let summary = state
         .store
         .answer_summary(
             case_id,
             request.confirmed,
             request.comment.as_deref(),
-            &customer(&state),
+            &state.customer_context(),
         )
         .await?;
     Ok(Json(PublicSummary {

@@ -533,14 +533,6 @@ pub struct SurveyView {
     pub answered: bool,
 }
 
-fn survey_case(state: &AppState, token: &str) -> Result<i64, AppError> {
-    // The customer is never told why a link fails: forged, expired or for another page alike.
-    state
-        .links
-        .verify(token, Purpose::Survey, state.clock.now())
-        .map_err(|_| AppError::NotFound("link"))
-}
-
 /// The survey behind a signed link (no sign-in).
 #[utoipa::path(get, path = "/public/surveys/{token}", tag = "customer",
     params(("token" = String, Path)), responses((status = 200, body = SurveyView),
@@ -549,7 +541,7 @@ pub async fn get_survey(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> Result<Json<SurveyView>, AppError> {
-    let case_id = survey_case(&state, &token)?;
+    let case_id = state.case_behind_link(&token, Purpose::Survey)?;
     let survey = state
         .store
         .latest_survey(case_id)
@@ -586,7 +578,7 @@ pub async fn answer_survey(
     ApiPath(token): ApiPath<String>,
     ApiJson(request): ApiJson<SurveyAnswerRequest>,
 ) -> Result<Json<SurveyView>, AppError> {
-    let case_id = survey_case(&state, &token)?;
+    let case_id = state.case_behind_link(&token, Purpose::Survey)?;
     let answer = SurveyAnswer::parse(request.score, request.solved, request.comment.as_deref())?;
     let context = amends_core::audit::AuditContext {
         actor: amends_core::audit::Actor::Customer,
