@@ -247,6 +247,17 @@ async fn work_the_case(
             read,
         )
         .await?;
+        // Answering again means the first contact did not settle it.
+        send(
+            store,
+            case.id,
+            agent,
+            Direction::Outbound,
+            words::reply(rng),
+            when.plus_millis(rng.gen_range(60_000..3_600_000)).min(now),
+            read,
+        )
+        .await?;
     }
     if stage >= 6 {
         when = when.plus_millis(rng.gen_range(600_000..2 * DAY)).min(now);
