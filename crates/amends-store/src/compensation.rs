@@ -191,6 +191,20 @@ impl Store {
         rows.into_iter().map(Compensation::try_from).collect()
     }
 
+    /// A customer's ledger over all their cases, oldest first.
+    pub async fn customer_compensation(
+        &self,
+        customer_id: i64,
+    ) -> Result<Vec<Compensation>, StoreError> {
+        let rows: Vec<CompensationRow> = sqlx::query_as(&format!(
+            "select {COMPENSATION_COLUMNS} from compensation where customer_id = $1 order by id"
+        ))
+        .bind(customer_id)
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(Compensation::try_from).collect()
+    }
+
     /// What a customer costs against what they bring, with the flags of `policy`.
     pub async fn customer_standing(
         &self,

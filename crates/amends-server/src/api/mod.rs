@@ -72,6 +72,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/customers/{id}/standing", get(recovery::customer_standing))
         .route(
+            "/customers/{id}/compensation",
+            get(recovery::customer_compensation),
+        )
+        .route(
             "/cases/{id}/win-back",
             post(recovery::flag_win_back).put(recovery::record_win_back_outcome),
         )
@@ -116,7 +120,7 @@ pub fn routes() -> Router<AppState> {
         recovery::add_fact, recovery::change_fact, recovery::set_case_expectation,
         recovery::make_promise, recovery::keep_promise, recovery::extend_promise,
         recovery::grant_compensation, recovery::case_compensation, recovery::approvals,
-        recovery::decide_compensation, recovery::customer_standing, recovery::flag_win_back,
+        recovery::decide_compensation, recovery::customer_standing, recovery::customer_compensation, recovery::flag_win_back,
         recovery::record_win_back_outcome, recovery::take_abuse_step, recovery::notifications,
         recovery::notices, recovery::stats, recovery::get_survey, recovery::answer_survey,
         plans::set_plan, plans::get_plan, plans::complete_step, plans::draft, plans::send,

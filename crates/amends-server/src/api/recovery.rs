@@ -303,6 +303,19 @@ pub async fn case_compensation(
     Ok(Json(state.store.compensation(Some(id)).await?))
 }
 
+/// A customer's compensation ledger over all their cases.
+#[utoipa::path(get, path = "/customers/{id}/compensation", tag = "recovery",
+    params(("id" = i64, Path)), responses((status = 200, body = Vec<Object>)))]
+pub async fn customer_compensation(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<Compensation>>, AppError> {
+    current.require(AgentRole::Agent)?;
+    state.store.customer(id).await?;
+    Ok(Json(state.store.customer_compensation(id).await?))
+}
+
 /// Grants waiting for a supervisor.
 #[utoipa::path(get, path = "/approvals", tag = "recovery",
     responses((status = 200, body = Vec<Object>)))]
