@@ -11,6 +11,7 @@ pub mod clock;
 mod error;
 mod extract;
 pub mod links;
+mod pages;
 mod reading;
 pub mod runner;
 mod views;
@@ -143,6 +144,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(api::ready))
         .nest("/api/v1", api::routes())
+        .merge(pages::routes())
         .fallback(api::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))

@@ -9,4 +9,5 @@ mod cases;
 mod customers;
 mod helpers;
 mod jobs;
+mod pages;
 mod recovery;
