@@ -218,3 +218,37 @@ pub async fn assert_problem(
     }
     problem
 }
+
+/// Sends `body` (as JSON, when given) and answers the status and the JSON body (null if none).
+pub async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = client.request(method, url);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// GETs an API path that must answer 200, and its JSON.
+pub async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> Value {
+    let (status, body) = call(client, reqwest::Method::GET, app.api(path), None).await;
+    assert_eq!(status, 200, "GET {path}: {body}");
+    body
+}
+
+/// POSTs JSON to an API path.
+pub async fn post(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    call(client, reqwest::Method::POST, app.api(path), Some(body)).await
+}

@@ -4,7 +4,7 @@
 use amends_core::AgentRole;
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{get, TestApp};
 
 const DAY: i64 = 86_400_000;
 
@@ -62,14 +62,7 @@ async fn the_survey_page_escapes_the_case_and_a_low_score_reopens_it() {
             .unwrap();
         app.clock.advance(3 * DAY);
         app.run_due_jobs().await;
-        let notices: Value = agent
-            .get(app.api(&format!("/notices?case_id={id}")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let notices = get(&app, &agent, &format!("/notices?case_id={id}")).await;
         let token = token_in(&notices, "survey");
 
         let (status, csp, html) = page(format!("{}/survey/{token}", app.url)).await;
@@ -98,14 +91,7 @@ async fn the_survey_page_escapes_the_case_and_a_low_score_reopens_it() {
         .await;
         assert_eq!(status, 200, "{html}");
         assert!(html.contains("back with our team"));
-        let case: Value = agent
-            .get(app.api(&format!("/cases/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let case = get(&app, &agent, &format!("/cases/{id}")).await;
         assert_eq!(case["status"], "reopened");
         assert_eq!(case["csat"], 1);
         let (_, _, html) = page(format!("{}/survey/{token}", app.url)).await;
@@ -134,14 +120,7 @@ async fn the_plan_page_takes_a_rejection_then_the_refund_choice_and_the_summary_
             .await
             .unwrap();
         assert_eq!(response.status(), 200);
-        let notices: Value = agent
-            .get(app.api(&format!("/notices?case_id={id}")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let notices = get(&app, &agent, &format!("/notices?case_id={id}")).await;
         let token = token_in(&notices, "plan");
         let url = format!("{}/plan/{token}", app.url);
         let (status, _, html) = page(url.clone()).await;
@@ -169,14 +148,7 @@ async fn the_plan_page_takes_a_rejection_then_the_refund_choice_and_the_summary_
             .await
             .unwrap();
         assert_eq!(sent.status(), 201);
-        let notices: Value = agent
-            .get(app.api(&format!("/notices?case_id={id}")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let notices = get(&app, &agent, &format!("/notices?case_id={id}")).await;
         let token = token_in(&notices, "summary");
         let url = format!("{}/summary/{token}", app.url);
         let (_, _, html) = page(url.clone()).await;

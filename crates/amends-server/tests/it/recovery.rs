@@ -6,37 +6,11 @@ use amends_core::AgentRole;
 use amends_server::Clock;
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{call, get, post, TestApp};
 
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
-
-async fn call(
-    client: &reqwest::Client,
-    method: reqwest::Method,
-    url: String,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = client.request(method, url);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> Value {
-    let (status, body) = call(client, reqwest::Method::GET, app.api(path), None).await;
-    assert_eq!(status, 200, "GET {path}: {body}");
-    body
-}
-
-async fn post(app: &TestApp, client: &reqwest::Client, path: &str, body: Value) -> (u16, Value) {
-    call(client, reqwest::Method::POST, app.api(path), Some(body)).await
-}
 
 fn at(app: &TestApp, offset: i64) -> String {
     app.clock.now().plus_millis(offset).to_rfc3339()
