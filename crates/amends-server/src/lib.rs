@@ -125,6 +125,42 @@ impl AppState {
             .map_err(|_| AppError::NotFound("link"))
     }
 
+    /// The case and its latest survey behind a survey link.
+    pub async fn survey_behind_link(
+        &self,
+        token: &str,
+    ) -> Result<(amends_core::Case, amends_store::Survey), AppError> {
+        let case_id = self.case_behind_link(token, links::Purpose::Survey)?;
+        let survey = self
+            .store
+            .latest_survey(case_id)
+            .await?
+            .ok_or(AppError::NotFound("link"))?;
+        Ok((self.store.case(case_id).await?, survey))
+    }
+
+    /// The plan behind a plan link; a case with no plan has nothing to show.
+    pub async fn plan_behind_link(&self, token: &str) -> Result<amends_store::Plan, AppError> {
+        let case_id = self.case_behind_link(token, links::Purpose::Plan)?;
+        let plan = self.store.plan(case_id).await?;
+        if plan.steps.is_empty() {
+            return Err(AppError::NotFound("link"));
+        }
+        Ok(plan)
+    }
+
+    /// The latest summary behind a summary link.
+    pub async fn summary_behind_link(
+        &self,
+        token: &str,
+    ) -> Result<amends_store::Summary, AppError> {
+        let case_id = self.case_behind_link(token, links::Purpose::Summary)?;
+        self.store
+            .latest_summary(case_id)
+            .await?
+            .ok_or(AppError::NotFound("link"))
+    }
+
     /// Who acts when a customer answers through a link, and when.
     pub fn customer_context(&self) -> amends_core::audit::AuditContext {
         amends_core::audit::AuditContext {

@@ -113,17 +113,7 @@ fn thanks(text: &str) -> Response {
 }
 
 async fn survey_page(State(state): State<AppState>, ApiPath(token): ApiPath<String>) -> Response {
-    let shown = async {
-        let case_id = state.case_behind_link(&token, Purpose::Survey)?;
-        let survey = state
-            .store
-            .latest_survey(case_id)
-            .await?
-            .ok_or(AppError::NotFound("link"))?;
-        let case = state.store.case(case_id).await?;
-        Ok::<_, AppError>((case, survey))
-    };
-    match shown.await {
+    match state.survey_behind_link(&token).await {
         Err(error) => trouble(error),
         Ok((_, survey)) if survey.answer.is_some() => {
             thanks("You already answered: we have your answer.")
@@ -188,13 +178,8 @@ async fn survey_answer(
 
 async fn plan_page(State(state): State<AppState>, ApiPath(token): ApiPath<String>) -> Response {
     let shown = async {
-        let case_id = state.case_behind_link(&token, Purpose::Plan)?;
-        let plan = state.store.plan(case_id).await?;
-        if plan.steps.is_empty() {
-            return Err(AppError::NotFound("link"));
-        }
-        let case = state.store.case(case_id).await?;
-        Ok::<_, AppError>((case, plan))
+        let plan = state.plan_behind_link(&token).await?;
+        Ok::<_, AppError>((state.store.case(plan.case_id).await?, plan))
     };
     let (case, plan) = match shown.await {
         Ok(shown) => shown,
@@ -272,15 +257,7 @@ async fn plan_answer(
 }
 
 async fn summary_page(State(state): State<AppState>, ApiPath(token): ApiPath<String>) -> Response {
-    let shown = async {
-        let case_id = state.case_behind_link(&token, Purpose::Summary)?;
-        state
-            .store
-            .latest_summary(case_id)
-            .await?
-            .ok_or(AppError::NotFound("link"))
-    };
-    let summary = match shown.await {
+    let summary = match state.summary_behind_link(&token).await {
         Ok(summary) => summary,
         Err(error) => return trouble(error),
     };

@@ -187,15 +187,7 @@ impl Store {
         }));
         audit::record(&mut tx, context, &events).await?;
         if win_back {
-            crate::recovery::tell_supervisors(
-                &mut tx,
-                None,
-                case_id,
-                "win_back",
-                &format!("Case #{case_id}: the customer threatens to leave"),
-                now,
-            )
-            .await?;
+            crate::recovery::tell_win_back(&mut tx, None, case_id, now).await?;
         }
         tx.commit().await?;
         Ok(OpenedCase {
@@ -285,15 +277,7 @@ impl Store {
         let next = refresh_case(&mut tx, case_id, context.at).await?;
         audit::record(&mut tx, context, &events).await?;
         if win_back {
-            crate::recovery::tell_supervisors(
-                &mut tx,
-                next.owner_id,
-                case_id,
-                "win_back",
-                &format!("Case #{case_id}: the customer threatens to leave"),
-                context.at,
-            )
-            .await?;
+            crate::recovery::tell_win_back(&mut tx, next.owner_id, case_id, context.at).await?;
         }
         tx.commit().await?;
         Ok((next, stored))

@@ -167,15 +167,7 @@ impl Store {
         save_case(&mut tx, &flagged).await?;
         let flagged = refresh_case(&mut tx, case_id, context.at).await?;
         audit::record(&mut tx, context, &[event]).await?;
-        tell_supervisors(
-            &mut tx,
-            flagged.owner_id,
-            case_id,
-            "win_back",
-            &format!("Case #{case_id}: the customer threatens to leave"),
-            context.at,
-        )
-        .await?;
+        tell_win_back(&mut tx, flagged.owner_id, case_id, context.at).await?;
         tx.commit().await?;
         Ok(flagged)
     }
@@ -386,6 +378,17 @@ pub(crate) async fn notify(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Tells a supervisor that a case was flagged for win-back: the customer threatens to leave.
+pub(crate) async fn tell_win_back(
+    conn: &mut AnyConnection,
+    owner_id: Option<i64>,
+    case_id: i64,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let body = format!("Case #{case_id}: the customer threatens to leave");
+    tell_supervisors(conn, owner_id, case_id, "win_back", &body, now).await
 }
 
 /// Tells the supervisor of `agent_id` (their own, when they have one), or else every active

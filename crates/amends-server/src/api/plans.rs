@@ -162,12 +162,7 @@ pub async fn public_plan(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> Result<Json<Plan>, AppError> {
-    let case_id = state.case_behind_link(&token, Purpose::Plan)?;
-    let plan = state.store.plan(case_id).await?;
-    if plan.steps.is_empty() {
-        return Err(AppError::NotFound("link"));
-    }
-    Ok(Json(plan))
+    Ok(Json(state.plan_behind_link(&token).await?))
 }
 
 /// The customer's answer to the plan.
@@ -231,12 +226,7 @@ pub async fn public_summary(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> Result<Json<PublicSummary>, AppError> {
-    let case_id = state.case_behind_link(&token, Purpose::Summary)?;
-    let summary = state
-        .store
-        .latest_summary(case_id)
-        .await?
-        .ok_or(AppError::NotFound("link"))?;
+    let summary = state.summary_behind_link(&token).await?;
     Ok(Json(PublicSummary {
         answered: summary.answer.is_some(),
         body: summary.body,

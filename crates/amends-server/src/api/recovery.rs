@@ -554,15 +554,9 @@ pub async fn get_survey(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> Result<Json<SurveyView>, AppError> {
-    let case_id = state.case_behind_link(&token, Purpose::Survey)?;
-    let survey = state
-        .store
-        .latest_survey(case_id)
-        .await?
-        .ok_or(AppError::NotFound("link"))?;
-    let case = state.store.case(case_id).await?;
+    let (case, survey) = state.survey_behind_link(&token).await?;
     Ok(Json(SurveyView {
-        case_id,
+        case_id: case.id,
         subject: case.subject,
         answered: survey.answer.is_some(),
     }))
