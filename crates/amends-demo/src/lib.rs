@@ -159,6 +159,7 @@ async fn customer_story(
                 body,
                 priority: mood.priority(rng),
             },
+            body_html: None,
             external_id: None,
             reading: Some(reading),
         };

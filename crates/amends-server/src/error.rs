@@ -37,8 +37,8 @@ pub enum AppError {
     #[error("the request body is larger than this server accepts")]
     TooLarge,
     /// The body is not JSON.
-    #[error("expected content-type application/json")]
-    UnsupportedMediaType,
+    #[error("expected content-type {0}")]
+    UnsupportedMediaType(&'static str),
     /// The database is unreachable.
     #[error("the desk's database is unavailable")]
     Unavailable(String),
@@ -110,7 +110,7 @@ impl AppError {
                 "request too large",
                 None,
             ),
-            UnsupportedMediaType => (
+            UnsupportedMediaType(_) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "/problems/unsupported-media-type",
                 "unsupported media type",

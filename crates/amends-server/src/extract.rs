@@ -19,23 +19,43 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
-        let is_json = request
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|v| {
-                let v = v.trim().to_ascii_lowercase();
-                v == "application/json" || v.ends_with("+json")
-            })
-            .unwrap_or(false);
+        let is_json =
+            media_type(&request).is_some_and(|v| v == "application/json" || v.ends_with("+json"));
         if !is_json {
-            return Err(AppError::UnsupportedMediaType);
+            return Err(AppError::UnsupportedMediaType("application/json"));
         }
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(body_rejection)?;
         parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// The request's media type, lower-cased, without parameters.
+fn media_type(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+}
+
+/// A raw email as the request body (`Content-Type: message/rfc822`), bounded by the route's
+/// body limit.
+pub struct ApiMail(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiMail {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
+        if media_type(&request).as_deref() != Some("message/rfc822") {
+            return Err(AppError::UnsupportedMediaType("message/rfc822"));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(body_rejection)?;
+        Ok(ApiMail(bytes))
     }
 }
 

@@ -11,6 +11,7 @@ pub mod clock;
 mod error;
 mod extract;
 pub mod links;
+pub mod mail;
 mod pages;
 mod reading;
 pub mod runner;
@@ -54,6 +55,11 @@ pub struct ServerSettings {
     pub standing: StandingPolicy,
     /// The steps taken with a customer who is abusive to staff.
     pub abuse_policy: AbusePolicy,
+    /// Email in and out.
+    pub mail: mail::MailSettings,
+    /// How long a claimed job is held before another runner may take it over. Sending a mail
+    /// must finish well within it (its SMTP timeout is kept under half of it).
+    pub job_lease: Duration,
 }
 
 impl Default for ServerSettings {
@@ -66,6 +72,8 @@ impl Default for ServerSettings {
             link_ttl: Duration::from_secs(30 * 86_400),
             standing: StandingPolicy::default(),
             abuse_policy: AbusePolicy::default(),
+            mail: mail::MailSettings::default(),
+            job_lease: Duration::from_secs(60),
         }
     }
 }
@@ -81,6 +89,8 @@ pub struct AppState {
     pub settings: Arc<ServerSettings>,
     /// Signs the links sent to customers.
     pub links: Arc<links::LinkSigner>,
+    /// This desk's part of every Message-ID it sends, so two desks never make the same one.
+    pub mail_tag: Arc<str>,
 }
 
 impl AppState {
@@ -97,11 +107,14 @@ impl AppState {
         rand::rngs::OsRng.fill_bytes(&mut fresh);
         let fresh = base64::engine::general_purpose::STANDARD.encode(fresh);
         let key = store.desk_secret("link_key", &fresh, clock.now()).await?;
+        let tag = format!("{:016x}", rand::rngs::OsRng.next_u64());
+        let mail_tag = store.desk_secret("mail_tag", &tag, clock.now()).await?;
         Ok(AppState {
             store,
             clock,
             settings: Arc::new(settings),
             links: Arc::new(links::LinkSigner::new(key.as_bytes())),
+            mail_tag: mail_tag.into(),
         })
     }
 
@@ -176,10 +189,11 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The whole application as a router; needs no socket, so tests can call it directly.
 pub fn router(state: AppState) -> Router {
     let max_body = state.settings.max_body_bytes;
+    let max_mail = state.settings.mail.max_mail_bytes;
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(api::ready))
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes(max_mail))
         .merge(pages::routes())
         .fallback(api::not_found)
         .with_state(state)

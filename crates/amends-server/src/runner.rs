@@ -8,11 +8,12 @@ use amends_core::audit::{Actor, AuditContext};
 use amends_core::retry::retry_delay_millis;
 use amends_core::Timestamp;
 use amends_store::{FollowUpCheck, Job, JobEffect, PromiseCheck, StoreError};
-use amends_store::{FOLLOW_UP, PROMISE_DUE, PROMISE_REMINDER};
+use amends_store::{FOLLOW_UP, MAIL_SEND, PROMISE_DUE, PROMISE_REMINDER};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::links::Purpose;
+use crate::mail::SendFailure;
 use crate::AppState;
 
 /// The job kind that writes a reminder note on a case.
@@ -27,8 +28,6 @@ pub struct ReminderPayload {
     pub note: String,
 }
 
-/// How long a claimed job is held before another runner may take it over.
-pub const LEASE_MILLIS: i64 = 60_000;
 const BATCH: i64 = 32;
 
 /// What one batch did.
@@ -60,8 +59,14 @@ fn payload<T: serde::de::DeserializeOwned>(job: &Job) -> Result<T, Failure> {
     serde_json::from_str(&job.payload).map_err(|e| Failure::Permanent(format!("bad payload: {e}")))
 }
 
-fn effect_of(state: &AppState, job: &Job) -> Result<JobEffect, Failure> {
+async fn effect_of(state: &AppState, job: &Job) -> Result<JobEffect, Failure> {
     match job.kind.as_str() {
+        MAIL_SEND => match crate::mail::send_notice(state, job).await {
+            Ok(Some(sent)) => Ok(JobEffect::MailSent(sent)),
+            Ok(None) => Ok(JobEffect::Nothing),
+            Err(SendFailure::Temporary(why)) => Err(Failure::Temporary(why)),
+            Err(SendFailure::Permanent(why)) => Err(Failure::Permanent(why)),
+        },
         REMINDER => {
             let payload: ReminderPayload = payload(job)?;
             Ok(JobEffect::Note {
@@ -80,6 +85,10 @@ fn effect_of(state: &AppState, job: &Job) -> Result<JobEffect, Failure> {
     }
 }
 
+fn lease_millis(state: &AppState) -> i64 {
+    i64::try_from(state.settings.job_lease.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// Claims and runs one batch of due jobs as `runner` at `now`.
 pub async fn run_due_jobs(
     state: &AppState,
@@ -88,7 +97,7 @@ pub async fn run_due_jobs(
 ) -> Result<JobOutcome, StoreError> {
     let store = &state.store;
     let jobs = store
-        .claim_due_jobs(runner, now, LEASE_MILLIS, BATCH)
+        .claim_due_jobs(runner, now, lease_millis(state), BATCH)
         .await?;
     let mut outcome = JobOutcome::default();
     let context = AuditContext {
@@ -97,7 +106,7 @@ pub async fn run_due_jobs(
         remote_addr: None,
     };
     for job in jobs {
-        let result = match effect_of(state, &job) {
+        let result = match effect_of(state, &job).await {
             Ok(effect) => match store.complete_job(&job, runner, &effect, &context).await {
                 Ok(()) => Ok(()),
                 // Another runner took the job over after our lease ran out; it will finish it.

@@ -4,10 +4,12 @@ use amends_core::audit::{AuditContext, Change, RecordKind};
 use amends_core::case::{absorb_reading, opened, NewCase};
 use amends_core::customer::NewCustomer;
 use amends_core::message::Reading;
-use amends_core::{queue, AuditEvent, Case, CaseStatus, Direction, FieldError, Message, Timestamp};
+use amends_core::Timestamp;
+use amends_core::{queue, AuditEvent, Case, CaseStatus, Channel, Direction, FieldError, Message};
 use sqlx::AnyConnection;
 
 use crate::customers::{customer_with_contact, insert_customer};
+use crate::recovery::queue_notice;
 use crate::rows::{CaseRow, MessageRow, CASE_COLUMNS, MESSAGE_COLUMNS};
 use crate::{audit, Backend, Store, StoreError};
 
@@ -20,6 +22,8 @@ pub struct OpenCase {
     pub case: NewCase,
     /// The channel's id for the first message: opening twice with the same id opens once.
     pub external_id: Option<String>,
+    /// The first message's HTML, when its channel has one (sanitised by the caller).
+    pub body_html: Option<String>,
     /// What the text engine read in the first message.
     pub reading: Option<Reading>,
 }
@@ -109,93 +113,9 @@ impl Store {
         context: &AuditContext,
     ) -> Result<OpenedCase, StoreError> {
         let mut tx = self.write.begin().await?;
-        if let Some(external_id) = &request.external_id {
-            if let Some(message) =
-                message_by_external_id(&mut tx, request.case.channel.as_str(), external_id).await?
-            {
-                let case = load_case(&mut tx, message.case_id, false).await?;
-                return Ok(OpenedCase {
-                    case,
-                    message,
-                    created: false,
-                    customer_created: false,
-                });
-            }
-        }
-        let (customer_id, revenue, customer_created) =
-            find_or_create_customer(&mut tx, &request.customer, context).await?;
-        let now = context.at;
-        let new = &request.case;
-        // The case is decided in full before it is written, so opening it is one insert.
-        let mut case = opened(customer_id, new, now);
-        let mut case_events = Vec::new();
-        let mut win_back = false;
-        if let Some(reading) = &request.reading {
-            (case, case_events, win_back) = absorb_reading(&case, reading, now);
-        }
-        let signals = queue::Context {
-            customer_revenue_minor: revenue,
-        };
-        case.urgency = queue::urgency(&case, signals, now);
-        let row: CaseRow = sqlx::query_as(&format!(
-            "insert into cases (customer_id, channel, subject, status, priority, opened_at, \
-             anger_permille, churn_threat, win_back, abusive_messages, urgency, created_at, \
-             updated_at) values ($1, $2, $3, 'new', $4, $5, $6, $7, $8, $9, $10, $5, $5) \
-             returning {CASE_COLUMNS}"
-        ))
-        .bind(customer_id)
-        .bind(new.channel.as_str())
-        .bind(&new.subject)
-        .bind(case.priority.rank())
-        .bind(now.millis())
-        .bind(case.anger_permille)
-        .bind(i64::from(case.churn_threat))
-        .bind(case.win_back.map(|w| w.as_str()))
-        .bind(case.abusive_messages)
-        .bind(case.urgency)
-        .fetch_one(&mut *tx)
-        .await?;
-        let case = Case::try_from(row)?;
-        let case_id = case.id;
-        let message = NewMessage {
-            direction: Direction::Inbound,
-            channel: new.channel,
-            author_id: None,
-            body: new.body.clone(),
-            body_html: None,
-            external_id: request.external_id.clone(),
-            reading: request.reading.clone(),
-        };
-        let message = insert_message(&mut tx, case_id, &message, context.at).await?;
-        let mut events = Vec::with_capacity(3 + case_events.len());
-        if customer_created {
-            events.push(AuditEvent::new(
-                "customer.created",
-                RecordKind::Customer,
-                customer_id,
-            ));
-        }
-        events.push(AuditEvent::new("case.opened", RecordKind::Case, case_id));
-        events.push(AuditEvent::new(
-            "message.received",
-            RecordKind::Message,
-            message.id,
-        ));
-        events.extend(case_events.into_iter().map(|mut event| {
-            event.record_id = case_id;
-            event
-        }));
-        audit::record(&mut tx, context, &events).await?;
-        if win_back {
-            crate::recovery::tell_win_back(&mut tx, None, case_id, now).await?;
-        }
+        let opened = open_case_in(&mut tx, request, context).await?;
         tx.commit().await?;
-        Ok(OpenedCase {
-            case,
-            message,
-            created: true,
-            customer_created,
-        })
+        Ok(opened)
     }
 
     /// One case.
@@ -241,46 +161,10 @@ impl Store {
         after: impl FnOnce(&Case) -> Case,
     ) -> Result<(Case, Message), StoreError> {
         let mut tx = self.write.begin().await?;
-        let case = load_case(&mut tx, case_id, self.backend == Backend::Postgres).await?;
-        if let Some(external_id) = &message.external_id {
-            if let Some(seen) =
-                message_by_external_id(&mut tx, message.channel.as_str(), external_id).await?
-            {
-                return Ok((case, seen));
-            }
-        }
-        let stored = insert_message(&mut tx, case_id, message, context.at).await?;
-        let mut next = after(&case);
-        let mut reading_events = Vec::new();
-        let mut win_back = false;
-        if let Some(reading) = &message.reading {
-            (next, reading_events, win_back) = absorb_reading(&next, reading, context.at);
-        }
-        let mut events = vec![AuditEvent::new(
-            match message.direction {
-                Direction::Inbound => "message.received",
-                Direction::Outbound => "message.sent",
-                Direction::Note => "note.added",
-            },
-            RecordKind::Message,
-            stored.id,
-        )];
-        if next.status != case.status {
-            let change = Change::new("status", case.status.as_str(), next.status.as_str());
-            events.push(
-                AuditEvent::new("case.changed", RecordKind::Case, case_id)
-                    .with_changes(vec![change]),
-            );
-        }
-        events.extend(reading_events);
-        save_case(&mut tx, &next).await?;
-        let next = refresh_case(&mut tx, case_id, context.at).await?;
-        audit::record(&mut tx, context, &events).await?;
-        if win_back {
-            crate::recovery::tell_win_back(&mut tx, next.owner_id, case_id, context.at).await?;
-        }
+        let lock = self.backend == Backend::Postgres;
+        let added = add_message_in(&mut tx, case_id, message, context, lock, after).await?;
         tx.commit().await?;
-        Ok((next, stored))
+        Ok(added)
     }
 
     /// Loads a case, lets `decide` work out its new state, and saves it with the events
@@ -402,6 +286,155 @@ impl Store {
             .fetch_one(&self.read)
             .await?)
     }
+}
+
+/// Opens a case inside the caller's transaction; see [`Store::open_case`].
+pub(crate) async fn open_case_in(
+    tx: &mut AnyConnection,
+    request: &OpenCase,
+    context: &AuditContext,
+) -> Result<OpenedCase, StoreError> {
+    if let Some(external_id) = &request.external_id {
+        if let Some(message) =
+            message_by_external_id(tx, request.case.channel.as_str(), external_id).await?
+        {
+            let case = load_case(tx, message.case_id, false).await?;
+            return Ok(OpenedCase {
+                case,
+                message,
+                created: false,
+                customer_created: false,
+            });
+        }
+    }
+    let (customer_id, revenue, customer_created) =
+        find_or_create_customer(tx, &request.customer, context).await?;
+    let now = context.at;
+    let new = &request.case;
+    // The case is decided in full before it is written, so opening it is one insert.
+    let mut case = opened(customer_id, new, now);
+    let mut case_events = Vec::new();
+    let mut win_back = false;
+    if let Some(reading) = &request.reading {
+        (case, case_events, win_back) = absorb_reading(&case, reading, now);
+    }
+    let signals = queue::Context {
+        customer_revenue_minor: revenue,
+    };
+    case.urgency = queue::urgency(&case, signals, now);
+    let row: CaseRow = sqlx::query_as(&format!(
+        "insert into cases (customer_id, channel, subject, status, priority, opened_at, \
+         anger_permille, churn_threat, win_back, abusive_messages, urgency, created_at, \
+         updated_at) values ($1, $2, $3, 'new', $4, $5, $6, $7, $8, $9, $10, $5, $5) \
+         returning {CASE_COLUMNS}"
+    ))
+    .bind(customer_id)
+    .bind(new.channel.as_str())
+    .bind(&new.subject)
+    .bind(case.priority.rank())
+    .bind(now.millis())
+    .bind(case.anger_permille)
+    .bind(i64::from(case.churn_threat))
+    .bind(case.win_back.map(|w| w.as_str()))
+    .bind(case.abusive_messages)
+    .bind(case.urgency)
+    .fetch_one(&mut *tx)
+    .await?;
+    let case = Case::try_from(row)?;
+    let case_id = case.id;
+    let message = NewMessage {
+        direction: Direction::Inbound,
+        channel: new.channel,
+        author_id: None,
+        body: new.body.clone(),
+        body_html: request.body_html.clone(),
+        external_id: request.external_id.clone(),
+        reading: request.reading.clone(),
+    };
+    let message = insert_message(tx, case_id, &message, context.at).await?;
+    let mut events = Vec::with_capacity(3 + case_events.len());
+    if customer_created {
+        events.push(AuditEvent::new(
+            "customer.created",
+            RecordKind::Customer,
+            customer_id,
+        ));
+    }
+    events.push(AuditEvent::new("case.opened", RecordKind::Case, case_id));
+    events.push(AuditEvent::new(
+        "message.received",
+        RecordKind::Message,
+        message.id,
+    ));
+    events.extend(case_events.into_iter().map(|mut event| {
+        event.record_id = case_id;
+        event
+    }));
+    audit::record(tx, context, &events).await?;
+    if win_back {
+        crate::recovery::tell_win_back(tx, None, case_id, now).await?;
+    }
+    Ok(OpenedCase {
+        case,
+        message,
+        created: true,
+        customer_created,
+    })
+}
+
+/// Adds a message inside the caller's transaction; see [`Store::add_message`]. An outbound
+/// message on an email case also goes out by mail, when the customer has an address.
+pub(crate) async fn add_message_in(
+    tx: &mut AnyConnection,
+    case_id: i64,
+    message: &NewMessage,
+    context: &AuditContext,
+    lock: bool,
+    after: impl FnOnce(&Case) -> Case,
+) -> Result<(Case, Message), StoreError> {
+    let case = load_case(tx, case_id, lock).await?;
+    if let Some(external_id) = &message.external_id {
+        if let Some(seen) =
+            message_by_external_id(tx, message.channel.as_str(), external_id).await?
+        {
+            return Ok((case, seen));
+        }
+    }
+    let stored = insert_message(tx, case_id, message, context.at).await?;
+    let mut next = after(&case);
+    let mut reading_events = Vec::new();
+    let mut win_back = false;
+    if let Some(reading) = &message.reading {
+        (next, reading_events, win_back) = absorb_reading(&next, reading, context.at);
+    }
+    let mut events = vec![AuditEvent::new(
+        match message.direction {
+            Direction::Inbound => "message.received",
+            Direction::Outbound => "message.sent",
+            Direction::Note => "note.added",
+        },
+        RecordKind::Message,
+        stored.id,
+    )];
+    if next.status != case.status {
+        let change = Change::new("status", case.status.as_str(), next.status.as_str());
+        events.push(
+            AuditEvent::new("case.changed", RecordKind::Case, case_id).with_changes(vec![change]),
+        );
+    }
+    events.extend(reading_events);
+    save_case(tx, &next).await?;
+    let next = refresh_case(tx, case_id, context.at).await?;
+    if message.direction == Direction::Outbound && message.channel == Channel::Email {
+        let subject = format!("Re: {}", case.subject);
+        let notice = queue_notice(tx, &next, "reply", &subject, &message.body, context.at).await?;
+        events.push(AuditEvent::new("notice.queued", RecordKind::Notice, notice));
+    }
+    audit::record(tx, context, &events).await?;
+    if win_back {
+        crate::recovery::tell_win_back(tx, next.owner_id, case_id, context.at).await?;
+    }
+    Ok((next, stored))
 }
 
 /// The customer's id and revenue to date, and whether they are new.
@@ -545,7 +578,7 @@ pub(crate) async fn insert_message(
     Message::try_from(row)
 }
 
-async fn message_by_external_id(
+pub(crate) async fn message_by_external_id(
     conn: &mut AnyConnection,
     channel: &str,
     external_id: &str,

@@ -137,6 +137,8 @@ pub enum JobEffect {
     /// Marks a promise broken when its time has come and it was not kept, and tells the
     /// owner's supervisor.
     PromiseDue(PromiseCheck),
+    /// A notice went out by mail (or was kept in the local outbox).
+    MailSent(crate::mail::MailSent),
     /// Asks the customer, through a signed link, whether they are satisfied.
     FollowUp {
         /// Which resolution to ask about.
@@ -310,6 +312,7 @@ impl Store {
             JobEffect::FollowUp { check, survey_url } => {
                 crate::surveys::follow_up(&mut tx, check, survey_url, context).await?
             }
+            JobEffect::MailSent(sent) => crate::mail::mark_sent(&mut tx, sent, context).await?,
         }
         tx.commit().await?;
         Ok(())
@@ -329,7 +332,8 @@ impl Store {
             Some(at) => ("pending", at.millis()),
             None => ("failed", job.run_at.millis()),
         };
-        sqlx::query(
+        let mut tx = self.write.begin().await?;
+        let held = sqlx::query(
             "update jobs set status = $1, run_at = $2, last_error = $3, locked_until = null, \
              updated_at = $4 where id = $5 and locked_by = $6 and attempts = $7",
         )
@@ -340,8 +344,17 @@ impl Store {
         .bind(job.id)
         .bind(runner)
         .bind(job.attempts)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        // A mail that could not be sent says why on its notice, and a last failure tells a
+        // person, in the same transaction.
+        if held.rows_affected() == 1 && job.kind == crate::mail::MAIL_SEND {
+            if let Ok(send) = serde_json::from_str::<crate::mail::MailSend>(&job.payload) {
+                let last = retry_at.is_none();
+                crate::mail::mark_failed(&mut tx, send.notice_id, error, last, now).await?;
+            }
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -42,10 +42,64 @@ pub struct Notice {
     pub subject: String,
     /// Its text.
     pub body: String,
-    /// `queued`, `sent` or `failed`.
+    /// `queued` (waiting to go out, or for an agent on a channel without mail), `sent`,
+    /// `held` (kept in the local outbox: no SMTP relay configured) or `failed`.
     pub status: String,
+    /// The Message-ID it went out with.
+    pub message_id: Option<String>,
+    /// Why the last attempt to send it failed.
+    pub last_error: Option<String>,
+    /// When it went out (or was held).
+    pub sent_at: Option<Timestamp>,
     /// When it was queued.
     pub created_at: Timestamp,
+}
+
+type NoticeRow = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    i64,
+);
+
+const NOTICE_COLUMNS: &str = "id, case_id, kind, channel, to_address, subject, body, status, \
+     message_id, last_error, sent_at, created_at";
+
+fn notice_of(r: NoticeRow) -> Notice {
+    Notice {
+        id: r.0,
+        case_id: r.1,
+        kind: r.2,
+        channel: r.3,
+        to_address: r.4,
+        subject: r.5,
+        body: r.6,
+        status: r.7,
+        message_id: r.8,
+        last_error: r.9,
+        sent_at: r.10.map(Timestamp),
+        created_at: Timestamp(r.11),
+    }
+}
+
+/// One notice.
+pub(crate) async fn load_notice(conn: &mut AnyConnection, id: i64) -> Result<Notice, StoreError> {
+    let row: NoticeRow = sqlx::query_as(&format!(
+        "select {NOTICE_COLUMNS} from notices where id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound("notice"))?;
+    Ok(notice_of(row))
 }
 
 #[derive(sqlx::FromRow)]
@@ -296,39 +350,15 @@ impl Store {
         case_id: Option<i64>,
         limit: i64,
     ) -> Result<Vec<Notice>, StoreError> {
-        type Row = (
-            i64,
-            i64,
-            String,
-            String,
-            Option<String>,
-            String,
-            String,
-            String,
-            i64,
-        );
-        let rows: Vec<Row> = sqlx::query_as(
-            "select id, case_id, kind, channel, to_address, subject, body, status, created_at \
-             from notices where ($1 = 0 or case_id = $1) order by id desc limit $2",
-        )
+        let rows: Vec<NoticeRow> = sqlx::query_as(&format!(
+            "select {NOTICE_COLUMNS} from notices where ($1 = 0 or case_id = $1) \
+             order by id desc limit $2"
+        ))
         .bind(case_id.unwrap_or(0))
         .bind(limit)
         .fetch_all(&self.read)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Notice {
-                id: r.0,
-                case_id: r.1,
-                kind: r.2,
-                channel: r.3,
-                to_address: r.4,
-                subject: r.5,
-                body: r.6,
-                status: r.7,
-                created_at: Timestamp(r.8),
-            })
-            .collect())
+        Ok(rows.into_iter().map(notice_of).collect())
     }
 
     /// The desk's secret called `name`, made from `fresh` the first time it is asked for. Every
@@ -429,8 +459,8 @@ pub(crate) async fn tell_supervisors(
     Ok(())
 }
 
-/// Queues a notice to the case's customer: by email when they have an address, otherwise on
-/// the case's own channel. Returns its id.
+/// Queues a notice to the case's customer: by email when they have an address (with the job
+/// that sends it), otherwise on the case's own channel for an agent to pass on. Returns its id.
 pub(crate) async fn queue_notice(
     conn: &mut AnyConnection,
     case: &Case,
@@ -466,5 +496,9 @@ pub(crate) async fn queue_notice(
     .bind(now.millis())
     .fetch_one(&mut *conn)
     .await?;
+    if channel == "email" {
+        let payload = serde_json::json!({ "notice_id": id }).to_string();
+        crate::jobs::insert_job(conn, crate::mail::MAIL_SEND, &payload, now, now).await?;
+    }
     Ok(id)
 }

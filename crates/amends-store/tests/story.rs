@@ -10,7 +10,8 @@ use amends_core::{
 };
 use amends_store::testing::TestDatabase;
 use amends_store::{
-    JobEffect, JobStatus, NewAgent, NewJob, NewMessage, OpenCase, Store, StoreError,
+    JobEffect, JobStatus, MailSent, NewAgent, NewJob, NewMessage, OpenCase, Store, StoreError,
+    MAIL_SEND,
 };
 
 fn at(millis: i64) -> AuditContext {
@@ -35,6 +36,7 @@ fn open_request(name: &str, email: Option<&str>, priority: Priority) -> OpenCase
             body: "It never arrived.".to_owned(),
             priority,
         },
+        body_html: None,
         external_id: None,
         reading: None,
     }
@@ -117,6 +119,7 @@ async fn cases_find_their_customer(store: &Store) {
         ["case.opened", "case.changed"]
     );
     assert_eq!(trail[0].remote_addr.as_deref(), Some("127.0.0.1"));
+    reply_goes_out_by_mail_once(store, first.case.id).await;
     assert_eq!(
         store
             .customer_cases(first.case.customer_id, 10)
@@ -363,6 +366,45 @@ async fn accounts_sessions_and_tokens(store: &Store) {
         .await
         .unwrap();
     assert_eq!(owned.owner_id, Some(sam.id));
+}
+
+/// A reply on an email case is queued as a notice with the job that mails it; completing the
+/// job saves how it went out, once.
+async fn reply_goes_out_by_mail_once(store: &Store, case_id: i64) {
+    let notices = store.notices(Some(case_id), 10).await.unwrap();
+    assert_eq!(notices.len(), 1);
+    let notice = &notices[0];
+    assert_eq!(
+        (notice.kind.as_str(), notice.status.as_str()),
+        ("reply", "queued")
+    );
+    assert_eq!(notice.to_address.as_deref(), Some("ann@example.com"));
+    let jobs = store
+        .claim_due_jobs("mailer", Timestamp(5_000), 1_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].kind, MAIL_SEND);
+    let sent = MailSent {
+        notice_id: notice.id,
+        message_id: "m1@desk.example".to_owned(),
+        mail: "Subject: Re: x\r\n\r\nWe are on it.\r\n".to_owned(),
+        held: true,
+    };
+    let effect = JobEffect::MailSent(sent.clone());
+    store
+        .complete_job(&jobs[0], "mailer", &effect, &at(5_100))
+        .await
+        .unwrap();
+    let held = store.notice(notice.id).await.unwrap();
+    assert_eq!(
+        (held.status.as_str(), held.message_id.as_deref()),
+        ("held", Some("m1@desk.example"))
+    );
+    assert_eq!(store.notice_mail(notice.id).await.unwrap(), sent.mail);
+    let thread = store.mail_thread(case_id).await.unwrap();
+    assert_eq!(thread.references, ["m1@desk.example"]);
+    assert_eq!(thread.in_reply_to, None, "the customer wrote no mail yet");
 }
 
 async fn jobs_are_claimed_once_and_retried(store: &Store) {

@@ -74,6 +74,20 @@ pub struct Config {
     pub repeat_window_days: i64,
     /// The abuse policy's steps, in order; the built-in policy when empty.
     pub abuse_policy: Vec<amends_core::recovery::AbuseStep>,
+    /// How long a claimed job is held before another server may take it over, milliseconds.
+    pub job_lease_ms: u64,
+    /// The SMTP relay mail goes out through; empty keeps mail in the local outbox.
+    pub smtp_url: String,
+    /// Mailboxes to take mail in from, as imap:// or imaps:// URLs.
+    pub imap_urls: Vec<String>,
+    /// The desk's sender address.
+    pub mail_from: String,
+    /// The sign-off of every mail.
+    pub mail_signature: String,
+    /// Largest mail taken in, bytes.
+    pub max_mail_bytes: usize,
+    /// How often a mailbox without IDLE is looked at, and the longest IDLE wait, seconds.
+    pub mail_poll_seconds: u64,
 }
 
 impl Default for Config {
@@ -95,6 +109,13 @@ impl Default for Config {
             repeat_complaints: 3,
             repeat_window_days: 90,
             abuse_policy: Vec::new(),
+            job_lease_ms: 60_000,
+            smtp_url: String::new(),
+            imap_urls: Vec::new(),
+            mail_from: "Customer care <care@amends.localhost>".to_owned(),
+            mail_signature: "Kind regards,\nThe customer care team".to_owned(),
+            max_mail_bytes: 32 * 1024 * 1024,
+            mail_poll_seconds: 60,
         }
     }
 }
@@ -149,6 +170,31 @@ repeat_window_days = 90
 # The abuse policy, as [[abuse_policy]] tables of name, script and ends_contact, in order.
 # Empty means the built-in policy: warning, final_warning, end_contact.
 abuse_policy = []
+
+# How long a server holds a job it claimed before another may take it over, in milliseconds.
+# Sending one mail is given at most half of it.
+job_lease_ms = 60000
+
+# The SMTP relay mail goes out through (also --smtp-url or AMENDS_SMTP_URL), e.g.
+# "smtp://user:pass@mail.example.com:587?tls=starttls", "smtps://user:pass@host" (TLS from the
+# start), or "smtp://127.0.0.1:2525?tls=none" for a relay on loopback. Empty: mail is kept in
+# the local outbox (GET /api/v1/notices shows it as "held") and nothing leaves the machine.
+smtp_url = ""
+
+# Mailboxes to take complaints in from (also AMENDS_IMAP_URL, several separated by spaces),
+# e.g. ["imaps://care%40example.com:secret@imap.example.com/INBOX"]; "imap://...?tls=none"
+# only for a server on loopback. Mail can also be posted to POST /api/v1/inbound/email.
+imap_urls = []
+
+# The desk's sender address and the sign-off of every mail.
+mail_from = "Customer care <care@amends.localhost>"
+mail_signature = "Kind regards,\nThe customer care team"
+
+# Largest mail taken in, in bytes; attachments are kept up to 15 MiB each, 25 MiB a mail.
+max_mail_bytes = 33554432
+
+# How often a mailbox whose server lacks IDLE is looked at, in seconds (also the longest IDLE).
+mail_poll_seconds = 60
 "#;
 
 impl Config {
@@ -182,6 +228,39 @@ impl Config {
         };
         policy.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(policy)
+    }
+
+    /// Mail settings, checked: a URL that cannot be used stops the desk at start with the
+    /// reason, never at the first mail.
+    pub fn mail(&self) -> anyhow::Result<amends_server::mail::MailSettings> {
+        let lease = std::time::Duration::from_millis(self.job_lease_ms);
+        if lease < std::time::Duration::from_secs(2) {
+            anyhow::bail!("job_lease_ms must be at least 2000");
+        }
+        let relay = if self.smtp_url.trim().is_empty() {
+            None
+        } else {
+            let timeout = (lease / 2).min(amends_mail::smtp::SEND_TIMEOUT);
+            Some(
+                amends_mail::Mailer::from_url(self.smtp_url.trim(), timeout)
+                    .map_err(|e| anyhow::anyhow!("smtp_url: {e}"))?,
+            )
+        };
+        let mailboxes = self
+            .imap_urls
+            .iter()
+            .map(|u| {
+                amends_mail::MailboxUrl::parse(u).map_err(|e| anyhow::anyhow!("imap_urls: {e}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(amends_server::mail::MailSettings {
+            from: self.mail_from.clone(),
+            signature: self.mail_signature.clone(),
+            relay,
+            mailboxes,
+            max_mail_bytes: self.max_mail_bytes,
+            poll: std::time::Duration::from_secs(self.mail_poll_seconds.max(1)),
+        })
     }
 
     /// When the store schedules reminders and follow-ups.
@@ -246,6 +325,28 @@ impl Config {
         }
         if let Some(v) = var("AMENDS_FOLLOW_UP_MINUTES") {
             self.follow_up_minutes = number("AMENDS_FOLLOW_UP_MINUTES", v)?;
+        }
+        if let Some(v) = var("AMENDS_JOB_LEASE_MS") {
+            self.job_lease_ms = number("AMENDS_JOB_LEASE_MS", v)?;
+        }
+        if let Some(v) = var("AMENDS_SMTP_URL") {
+            self.smtp_url = v;
+        }
+        if let Some(v) = var("AMENDS_IMAP_URL") {
+            self.imap_urls = v
+                .split([' ', ',', '\n'])
+                .filter(|u| !u.trim().is_empty())
+                .map(|u| u.trim().to_owned())
+                .collect();
+        }
+        if let Some(v) = var("AMENDS_MAIL_FROM") {
+            self.mail_from = v;
+        }
+        if let Some(v) = var("AMENDS_MAX_MAIL_BYTES") {
+            self.max_mail_bytes = number("AMENDS_MAX_MAIL_BYTES", v)?;
+        }
+        if let Some(v) = var("AMENDS_MAIL_POLL_SECONDS") {
+            self.mail_poll_seconds = number("AMENDS_MAIL_POLL_SECONDS", v)?;
         }
         Ok(())
     }

@@ -51,6 +51,10 @@ enum Command {
         /// Fill a fresh database with a realistic demo desk and print how to sign in.
         #[arg(long)]
         demo: bool,
+        /// The SMTP relay mail goes out through, e.g. smtp://user:pass@host:587?tls=starttls
+        /// (default: AMENDS_SMTP_URL; none keeps mail in the local outbox).
+        #[arg(long)]
+        smtp_url: Option<String>,
     },
     /// Brings the database schema up to date.
     Migrate {
@@ -161,7 +165,9 @@ fn main() -> anyhow::Result<()> {
             database,
             addr,
             demo,
+            smtp_url,
         } => {
+            config.smtp_url = smtp_url.unwrap_or(config.smtp_url);
             config.database = database
                 .database
                 .map(DatabaseUrl)
@@ -266,6 +272,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         public_url: config.public_url(),
         standing: config.standing(),
         abuse_policy: config.abuse_policy()?,
+        mail: config.mail()?,
+        job_lease: Duration::from_millis(config.job_lease_ms),
         ..ServerSettings::default()
     };
     let state = AppState::new(store.clone(), clock, settings)
@@ -279,6 +287,19 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         Duration::from_millis(config.job_poll_ms),
         stopped.clone(),
     ));
+    match &state.settings.mail.relay {
+        Some(relay) => tracing::info!(relay = %relay.describe(), "mail goes out by SMTP"),
+        None => tracing::info!("no SMTP relay configured: mail is kept in the local outbox"),
+    }
+    let mut watchers = Vec::new();
+    for mailbox in state.settings.mail.mailboxes.clone() {
+        tracing::info!(mailbox = %mailbox.describe(), "taking mail in");
+        watchers.push(tokio::spawn(amends_server::mail::watch_mailbox(
+            state.clone(),
+            mailbox,
+            stopped.clone(),
+        )));
+    }
     let mut server_stopped = stopped.clone();
     let server = tokio::spawn(amends_server::serve(listener, state, async move {
         let _ = server_stopped.wait_for(|stop| *stop).await;
@@ -288,6 +309,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     tracing::info!("shutting down: finishing requests in flight, taking no new jobs");
     let _ = stop.send(true);
     let (server, runner) = tokio::join!(server, runner);
+    for watcher in watchers {
+        let _ = watcher.await;
+    }
     store.close().await;
     match (server, runner) {
         (Ok(Ok(())), Ok(())) => Ok(()),

@@ -87,6 +87,7 @@ impl OpenCaseRequest {
                     .transpose()?
                     .unwrap_or(Priority::Normal),
             },
+            body_html: None,
             external_id: self
                 .external_id
                 .as_deref()

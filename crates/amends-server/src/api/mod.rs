@@ -5,10 +5,11 @@ mod accounts;
 mod cases;
 mod customers;
 mod jobs;
+mod mail;
 mod plans;
 mod recovery;
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
 use base64::Engine;
@@ -20,8 +21,12 @@ pub use accounts::new_agent;
 use crate::{AppError, AppState};
 
 /// Every API route.
-pub fn routes() -> Router<AppState> {
+pub fn routes(max_mail_bytes: usize) -> Router<AppState> {
     Router::new()
+        .route(
+            "/inbound/email",
+            post(mail::take_in_mail).layer(DefaultBodyLimit::max(max_mail_bytes)),
+        )
         .route(
             "/session",
             post(accounts::sign_in)
@@ -82,6 +87,11 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/abuse-policy", post(recovery::take_abuse_step))
         .route("/notifications", get(recovery::notifications))
         .route("/notices", get(recovery::notices))
+        .route("/notices/{id}/mail", get(mail::notice_mail))
+        .route("/mail/intake", get(mail::intake_log))
+        .route("/mail/intake/{id}/raw", get(mail::quarantined_raw))
+        .route("/cases/{id}/attachments", get(mail::case_attachments))
+        .route("/attachments/{id}", get(mail::attachment))
         .route("/stats", get(recovery::stats))
         .route(
             "/cases/{id}/plan",
@@ -125,6 +135,8 @@ pub fn routes() -> Router<AppState> {
         recovery::notices, recovery::stats, recovery::get_survey, recovery::answer_survey,
         plans::set_plan, plans::get_plan, plans::complete_step, plans::draft, plans::send,
         plans::public_plan, plans::answer_plan, plans::public_summary, plans::answer_summary,
+        mail::take_in_mail, mail::intake_log, mail::quarantined_raw, mail::notice_mail,
+        mail::case_attachments, mail::attachment,
     ),
     modifiers(&Security),
     security(("bearer" = []), ("session" = [])),

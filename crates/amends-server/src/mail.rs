@@ -1,0 +1,341 @@
+//! Email through the desk: taking a raw mail in (from the HTTP endpoint or a mailbox) and
+//! deciding where it goes, sending a queued notice (the `mail.send` job), and watching IMAP
+//! mailboxes.
+
+use std::time::{Duration, SystemTime};
+
+use amends_core::audit::AuditContext;
+use amends_core::customer::{CustomerName, NewCustomer};
+use amends_core::{EmailAddress, Timestamp};
+use amends_mail::{read_mail, InboundMail, Mailbox, MailboxUrl, Outgoing, SendError};
+use amends_store::{Intake, MailFiling, MailSend, MailSent, NewAttachment, SetAside, StoreError};
+use tokio::sync::watch;
+
+use crate::AppState;
+
+/// Where a mail came from when it was posted to the API.
+pub const HTTP_SOURCE: &str = "http";
+
+/// Mail settings.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// The desk's address, such as `Customer care <care@example.com>`.
+    pub from: String,
+    /// The sign-off of every mail.
+    pub signature: String,
+    /// The SMTP relay; without one, mail is kept in the local outbox (`held`).
+    pub relay: Option<amends_mail::Mailer>,
+    /// Mailboxes to read.
+    pub mailboxes: Vec<MailboxUrl>,
+    /// Largest mail taken in, in bytes (also the limit of the intake endpoint's body).
+    pub max_mail_bytes: usize,
+    /// How often to look at a mailbox whose server has no IDLE, and the longest IDLE wait.
+    pub poll: Duration,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            from: "Customer care <care@amends.localhost>".to_owned(),
+            signature: "Kind regards,\nThe customer care team".to_owned(),
+            relay: None,
+            mailboxes: Vec::new(),
+            max_mail_bytes: 32 * 1024 * 1024,
+            poll: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Takes in one raw mail: files it under its case (or a new one), ignores it when no person
+/// wrote it, or quarantines it whole when it cannot be read. Never loses it.
+pub async fn take_in(
+    state: &AppState,
+    raw: &[u8],
+    source: &str,
+    context: &AuditContext,
+) -> Result<Intake, StoreError> {
+    let limits = amends_mail::Limits::default();
+    let mail = match read_mail(raw, &limits) {
+        Ok(mail) => mail,
+        Err(why) => return quarantine(state, raw, source, None, why.to_string(), context).await,
+    };
+    if let Some(reason) = mail.sender.reason() {
+        let aside = set_aside(raw, source, &mail, reason, false);
+        return state.store.set_aside_mail(&aside, context.at).await;
+    }
+    let Ok(email) = EmailAddress::parse("from", &mail.from_address) else {
+        let reason = format!(
+            "the sender address {:?} cannot be answered",
+            mail.from_address
+        );
+        return quarantine(state, raw, source, Some(&mail), reason, context).await;
+    };
+    let name = mail
+        .from_name
+        .as_deref()
+        .and_then(|n| CustomerName::parse("from", n).ok())
+        .or_else(|| {
+            let local = mail.from_address.split('@').next().unwrap_or_default();
+            CustomerName::parse("from", local).ok()
+        });
+    let Some(name) = name else {
+        let reason = "the sender has no usable name or address".to_owned();
+        return quarantine(state, raw, source, Some(&mail), reason, context).await;
+    };
+    let mut customer = NewCustomer::named(name);
+    customer.emails = vec![email];
+    let body = if mail.text.trim().is_empty() {
+        "(no text: see the attachments)".to_owned()
+    } else {
+        mail.text.clone()
+    };
+    let mut thread = mail.in_reply_to.clone();
+    thread.extend(mail.references.iter().rev().cloned());
+    let filing = MailFiling {
+        source: source.to_owned(),
+        digest: mail.digest.clone(),
+        size: raw.len() as i64,
+        external_id: mail.external_id(),
+        thread,
+        case_reference: mail.case_reference,
+        customer,
+        subject: mail.subject.clone(),
+        reading: Some(crate::reading::read(&mail.fresh_text)),
+        body,
+        body_html: mail.html.clone(),
+        attachments: mail
+            .attachments
+            .iter()
+            .map(|a| NewAttachment {
+                name: a.name.clone(),
+                content_type: a.content_type.clone(),
+                size: a.size as i64,
+                content: a.content.clone(),
+                omitted: a.omitted.clone(),
+            })
+            .collect(),
+    };
+    state.store.file_mail(&filing, context).await
+}
+
+fn set_aside(
+    raw: &[u8],
+    source: &str,
+    mail: &InboundMail,
+    reason: String,
+    quarantine: bool,
+) -> SetAside {
+    SetAside {
+        source: source.to_owned(),
+        digest: mail.digest.clone(),
+        message_id: mail.message_id.clone(),
+        from_address: Some(mail.from_address.clone()),
+        subject: Some(mail.subject.clone()),
+        reason,
+        quarantine,
+        raw: if quarantine { raw.to_vec() } else { Vec::new() },
+    }
+}
+
+async fn quarantine(
+    state: &AppState,
+    raw: &[u8],
+    source: &str,
+    mail: Option<&InboundMail>,
+    reason: String,
+    context: &AuditContext,
+) -> Result<Intake, StoreError> {
+    tracing::warn!(%source, %reason, bytes = raw.len(), "mail quarantined");
+    let aside = match mail {
+        Some(mail) => set_aside(raw, source, mail, reason, true),
+        None => SetAside {
+            source: source.to_owned(),
+            digest: amends_mail::intake::digest(raw),
+            message_id: None,
+            from_address: None,
+            subject: None,
+            reason,
+            quarantine: true,
+            raw: raw.to_vec(),
+        },
+    };
+    state.store.set_aside_mail(&aside, context.at).await
+}
+
+/// Why a notice was not sent this time.
+pub(crate) enum SendFailure {
+    /// Try again later.
+    Temporary(String),
+    /// Give up.
+    Permanent(String),
+}
+
+/// Sends one queued notice (or keeps it in the local outbox when no relay is configured) and
+/// says what to save. A notice no longer queued (sent by an earlier attempt whose completion
+/// was saved) is left alone.
+pub(crate) async fn send_notice(
+    state: &AppState,
+    job: &amends_store::Job,
+) -> Result<Option<MailSent>, SendFailure> {
+    let send: MailSend = serde_json::from_str(&job.payload)
+        .map_err(|e| SendFailure::Permanent(format!("bad payload: {e}")))?;
+    let temporary = |e: StoreError| SendFailure::Temporary(e.to_string());
+    let notice = match state.store.notice(send.notice_id).await {
+        Ok(notice) => notice,
+        Err(StoreError::NotFound(_)) => {
+            return Err(SendFailure::Permanent(format!(
+                "notice {} not found",
+                send.notice_id
+            )))
+        }
+        Err(e) => return Err(temporary(e)),
+    };
+    if notice.status != "queued" {
+        return Ok(None);
+    }
+    let Some(to) = notice.to_address.clone() else {
+        return Err(SendFailure::Permanent(
+            "the customer has no email address on file".into(),
+        ));
+    };
+    let thread = state
+        .store
+        .mail_thread(notice.case_id)
+        .await
+        .map_err(temporary)?;
+    let to_name = state
+        .store
+        .customer_name_of_case(notice.case_id)
+        .await
+        .map_err(temporary)?;
+    let settings = &state.settings.mail;
+    let outgoing = Outgoing {
+        from: settings.from.clone(),
+        to: to.clone(),
+        to_name,
+        case_id: notice.case_id,
+        kind: notice.kind.clone(),
+        subject: notice.subject.clone(),
+        body: notice.body.clone(),
+        signature: settings.signature.clone(),
+        message_id: message_id(state, notice.case_id, notice.id),
+        in_reply_to: thread.in_reply_to,
+        references: thread.references,
+        date: system_time(state.clock.now()),
+        automatic: notice.kind != "reply",
+    };
+    let raw = amends_mail::compose(&outgoing).map_err(|e| SendFailure::Permanent(e.to_string()))?;
+    let held = match &settings.relay {
+        None => true,
+        Some(relay) => {
+            relay
+                .send(&settings.from, &to, &raw)
+                .await
+                .map_err(|e| match e {
+                    SendError::Temporary(why) => SendFailure::Temporary(why),
+                    SendError::Permanent(why) => SendFailure::Permanent(why),
+                })?;
+            false
+        }
+    };
+    Ok(Some(MailSent {
+        notice_id: notice.id,
+        message_id: outgoing.message_id,
+        mail: String::from_utf8_lossy(&raw).into_owned(),
+        held,
+    }))
+}
+
+/// The Message-ID of notice `notice_id`: the same on every attempt, unique to this desk.
+pub fn message_id(state: &AppState, case_id: i64, notice_id: i64) -> String {
+    let domain = state
+        .settings
+        .mail
+        .from
+        .rsplit('@')
+        .next()
+        .unwrap_or("amends.localhost")
+        .trim_end_matches('>')
+        .trim();
+    format!(
+        "case{case_id}.notice{notice_id}.{}@{domain}",
+        state.mail_tag
+    )
+}
+
+fn system_time(at: Timestamp) -> SystemTime {
+    let millis = u64::try_from(at.millis()).unwrap_or(0);
+    SystemTime::UNIX_EPOCH + Duration::from_millis(millis)
+}
+
+/// What one look at a mailbox did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxRound {
+    /// Mails taken in (filed, ignored, quarantined or recognised as seen).
+    pub taken: usize,
+}
+
+/// Takes in every unseen mail of an open mailbox, flagging each seen once the desk has it.
+pub async fn take_in_unseen(
+    state: &AppState,
+    mailbox: &mut Mailbox,
+    source: &str,
+) -> Result<MailboxRound, amends_mail::imap::ImapError> {
+    let mut round = MailboxRound::default();
+    for uid in mailbox.unseen().await? {
+        let Some(raw) = mailbox.fetch(uid).await? else {
+            continue;
+        };
+        let context = AuditContext {
+            actor: amends_core::audit::Actor::System,
+            at: state.clock.now(),
+            remote_addr: None,
+        };
+        match take_in(state, &raw, source, &context).await {
+            Ok(_) => {
+                mailbox.mark_seen(uid).await?;
+                round.taken += 1;
+            }
+            // The database is away: leave the mail unseen, it is taken next round.
+            Err(error) => {
+                tracing::error!(%error, uid, %source, "a mail could not be taken in; will retry");
+                return Ok(round);
+            }
+        }
+    }
+    Ok(round)
+}
+
+/// Watches one mailbox until `shutdown`: takes in unseen mail, then waits (IDLE, or the poll
+/// interval), reconnecting with back-off when the server goes away.
+pub async fn watch_mailbox(state: AppState, url: MailboxUrl, mut shutdown: watch::Receiver<bool>) {
+    let source = url.describe();
+    let mut failures = 0u32;
+    while !*shutdown.borrow() {
+        let mut connected = false;
+        let round = async {
+            let mut mailbox = Mailbox::open(&url).await?;
+            connected = true;
+            loop {
+                take_in_unseen(&state, &mut mailbox, &source).await?;
+                mailbox = mailbox.wait(state.settings.mail.poll).await?;
+            }
+            #[allow(unreachable_code)]
+            Ok::<(), amends_mail::imap::ImapError>(())
+        };
+        tokio::select! {
+            result = round => {
+                if let Err(error) = result {
+                    failures = if connected { 1 } else { failures + 1 };
+                    tracing::warn!(%error, mailbox = %source, "mailbox connection lost");
+                }
+            }
+            _ = shutdown.changed() => break,
+        }
+        let delay = Duration::from_secs(2u64.pow(failures.min(6)));
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+}

@@ -1,0 +1,58 @@
+"""An SMTP server for the mail tests (aiosmtpd): it keeps every mail it accepts.
+
+Each accepted mail is written to DIR as N.eml (the bytes received) and N.json (the envelope),
+atomically, so a test that sees N.eml sees all of it. While the file DIR/stall exists, the
+server holds every mail before accepting it (the client waits for its answer to DATA); a client
+that goes away meanwhile has sent nothing, as with a real server that had not yet queued it.
+While DIR/refuse holds a reply such as "451 4.3.0 try later", every mail gets that reply.
+
+Usage: python capture_smtp.py PORT DIR
+"""
+
+import asyncio
+import itertools
+import json
+import os
+import sys
+
+from aiosmtpd.controller import Controller
+
+
+class Capture:
+    def __init__(self, directory):
+        self.directory = directory
+        existing = [int(n.split(".")[0]) for n in os.listdir(directory) if n.endswith(".eml")]
+        self.numbers = itertools.count(max(existing, default=0) + 1)
+
+    async def handle_DATA(self, server, session, envelope):
+        while os.path.exists(os.path.join(self.directory, "stall")):
+            await asyncio.sleep(0.05)
+        refuse = os.path.join(self.directory, "refuse")
+        if os.path.exists(refuse):
+            with open(refuse) as f:
+                return f.read().strip()
+        n = next(self.numbers)
+        base = os.path.join(self.directory, str(n))
+        with open(base + ".json.tmp", "w") as f:
+            json.dump({"from": envelope.mail_from, "to": envelope.rcpt_tos}, f)
+        os.rename(base + ".json.tmp", base + ".json")
+        with open(base + ".eml.tmp", "wb") as f:
+            f.write(envelope.original_content or envelope.content)
+        os.rename(base + ".eml.tmp", base + ".eml")
+        return "250 2.0.0 Message accepted"
+
+
+def main():
+    port, directory = int(sys.argv[1]), sys.argv[2]
+    os.makedirs(directory, exist_ok=True)
+    controller = Controller(Capture(directory), hostname="127.0.0.1", port=port)
+    controller.start()
+    print("ready", flush=True)
+    try:
+        asyncio.run(asyncio.Event().wait())
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()
