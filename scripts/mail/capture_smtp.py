@@ -25,8 +25,16 @@ class Capture:
         self.numbers = itertools.count(max(existing, default=0) + 1)
 
     async def handle_DATA(self, server, session, envelope):
+        holding = os.path.join(self.directory, "holding")
         while os.path.exists(os.path.join(self.directory, "stall")):
+            open(holding, "w").close()
             await asyncio.sleep(0.05)
+        if os.path.exists(holding):
+            os.remove(holding)
+        # A client that went away before hearing our answer did not hand the mail over: a
+        # server takes responsibility for a mail only when it says 250 (RFC 5321 4.1.1.4).
+        if server.transport is None or server.transport.is_closing():
+            return "421 4.4.2 the client went away"
         refuse = os.path.join(self.directory, "refuse")
         if os.path.exists(refuse):
             with open(refuse) as f:

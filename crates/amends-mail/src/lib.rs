@@ -19,5 +19,8 @@ pub use quote::fresh_part;
 pub use reference::{case_reference, subject_with_reference};
 pub use smtp::{Mailer, SendError};
 
+#[cfg(feature = "test-support")]
+pub mod testing;
+
 #[cfg(test)]
 mod tests;

@@ -39,12 +39,17 @@ impl TestApp {
     }
 
     pub async fn spawn(database: TestDatabase) -> TestApp {
+        Self::spawn_with(database, ServerSettings::default()).await
+    }
+
+    /// An app with `settings` (its body limit is always 64 KiB, to test the limit cheaply).
+    pub async fn spawn_with(database: TestDatabase, settings: ServerSettings) -> TestApp {
         let store = Store::connect(&database.url).await.unwrap();
         store.migrate().await.unwrap();
         let clock = Arc::new(ManualClock::at(START));
         let settings = ServerSettings {
             max_body_bytes: 64 * 1024,
-            ..ServerSettings::default()
+            ..settings
         };
         let state = AppState::new(store.clone(), clock.clone(), settings)
             .await

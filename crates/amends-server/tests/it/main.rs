@@ -9,5 +9,6 @@ mod cases;
 mod customers;
 mod helpers;
 mod jobs;
+mod mail;
 mod pages;
 mod recovery;
