@@ -39,6 +39,8 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+// Waiting for another process to listen is waiting on the world, not on the clock.
+#[allow(clippy::disallowed_methods)]
 fn wait_for_port(port: u16, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
