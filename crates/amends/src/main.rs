@@ -4,6 +4,7 @@
 mod analysis;
 mod bench;
 mod config;
+mod intake_bench;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -88,6 +89,9 @@ enum Command {
     Config(ConfigCommand),
     /// Measures case creation over HTTP (see docs/benchmarks.md).
     Bench(bench::BenchArgs),
+    /// Measures mail intake: parses and files the mails of a local maildir (10,000 written
+    /// first when it is empty) into an empty database.
+    BenchIntake(intake_bench::IntakeBenchArgs),
     /// Assesses customer messages: JSON Lines `{"id", "text"}` on stdin, one answer a line.
     Analyze,
     /// Coaches agent drafts: JSON Lines `{"id", "text", "customer_name"?, "customer_anger"?,
@@ -197,6 +201,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench(args) => runtime.block_on(bench::run(args)),
+        Command::BenchIntake(args) => runtime.block_on(intake_bench::run(args)),
         Command::Analyze => analysis::analyze(),
         Command::Coach => analysis::coach_drafts(),
         Command::Train { dir, out, training } => analysis::train_model(&dir, &out, training.into()),

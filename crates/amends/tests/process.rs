@@ -646,3 +646,79 @@ fn analyze_and_coach_stream_in_order_and_answer_bad_lines_with_errors() {
     assert_eq!(lines[1]["id"], 2);
     assert!(lines[1]["error"].as_str().unwrap().contains("bad context"));
 }
+
+/// A mail being sent when the desk is killed -9 (the SMTP server has its bytes but has not yet
+/// said 250) goes out exactly once after the restart; mail queued while the relay is away is
+/// not lost either. Both backends.
+#[tokio::test]
+async fn a_mail_interrupted_by_kill_9_goes_out_once_after_restart() {
+    use amends_mail::testing::SmtpCapture;
+    let Some(smtp) = SmtpCapture::start() else {
+        return;
+    };
+    for database in TestDatabase::each().await {
+        let before = smtp.received().len();
+        let token = bootstrap(&database.url);
+        let smtp_url = smtp.url();
+        let settings = [
+            ("AMENDS_SMTP_URL", smtp_url.as_str()),
+            ("AMENDS_JOB_LEASE_MS", "2000"),
+            ("AMENDS_MAIL_FROM", "Care <care@shop.example>"),
+        ];
+        let mut desk = Desk::start_with(&database.url, &settings).await;
+        let client = reqwest::Client::new();
+        let opened: Value = client
+            .post(desk.api("/cases"))
+            .bearer_auth(&token)
+            .json(
+                &json!({"customer": {"name": "Ivy", "email": "ivy@example.com"},
+                          "channel": "email", "subject": "Late", "body": "Still waiting."}),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let case = opened["id"].as_i64().unwrap();
+        smtp.stall(true);
+        let sent = client
+            .post(desk.api(&format!("/cases/{case}/messages")))
+            .bearer_auth(&token)
+            .json(&json!({"direction": "outbound", "body": "Ivy, it leaves today."}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), 201);
+        wait_for("the mail to reach the SMTP server", || async {
+            smtp.holding()
+        })
+        .await;
+        desk.kill_hard();
+        smtp.stall(false);
+
+        let desk = Desk::start_with(&database.url, &settings).await;
+        wait_for("the mail to go out after the restart", || async {
+            smtp.received().len() > before
+        })
+        .await;
+        // Long enough for a second sending to show: more than two leases and many polls.
+        wait_for("the notice to be marked sent", || async {
+            let notices: Value = client
+                .get(desk.api(&format!("/notices?case_id={case}")))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            notices[0]["status"] == "sent"
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(4_500)).await;
+        let received = smtp.received();
+        assert_eq!(received.len(), before + 1, "sent exactly once");
+        assert!(String::from_utf8_lossy(&received[before].raw).contains("it leaves today"));
+    }
+}

@@ -95,7 +95,13 @@ fn the_analysis_engine_depends_on_no_other_amends_crate() {
 
 #[test]
 fn only_the_store_writes_sql() {
-    for krate in ["amends-core", "amends-server", "amends", "amends-demo"] {
+    for krate in [
+        "amends-core",
+        "amends-server",
+        "amends",
+        "amends-demo",
+        "amends-mail",
+    ] {
         for (path, text) in sources(krate) {
             for needle in ["sqlx::query", "select ", "insert into", "update cases"] {
                 assert!(
@@ -110,13 +116,30 @@ fn only_the_store_writes_sql() {
 
 #[test]
 fn only_the_server_and_the_binary_speak_http() {
-    for krate in ["amends-core", "amends-store", "amends-demo"] {
+    for krate in ["amends-core", "amends-store", "amends-demo", "amends-mail"] {
         let deps = dependencies(krate);
         for name in ["axum", "reqwest", "hyper", "tower-http"] {
             assert!(
                 !deps.iter().any(|d| d == name),
                 "{krate} must not depend on {name}"
             );
+        }
+    }
+}
+
+#[test]
+fn the_mail_crate_knows_no_database_and_no_other_amends_crate() {
+    let deps = dependencies("amends-mail");
+    assert!(
+        deps.iter().all(|d| !d.starts_with("amends") && d != "sqlx"),
+        "amends-mail depends on {deps:?}"
+    );
+    for (path, text) in sources("amends-mail") {
+        if path.ends_with("testing.rs") {
+            continue; // the test servers' scaffolding runs processes and reads files
+        }
+        for needle in ["std::fs", "SystemTime::now"] {
+            assert!(!text.contains(needle), "{} uses {needle}", path.display());
         }
     }
 }
