@@ -230,7 +230,23 @@ pub(crate) async fn remind(
         context.at,
     )
     .await?;
-    refresh_case(conn, current.case_id, context.at).await?;
+    let case = refresh_case(conn, current.case_id, context.at).await?;
+    // A call-back is an appointment: the customer is reminded of it too, so they are free
+    // to take the call (or can answer with a better time).
+    if current.kind == PromiseKind::CallBack {
+        let when = current.due_at.to_rfc3339();
+        let when = when.get(..16).unwrap_or(&when).replace('T', " ");
+        let body = format!(
+            "As promised, we will call you by {when} (UTC) about your case: {}.\n\n\
+             If another time suits you better, simply reply to this email.",
+            current.description
+        );
+        let subject = format!("Our call to you about case #{}", case.id);
+        let notice =
+            queue_notice(conn, &case, "promise_reminder", &subject, &body, context.at).await?;
+        let event = AuditEvent::new("notice.queued", RecordKind::Notice, notice);
+        audit::record(conn, context, &[event]).await?;
+    }
     Ok(())
 }
 

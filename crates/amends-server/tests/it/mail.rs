@@ -8,7 +8,7 @@ use amends_core::AgentRole;
 use amends_mail::testing::{free_port, Dovecot, SmtpCapture};
 use amends_mail::{read_mail, Limits, Mailbox, MailboxUrl, Mailer};
 use amends_server::mail::MailSettings;
-use amends_server::ServerSettings;
+use amends_server::{Clock, ServerSettings};
 use amends_store::testing::TestDatabase;
 use serde_json::{json, Value};
 
@@ -475,5 +475,42 @@ async fn the_intake_endpoint_takes_big_mail_and_refuses_the_wrong_kind() {
             .unwrap();
         assert_eq!(anonymous.status(), 401);
         assert_eq!(app.counts().await, before);
+    }
+}
+
+/// Before a promised call-back the customer gets a reminder by mail too (from the template of
+/// its kind), and their owner a notification; other promises remind only the owner.
+#[tokio::test]
+async fn a_call_back_reminds_the_customer_by_mail() {
+    let Some(smtp) = SmtpCapture::start() else {
+        return;
+    };
+    for app in apps(Some(&smtp.url())).await {
+        let before = smtp.received().len();
+        let agent = app.token_client(AgentRole::Agent).await;
+        let case = app
+            .open_case(&agent, "Rae", "rae@example.com", "normal")
+            .await;
+        let id = case["id"].as_i64().unwrap();
+        let due = amends_core::Timestamp(app.clock.now().millis() + 120 * MINUTE).to_rfc3339();
+        for (kind, description) in [("call_back", "call about the refund"), ("refund", "refund the fee")] {
+            let (status, body) = post(
+                &app,
+                &agent,
+                &format!("/cases/{id}/promises"),
+                json!({"kind": kind, "description": description, "due_at": due}),
+            )
+            .await;
+            assert_eq!(status, 201, "{body}");
+        }
+        app.clock.advance(95 * MINUTE);
+        app.run_due_jobs().await; // the reminders, which queue the mail
+        app.run_due_jobs().await; // the mail
+        let received = smtp.received();
+        assert_eq!(received.len(), before + 1, "one reminder to the customer");
+        let mail = read_mail(&received[before].raw, &Limits::default()).unwrap();
+        assert!(mail.text.contains("we will call you by"), "{}", mail.text);
+        assert!(mail.text.contains("call about the refund"));
+        assert!(mail.html.unwrap().contains("A reminder of what we promised"));
     }
 }
