@@ -113,11 +113,67 @@ pub fn compose(mail: &Outgoing) -> Result<Vec<u8>, ComposeError> {
     Ok(message.formatted())
 }
 
+/// Whether the body already opens with a greeting ("Dear Lou,"), as an agent's reply or a
+/// drafted summary does: then the template adds none.
+pub fn has_greeting(body: &str) -> bool {
+    let first = body
+        .trim_start()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
+    [
+        "dear ",
+        "hi ",
+        "hello",
+        "good morning",
+        "good afternoon",
+        "good evening",
+    ]
+    .iter()
+    .any(|g| first.starts_with(g))
+}
+
+/// Whether the body already ends with a sign-off ("Kind regards, the team"): then the
+/// template adds none.
+pub fn has_sign_off(body: &str) -> bool {
+    let tail: Vec<String> = body
+        .trim_end()
+        .lines()
+        .rev()
+        .take(3)
+        .map(str::to_lowercase)
+        .collect();
+    tail.iter().any(|line| {
+        let line = line.trim();
+        [
+            "regards",
+            "sincerely",
+            "best wishes",
+            "thank you,",
+            "thanks,",
+            "yours",
+        ]
+        .iter()
+        .any(|s| line.starts_with(s) || line.contains(&format!("{s},")) || line.ends_with(s))
+    })
+}
+
 /// The plain-text part.
 pub fn text_of(mail: &Outgoing) -> String {
+    let greeting = if has_greeting(&mail.body) {
+        String::new()
+    } else {
+        format!("Dear {},\n\n", mail.to_name)
+    };
+    let signature = if has_sign_off(&mail.body) {
+        String::new()
+    } else {
+        format!("\n{}\n", mail.signature)
+    };
     TEXT_TEMPLATE
-        .replace("{{name}}", &mail.to_name)
-        .replace("{{signature}}", &mail.signature)
+        .replace("{{greeting}}", &greeting)
+        .replace("{{signature}}", &signature)
         .replace("{{case}}", &mail.case_id.to_string())
         .replace("{{body}}", mail.body.trim())
 }
@@ -137,10 +193,22 @@ pub fn html_of(mail: &Outgoing) -> String {
             )
         })
         .collect();
+    const P: &str = "<p style=\"font-size:16px;line-height:1.5;margin:0 0 14px;\">";
+    let greeting = if has_greeting(&mail.body) {
+        String::new()
+    } else {
+        format!("{P}Dear {},</p>\n", escape(&mail.to_name))
+    };
+    let signature = if has_sign_off(&mail.body) {
+        String::new()
+    } else {
+        let lines: Vec<String> = mail.signature.lines().map(escape).collect();
+        format!("{P}{}</p>\n", lines.join("<br>"))
+    };
     HTML_TEMPLATE
         .replace("{{title}}", &escape(heading(&mail.kind)))
-        .replace("{{name}}", &escape(&mail.to_name))
-        .replace("{{signature}}", &escape(&mail.signature))
+        .replace("{{greeting}}", &greeting)
+        .replace("{{signature}}", &signature)
         .replace("{{case}}", &mail.case_id.to_string())
         .replace("{{body}}", &paragraphs)
 }

@@ -327,6 +327,24 @@ fn a_composed_mail_reads_back_with_its_thread_reference_and_both_parts() {
 }
 
 #[test]
+fn the_template_greets_and_signs_only_when_the_body_does_not() {
+    let mut mail = outgoing();
+    let text = crate::compose::text_of(&mail);
+    assert!(
+        text.starts_with("Dear Ann <Smith>,\n\nYou told us:"),
+        "{text}"
+    );
+    assert!(text.contains("\nKind regards\n"), "{text}");
+    mail.body = "Dear Ann,\n\nIt is on its way.\n\nKind regards, the team".into();
+    let text = crate::compose::text_of(&mail);
+    assert_eq!(text.matches("Dear").count(), 1, "{text}");
+    assert_eq!(text.matches("regards").count(), 1, "{text}");
+    let html = crate::compose::html_of(&mail);
+    assert_eq!(html.matches("Dear").count(), 1, "{html}");
+    assert_eq!(html.matches("regards").count(), 1, "{html}");
+}
+
+#[test]
 fn a_reply_by_an_agent_is_not_marked_automatic() {
     let mut mail = outgoing();
     mail.automatic = false;

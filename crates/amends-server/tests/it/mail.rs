@@ -493,7 +493,10 @@ async fn a_call_back_reminds_the_customer_by_mail() {
             .await;
         let id = case["id"].as_i64().unwrap();
         let due = amends_core::Timestamp(app.clock.now().millis() + 120 * MINUTE).to_rfc3339();
-        for (kind, description) in [("call_back", "call about the refund"), ("refund", "refund the fee")] {
+        for (kind, description) in [
+            ("call_back", "call about the refund"),
+            ("refund", "refund the fee"),
+        ] {
             let (status, body) = post(
                 &app,
                 &agent,
@@ -511,6 +514,9 @@ async fn a_call_back_reminds_the_customer_by_mail() {
         let mail = read_mail(&received[before].raw, &Limits::default()).unwrap();
         assert!(mail.text.contains("we will call you by"), "{}", mail.text);
         assert!(mail.text.contains("call about the refund"));
-        assert!(mail.html.unwrap().contains("A reminder of what we promised"));
+        assert!(mail
+            .html
+            .unwrap()
+            .contains("A reminder of what we promised"));
     }
 }
