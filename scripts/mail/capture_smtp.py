@@ -6,16 +6,22 @@ server holds every mail before accepting it (the client waits for its answer to 
 that goes away meanwhile has sent nothing, as with a real server that had not yet queued it.
 While DIR/refuse holds a reply such as "451 4.3.0 try later", every mail gets that reply.
 
-Usage: python capture_smtp.py PORT DIR
+With a third argument USER:PASSWORD the server requires that login (AUTH PLAIN or LOGIN, over
+plain text: loopback only) before it takes any mail.
+
+Usage: python capture_smtp.py PORT DIR [USER:PASSWORD]
 """
 
 import asyncio
 import itertools
 import json
+import logging
 import os
 import sys
+import warnings
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Capture:
@@ -50,10 +56,36 @@ class Capture:
         return "250 2.0.0 Message accepted"
 
 
+def authenticator_for(login):
+    user, password = login.split(":", 1)
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login.decode() == user
+            and auth_data.password.decode() == password
+        )
+        return AuthResult(success=ok, handled=False)
+
+    return authenticate
+
+
 def main():
     port, directory = int(sys.argv[1]), sys.argv[2]
     os.makedirs(directory, exist_ok=True)
-    controller = Controller(Capture(directory), hostname="127.0.0.1", port=port)
+    options = {}
+    if len(sys.argv) > 3:
+        # Plain-text AUTH is what this loopback test server is for; aiosmtpd warns about it.
+        warnings.simplefilter("ignore")
+        logging.getLogger("mail.log").setLevel(logging.ERROR)
+        options = {
+            "authenticator": authenticator_for(sys.argv[3]),
+            "auth_required": True,
+            "auth_require_tls": False,
+        }
+    controller = Controller(
+        Capture(directory), hostname="127.0.0.1", port=port, server_kwargs=options
+    )
     controller.start()
     print("ready", flush=True)
     try:

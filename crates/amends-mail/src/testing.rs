@@ -64,6 +64,7 @@ pub struct SmtpCapture {
     pub port: u16,
     dir: tempdir::Dir,
     child: Option<Child>,
+    login: Option<String>,
 }
 
 /// A mail the capture server accepted.
@@ -80,15 +81,20 @@ pub struct Captured {
 impl SmtpCapture {
     /// Starts one on a free port, or `None` (skipped) when aiosmtpd is not installed.
     pub fn start() -> Option<SmtpCapture> {
-        Self::start_on(free_port())
+        Self::started(None)
     }
 
-    /// Starts one on `port`.
-    pub fn start_on(port: u16) -> Option<SmtpCapture> {
+    /// Starts one that takes mail only after the login `user:password`.
+    pub fn start_with_login(login: &str) -> Option<SmtpCapture> {
+        Self::started(Some(login.to_owned()))
+    }
+
+    fn started(login: Option<String>) -> Option<SmtpCapture> {
         let mut capture = SmtpCapture {
-            port,
+            port: free_port(),
             dir: tempdir::Dir::new("smtp"),
             child: None,
+            login,
         };
         capture.restart()?;
         Some(capture)
@@ -106,6 +112,7 @@ impl SmtpCapture {
             .arg(script)
             .arg(self.port.to_string())
             .arg(self.dir.path())
+            .args(self.login.iter())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
