@@ -81,17 +81,22 @@ pub struct Captured {
 impl SmtpCapture {
     /// Starts one on a free port, or `None` (skipped) when aiosmtpd is not installed.
     pub fn start() -> Option<SmtpCapture> {
-        Self::started(None)
+        Self::started(free_port(), None)
+    }
+
+    /// Starts one on `port`.
+    pub fn start_on(port: u16) -> Option<SmtpCapture> {
+        Self::started(port, None)
     }
 
     /// Starts one that takes mail only after the login `user:password`.
     pub fn start_with_login(login: &str) -> Option<SmtpCapture> {
-        Self::started(Some(login.to_owned()))
+        Self::started(free_port(), Some(login.to_owned()))
     }
 
-    fn started(login: Option<String>) -> Option<SmtpCapture> {
+    fn started(port: u16, login: Option<String>) -> Option<SmtpCapture> {
         let mut capture = SmtpCapture {
-            port: free_port(),
+            port,
             dir: tempdir::Dir::new("smtp"),
             child: None,
             login,
