@@ -13,7 +13,7 @@ use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -175,4 +175,68 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0
+}
+
+/// A hash that verifies nothing, so an unknown address costs as much time as a wrong password.
+const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9mBkEYd8m1nZCAXRgsPMB8Sq8Ku0JMAtsdM+8SEw8RE";
+
+/// A session just opened: who, the cookie to set, and the CSRF token of the session.
+pub struct OpenedSession {
+    /// Who signed in.
+    pub agent: Agent,
+    /// The `Set-Cookie` value carrying the session.
+    pub cookie: HeaderValue,
+    /// The token unsafe requests of this session must carry.
+    pub csrf_token: String,
+}
+
+/// Checks `email` and `password` and opens a session. A wrong password and an unknown address
+/// get the same answer after the same work.
+pub async fn open_session(
+    state: &AppState,
+    email: &str,
+    password: String,
+) -> Result<OpenedSession, AppError> {
+    let email = email.trim().to_lowercase();
+    let found = state.store.agent_for_sign_in(&email).await?;
+    let hash = found
+        .as_ref()
+        .and_then(|(_, hash)| hash.clone())
+        .unwrap_or_else(|| DECOY_HASH.to_owned());
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let agent = match found {
+        Some((agent, _)) if matches => agent,
+        _ => return Err(AppError::Unauthorized("wrong email or password")),
+    };
+    let secret = new_secret();
+    let csrf_token = new_secret();
+    let now = state.clock.now();
+    let ttl = i64::try_from(state.settings.session_ttl.as_millis()).unwrap_or(i64::MAX);
+    state
+        .store
+        .create_session(
+            agent.id,
+            &digest(&secret),
+            &csrf_token,
+            now,
+            now.plus_millis(ttl),
+        )
+        .await?;
+    let secure = if state.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+        ttl / 1000
+    );
+    let cookie = HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(OpenedSession {
+        agent,
+        cookie,
+        csrf_token,
+    })
 }

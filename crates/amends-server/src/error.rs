@@ -65,6 +65,11 @@ pub struct Problem {
 }
 
 impl AppError {
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        self.parts().0
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, &'static str, Option<String>) {
         use AppError::*;
         match self {

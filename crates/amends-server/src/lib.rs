@@ -1,5 +1,6 @@
-//! The HTTP face of Amends: the JSON API under `/api/v1`, its OpenAPI document, sign-in and
-//! access control, and the loop that runs durable jobs.
+//! The HTTP face of Amends: the JSON API under `/api/v1`, its OpenAPI document, the agents'
+//! console and the customers' pages, sign-in and access control, and the loop that runs
+//! durable jobs.
 //!
 //! This is the only crate that knows HTTP, JSON or HTML. It must not contain SQL (that is
 //! `amends-store`) nor domain rules (that is `amends-core`): a handler parses, asks the core
@@ -8,6 +9,7 @@
 pub mod accounts;
 mod api;
 pub mod clock;
+mod console;
 mod error;
 mod extract;
 pub mod links;
@@ -195,6 +197,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(api::ready))
         .nest("/api/v1", api::routes(max_mail))
         .merge(pages::routes())
+        .merge(console::routes())
         .fallback(api::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))

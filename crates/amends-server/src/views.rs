@@ -185,6 +185,8 @@ pub struct QueueEntry {
     pub case: CaseView,
     /// Reasons, most important first, such as "urgent priority" or "waiting 3 h".
     pub reasons: Vec<String>,
+    /// The customer's name.
+    pub customer_name: String,
 }
 
 /// A page of the queue.

@@ -78,6 +78,91 @@ pub struct QueuedCase {
     pub case: Case,
     /// Its customer's part in its urgency.
     pub context: queue::Context,
+    /// Its customer's name.
+    pub customer_name: String,
+}
+
+/// Which open cases a queue view shows; the default shows them all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueFilter {
+    /// Only the cases of this owner.
+    pub owner: Option<i64>,
+    /// Only cases no one owns.
+    pub unassigned: bool,
+    /// Only cases from this channel.
+    pub channel: Option<Channel>,
+    /// Only cases in this status.
+    pub status: Option<CaseStatus>,
+    /// Only cases showing this signal.
+    pub flag: Option<QueueFlag>,
+}
+
+/// A signal the queue can be narrowed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueFlag {
+    /// The customer's words read angry or furious.
+    Angry,
+    /// The customer threatened to leave.
+    ChurnThreat,
+    /// The customer was abusive to staff.
+    Abusive,
+    /// A promise on the case was broken.
+    BrokenPromise,
+    /// A promise is due within the hour (`now` is when the queue is read).
+    PromiseDue {
+        /// The time the queue is read at, in milliseconds.
+        now: i64,
+    },
+    /// The case came back after being resolved.
+    Reopened,
+}
+
+impl QueueFilter {
+    /// The SQL conditions, their parameters numbered from `$first`, and the values to bind.
+    fn conditions(&self, first: usize) -> (String, Vec<QueueBind>) {
+        let mut sql = String::new();
+        let mut binds = Vec::new();
+        let param = |value: QueueBind, binds: &mut Vec<QueueBind>| {
+            binds.push(value);
+            format!("${}", first + binds.len() - 1)
+        };
+        if let Some(owner) = self.owner {
+            sql += &format!(
+                " and cases.owner_id = {}",
+                param(QueueBind::Int(owner), &mut binds)
+            );
+        }
+        if self.unassigned {
+            sql += " and cases.owner_id is null";
+        }
+        if let Some(channel) = self.channel {
+            let p = param(QueueBind::Text(channel.as_str()), &mut binds);
+            sql += &format!(" and cases.channel = {p}");
+        }
+        if let Some(status) = self.status {
+            let p = param(QueueBind::Text(status.as_str()), &mut binds);
+            sql += &format!(" and cases.status = {p}");
+        }
+        match self.flag {
+            None => {}
+            Some(QueueFlag::Angry) => sql += " and cases.anger_permille >= 350",
+            Some(QueueFlag::ChurnThreat) => sql += " and cases.churn_threat = 1",
+            Some(QueueFlag::Abusive) => sql += " and cases.abusive_messages > 0",
+            Some(QueueFlag::BrokenPromise) => sql += " and cases.broken_promises > 0",
+            Some(QueueFlag::Reopened) => sql += " and cases.reopen_count > 0",
+            Some(QueueFlag::PromiseDue { now }) => {
+                let due = now + amends_core::queue::WEIGHTS.due_soon_millis;
+                let p = param(QueueBind::Int(due), &mut binds);
+                sql += &format!(" and cases.next_promise_due_at <= {p}");
+            }
+        }
+        (sql, binds)
+    }
+}
+
+enum QueueBind {
+    Int(i64),
+    Text(&'static str),
 }
 
 /// One page of the queue.
@@ -223,6 +308,7 @@ impl Store {
     /// Open cases, most urgent first (urgency, then oldest), from after `cursor`.
     pub async fn queue(
         &self,
+        filter: &QueueFilter,
         cursor: Option<QueueCursor>,
         limit: i64,
     ) -> Result<QueuePage, StoreError> {
@@ -236,36 +322,49 @@ impl Store {
             .map(|c| format!("cases.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let rows: Vec<(CaseRow, i64)> = sqlx::query(&format!(
-            "select {columns}, customers.revenue_to_date_minor as customer_revenue_minor \
+        let (conditions, binds) = filter.conditions(5);
+        let sql = format!(
+            "select {columns}, customers.revenue_to_date_minor as customer_revenue_minor, \
+             customers.name as customer_name \
              from cases join customers on customers.id = cases.customer_id \
              where cases.status not in ('resolved', 'closed') and (cases.urgency < $1 or \
              (cases.urgency = $1 and (cases.opened_at > $2 or (cases.opened_at = $2 and \
-             cases.id > $3)))) order by cases.urgency desc, cases.opened_at, cases.id limit $4"
-        ))
-        .bind(cursor.urgency)
-        .bind(cursor.opened_at)
-        .bind(cursor.id)
-        .bind(limit + 1)
-        .try_map(|row: sqlx::any::AnyRow| {
-            use sqlx::{FromRow, Row};
-            Ok((
-                CaseRow::from_row(&row)?,
-                row.try_get("customer_revenue_minor")?,
-            ))
-        })
-        .fetch_all(&self.read)
-        .await?;
+             cases.id > $3)))){conditions} order by cases.urgency desc, cases.opened_at, \
+             cases.id limit $4"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(cursor.urgency)
+            .bind(cursor.opened_at)
+            .bind(cursor.id)
+            .bind(limit + 1);
+        for bind in binds {
+            query = match bind {
+                QueueBind::Int(value) => query.bind(value),
+                QueueBind::Text(value) => query.bind(value),
+            };
+        }
+        let rows: Vec<(CaseRow, i64, String)> = query
+            .try_map(|row: sqlx::any::AnyRow| {
+                use sqlx::{FromRow, Row};
+                Ok((
+                    CaseRow::from_row(&row)?,
+                    row.try_get("customer_revenue_minor")?,
+                    row.try_get("customer_name")?,
+                ))
+            })
+            .fetch_all(&self.read)
+            .await?;
         let more = rows.len() as i64 > limit;
         let cases = rows
             .into_iter()
             .take(limit as usize)
-            .map(|(row, revenue)| {
+            .map(|(row, revenue, customer_name)| {
                 Ok(QueuedCase {
                     case: Case::try_from(row)?,
                     context: queue::Context {
                         customer_revenue_minor: revenue,
                     },
+                    customer_name,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

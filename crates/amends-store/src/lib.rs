@@ -31,7 +31,9 @@ use sqlx::{AnyPool, Executor};
 
 pub use agents::{NewAgent, Session, TokenInfo};
 pub use audit::AuditEntry;
-pub use cases::{NewMessage, OpenCase, OpenedCase, QueueCursor, QueuePage, QueuedCase};
+pub use cases::{
+    NewMessage, OpenCase, OpenedCase, QueueCursor, QueueFilter, QueueFlag, QueuePage, QueuedCase,
+};
 pub use customers::CustomerPage;
 pub use error::StoreError;
 pub use jobs::{FollowUpCheck, Job, JobEffect, JobStatus, NewJob, PromiseCheck};

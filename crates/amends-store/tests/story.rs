@@ -210,7 +210,7 @@ async fn the_queue_matches_the_core_order_across_pages(store: &Store) {
     let mut seen = Vec::new();
     let mut cursor = None;
     loop {
-        let page = store.queue(cursor, 4).await.unwrap();
+        let page = store.queue(&Default::default(), cursor, 4).await.unwrap();
         assert!(page.cases.len() <= 4);
         seen.extend(page.cases.into_iter().map(|queued| queued.case));
         match page.next {
@@ -358,7 +358,13 @@ async fn accounts_sessions_and_tokens(store: &Store) {
         owner_id: Some(Some(sam.id)),
         ..CaseChange::default()
     };
-    let case = store.queue(None, 1).await.unwrap().cases[0].case.id;
+    let case = store
+        .queue(&Default::default(), None, 1)
+        .await
+        .unwrap()
+        .cases[0]
+        .case
+        .id;
     let owned = store
         .update_case(case, &at(32_000), |c| {
             apply_change(c, &change, Timestamp(32_000))
@@ -408,7 +414,13 @@ async fn reply_goes_out_by_mail_once(store: &Store, case_id: i64) {
 }
 
 async fn jobs_are_claimed_once_and_retried(store: &Store) {
-    let case_id = store.queue(None, 1).await.unwrap().cases[0].case.id;
+    let case_id = store
+        .queue(&Default::default(), None, 1)
+        .await
+        .unwrap()
+        .cases[0]
+        .case
+        .id;
     let job = |run_at| NewJob {
         kind: "case.reminder".to_owned(),
         payload: "{}".to_owned(),

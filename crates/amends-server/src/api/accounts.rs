@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::accounts::{
-    cookie, digest, hash_password, new_secret, verify_password, Credential, CurrentAgent,
+    cookie, digest, hash_password, new_secret, open_session, Credential, CurrentAgent,
     SESSION_COOKIE,
 };
 use crate::extract::{ApiJson, ApiPath};
@@ -39,9 +39,6 @@ pub struct SessionView {
     pub csrf_token: String,
 }
 
-/// A hash that verifies nothing, so an unknown address costs as much time as a wrong password.
-const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9mBkEYd8m1nZCAXRgsPMB8Sq8Ku0JMAtsdM+8SEw8RE";
-
 /// Signs in with email and password; sets the session cookie.
 #[utoipa::path(post, path = "/session", tag = "accounts", request_body = SignInRequest,
     responses((status = 200, body = SessionView), (status = 401, body = crate::error::Problem)))]
@@ -49,49 +46,12 @@ pub async fn sign_in(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<SignInRequest>,
 ) -> Result<impl IntoResponse, AppError> {
-    let email = request.email.trim().to_lowercase();
-    let found = state.store.agent_for_sign_in(&email).await?;
-    let hash = found
-        .as_ref()
-        .and_then(|(_, hash)| hash.clone())
-        .unwrap_or_else(|| DECOY_HASH.to_owned());
-    let password = request.password;
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let agent = match found {
-        Some((agent, _)) if matches => agent,
-        _ => return Err(AppError::Unauthorized("wrong email or password")),
-    };
-    let secret = new_secret();
-    let csrf_token = new_secret();
-    let now = state.clock.now();
-    let ttl = i64::try_from(state.settings.session_ttl.as_millis()).unwrap_or(i64::MAX);
-    state
-        .store
-        .create_session(
-            agent.id,
-            &digest(&secret),
-            &csrf_token,
-            now,
-            now.plus_millis(ttl),
-        )
-        .await?;
-    let secure = if state.settings.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={secret}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
-        ttl / 1000
-    );
-    let cookie = HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.to_string()))?;
+    let opened = open_session(&state, &request.email, request.password).await?;
     let view = SessionView {
-        agent: AgentView::from(agent),
-        csrf_token,
+        agent: AgentView::from(opened.agent),
+        csrf_token: opened.csrf_token,
     };
-    Ok((AppendHeaders([(SET_COOKIE, cookie)]), Json(view)))
+    Ok((AppendHeaders([(SET_COOKIE, opened.cookie)]), Json(view)))
 }
 
 /// The signed-in agent and their CSRF token.

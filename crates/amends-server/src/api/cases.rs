@@ -5,7 +5,7 @@ use amends_core::customer::{CustomerName, NewCustomer};
 use amends_core::message::{parse_body, parse_external_id};
 use amends_core::{queue, AgentRole, CaseStatus, Channel, Direction, EmailAddress, FieldError};
 use amends_core::{PhoneNumber, Priority, Timestamp};
-use amends_store::{NewJob, NewMessage, OpenCase, QueueCursor};
+use amends_store::{NewJob, NewMessage, OpenCase, QueueCursor, QueueFilter, QueueFlag};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -311,26 +311,72 @@ pub async fn change_case(
     Ok(Json(CaseView::from(case)))
 }
 
-/// Paging through a list.
-#[derive(Debug, Deserialize, IntoParams)]
+/// Which page of the queue, narrowed how.
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct PageQuery {
+pub struct QueueQuery {
     /// Where to continue, from the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// How many, 1 to 200 (default 50).
     pub limit: Option<i64>,
+    /// `me` for the caller's own cases, `none` for cases no one owns.
+    pub owner: Option<String>,
+    /// Only cases from this channel.
+    pub channel: Option<String>,
+    /// Only cases in this status.
+    pub status: Option<String>,
+    /// angry, churn_threat, abusive, broken_promise, promise_due or reopened.
+    pub flag: Option<String>,
 }
 
-/// Open cases, most urgent first, each with the reasons for its place.
-#[utoipa::path(get, path = "/queue", tag = "cases", params(PageQuery),
-    responses((status = 200, body = QueuePageView)))]
-pub async fn queue_page(
-    State(state): State<AppState>,
-    current: CurrentAgent,
-    ApiQuery(query): ApiQuery<PageQuery>,
-) -> Result<Json<QueuePageView>, AppError> {
+impl QueueQuery {
+    /// The store's filter for this query, asked by `agent_id` at `now`.
+    pub fn filter(&self, agent_id: i64, now: Timestamp) -> Result<QueueFilter, AppError> {
+        let present =
+            |v: &Option<String>| v.as_deref().filter(|v| !v.is_empty()).map(str::to_owned);
+        let mut filter = QueueFilter::default();
+        match present(&self.owner).as_deref() {
+            None => {}
+            Some("me") => filter.owner = Some(agent_id),
+            Some("none") => filter.unassigned = true,
+            Some(_) => return Err(AppError::invalid("owner", "must be me or none")),
+        }
+        if let Some(channel) = present(&self.channel) {
+            filter.channel = Some(parse_channel("channel", &channel)?);
+        }
+        if let Some(status) = present(&self.status) {
+            filter.status = Some(CaseStatus::parse(&status).ok_or_else(|| {
+                AppError::invalid("status", "must be a case status such as open or reopened")
+            })?);
+        }
+        filter.flag =
+            match present(&self.flag).as_deref() {
+                None => None,
+                Some("angry") => Some(QueueFlag::Angry),
+                Some("churn_threat") => Some(QueueFlag::ChurnThreat),
+                Some("abusive") => Some(QueueFlag::Abusive),
+                Some("broken_promise") => Some(QueueFlag::BrokenPromise),
+                Some("promise_due") => Some(QueueFlag::PromiseDue { now: now.millis() }),
+                Some("reopened") => Some(QueueFlag::Reopened),
+                Some(_) => return Err(AppError::invalid(
+                    "flag",
+                    "must be angry, churn_threat, abusive, broken_promise, promise_due or reopened",
+                )),
+            };
+        Ok(filter)
+    }
+}
+
+/// One page of the queue for `query`, with each case's reasons.
+pub(crate) async fn read_queue(
+    state: &AppState,
+    current: &CurrentAgent,
+    query: &QueueQuery,
+) -> Result<QueuePageView, AppError> {
     current.require(AgentRole::Agent)?;
     let limit = page_limit(query.limit)?;
+    let now = state.clock.now();
+    let filter = query.filter(current.agent.id, now)?;
     let cursor = query
         .cursor
         .as_deref()
@@ -341,20 +387,31 @@ pub async fn queue_page(
             opened_at: parts[1],
             id: parts[2],
         });
-    let page = state.store.queue(cursor, limit).await?;
-    let now = state.clock.now();
+    let page = state.store.queue(&filter, cursor, limit).await?;
     let items = page
         .cases
         .into_iter()
         .map(|queued| QueueEntry {
             reasons: queue::reasons(&queued.case, queued.context, now),
+            customer_name: queued.customer_name,
             case: CaseView::from(queued.case),
         })
         .collect();
     let next_cursor = page
         .next
         .map(|c| Cursor::encode(&[c.urgency, c.opened_at, c.id]));
-    Ok(Json(QueuePageView { items, next_cursor }))
+    Ok(QueuePageView { items, next_cursor })
+}
+
+/// Open cases, most urgent first, each with the reasons for its place.
+#[utoipa::path(get, path = "/queue", tag = "cases", params(QueueQuery),
+    responses((status = 200, body = QueuePageView)))]
+pub async fn queue_page(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+    ApiQuery(query): ApiQuery<QueueQuery>,
+) -> Result<Json<QueuePageView>, AppError> {
+    Ok(Json(read_queue(&state, &current, &query).await?))
 }
 
 /// A reminder: at `at`, an internal note with `note` lands on the case.

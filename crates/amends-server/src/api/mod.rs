@@ -3,6 +3,7 @@
 
 mod accounts;
 mod cases;
+mod coaching;
 mod customers;
 mod jobs;
 mod mail;
@@ -17,6 +18,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 pub use accounts::new_agent;
+pub(crate) use cases::{read_queue, QueueQuery};
 
 use crate::{AppError, AppState};
 
@@ -51,6 +53,7 @@ pub fn routes(max_mail_bytes: usize) -> Router<AppState> {
         .route("/cases/{id}/reminders", post(cases::schedule_reminder))
         .route("/cases/{id}/audit", get(cases::case_audit))
         .route("/queue", get(cases::queue_page))
+        .route("/coach", post(coaching::coach_draft))
         .route(
             "/customers",
             post(customers::create_customer).get(customers::list_customers),
@@ -124,7 +127,7 @@ pub fn routes(max_mail_bytes: usize) -> Router<AppState> {
         accounts::create_agent, accounts::list_agents,
         accounts::create_token, accounts::list_tokens, accounts::revoke_token,
         cases::open_case, cases::get_case, cases::change_case, cases::add_message,
-        cases::schedule_reminder, cases::case_audit, cases::queue_page,
+        cases::schedule_reminder, cases::case_audit, cases::queue_page, coaching::coach_draft,
         customers::create_customer, customers::get_customer, customers::list_customers,
         jobs::list_jobs,
         recovery::add_fact, recovery::change_fact, recovery::set_case_expectation,

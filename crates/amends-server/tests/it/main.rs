@@ -5,6 +5,7 @@
 
 mod auth;
 mod bad_input;
+mod browser;
 mod cases;
 mod customers;
 mod helpers;
@@ -12,3 +13,4 @@ mod jobs;
 mod mail;
 mod pages;
 mod recovery;
+mod webdriver;

@@ -1,0 +1,409 @@
+// Amends console: the little script behind the live parts. Forms marked data-api are sent as
+// JSON to the API with the session's CSRF token; the reply composer is coached as the agent
+// types; the queue refreshes itself; the call assistant walks its steps. Text from the server
+// is only ever set as text (textContent), never parsed as HTML, except the queue rows, which
+// the server renders and escapes.
+"use strict";
+(function () {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = meta ? meta.content : "";
+
+  function signIn() {
+    location.href = "/signin?next=" + encodeURIComponent(location.pathname + location.search);
+  }
+
+  async function api(method, url, body) {
+    const headers = { "X-CSRF-Token": csrf, Accept: "application/json" };
+    const init = { method, headers, credentials: "same-origin" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch(url, init);
+    if (response.status === 401) {
+      signIn();
+      throw new Error("Your session has ended; sign in again.");
+    }
+    const type = response.headers.get("content-type") || "";
+    const data = type.includes("json") ? await response.json() : null;
+    if (!response.ok) {
+      const detail = data && (data.detail || data.title);
+      throw new Error(detail || response.status + " " + response.statusText);
+    }
+    return data;
+  }
+
+  // ---- Times in the reader's own zone -------------------------------------------------
+  for (const t of document.querySelectorAll("time[data-local]")) {
+    const d = new Date(t.getAttribute("datetime"));
+    if (!isNaN(d)) {
+      t.textContent = d.toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    }
+  }
+
+  function localInputValue(date) {
+    const pad = (n) => String(n).padStart(2, "0");
+    return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) +
+      "T" + pad(date.getHours()) + ":" + pad(date.getMinutes());
+  }
+  for (const input of document.querySelectorAll("input[data-default-minutes]")) {
+    if (!input.value) {
+      const minutes = parseInt(input.dataset.defaultMinutes, 10) || 60;
+      input.value = localInputValue(new Date(Date.now() + minutes * 60000));
+    }
+  }
+
+  // ---- Forms sent to the API -----------------------------------------------------------
+  function valueOf(el) {
+    if (el.type === "checkbox") return el.checked;
+    const v = el.value;
+    if (v === "") return undefined;
+    switch (el.dataset.type) {
+      case "int": return parseInt(v, 10);
+      case "bool": return v === "true";
+      case "money": return Math.round(parseFloat(v) * 100);
+      case "datetime": {
+        const d = new Date(v);
+        return isNaN(d) ? v : d.toISOString();
+      }
+      default: return v;
+    }
+  }
+
+  function collect(scope, skipRows) {
+    const out = {};
+    for (const el of scope.querySelectorAll("input[name], select[name], textarea[name]")) {
+      if (el.disabled || (skipRows && el.closest("[data-row]"))) continue;
+      if (el.type === "radio" && !el.checked) continue;
+      const v = valueOf(el);
+      if (v !== undefined) out[el.name] = v;
+    }
+    return out;
+  }
+
+  function formBody(form, submitter) {
+    const body = collect(form, true);
+    for (const group of form.querySelectorAll("[data-rows]")) {
+      body[group.dataset.rows] = Array.from(group.querySelectorAll("[data-row]"))
+        .map((row) => collect(row, false))
+        .filter((row) => Object.keys(row).length > 0);
+    }
+    if (submitter && submitter.name) {
+      const v = valueOf(submitter);
+      if (v !== undefined) body[submitter.name] = v;
+    }
+    return body;
+  }
+
+  function status(form, text, kind) {
+    const out = form.querySelector(".form-status");
+    if (!out) return;
+    out.textContent = text;
+    out.classList.toggle("error", kind === "error");
+    out.classList.toggle("ok", kind === "ok");
+  }
+
+  const dialog = document.getElementById("confirm");
+  function confirmFirst(text) {
+    if (!dialog || typeof dialog.showModal !== "function") return Promise.resolve(window.confirm(text));
+    dialog.querySelector("#confirm-text").textContent = text;
+    return new Promise((resolve) => {
+      const done = (event) => {
+        const button = event.target.closest("button");
+        if (!button) return;
+        dialog.removeEventListener("click", done);
+        dialog.close();
+        resolve(button.value === "ok");
+      };
+      dialog.addEventListener("click", done);
+      dialog.addEventListener("cancel", () => resolve(false), { once: true });
+      dialog.showModal();
+      dialog.querySelector("button.primary").focus();
+    });
+  }
+
+  function reloadKeepingPlace() {
+    sessionStorage.setItem("amends-scroll", String(window.scrollY));
+    location.reload();
+  }
+  const scroll = sessionStorage.getItem("amends-scroll");
+  if (scroll !== null) {
+    sessionStorage.removeItem("amends-scroll");
+    window.scrollTo(0, parseInt(scroll, 10) || 0);
+  }
+
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-api")) return;
+    event.preventDefault();
+    const submitter = event.submitter;
+    if (form.dataset.confirm && !(await confirmFirst(form.dataset.confirm))) return;
+    if (form.dataset.guard === "coaching" && !(await coachingAllowsSending(form))) return;
+    const body = form.hasAttribute("data-nobody") ? undefined : formBody(form, submitter);
+    const buttons = form.querySelectorAll("button");
+    buttons.forEach((b) => b.setAttribute("aria-busy", "true"));
+    status(form, "Saving…", "");
+    try {
+      await api(form.dataset.method || "POST", form.dataset.api, body);
+      const then = form.dataset.then || "reload";
+      if (then.startsWith("go:")) {
+        location.href = then.slice(3);
+      } else if (then === "keep") {
+        const noted = document.querySelector("[data-noted]");
+        const text = form.querySelector("[name=text]");
+        if (noted && text) {
+          const li = document.createElement("li");
+          li.textContent = text.value;
+          noted.appendChild(li);
+        }
+        form.reset();
+        status(form, "Noted.", "ok");
+        if (text) text.focus();
+      } else {
+        reloadKeepingPlace();
+      }
+    } catch (error) {
+      status(form, error.message, "error");
+    } finally {
+      buttons.forEach((b) => b.removeAttribute("aria-busy"));
+    }
+  });
+
+  // A select marked data-autosend sends its form when changed; filters submit on change.
+  document.addEventListener("change", (event) => {
+    const el = event.target;
+    if (el.matches("select[data-autosend]") || el.closest("form[data-autosubmit]")) {
+      el.form.requestSubmit();
+    }
+  });
+
+  // ---- The plan editor: a new empty row on demand ----------------------------------------
+  for (const group of document.querySelectorAll("[data-rows]")) {
+    const add = document.createElement("button");
+    add.type = "button";
+    add.textContent = "Add a step";
+    add.addEventListener("click", () => {
+      const rows = group.querySelectorAll("[data-row]");
+      const copy = rows[rows.length - 1].cloneNode(true);
+      const n = rows.length;
+      for (const el of copy.querySelectorAll("input")) {
+        el.value = "";
+        el.id = el.id.replace(/\d+$/, String(n));
+      }
+      for (const l of copy.querySelectorAll("label")) {
+        l.htmlFor = l.htmlFor.replace(/\d+$/, String(n));
+        if (/^Step \d+$/.test(l.textContent)) l.textContent = "Step " + (n + 1);
+      }
+      group.appendChild(copy);
+      copy.querySelector("input").focus();
+    });
+    group.after(add);
+  }
+
+  // ---- The reply composer with live coaching --------------------------------------------
+  const composer = document.querySelector("[data-composer]");
+  let coachingState = null;
+  let coachingRun = null;
+  if (composer) {
+    const area = composer.querySelector("textarea");
+    const backdrop = composer.querySelector(".backdrop");
+    const findingsList = composer.querySelector(".findings");
+    const strengthsList = composer.querySelector(".strengths");
+    const score = composer.querySelector(".score");
+    const caseId = parseInt(composer.dataset.caseId, 10);
+    let sequence = 0;
+    let timer = null;
+
+    const isNote = () => {
+      const checked = composer.querySelector('input[name="direction"]:checked');
+      return checked && checked.value === "note";
+    };
+
+    function paintBackdrop(text, findings) {
+      backdrop.replaceChildren();
+      let at = 0;
+      const spans = findings
+        .filter((f) => f.to > f.from)
+        .sort((a, b) => a.from - b.from);
+      for (const f of spans) {
+        if (f.from < at) continue;
+        backdrop.append(document.createTextNode(text.slice(at, f.from)));
+        const mark = document.createElement("mark");
+        mark.className = "finding-" + f.kind + " sev-" + f.severity;
+        mark.textContent = text.slice(f.from, f.to);
+        backdrop.append(mark);
+        at = f.to;
+      }
+      backdrop.append(document.createTextNode(text.slice(at) + "\n"));
+      backdrop.scrollTop = area.scrollTop;
+    }
+
+    function render() {
+      const text = area.value;
+      const result = coachingState && coachingState.text === text ? coachingState.result : null;
+      const findings = result ? result.findings : [];
+      paintBackdrop(text, findings);
+      findingsList.replaceChildren();
+      strengthsList.replaceChildren();
+      score.textContent = result ? "Draft score " + result.score + " / 100" : "";
+      if (!result) return;
+      findings.forEach((f, index) => {
+        const li = document.createElement("li");
+        li.className = "finding sev-" + f.severity;
+        li.dataset.kind = f.kind;
+        const why = document.createElement("span");
+        why.className = "why";
+        why.textContent = f.message;
+        li.append(why);
+        if (f.suggestion) {
+          const suggestion = document.createElement("span");
+          suggestion.append(document.createTextNode(f.to > f.from ? "Instead: " : "Add: "));
+          const q = document.createElement("q");
+          q.textContent = f.suggestion.trim();
+          suggestion.append(q);
+          li.append(suggestion);
+          const apply = document.createElement("button");
+          apply.type = "button";
+          apply.className = "apply";
+          apply.dataset.index = String(index);
+          apply.textContent = "Apply";
+          apply.setAttribute("aria-label", "Apply the suggestion: " + f.suggestion.trim());
+          li.append(" ", apply);
+        }
+        findingsList.append(li);
+      });
+      for (const s of result.strengths) {
+        const li = document.createElement("li");
+        li.className = "badge calm";
+        li.textContent = "✓ " + s.kind.replace(/_/g, " ");
+        strengthsList.append(li);
+      }
+    }
+
+    async function check() {
+      const text = area.value;
+      const mine = ++sequence;
+      if (!text.trim() || isNote()) {
+        coachingState = null;
+        render();
+        return;
+      }
+      try {
+        const result = await api("POST", "/api/v1/coach", { text, case_id: caseId });
+        if (mine !== sequence) return;
+        coachingState = { text, result };
+        render();
+      } catch (error) {
+        score.textContent = "Coaching is unavailable: " + error.message;
+      }
+    }
+    coachingRun = check;
+
+    area.addEventListener("input", () => {
+      render();
+      clearTimeout(timer);
+      timer = setTimeout(check, 150);
+    });
+    area.addEventListener("scroll", () => { backdrop.scrollTop = area.scrollTop; });
+    composer.addEventListener("change", (event) => {
+      if (event.target.name === "direction") check();
+    });
+    findingsList.addEventListener("click", (event) => {
+      const button = event.target.closest("button.apply");
+      if (!button || !coachingState || coachingState.text !== area.value) return;
+      const f = coachingState.result.findings[parseInt(button.dataset.index, 10)];
+      area.setRangeText(f.suggestion, f.from, f.to, "end");
+      area.focus();
+      area.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+  }
+
+  async function coachingAllowsSending(form) {
+    const area = form.querySelector("textarea");
+    const note = form.querySelector('input[name="direction"]:checked');
+    if (!area || !coachingRun || (note && note.value === "note")) return true;
+    if (!coachingState || coachingState.text !== area.value) await coachingRun();
+    if (!coachingState || coachingState.text !== area.value) return true;
+    const result = coachingState.result;
+    const serious = result.findings.filter((f) => f.severity === "high");
+    if (!result.needs_confirmation && serious.length === 0) return true;
+    const first = serious[0] || result.findings[0];
+    return confirmFirst("This draft still has a serious problem: " + (first ? first.message : "check the suggestions") + ".");
+  }
+
+  // ---- Keyboard -------------------------------------------------------------------------
+  const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    const rows = Array.from(document.querySelectorAll("tr.queue-row"));
+    if (rows.length && (event.key === "j" || event.key === "k")) {
+      const current = rows.findIndex((r) => r.contains(document.activeElement));
+      const next = event.key === "j" ? Math.min(current + 1, rows.length - 1) : Math.max(current - 1, 0);
+      rows.forEach((r) => r.classList.remove("selected"));
+      rows[next].classList.add("selected");
+      rows[next].querySelector("a.case-link").focus();
+      event.preventDefault();
+    } else if (event.key === "/" && document.querySelector("form.filters")) {
+      document.querySelector("form.filters select").focus();
+      event.preventDefault();
+    } else if (event.key === "f" && document.querySelector("#quick-fact")) {
+      document.querySelector("#quick-fact").focus();
+      event.preventDefault();
+    } else if (event.key === "r" && document.querySelector("#reply")) {
+      document.querySelector("#reply").focus();
+      event.preventDefault();
+    }
+  });
+
+  // ---- The queue keeps itself fresh -----------------------------------------------------
+  const liveRows = document.querySelector("[data-live-rows]");
+  if (liveRows) {
+    let last = liveRows.innerHTML;
+    setInterval(async () => {
+      try {
+        const response = await fetch(liveRows.dataset.liveRows, { credentials: "same-origin", headers: { Accept: "text/html" } });
+        if (response.status === 401) return signIn();
+        if (!response.ok) return;
+        const html = await response.text();
+        if (html === last) return;
+        const focused = document.activeElement && document.activeElement.closest("tr.queue-row");
+        const focusedId = focused ? focused.dataset.caseId : null;
+        liveRows.innerHTML = html;
+        last = liveRows.innerHTML;
+        if (focusedId) {
+          const again = liveRows.querySelector('tr[data-case-id="' + focusedId + '"] a.case-link');
+          if (again) again.focus();
+        }
+      } catch (_) { /* offline for a moment: try again next time */ }
+    }, parseInt(liveRows.dataset.interval || "3000", 10));
+  }
+
+  // ---- The call assistant ---------------------------------------------------------------
+  const timer = document.querySelector("[data-timer]");
+  if (timer) {
+    const started = Date.now();
+    setInterval(() => {
+      const s = Math.floor((Date.now() - started) / 1000);
+      timer.textContent = Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+    }, 1000);
+  }
+  const steps = document.querySelector("[data-steps]");
+  if (steps) {
+    const sections = Array.from(steps.querySelectorAll("[data-step]"));
+    const show = (id) => {
+      const target = sections.find((s) => s.id === id) || sections[0];
+      sections.forEach((s) => { s.hidden = s !== target; });
+      for (const link of document.querySelectorAll(".steps-nav a")) {
+        if (link.getAttribute("href") === "#" + target.id) link.setAttribute("aria-current", "step");
+        else link.removeAttribute("aria-current");
+      }
+      return target;
+    };
+    show(location.hash.slice(1));
+    window.addEventListener("hashchange", () => {
+      const id = location.hash.slice(1);
+      if (sections.some((s) => s.id === id)) show(id).querySelector("h2").focus();
+    });
+    for (const s of sections) s.querySelector("h2").tabIndex = -1;
+  }
+})();

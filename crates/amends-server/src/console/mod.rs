@@ -1,0 +1,370 @@
+//! The agents' console: server-rendered pages (maud) for the queue, a case, the call assistant,
+//! the supervisor's view and the mail desk, with one small script of our own for the live parts
+//! (coaching as the agent types, the queue refreshing, forms sent to the JSON API).
+//!
+//! Every action goes through the same `/api/v1` handlers the integrations use, with the
+//! session's CSRF token in a header, so the console has no rules of its own to keep in step.
+//! No inline script or style is ever rendered, and the Content-Security-Policy forbids them:
+//! a customer's words reach the page only as escaped text.
+
+mod call;
+mod case;
+mod charts;
+mod format;
+mod queue;
+mod supervisor;
+
+use amends_core::AgentRole;
+use axum::extract::{Form, FromRequestParts, Query, State};
+use axum::http::header::{self, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use maud::{html, Markup, DOCTYPE};
+use serde::Deserialize;
+
+use crate::accounts::{open_session, Credential, CurrentAgent};
+use crate::{AppError, AppState};
+
+/// Scripts and styles only from our own files; fetches only back to us.
+pub const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+    frame-ancestors 'none'";
+
+const STYLESHEET: &str = include_str!("../../assets/console.css");
+const SCRIPT: &str = include_str!("../../assets/console.js");
+
+/// The console's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/queue") }))
+        .route("/signin", get(sign_in_page).post(sign_in_form))
+        .route("/queue", get(queue::page))
+        .route("/queue/rows", get(queue::rows))
+        .route("/cases/{id}", get(case::page))
+        .route("/cases/{id}/call", get(call::page))
+        .route("/supervisor", get(supervisor::page))
+        .route("/mail", get(supervisor::mail_page))
+        .route("/assets/console.css", get(stylesheet))
+        .route("/assets/console.js", get(script))
+}
+
+async fn stylesheet() -> Response {
+    asset("text/css; charset=utf-8", STYLESHEET)
+}
+
+async fn script() -> Response {
+    asset("text/javascript; charset=utf-8", SCRIPT)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A signed-in agent looking at a console page. Without a session the browser is sent to the
+/// sign-in page, which brings them back here afterwards.
+pub struct Console {
+    /// Who.
+    pub current: CurrentAgent,
+    /// The token the page's script sends with every change.
+    pub csrf_token: String,
+}
+
+impl Console {
+    fn is_supervisor(&self) -> bool {
+        self.current.agent.role.allows(AgentRole::Supervisor)
+    }
+}
+
+impl FromRequestParts<AppState> for Console {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match CurrentAgent::from_request_parts(parts, state).await {
+            Ok(current) => {
+                let csrf_token = match &current.credential {
+                    Credential::Session { csrf_token } => csrf_token.clone(),
+                    Credential::Token => String::new(),
+                };
+                Ok(Console {
+                    current,
+                    csrf_token,
+                })
+            }
+            Err(AppError::Unauthorized(_)) => {
+                let here = parts
+                    .uri
+                    .path_and_query()
+                    .map_or("/queue", |p| p.as_str())
+                    .to_owned();
+                let next: String = form_urlencoded_component(&here);
+                Err(Redirect::to(&format!("/signin?next={next}")).into_response())
+            }
+            Err(error) => Err(trouble(None, error)),
+        }
+    }
+}
+
+fn form_urlencoded_component(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// Where to go after signing in: only a path on this desk, never another site.
+fn local_path(next: Option<&str>) -> &str {
+    match next {
+        Some(next)
+            if next.starts_with('/')
+                && !next.starts_with("//")
+                && !next.contains('\\')
+                && !next.chars().any(char::is_control) =>
+        {
+            next
+        }
+        _ => "/queue",
+    }
+}
+
+/// Which part of the console a page belongs to, for the navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Queue,
+    Case,
+    Supervisor,
+    Mail,
+}
+
+/// A whole console page.
+pub fn layout(console: &Console, section: Section, title: &str, body: Markup) -> Response {
+    let agent = &console.current.agent;
+    let nav = |target: Section, href: &str, label: &str| {
+        html! {
+            li { a href=(href) aria-current=[(section == target).then_some("page")] { (label) } }
+        }
+    };
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="csrf-token" content=(console.csrf_token);
+                title { (title) " · Amends" }
+                link rel="stylesheet" href="/assets/console.css";
+                script src="/assets/console.js" defer {}
+            }
+            body {
+                a class="skip" href="#main" { "Skip to content" }
+                header class="top" {
+                    a class="brand" href="/queue" { "Amends" }
+                    nav aria-label="Console" {
+                        ul {
+                            (nav(Section::Queue, "/queue", "Queue"))
+                            @if console.is_supervisor() {
+                                (nav(Section::Supervisor, "/supervisor", "Supervisor"))
+                                (nav(Section::Mail, "/mail", "Mail"))
+                            }
+                        }
+                    }
+                    div class="who" {
+                        span { (agent.name) " · " (agent.role.as_str()) }
+                        form data-api="/api/v1/session" data-method="DELETE" data-nobody
+                            data-then="go:/signin" {
+                            button type="submit" class="link" { "Sign out" }
+                        }
+                    }
+                }
+                main id="main" tabindex="-1" { (body) }
+                dialog id="confirm" aria-labelledby="confirm-title" {
+                    h2 id="confirm-title" { "Send it as it is?" }
+                    p id="confirm-text" {}
+                    div class="actions" {
+                        button type="button" value="cancel" class="primary" { "Keep editing" }
+                        button type="button" value="ok" { "Send anyway" }
+                    }
+                }
+            }
+        }
+    };
+    html_response(StatusCode::OK, markup)
+}
+
+fn html_response(status: StatusCode, markup: Markup) -> Response {
+    let mut response = (status, markup.into_string()).into_response();
+    secure_headers(response.headers_mut());
+    response
+}
+
+fn secure_headers(headers: &mut HeaderMap) {
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONSOLE_CSP),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+/// A plain page for something that went wrong, with the status it deserves.
+pub fn trouble(console: Option<&Console>, error: AppError) -> Response {
+    let status = error.status();
+    if status.is_server_error() {
+        tracing::error!(%error, "console page failed");
+    }
+    let text = if status.is_server_error() {
+        "Something went wrong on our side. Try again in a moment.".to_owned()
+    } else {
+        error.to_string()
+    };
+    let body = html! {
+        h1 { (status.canonical_reason().unwrap_or("Trouble")) }
+        p { (text) }
+        p { a href="/queue" { "Back to the queue" } }
+    };
+    let mut response = match console {
+        Some(console) => layout(console, Section::Queue, "Trouble", body),
+        None => bare_page("Trouble", body),
+    };
+    *response.status_mut() = status;
+    response
+}
+
+fn bare_page(title: &str, body: Markup) -> Response {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Amends" }
+                link rel="stylesheet" href="/assets/console.css";
+            }
+            body class="bare" { main id="main" { (body) } }
+        }
+    };
+    html_response(StatusCode::OK, markup)
+}
+
+#[derive(Debug, Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn sign_in_page(Query(query): Query<NextQuery>) -> Response {
+    sign_in_form_page(StatusCode::OK, query.next.as_deref(), None, "")
+}
+
+fn sign_in_form_page(
+    status: StatusCode,
+    next: Option<&str>,
+    error: Option<&str>,
+    email: &str,
+) -> Response {
+    let body = html! {
+        div class="signin" {
+            h1 { "Sign in to Amends" }
+            @if let Some(error) = error {
+                p class="error" role="alert" id="signin-error" { (error) }
+            }
+            form method="post" action="/signin" {
+                input type="hidden" name="next" value=(local_path(next));
+                label for="email" { "Email" }
+                input id="email" name="email" type="email" autocomplete="username" required
+                    value=(email) autofocus;
+                label for="password" { "Password" }
+                input id="password" name="password" type="password"
+                    autocomplete="current-password" required;
+                button type="submit" class="primary" { "Sign in" }
+            }
+        }
+    };
+    let mut response = bare_page("Sign in", body);
+    *response.status_mut() = status;
+    response
+}
+
+#[derive(Debug, Deserialize)]
+struct SignInForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn sign_in_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    // A sign-in posted from another site is refused (login CSRF).
+    if headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|site| site == "cross-site")
+    {
+        return trouble(
+            None,
+            AppError::Forbidden("sign in from the desk's own page"),
+        );
+    }
+    match open_session(&state, &form.email, form.password).await {
+        Ok(opened) => {
+            let to = local_path(form.next.as_deref()).to_owned();
+            (
+                AppendHeaders([(SET_COOKIE, opened.cookie)]),
+                Redirect::to(&to),
+            )
+                .into_response()
+        }
+        Err(AppError::Unauthorized(message)) => sign_in_form_page(
+            StatusCode::UNAUTHORIZED,
+            form.next.as_deref(),
+            Some(message),
+            &form.email,
+        ),
+        Err(error) => trouble(None, error),
+    }
+}
+
+/// The outcome line every API form writes into.
+pub fn form_status() -> Markup {
+    html! { p class="form-status" role="status" aria-live="polite" {} }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_local_paths_are_followed_after_signing_in() {
+        assert_eq!(local_path(Some("/cases/4")), "/cases/4");
+        assert_eq!(local_path(Some("/queue?flag=angry")), "/queue?flag=angry");
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "evil",
+            "",
+        ] {
+            assert_eq!(local_path(Some(bad)), "/queue", "{bad}");
+        }
+        assert_eq!(local_path(None), "/queue");
+    }
+}

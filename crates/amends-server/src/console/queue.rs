@@ -1,0 +1,218 @@
+//! The queue: open cases most urgent first, each row saying why it is where it is, with
+//! filters, keyboard movement (j/k, Enter) and rows that refresh themselves.
+
+use std::collections::HashMap;
+
+use amends_core::{CaseStatus, Channel};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use maud::{html, Markup};
+
+use super::format::{label, reason_class, span};
+use super::{layout, trouble, Console, Section};
+use crate::api::{read_queue, QueueQuery};
+use crate::extract::ApiQuery;
+use crate::views::QueuePageView;
+use crate::{AppError, AppState};
+
+const FLAGS: [(&str, &str); 6] = [
+    ("angry", "Angry or furious"),
+    ("churn_threat", "Threatens to leave"),
+    ("abusive", "Abusive"),
+    ("broken_promise", "Broken promise"),
+    ("promise_due", "Promise due within the hour"),
+    ("reopened", "Reopened"),
+];
+
+/// The queue page.
+pub async fn page_handler(
+    state: &AppState,
+    console: &Console,
+    query: &QueueQuery,
+) -> Result<Response, AppError> {
+    let view = read_queue(state, &console.current, query).await?;
+    let owners = owner_names(state).await?;
+    let rows_url = format!("/queue/rows?{}", filter_query(query, None));
+    let body = html! {
+        div class="page-head" {
+            h1 { "Queue" }
+            p class="hint" { "Most urgent first. Keys: " kbd { "j" } " / " kbd { "k" } " move, "
+                kbd { "Enter" } " opens, " kbd { "/" } " filters." }
+        }
+        (filters(query))
+        table class="queue" aria-describedby="queue-caption" {
+            caption id="queue-caption" class="visually-hidden" { "Open cases, most urgent first" }
+            thead {
+                tr {
+                    th scope="col" { "Case" }
+                    th scope="col" { "Customer" }
+                    th scope="col" { "Why it is here" }
+                    th scope="col" { "Status" }
+                    th scope="col" { "Channel" }
+                    th scope="col" { "Owner" }
+                    th scope="col" { "Waiting" }
+                }
+            }
+            tbody id="queue-rows" data-live-rows=(rows_url) {
+                (rows_markup(state, &view, &owners, query))
+            }
+        }
+    };
+    Ok(layout(console, Section::Queue, "Queue", body))
+}
+
+/// `GET /queue`.
+pub async fn page(
+    State(state): State<AppState>,
+    console: Console,
+    query: Result<ApiQuery<QueueQuery>, AppError>,
+) -> Response {
+    let result = match query {
+        Ok(ApiQuery(query)) => page_handler(&state, &console, &query).await,
+        Err(error) => Err(error),
+    };
+    result.unwrap_or_else(|error| trouble(Some(&console), error))
+}
+
+/// `GET /queue/rows`: the rows alone, for the page's script to swap in.
+pub async fn rows(
+    State(state): State<AppState>,
+    console: Console,
+    ApiQuery(query): ApiQuery<QueueQuery>,
+) -> Result<Response, AppError> {
+    let view = read_queue(&state, &console.current, &query).await?;
+    let owners = owner_names(&state).await?;
+    let markup = rows_markup(&state, &view, &owners, &query);
+    let mut response = markup.into_string().into_response();
+    super::secure_headers(response.headers_mut());
+    Ok(response)
+}
+
+async fn owner_names(state: &AppState) -> Result<HashMap<i64, String>, AppError> {
+    Ok(state
+        .store
+        .agents()
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect())
+}
+
+fn rows_markup(
+    state: &AppState,
+    view: &QueuePageView,
+    owners: &HashMap<i64, String>,
+    query: &QueueQuery,
+) -> Markup {
+    let now = state.clock.now();
+    html! {
+        @if view.items.is_empty() {
+            tr { td colspan="7" class="empty" { "Nothing waiting here. Well done." } }
+        }
+        @for (position, entry) in view.items.iter().enumerate() {
+            @let case = &entry.case;
+            tr class="queue-row" data-case-id=(case.id) data-position=(position + 1) {
+                td {
+                    a class="case-link" href={ "/cases/" (case.id) } {
+                        span class="case-id" { "#" (case.id) } " " (case.subject)
+                    }
+                }
+                td { (entry.customer_name) }
+                td {
+                    ul class="reasons" {
+                        @for reason in &entry.reasons {
+                            li class=(reason_class(reason)) { (reason) }
+                        }
+                    }
+                }
+                td { span class={ "status status-" (case.status.as_str()) } { (label(case.status.as_str())) } }
+                td { (label(case.channel.as_str())) }
+                td {
+                    @match case.owner_id.and_then(|id| owners.get(&id)) {
+                        Some(name) => (name),
+                        None => span class="muted" { "unassigned" },
+                    }
+                }
+                td { (span(case.opened_at, now)) }
+            }
+        }
+        @if let Some(cursor) = &view.next_cursor {
+            tr class="more" {
+                td colspan="7" {
+                    a href={ "/queue?" (filter_query(query, Some(cursor))) } { "Next page" }
+                }
+            }
+        }
+    }
+}
+
+/// The filters of `query` as a query string, with `cursor` when given.
+fn filter_query(query: &QueueQuery, cursor: Option<&str>) -> String {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    let pairs = [
+        ("owner", query.owner.as_deref()),
+        ("channel", query.channel.as_deref()),
+        ("status", query.status.as_deref()),
+        ("flag", query.flag.as_deref()),
+        ("cursor", cursor),
+    ];
+    for (key, value) in pairs {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            out.push((key, value));
+        }
+    }
+    out.iter()
+        .map(|(k, v)| format!("{k}={}", super::form_urlencoded_component(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn filters(query: &QueueQuery) -> Markup {
+    let selected = |current: &Option<String>, value: &str| current.as_deref() == Some(value);
+    html! {
+        form class="filters" method="get" action="/queue" data-autosubmit {
+            div {
+                label for="f-owner" { "Owner" }
+                select id="f-owner" name="owner" {
+                    option value="" { "Anyone" }
+                    option value="me" selected[selected(&query.owner, "me")] { "Mine" }
+                    option value="none" selected[selected(&query.owner, "none")] { "Unassigned" }
+                }
+            }
+            div {
+                label for="f-channel" { "Channel" }
+                select id="f-channel" name="channel" {
+                    option value="" { "Any" }
+                    @for channel in Channel::ALL {
+                        option value=(channel.as_str()) selected[selected(&query.channel, channel.as_str())] {
+                            (label(channel.as_str()))
+                        }
+                    }
+                }
+            }
+            div {
+                label for="f-status" { "Status" }
+                select id="f-status" name="status" {
+                    option value="" { "Any open" }
+                    @for status in CaseStatus::ALL {
+                        @if !matches!(status, CaseStatus::Resolved | CaseStatus::Closed) {
+                            option value=(status.as_str()) selected[selected(&query.status, status.as_str())] {
+                                (label(status.as_str()))
+                            }
+                        }
+                    }
+                }
+            }
+            div {
+                label for="f-flag" { "Flag" }
+                select id="f-flag" name="flag" {
+                    option value="" { "Any" }
+                    @for (value, text) in FLAGS {
+                        option value=(value) selected[selected(&query.flag, value)] { (text) }
+                    }
+                }
+            }
+            button type="submit" { "Filter" }
+        }
+    }
+}

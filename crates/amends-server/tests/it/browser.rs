@@ -1,0 +1,555 @@
+//! The console and the customer pages in a real headless Chromium (Debian's, through
+//! chromedriver): signing in, the queue and its reasons, a case, live coaching of a reply,
+//! scheduling a call-back, the call assistant, the supervisor's view, the customer confirming a
+//! summary and answering the survey, and customer text shown as text. axe-core checks each main
+//! page; screenshots go to target/screenshots for a reviewer.
+
+use amends_core::AgentRole;
+use amends_server::Clock;
+use amends_store::testing::TestDatabase;
+use serde_json::{json, Value};
+
+use crate::helpers::{get, post, TestApp, PASSWORD};
+use crate::webdriver::Browser;
+
+const DAY: i64 = 86_400_000;
+
+async fn open(
+    app: &TestApp,
+    client: &reqwest::Client,
+    name: &str,
+    subject: &str,
+    body: &str,
+    priority: &str,
+) -> i64 {
+    let (status, case) = post(
+        app,
+        client,
+        "/cases",
+        json!({"customer": {"name": name, "email": format!("{}@example.com", name.to_lowercase().replace(' ', "."))},
+               "channel": "email", "subject": subject, "body": body, "priority": priority}),
+    )
+    .await;
+    assert_eq!(status, 201, "{case}");
+    case["id"].as_i64().unwrap()
+}
+
+async fn sign_in(browser: &Browser, email: &str, password: &str) {
+    browser
+        .run(
+            "document.querySelector('#email').value = ''; document.querySelector('#password').value = ''",
+            json!([]),
+        )
+        .await;
+    browser
+        .type_into(&browser.find("#email").await, email)
+        .await;
+    browser
+        .type_into(&browser.find("#password").await, password)
+        .await;
+    browser
+        .click(&browser.find(".signin button[type=submit]").await)
+        .await;
+}
+
+async fn assert_accessible(browser: &Browser, page: &str) {
+    let violations = browser.serious_accessibility_violations().await;
+    assert!(
+        violations.is_empty(),
+        "{page}: serious or critical accessibility violations: {violations:#?}"
+    );
+}
+
+/// Sets a datetime-local field to the instant `millis`, in the browser's own time zone.
+async fn set_local_time(browser: &Browser, css: &str, millis: i64) {
+    browser
+        .run(
+            "const d = new Date(arguments[1]); const p = n => String(n).padStart(2, '0');\
+             document.querySelector(arguments[0]).value = d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' +\
+               p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes());",
+            json!([css, millis]),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn an_agent_signs_in_works_the_queue_and_answers_an_angry_customer_with_coaching() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    app.add_agent("ann@desk.test", AgentRole::Agent).await;
+    let client = app.token_client(AgentRole::Agent).await;
+    let calm = open(
+        &app,
+        &client,
+        "Ben Calm",
+        "Question about my invoice",
+        "Hello, could you send me a copy of my invoice?",
+        "low",
+    )
+    .await;
+    let furious = open(
+        &app,
+        &client,
+        "Dana Furious",
+        "Third failed delivery",
+        "This is the third time my delivery failed. I am absolutely furious. I'm cancelling my account and switching to your competitor.",
+        "high",
+    )
+    .await;
+    let hostile = open(
+        &app,
+        &client,
+        "Eve <b>Bold</b>",
+        "<script>alert('x')</script> broken",
+        "My kettle broke <script>alert('x')</script><img src=x onerror=alert(1)>",
+        "normal",
+    )
+    .await;
+
+    // Signing in: the console sends a stranger to the sign-in page, refuses a wrong password.
+    browser.goto(&format!("{}/queue", app.url)).await;
+    assert!(
+        browser.url().await.contains("/signin?next=%2Fqueue"),
+        "{}",
+        browser.url().await
+    );
+    assert_accessible(&browser, "sign-in").await;
+    sign_in(&browser, "ann@desk.test", "not the password").await;
+    let error = browser.find("#signin-error").await;
+    assert_eq!(browser.text(&error).await, "wrong email or password");
+    sign_in(&browser, "ann@desk.test", PASSWORD).await;
+    browser.find("table.queue").await;
+    assert!(
+        browser.url().await.ends_with("/queue"),
+        "{}",
+        browser.url().await
+    );
+
+    // The queue: most urgent first, in the API's order, each row saying why.
+    let order: Vec<i64> = browser
+        .run("return [...document.querySelectorAll('tr.queue-row')].map(r => Number(r.dataset.caseId))", json!([]))
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    let api: Vec<i64> = get(&app, &client, "/queue").await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, api);
+    assert_eq!(
+        order[0], furious,
+        "the furious customer who threatens to leave comes first"
+    );
+    assert_eq!(*order.last().unwrap(), calm);
+    let first_reasons = browser
+        .text(&browser.find("tr.queue-row .reasons").await)
+        .await;
+    assert!(
+        first_reasons.contains("threatens to leave"),
+        "{first_reasons}"
+    );
+    assert!(first_reasons.contains("high priority"), "{first_reasons}");
+    assert_accessible(&browser, "queue").await;
+    browser.screenshot("queue").await;
+
+    // A new case appears without a reload.
+    browser
+        .run("window.amendsMarker = 'still here'", json!([]))
+        .await;
+    let urgent = open(
+        &app,
+        &client,
+        "Finn Urgent",
+        "Charged twice",
+        "You charged me twice, please refund one.",
+        "urgent",
+    )
+    .await;
+    browser
+        .wait_for(
+            "the new case to appear in the queue",
+            &format!("return !!document.querySelector('tr[data-case-id=\"{urgent}\"]')"),
+        )
+        .await;
+    assert_eq!(
+        browser.run("return window.amendsMarker", json!([])).await,
+        json!("still here"),
+        "no reload"
+    );
+
+    // Keyboard: j moves down the rows, Enter opens the case.
+    browser
+        .run("document.activeElement.blur()", json!([]))
+        .await;
+    browser.keys("jj").await;
+    let focused = browser
+        .run(
+            "return document.activeElement.closest('tr').dataset.caseId",
+            json!([]),
+        )
+        .await;
+    let second = browser
+        .run(
+            "return document.querySelectorAll('tr.queue-row')[1].dataset.caseId",
+            json!([]),
+        )
+        .await;
+    assert_eq!(focused, second);
+    browser.keys("\u{E007}").await;
+    browser
+        .wait_for(
+            "the case page",
+            &format!(
+                "return location.pathname === '/cases/{}'",
+                second.as_str().unwrap()
+            ),
+        )
+        .await;
+
+    // The furious customer's case: badges, and the words that caused them highlighted.
+    browser.goto(&format!("{}/cases/{furious}", app.url)).await;
+    let badges = browser
+        .text(&browser.find(".case-head .badges").await)
+        .await;
+    assert!(
+        badges.contains("threatens to leave") && badges.contains("furious"),
+        "{badges}"
+    );
+    let marked = browser
+        .run("return [...document.querySelectorAll('[data-message-body] mark.ev')].map(m => m.textContent)", json!([]))
+        .await;
+    assert!(
+        marked.as_array().unwrap().iter().any(|m| m
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("cancel")),
+        "the churn words are highlighted: {marked}"
+    );
+    assert_accessible(&browser, "case").await;
+
+    // Live coaching: the forbidden promise is underlined in place with its suggestion.
+    let reply = browser.find("#reply").await;
+    browser
+        .type_into(&reply, "Dana, this will never happen again.")
+        .await;
+    browser
+        .wait_for(
+            "the forbidden promise to be underlined",
+            "return !!document.querySelector('.backdrop mark.finding-forbidden_promise')",
+        )
+        .await;
+    // The backdrop's text is transparent (only the underline shows), so read its content.
+    let underlined = browser
+        .run(
+            "return document.querySelector('.backdrop mark.finding-forbidden_promise').textContent",
+            json!([]),
+        )
+        .await;
+    assert!(
+        underlined.as_str().unwrap().contains("never happen again"),
+        "{underlined}"
+    );
+    let finding = browser
+        .find("li.finding[data-kind=forbidden_promise]")
+        .await;
+    assert!(browser.text(&finding).await.contains("Instead"));
+    browser.screenshot("case-coaching").await;
+
+    // Sending it as it is asks first; keeping on editing sends nothing.
+    browser
+        .click(&browser.find("#reply-form button[type=submit]").await)
+        .await;
+    browser
+        .wait_for(
+            "the confirmation",
+            "return document.querySelector('#confirm').open",
+        )
+        .await;
+    browser.screenshot("case-confirm").await;
+    browser
+        .click(&browser.find("#confirm button[value=cancel]").await)
+        .await;
+    let case = get(&app, &client, &format!("/cases/{furious}")).await;
+    assert_eq!(
+        case["messages"].as_array().unwrap().len(),
+        1,
+        "nothing was sent"
+    );
+
+    // Applying the suggestion rewrites the promise; then it is sent.
+    browser
+        .click(
+            &browser
+                .find("li.finding[data-kind=forbidden_promise] button.apply")
+                .await,
+        )
+        .await;
+    let draft = browser.value(&browser.find("#reply").await).await;
+    assert!(!draft.contains("never happen again"), "{draft}");
+    assert!(draft.starts_with("Dana, "), "{draft}");
+    browser
+        .wait_for(
+            "the promise finding to go",
+            "return !document.querySelector('li.finding[data-kind=forbidden_promise]')",
+        )
+        .await;
+    browser
+        .click(&browser.find("#reply-form button[type=submit]").await)
+        .await;
+    // A remaining high-severity finding still asks; the agent sends anyway.
+    let asked = browser
+        .wait_for(
+            "the reply to go, or a question first",
+            "return document.querySelector('#confirm').open ? 'asked' : (document.querySelector('.message.outbound') ? 'sent' : '')",
+        )
+        .await;
+    if asked == json!("asked") {
+        browser
+            .click(&browser.find("#confirm button[value=ok]").await)
+            .await;
+    }
+    browser.find(".message.outbound").await;
+    let case = get(&app, &client, &format!("/cases/{furious}")).await;
+    let sent = case["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(sent["direction"], "outbound");
+    assert_eq!(sent["body"].as_str().unwrap(), draft);
+
+    // Scheduling a call-back two hours from now.
+    let due = app.clock.now().millis() + 2 * 3_600_000;
+    set_local_time(&browser, "#promise-due", due).await;
+    browser
+        .click(&browser.find(".new-promise button[type=submit]").await)
+        .await;
+    browser.find(".promise-open").await;
+    let case = get(&app, &client, &format!("/cases/{furious}")).await;
+    let promise = &case["promises"][0];
+    assert_eq!(promise["kind"], "call_back");
+    let due_at =
+        amends_core::Timestamp::parse_rfc3339(promise["due_at"].as_str().unwrap()).unwrap();
+    assert!(
+        (due_at.millis() - due).abs() < 60_000,
+        "due at the minute chosen"
+    );
+    browser.screenshot("case").await;
+
+    // The call assistant walks the steps; a fact noted while listening lands on the case.
+    browser
+        .goto(&format!("{}/cases/{furious}/call", app.url))
+        .await;
+    let visible = browser
+        .run("return [...document.querySelectorAll('[data-step]')].filter(s => !s.hidden).map(s => s.id)", json!([]))
+        .await;
+    assert_eq!(visible, json!(["step-listen"]));
+    browser
+        .run("document.activeElement.blur()", json!([]))
+        .await;
+    browser.keys("f").await;
+    browser.keys("Parcel 4471 failed three times\u{E007}").await;
+    browser
+        .wait_for("the fact to be noted", "return [...document.querySelectorAll('[data-noted] li')].some(li => li.textContent.includes('4471'))")
+        .await;
+    let case = get(&app, &client, &format!("/cases/{furious}")).await;
+    assert_eq!(case["facts"][0]["text"], "Parcel 4471 failed three times");
+    assert_accessible(&browser, "call assistant").await;
+    browser.screenshot("call-listen").await;
+    browser
+        .click(&browser.find("#step-listen a.next").await)
+        .await;
+    browser
+        .wait_for("the next step", "return !document.querySelector('#step-acknowledge').hidden && document.querySelector('#step-listen').hidden")
+        .await;
+    let prompts = browser
+        .text(&browser.find("#step-acknowledge .prompts").await)
+        .await;
+    assert!(prompts.contains("I'm so sorry, Dana"), "{prompts}");
+
+    // Customer text is text: the hostile case shows its markup literally and runs nothing.
+    browser.goto(&format!("{}/cases/{hostile}", app.url)).await;
+    let text = browser.page_text().await;
+    assert!(
+        text.contains("<script>alert('x')</script> broken"),
+        "{text}"
+    );
+    assert!(text.contains("<img src=x onerror=alert(1)>"), "{text}");
+    assert!(text.contains("Eve <b>Bold</b>"), "{text}");
+    let scripts = browser
+        .run(
+            "return [...document.scripts].map(s => s.getAttribute('src'))",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        scripts,
+        json!(["/assets/console.js"]),
+        "only our own script is on the page"
+    );
+    assert_eq!(
+        browser
+            .run("return document.querySelectorAll('img').length", json!([]))
+            .await,
+        json!(0)
+    );
+
+    // On a phone-sized screen the queue is still usable.
+    browser.resize(390, 844).await;
+    browser.goto(&format!("{}/queue", app.url)).await;
+    browser.find("tr.queue-row").await;
+    let overflow = browser
+        .run(
+            "return document.documentElement.scrollWidth > window.innerWidth + 1",
+            json!([]),
+        )
+        .await;
+    assert_eq!(overflow, json!(false), "no sideways scrolling on a phone");
+    browser.screenshot("queue-phone").await;
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn a_supervisor_sees_approvals_and_charts_and_a_customer_confirms_a_summary_and_answers_the_survey(
+) {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    app.add_agent("sue@desk.test", AgentRole::Supervisor).await;
+    let agent = app.token_client(AgentRole::Agent).await;
+    let case = open(
+        &app,
+        &agent,
+        "Gia Wronged",
+        "Damaged sofa",
+        "The sofa arrived torn. I want a refund.",
+        "normal",
+    )
+    .await;
+    let (status, _) = post(
+        &app,
+        &agent,
+        &format!("/cases/{case}/compensation"),
+        json!({"kind": "refund", "amount_minor": 90_000, "reason": "torn sofa"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _) = post(
+        &app,
+        &agent,
+        &format!("/cases/{case}/summary"),
+        json!({"body": "Gia, your sofa arrived torn on Monday. We will collect it on Friday."}),
+    )
+    .await;
+    assert_eq!(status, 201);
+
+    // The supervisor's view: the approval waits, the charts are drawn.
+    browser.goto(&format!("{}/supervisor", app.url)).await;
+    sign_in(&browser, "sue@desk.test", PASSWORD).await;
+    let approvals = browser
+        .text(&browser.find("[aria-labelledby=approvals-title]").await)
+        .await;
+    assert!(
+        approvals.contains("torn sofa") && approvals.contains("900.00"),
+        "{approvals}"
+    );
+    assert_eq!(browser.find_all("figure.chart svg").await.len(), 4);
+    assert_accessible(&browser, "supervisor").await;
+    browser.screenshot("supervisor").await;
+    browser
+        .click(
+            &browser
+                .find("[aria-labelledby=approvals-title] button[value=true]")
+                .await,
+        )
+        .await;
+    browser.wait_for("the approval to go", "return document.querySelector('[aria-labelledby=approvals-title] h2').textContent.includes('(0)')").await;
+    let granted = get(&app, &agent, &format!("/cases/{case}/compensation")).await;
+    assert_eq!(granted[0]["state"], "granted");
+
+    // The customer's summary page: "this is right".
+    let notices = get(&app, &agent, &format!("/notices?case_id={case}")).await;
+    let link = |page: &str, notices: &Value| -> String {
+        let body = notices
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|n| {
+                n["body"]
+                    .as_str()
+                    .filter(|b| b.contains(&format!("/{page}/")))
+            })
+            .unwrap();
+        let token = body
+            .split_whitespace()
+            .find(|w| w.contains(&format!("/{page}/")))
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        format!("{}/{page}/{token}", app.url)
+    };
+    browser.goto(&link("summary", &notices)).await;
+    assert!(browser
+        .page_text()
+        .await
+        .contains("We will collect it on Friday"));
+    assert_accessible(&browser, "customer summary").await;
+    browser.screenshot("customer-summary").await;
+    browser
+        .click(&browser.find("button[value=yes]").await)
+        .await;
+    browser
+        .wait_for(
+            "the thanks",
+            "return document.body.textContent.toLowerCase().includes('thank')",
+        )
+        .await;
+    let summary_answer = app
+        .store
+        .latest_summary(case)
+        .await
+        .unwrap()
+        .unwrap()
+        .answer;
+    assert_eq!(summary_answer.as_deref(), Some("confirmed"));
+
+    // Resolved, the follow-up sends the survey; the customer answers it.
+    let response = agent
+        .patch(app.api(&format!("/cases/{case}")))
+        .json(&json!({"status": "resolved"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    app.clock.advance(3 * DAY);
+    app.run_due_jobs().await;
+    let notices = get(&app, &agent, &format!("/notices?case_id={case}")).await;
+    browser.goto(&link("survey", &notices)).await;
+    assert_accessible(&browser, "customer survey").await;
+    browser.screenshot("customer-survey").await;
+    browser
+        .click(&browser.find("input[name=score][value='5']").await)
+        .await;
+    browser
+        .click(&browser.find("input[name=solved][value=yes]").await)
+        .await;
+    browser
+        .click(&browser.find("form button[type=submit]").await)
+        .await;
+    browser
+        .wait_for(
+            "the thanks",
+            "return document.body.textContent.toLowerCase().includes('thank')",
+        )
+        .await;
+    let case_now = get(&app, &agent, &format!("/cases/{case}")).await;
+    assert_eq!(case_now["csat"], 5);
+    browser.quit().await;
+}
