@@ -30,9 +30,9 @@ pub struct BenchArgs {
     fill_to: usize,
 }
 
-struct Server {
+pub(crate) struct Server {
     child: std::process::Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Drop for Server {
@@ -106,7 +106,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn bench_token(store: &Store) -> anyhow::Result<String> {
+pub(crate) async fn bench_token(store: &Store) -> anyhow::Result<String> {
     let context = AuditContext {
         actor: Actor::Shell,
         at: SystemClock.now(),
@@ -133,7 +133,7 @@ async fn bench_token(store: &Store) -> anyhow::Result<String> {
     Ok(secret)
 }
 
-async fn start_server(database: &str) -> anyhow::Result<Server> {
+pub(crate) async fn start_server(database: &str) -> anyhow::Result<Server> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();

@@ -4,6 +4,7 @@
 mod analysis;
 mod bench;
 mod config;
+mod console_bench;
 mod intake_bench;
 
 use std::io::Read;
@@ -92,6 +93,8 @@ enum Command {
     /// Measures mail intake: parses and files the mails of a local maildir (10,000 written
     /// first when it is empty) into an empty database.
     BenchIntake(intake_bench::IntakeBenchArgs),
+    /// Measures the console's pages and coaching with a big desk (see docs/benchmarks.md).
+    BenchConsole(console_bench::ConsoleBenchArgs),
     /// Assesses customer messages: JSON Lines `{"id", "text"}` on stdin, one answer a line.
     Analyze,
     /// Coaches agent drafts: JSON Lines `{"id", "text", "customer_name"?, "customer_anger"?,
@@ -202,6 +205,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Bench(args) => runtime.block_on(bench::run(args)),
         Command::BenchIntake(args) => runtime.block_on(intake_bench::run(args)),
+        Command::BenchConsole(args) => runtime.block_on(console_bench::run(args)),
         Command::Analyze => analysis::analyze(),
         Command::Coach => analysis::coach_drafts(),
         Command::Train { dir, out, training } => analysis::train_model(&dir, &out, training.into()),

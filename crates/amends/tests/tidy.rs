@@ -103,12 +103,20 @@ fn only_the_store_writes_sql() {
         "amends-mail",
     ] {
         for (path, text) in sources(krate) {
-            for needle in ["sqlx::query", "select ", "insert into", "update cases"] {
+            for needle in ["sqlx::query", "insert into", "update cases"] {
                 assert!(
                     !text.contains(needle),
                     "{} contains SQL ({needle:?})",
                     path.display()
                 );
+            }
+            // `select` is also an HTML element in the console's templates: SQL is a select
+            // with a from on the same line.
+            for line in text.lines().map(str::to_lowercase) {
+                let sql = line
+                    .find("select ")
+                    .is_some_and(|at| line[at..].contains(" from "));
+                assert!(!sql, "{} contains SQL: {line}", path.display());
             }
         }
     }

@@ -510,7 +510,8 @@ pub fn expectation_form(file: &CaseFile, prefix: &str) -> Markup {
     html! {
         form data-api={ "/api/v1/cases/" (file.case.id) "/expectation" } data-method="PUT" {
             label for={ (prefix) "-kind" } { "They asked for" }
-            select id={ (prefix) "-kind" } name="kind" {
+            select id={ (prefix) "-kind" } name="kind" required {
+                @if current.is_none() { option value="" { "Choose…" } }
                 @for kind in ResolutionKind::ALL {
                     option value=(kind.as_str()) selected[current.is_some_and(|e| e.kind == kind)] { (label(kind.as_str())) }
                 }

@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod cases;
+mod console;
 mod customers;
 mod helpers;
 mod jobs;
