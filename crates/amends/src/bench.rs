@@ -113,7 +113,8 @@ pub(crate) async fn bench_token(store: &Store) -> anyhow::Result<String> {
         remote_addr: None,
     };
     let agent = NewAgent {
-        email: "bench@amends.test".to_owned(),
+        // A fresh address each run, so a kept bench database can be measured again.
+        email: format!("bench-{}@amends.test", rand::random::<u32>()),
         name: "Bench".to_owned(),
         role: AgentRole::Agent,
         password_hash: None,

@@ -72,6 +72,8 @@ pub async fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
         ("queue page", "/queue"),
         ("queue page, angry only", "/queue?flag=angry"),
         ("queue page, email only", "/queue?channel=email"),
+        // The bench agent owns nothing: without the owner index every open case would be read.
+        ("queue page, mine (owns none)", "/queue?owner=me"),
     ] {
         let url = format!("{}{path}", server.url);
         let times = time(args.requests, || {
@@ -84,7 +86,7 @@ pub async fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
     let urls: Vec<String> = (0..args.requests)
         .map(|_| format!("{}/cases/{}", server.url, rng.gen_range(1..=args.cases)))
         .collect();
-    let mut next = urls.iter();
+    let mut next = urls.iter().cycle();
     let times = time(args.requests, || {
         let request = client
             .get(next.next().expect("one url per request"))

@@ -247,16 +247,23 @@ fn highlighted(text: &str, evidence: &[StoredEvidence]) -> Markup {
         })
         .collect();
     spans.sort_by_key(|e| (e.start, std::cmp::Reverse(e.end)));
+    let mut pieces: Vec<(&str, Option<&str>)> = Vec::new();
     let mut at = 0;
+    for e in spans {
+        if e.start >= at {
+            pieces.push((&text[at..e.start], None));
+            pieces.push((&text[e.start..e.end], Some(e.kind.as_str())));
+            at = e.end;
+        }
+    }
+    pieces.push((&text[at..], None));
     html! {
-        @for e in spans {
-            @if e.start >= at {
-                (&text[at..e.start])
-                mark class={ "ev ev-" (e.kind) } title=(label(&e.kind)) { (&text[e.start..e.end]) }
-                @let _ = { at = e.end; };
+        @for (piece, kind) in pieces {
+            @match kind {
+                Some(kind) => mark class={ "ev ev-" (kind) } title=(label(kind)) { (piece) },
+                None => (piece),
             }
         }
-        (&text[at..])
     }
 }
 
@@ -327,6 +334,14 @@ fn timeline(file: &CaseFile) -> Markup {
                 c.reason
             ),
         });
+    }
+    for step in &file.plan.steps {
+        if let Some(at) = step.done_at {
+            entries.push(Entry::Event {
+                at,
+                text: format!("Plan step done: {}", step.description),
+            });
+        }
     }
     if let Some(s) = &file.summary {
         entries.push(Entry::Event {
@@ -815,5 +830,38 @@ pub fn abuse_panel(state: &AppState, file: &CaseFile) -> Markup {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{highlighted, StoredEvidence};
+
+    fn evidence(kind: &str, start: usize, end: usize) -> StoredEvidence {
+        StoredEvidence {
+            kind: kind.to_owned(),
+            start,
+            end,
+        }
+    }
+
+    #[test]
+    fn evidence_is_marked_once_and_untrustworthy_spans_are_left_out() {
+        let text = "I'm cancelling <b>now</b> é";
+        let spans = [
+            evidence("churn", 4, 14),
+            evidence("overlap", 5, 9),
+            evidence("mid_character", text.len() - 1, text.len()),
+            evidence("outside", 3, 999),
+            evidence("empty", 2, 2),
+        ];
+        let html = highlighted(text, &spans).into_string();
+        assert_eq!(html.matches("<mark").count(), 1, "{html}");
+        assert!(
+            html.contains(r#"<mark class="ev ev-churn" title="churn">cancelling</mark>"#),
+            "{html}"
+        );
+        assert!(html.contains("&lt;b&gt;now&lt;/b&gt; é"), "{html}");
+        assert!(html.starts_with("I'm "), "{html}");
     }
 }

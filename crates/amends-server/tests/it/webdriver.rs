@@ -173,9 +173,9 @@ impl Browser {
         .await;
     }
 
-    /// The first element matching `css`, waiting up to ten seconds for it to appear.
+    /// The first element matching `css`, waiting up to twenty seconds for it to appear.
     pub async fn find(&self, css: &str) -> Element {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let found = self
                 .try_call("/element", json!({"using": "css selector", "value": css}))
@@ -220,7 +220,7 @@ impl Browser {
     /// Waits until `script` (a function body returning a value) returns something truthy,
     /// and returns it.
     pub async fn wait_for(&self, what: &str, script: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let value = self.run(script, json!([])).await;
             let truthy = match &value {
