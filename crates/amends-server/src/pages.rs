@@ -55,21 +55,42 @@ fn page(status: StatusCode, title: &str, body: Markup) -> Response {
             body { main { (body) } }
         }
     };
+    html_response(status, markup, CUSTOMER_CSP, "no-referrer")
+}
+
+/// An HTML page with the headers every page of ours carries: its Content-Security-Policy and
+/// referrer policy, no MIME sniffing, no caching of what may be personal.
+pub(crate) fn html_response(
+    status: StatusCode,
+    markup: Markup,
+    csp: &'static str,
+    referrer: &'static str,
+) -> Response {
     let mut response = (status, markup.into_string()).into_response();
-    let headers = response.headers_mut();
+    set_html_headers(response.headers_mut(), csp, referrer);
+    response
+}
+
+/// Sets the headers of [`html_response`] on a response built otherwise.
+pub(crate) fn set_html_headers(
+    headers: &mut axum::http::HeaderMap,
+    csp: &'static str,
+    referrer: &'static str,
+) {
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CUSTOMER_CSP),
+        HeaderValue::from_static(csp),
     );
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static(referrer));
     headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
-    response
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
 /// What the customer sees when a link does not work or an answer cannot be taken: kind words,

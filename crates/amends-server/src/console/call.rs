@@ -2,17 +2,16 @@
 //! customer. It walks the recovery protocol one step at a time (Listen, Acknowledge, Facts,
 //! Solution, Commit, Close); everything captured lands on the case through the same API.
 
-use amends_core::AgentRole;
 use axum::extract::State;
 use axum::response::Response;
 use maud::{html, Markup};
 
 use super::case::{
-    abuse_panel, case_badges, compensation_panel, expectation_form, facts_panel, plan_panel,
-    promises_panel, summary_panel, CaseFile,
+    abuse_panel, case_badges, case_file_page, compensation_panel, expectation_form, facts_panel,
+    plan_panel, promises_panel, summary_panel, CaseFile,
 };
 use super::format::label;
-use super::{form_status, layout, trouble, Console, Section};
+use super::{form_status, Console};
 use crate::extract::ApiPath;
 use crate::{AppError, AppState};
 
@@ -31,20 +30,11 @@ pub async fn page(
     console: Console,
     id: Result<ApiPath<i64>, AppError>,
 ) -> Response {
-    let result = async {
-        console.current.require(AgentRole::Agent)?;
-        let ApiPath(id) = id?;
-        CaseFile::read(&state, id).await
-    }
-    .await;
-    match result {
-        Ok(file) => {
-            let title = format!("Call with {}", file.customer.name);
-            let body = call_page(&state, &console, &file);
-            layout(&console, Section::Case, &title, body)
-        }
-        Err(error) => trouble(Some(&console), error),
-    }
+    case_file_page(&state, &console, id, |file| {
+        let title = format!("Call with {}", file.customer.name);
+        (title, call_page(&state, &console, file))
+    })
+    .await
 }
 
 fn step_section(index: usize, body: Markup) -> Markup {

@@ -96,30 +96,39 @@ impl CaseFile {
     }
 }
 
+/// A page about one case: reads it (for agents) and renders it with `render`, or the trouble.
+pub async fn case_file_page(
+    state: &AppState,
+    console: &Console,
+    id: Result<ApiPath<i64>, AppError>,
+    render: impl FnOnce(&CaseFile) -> (String, Markup),
+) -> Response {
+    let result = async {
+        console.current.require(AgentRole::Agent)?;
+        let ApiPath(id) = id?;
+        CaseFile::read(state, id).await
+    }
+    .await;
+    match result {
+        Ok(file) => {
+            let (title, body) = render(&file);
+            layout(console, Section::Case, &title, body)
+        }
+        Err(error) => trouble(Some(console), error),
+    }
+}
+
 /// `GET /cases/{id}`.
 pub async fn page(
     State(state): State<AppState>,
     console: Console,
     id: Result<ApiPath<i64>, AppError>,
 ) -> Response {
-    let result = async {
-        console.current.require(AgentRole::Agent)?;
-        let ApiPath(id) = id?;
-        CaseFile::read(&state, id).await
-    }
-    .await;
-    match result {
-        Ok(file) => {
-            let title = format!("#{} {}", file.case.id, file.case.subject);
-            layout(
-                &console,
-                Section::Case,
-                &title,
-                case_page(&state, &console, &file),
-            )
-        }
-        Err(error) => trouble(Some(&console), error),
-    }
+    case_file_page(&state, &console, id, |file| {
+        let title = format!("#{} {}", file.case.id, file.case.subject);
+        (title, case_page(&state, &console, file))
+    })
+    .await
 }
 
 fn case_page(state: &AppState, console: &Console, file: &CaseFile) -> Markup {

@@ -18,7 +18,7 @@ use amends_core::AgentRole;
 use axum::extract::{Form, FromRequestParts, Query, State};
 use axum::http::header::{self, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -198,29 +198,11 @@ pub fn layout(console: &Console, section: Section, title: &str, body: Markup) ->
 }
 
 fn html_response(status: StatusCode, markup: Markup) -> Response {
-    let mut response = (status, markup.into_string()).into_response();
-    secure_headers(response.headers_mut());
-    response
+    crate::pages::html_response(status, markup, CONSOLE_CSP, "same-origin")
 }
 
 fn secure_headers(headers: &mut HeaderMap) {
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONSOLE_CSP),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    crate::pages::set_html_headers(headers, CONSOLE_CSP, "same-origin");
 }
 
 /// A plain page for something that went wrong, with the status it deserves.

@@ -9,30 +9,10 @@ use amends_server::Clock;
 use amends_store::testing::TestDatabase;
 use serde_json::{json, Value};
 
-use crate::helpers::{get, post, TestApp, PASSWORD};
+use crate::helpers::{complaint, get, post, TestApp, PASSWORD};
 use crate::webdriver::Browser;
 
 const DAY: i64 = 86_400_000;
-
-async fn open(
-    app: &TestApp,
-    client: &reqwest::Client,
-    name: &str,
-    subject: &str,
-    body: &str,
-    priority: &str,
-) -> i64 {
-    let (status, case) = post(
-        app,
-        client,
-        "/cases",
-        json!({"customer": {"name": name, "email": format!("{}@example.com", name.to_lowercase().replace(' ', "."))},
-               "channel": "email", "subject": subject, "body": body, "priority": priority}),
-    )
-    .await;
-    assert_eq!(status, 201, "{case}");
-    case["id"].as_i64().unwrap()
-}
 
 async fn sign_in(browser: &Browser, email: &str, password: &str) {
     browser
@@ -80,7 +60,7 @@ async fn an_agent_signs_in_works_the_queue_and_answers_an_angry_customer_with_co
     let app = TestApp::spawn(TestDatabase::sqlite()).await;
     app.add_agent("ann@desk.test", AgentRole::Agent).await;
     let client = app.token_client(AgentRole::Agent).await;
-    let calm = open(
+    let calm = complaint(
         &app,
         &client,
         "Ben Calm",
@@ -89,7 +69,7 @@ async fn an_agent_signs_in_works_the_queue_and_answers_an_angry_customer_with_co
         "low",
     )
     .await;
-    let furious = open(
+    let furious = complaint(
         &app,
         &client,
         "Dana Furious",
@@ -98,7 +78,7 @@ async fn an_agent_signs_in_works_the_queue_and_answers_an_angry_customer_with_co
         "high",
     )
     .await;
-    let hostile = open(
+    let hostile = complaint(
         &app,
         &client,
         "Eve <b>Bold</b>",
@@ -163,7 +143,7 @@ async fn an_agent_signs_in_works_the_queue_and_answers_an_angry_customer_with_co
     browser
         .run("window.amendsMarker = 'still here'", json!([]))
         .await;
-    let urgent = open(
+    let urgent = complaint(
         &app,
         &client,
         "Finn Urgent",
@@ -422,7 +402,7 @@ async fn a_supervisor_sees_approvals_and_charts_and_a_customer_confirms_a_summar
     let app = TestApp::spawn(TestDatabase::sqlite()).await;
     app.add_agent("sue@desk.test", AgentRole::Supervisor).await;
     let agent = app.token_client(AgentRole::Agent).await;
-    let case = open(
+    let case = complaint(
         &app,
         &agent,
         "Gia Wronged",

@@ -4,26 +4,7 @@
 use amends_core::AgentRole;
 use serde_json::{json, Value};
 
-use crate::helpers::{get, post, TestApp};
-
-async fn open(
-    app: &TestApp,
-    client: &reqwest::Client,
-    name: &str,
-    body: &str,
-    priority: &str,
-) -> i64 {
-    let (status, case) = post(
-        app,
-        client,
-        "/cases",
-        json!({"customer": {"name": name}, "channel": "chat", "subject": format!("{name} writes"),
-               "body": body, "priority": priority}),
-    )
-    .await;
-    assert_eq!(status, 201, "{case}");
-    case["id"].as_i64().unwrap()
-}
+use crate::helpers::{complaint, get, post, TestApp};
 
 fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
@@ -110,10 +91,11 @@ async fn pages_send_strangers_to_sign_in_and_back_and_refuse_a_wrong_password() 
 async fn customer_words_are_escaped_under_a_policy_that_forbids_inline_script() {
     for app in TestApp::each().await {
         let agent = app.token_client(AgentRole::Agent).await;
-        let id = open(
+        let id = complaint(
             &app,
             &agent,
             "Mal <i>Icious</i>",
+            "A complaint",
             "<script>alert(1)</script> and \"quotes\" & <b>tags</b>",
             "normal",
         )
@@ -185,18 +167,20 @@ async fn the_supervisor_pages_are_for_supervisors() {
 async fn the_queue_narrows_to_mine_unassigned_channel_status_and_flag() {
     for app in TestApp::each().await {
         let agent = app.token_client(AgentRole::Agent).await;
-        let calm = open(
+        let calm = complaint(
             &app,
             &agent,
             "Cal",
+            "A complaint",
             "Could you tell me when my order ships?",
             "low",
         )
         .await;
-        let angry = open(
+        let angry = complaint(
             &app,
             &agent,
             "Ang",
+            "A complaint",
             "This is absolutely unacceptable, I am furious and I'm cancelling!",
             "normal",
         )
@@ -218,10 +202,10 @@ async fn the_queue_narrows_to_mine_unassigned_channel_status_and_flag() {
             vec![angry]
         );
         assert_eq!(
-            ids(&get(&app, &agent, "/queue?channel=chat&status=new").await).len(),
+            ids(&get(&app, &agent, "/queue?channel=email&status=new").await).len(),
             2
         );
-        assert!(ids(&get(&app, &agent, "/queue?channel=email").await).is_empty());
+        assert!(ids(&get(&app, &agent, "/queue?channel=phone").await).is_empty());
         assert_eq!(ids(&get(&app, &agent, "/queue?owner=none").await).len(), 2);
         assert!(ids(&get(&app, &agent, "/queue?owner=me").await).is_empty());
         let bad = agent.get(app.api("/queue?flag=sad")).send().await.unwrap();
@@ -252,10 +236,11 @@ async fn the_queue_narrows_to_mine_unassigned_channel_status_and_flag() {
 async fn coaching_a_draft_gives_spans_a_browser_can_use() {
     for app in TestApp::each().await {
         let agent = app.token_client(AgentRole::Agent).await;
-        let id = open(
+        let id = complaint(
             &app,
             &agent,
             "Zoë Åberg",
+            "A complaint",
             "I am furious, the order is late again!",
             "normal",
         )

@@ -257,3 +257,31 @@ pub async fn post(
 ) -> (u16, Value) {
     call(client, reqwest::Method::POST, app.api(path), Some(body)).await
 }
+
+/// Opens a case by email for `name` (their address made from the name) and returns its id.
+pub async fn complaint(
+    app: &TestApp,
+    client: &reqwest::Client,
+    name: &str,
+    subject: &str,
+    body: &str,
+    priority: &str,
+) -> i64 {
+    let email = format!(
+        "{}@example.com",
+        name.to_lowercase()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+    );
+    let (status, case) = post(
+        app,
+        client,
+        "/cases",
+        json!({"customer": {"name": name, "email": email}, "channel": "email",
+               "subject": subject, "body": body, "priority": priority}),
+    )
+    .await;
+    assert_eq!(status, 201, "{case}");
+    case["id"].as_i64().unwrap()
+}
