@@ -33,6 +33,7 @@ pub struct CaseFile {
     pub compensation: Vec<amends_core::compensation::Compensation>,
     pub summary: Option<Summary>,
     pub attachments: Vec<AttachmentInfo>,
+    pub notices: Vec<amends_store::Notice>,
     pub agents: HashMap<i64, String>,
     pub abuse_steps_taken: i64,
     pub now: Timestamp,
@@ -57,6 +58,7 @@ impl CaseFile {
             compensation: store.compensation(Some(id)).await?,
             summary: store.latest_summary(id).await?,
             attachments: store.case_attachments(id).await?,
+            notices: store.notices(Some(id), 100).await?,
             agents: store
                 .agents()
                 .await?
@@ -352,10 +354,16 @@ fn timeline(file: &CaseFile) -> Markup {
             });
         }
     }
-    if let Some(s) = &file.summary {
+    for n in &file.notices {
         entries.push(Entry::Event {
-            at: s.created_at,
-            text: "Written summary sent to the customer".to_owned(),
+            at: n.sent_at.unwrap_or(n.created_at),
+            text: format!(
+                "To the customer by {} ({}): {} [{}]",
+                label(&n.channel),
+                label(&n.kind),
+                n.subject,
+                n.status
+            ),
         });
     }
     entries.sort_by_key(Entry::at);

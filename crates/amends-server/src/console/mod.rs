@@ -153,14 +153,7 @@ pub fn layout(console: &Console, section: Section, title: &str, body: Markup) ->
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="csrf-token" content=(console.csrf_token);
-                title { (title) " · Amends" }
-                link rel="stylesheet" href="/assets/console.css";
-                script src="/assets/console.js" defer {}
-            }
+            (head(title, Some(&console.csrf_token)))
             body {
                 a class="skip" href="#main" { "Skip to content" }
                 header class="top" {
@@ -195,6 +188,20 @@ pub fn layout(console: &Console, section: Section, title: &str, body: Markup) ->
         }
     };
     html_response(StatusCode::OK, markup)
+}
+
+/// The head of a console page; signed-in pages carry the CSRF token and the script.
+fn head(title: &str, csrf_token: Option<&str>) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            @if let Some(token) = csrf_token { meta name="csrf-token" content=(token); }
+            title { (title) " · Amends" }
+            link rel="stylesheet" href="/assets/console.css";
+            @if csrf_token.is_some() { script src="/assets/console.js" defer {} }
+        }
+    }
 }
 
 fn html_response(status: StatusCode, markup: Markup) -> Response {
@@ -233,12 +240,7 @@ fn bare_page(title: &str, body: Markup) -> Response {
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Amends" }
-                link rel="stylesheet" href="/assets/console.css";
-            }
+            (head(title, None))
             body class="bare" { main id="main" { (body) } }
         }
     };
