@@ -390,6 +390,16 @@ async fn an_agent_signs_in_works_the_queue_and_answers_an_angry_customer_with_co
         .await;
     assert_eq!(overflow, json!(false), "no sideways scrolling on a phone");
     browser.screenshot("queue-phone").await;
+    browser.goto(&format!("{}/cases/{furious}", app.url)).await;
+    browser.find("#reply").await;
+    let overflow = browser
+        .run(
+            "return document.documentElement.scrollWidth > window.innerWidth + 1",
+            json!([]),
+        )
+        .await;
+    assert_eq!(overflow, json!(false), "the case page fits a phone too");
+    browser.screenshot("case-phone").await;
     browser.quit().await;
 }
 
