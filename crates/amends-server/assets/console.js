@@ -21,8 +21,8 @@
     }
     const response = await fetch(url, init);
     if (response.status === 401) {
-      signIn();
-      throw new Error("Your session has ended; sign in again.");
+      // Never navigate away here: the agent may be halfway through a reply.
+      throw new Error("Your session has ended. Sign in again in a new tab, then try again: this page keeps what you wrote.");
     }
     const type = response.headers.get("content-type") || "";
     const data = type.includes("json") ? await response.json() : null;

@@ -10,6 +10,7 @@ use maud::{html, Markup};
 
 use super::format::{label, reason_class, span};
 use super::{layout, trouble, Console, Section};
+use crate::accounts::CurrentAgent;
 use crate::api::{read_queue, QueueQuery};
 use crate::extract::ApiQuery;
 use crate::views::QueuePageView;
@@ -74,13 +75,14 @@ pub async fn page(
     result.unwrap_or_else(|error| trouble(Some(&console), error))
 }
 
-/// `GET /queue/rows`: the rows alone, for the page's script to swap in.
+/// `GET /queue/rows`: the rows alone, for the page's script to swap in. Without a session it
+/// answers 401 (not the sign-in page), so the script never puts a page inside the table.
 pub async fn rows(
     State(state): State<AppState>,
-    console: Console,
+    current: CurrentAgent,
     ApiQuery(query): ApiQuery<QueueQuery>,
 ) -> Result<Response, AppError> {
-    let view = read_queue(&state, &console.current, &query).await?;
+    let view = read_queue(&state, &current, &query).await?;
     let owners = owner_names(&state).await?;
     let markup = rows_markup(&state, &view, &owners, &query);
     let mut response = markup.into_string().into_response();

@@ -229,6 +229,11 @@ async fn the_queue_narrows_to_mine_unassigned_channel_status_and_flag() {
             "{rows}"
         );
         assert!(rows.contains("threatens to leave"));
+        // Signed out, the rows answer 401 for the script to act on, not a sign-in page.
+        let signed_out = reqwest::get(format!("{}/queue/rows", app.url))
+            .await
+            .unwrap();
+        assert_eq!(signed_out.status(), 401);
     }
 }
 
