@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/signin", get(sign_in_page).post(sign_in_form))
         .route("/queue", get(queue::page))
         .route("/queue/rows", get(queue::rows))
+        .route("/notifications", get(queue::notifications))
         .route("/cases/{id}", get(case::page))
         .route("/cases/{id}/call", get(call::page))
         .route("/supervisor", get(supervisor::page))
@@ -137,6 +138,7 @@ fn local_path(next: Option<&str>) -> &str {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Queue,
+    Notifications,
     Case,
     Supervisor,
     Mail,
@@ -161,6 +163,7 @@ pub fn layout(console: &Console, section: Section, title: &str, body: Markup) ->
                     nav aria-label="Console" {
                         ul {
                             (nav(Section::Queue, "/queue", "Queue"))
+                            (nav(Section::Notifications, "/notifications", "Notifications"))
                             @if console.is_supervisor() {
                                 (nav(Section::Supervisor, "/supervisor", "Supervisor"))
                                 (nav(Section::Mail, "/mail", "Mail"))

@@ -218,3 +218,34 @@ fn filters(query: &QueueQuery) -> Markup {
         }
     }
 }
+
+/// `GET /notifications`: what the desk told this agent (promises coming due or broken, mail
+/// that could not go out, approvals), newest first.
+pub async fn notifications(State(state): State<AppState>, console: Console) -> Response {
+    let found = state
+        .store
+        .notifications(console.current.agent.id, 100)
+        .await;
+    let notes = match found {
+        Ok(notes) => notes,
+        Err(error) => return trouble(Some(&console), error.into()),
+    };
+    let body = html! {
+        div class="page-head" { h1 { "Notifications" } }
+        section class="panel" aria-labelledby="notes-title" {
+            h2 id="notes-title" class="visually-hidden" { "For you" }
+            @if notes.is_empty() { p class="muted" { "Nothing for you right now." } }
+            ul class="plain notifications" {
+                @for n in &notes {
+                    li {
+                        span class="badge" { (label(&n.kind)) } " " (n.body) " · " (super::format::when(n.created_at))
+                        @if let Some(case) = n.case_id {
+                            " · " a href={ "/cases/" (case) } { "Case #" (case) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout(&console, Section::Notifications, "Notifications", body)
+}

@@ -2,6 +2,7 @@
 //! keep customer text inert, the queue's filters, and the coaching endpoint the composer uses.
 
 use amends_core::AgentRole;
+use amends_server::Clock;
 use serde_json::{json, Value};
 
 use crate::helpers::{complaint, get, post, TestApp};
@@ -289,5 +290,54 @@ async fn coaching_a_draft_gives_spans_a_browser_can_use() {
         )
         .await;
         assert_eq!(status, 404);
+    }
+}
+
+#[tokio::test]
+async fn an_agent_reads_what_the_desk_told_them_on_the_notifications_page() {
+    for app in TestApp::each().await {
+        let supervisor = app.token_client(AgentRole::Supervisor).await;
+        let agent = app.token_client(AgentRole::Agent).await;
+        let id = complaint(
+            &app,
+            &agent,
+            "Pat",
+            "Call me back",
+            "Nobody called me back.",
+            "normal",
+        )
+        .await;
+        let due = app.clock.now().plus_millis(3_600_000).to_rfc3339();
+        let (status, promise) = post(
+            &app,
+            &agent,
+            &format!("/cases/{id}/promises"),
+            json!({"kind": "call_back", "description": "Call Pat back", "due_at": due}),
+        )
+        .await;
+        assert_eq!(status, 201, "{promise}");
+        let empty = supervisor
+            .get(format!("{}/notifications", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert!(empty
+            .text()
+            .await
+            .unwrap()
+            .contains("Nothing for you right now."));
+
+        app.clock.advance(2 * 3_600_000);
+        app.run_due_jobs().await;
+        let page = supervisor
+            .get(format!("{}/notifications", app.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(&format!("href=\"/cases/{id}\"")), "{page}");
+        assert!(!page.contains("Nothing for you right now."), "{page}");
     }
 }
