@@ -104,8 +104,13 @@
   }
 
   const dialog = document.getElementById("confirm");
-  function confirmFirst(text) {
+  // Asks in the page's dialog; `words` names the question and its two answers.
+  function confirmFirst(text, words) {
     if (!dialog || typeof dialog.showModal !== "function") return Promise.resolve(window.confirm(text));
+    const w = Object.assign({ title: "Are you sure?", ok: "Yes, go ahead", cancel: "Not now" }, words || {});
+    dialog.querySelector("#confirm-title").textContent = w.title;
+    dialog.querySelector("button[value=ok]").textContent = w.ok;
+    dialog.querySelector("button[value=cancel]").textContent = w.cancel;
     dialog.querySelector("#confirm-text").textContent = text;
     return new Promise((resolve) => {
       const done = (event) => {
@@ -328,7 +333,8 @@
     const serious = result.findings.filter((f) => f.severity === "high");
     if (!result.needs_confirmation && serious.length === 0) return true;
     const first = serious[0] || result.findings[0];
-    return confirmFirst("This draft still has a serious problem: " + (first ? first.message : "check the suggestions") + ".");
+    return confirmFirst("This draft still has a serious problem: " + (first ? first.message : "check the suggestions") + ".",
+      { title: "Send it as it is?", ok: "Send anyway", cancel: "Keep editing" });
   }
 
   // ---- Keyboard -------------------------------------------------------------------------

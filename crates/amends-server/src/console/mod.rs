@@ -180,11 +180,11 @@ pub fn layout(console: &Console, section: Section, title: &str, body: Markup) ->
                 }
                 main id="main" tabindex="-1" { (body) }
                 dialog id="confirm" aria-labelledby="confirm-title" {
-                    h2 id="confirm-title" { "Send it as it is?" }
+                    h2 id="confirm-title" { "Are you sure?" }
                     p id="confirm-text" {}
                     div class="actions" {
-                        button type="button" value="cancel" class="primary" { "Keep editing" }
-                        button type="button" value="ok" { "Send anyway" }
+                        button type="button" value="cancel" class="primary" { "Not now" }
+                        button type="button" value="ok" { "Yes, go ahead" }
                     }
                 }
             }
