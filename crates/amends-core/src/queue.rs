@@ -72,6 +72,13 @@ pub struct Context {
     pub customer_revenue_minor: i64,
 }
 
+/// From this anger (in permille) on, a case reads "angry"; the queue's "angry" filter uses the
+/// same line.
+pub const ANGRY_PERMILLE: i64 = 350;
+
+/// From this anger on, a case reads "furious".
+pub const FURIOUS_PERMILLE: i64 = 600;
+
 /// A case's urgency at `now`: the sum of the weights of its signals.
 pub fn urgency(case: &Case, context: Context, now: Timestamp) -> i64 {
     signals(case, context, now)
@@ -146,10 +153,12 @@ pub fn signals(case: &Case, context: Context, now: Timestamp) -> Vec<Signal> {
     }
     let anger = case.anger_permille.clamp(0, 1000);
     if anger > 0 {
-        let label = match anger {
-            0..=349 => "dissatisfied",
-            350..=599 => "angry",
-            _ => "furious",
+        let label = if anger < ANGRY_PERMILLE {
+            "dissatisfied"
+        } else if anger < FURIOUS_PERMILLE {
+            "angry"
+        } else {
+            "furious"
         };
         found.push(signal(label, w.anger * anger / 1000));
     }

@@ -145,7 +145,10 @@ impl QueueFilter {
         }
         match self.flag {
             None => {}
-            Some(QueueFlag::Angry) => sql += " and cases.anger_permille >= 350",
+            Some(QueueFlag::Angry) => {
+                let p = param(QueueBind::Int(queue::ANGRY_PERMILLE), &mut binds);
+                sql += &format!(" and cases.anger_permille >= {p}");
+            }
             Some(QueueFlag::ChurnThreat) => sql += " and cases.churn_threat = 1",
             Some(QueueFlag::Abusive) => sql += " and cases.abusive_messages > 0",
             Some(QueueFlag::BrokenPromise) => sql += " and cases.broken_promises > 0",

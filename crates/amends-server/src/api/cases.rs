@@ -345,9 +345,21 @@ impl QueueQuery {
             filter.channel = Some(parse_channel("channel", &channel)?);
         }
         if let Some(status) = present(&self.status) {
-            filter.status = Some(CaseStatus::parse(&status).ok_or_else(|| {
-                AppError::invalid("status", "must be a case status such as open or reopened")
-            })?);
+            filter.status = match CaseStatus::parse(&status) {
+                Some(CaseStatus::Resolved | CaseStatus::Closed) => {
+                    return Err(AppError::invalid(
+                        "status",
+                        "the queue holds open cases only; resolved and closed ones are not in it",
+                    ))
+                }
+                Some(status) => Some(status),
+                None => {
+                    return Err(AppError::invalid(
+                        "status",
+                        "must be an open status such as new, open or reopened",
+                    ))
+                }
+            };
         }
         filter.flag =
             match present(&self.flag).as_deref() {

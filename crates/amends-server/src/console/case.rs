@@ -8,7 +8,9 @@ use amends_core::case::ResolutionKind;
 use amends_core::compensation::CompensationKind;
 use amends_core::promise::{PromiseKind, PromiseState};
 use amends_core::recovery::{draft_summary, FactSource, SummarySource};
-use amends_core::{AgentRole, Case, CaseStatus, Customer, Direction, Message, Priority, Timestamp};
+use amends_core::{
+    queue, AgentRole, Case, CaseStatus, Customer, Direction, Message, Priority, Timestamp,
+};
 use amends_store::{AttachmentInfo, Plan, Summary};
 use axum::extract::State;
 use axum::response::Response;
@@ -167,11 +169,14 @@ fn case_page(state: &AppState, console: &Console, file: &CaseFile) -> Markup {
 /// The badges of a case's state: how upset, threats, abuse, broken promises.
 pub fn case_badges(case: &Case) -> Markup {
     let anger = case.anger_permille;
-    let anger_label = match anger {
-        0 => None,
-        1..=349 => Some(("dissatisfied", "badge")),
-        350..=599 => Some(("angry", "badge hot")),
-        _ => Some(("furious", "badge hot")),
+    let anger_label = if anger <= 0 {
+        None
+    } else if anger < queue::ANGRY_PERMILLE {
+        Some(("dissatisfied", "badge"))
+    } else if anger < queue::FURIOUS_PERMILLE {
+        Some(("angry", "badge hot"))
+    } else {
+        Some(("furious", "badge hot"))
     };
     html! {
         ul class="badges" aria-label="Case signals" {

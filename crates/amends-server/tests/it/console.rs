@@ -211,6 +211,12 @@ async fn the_queue_narrows_to_mine_unassigned_channel_status_and_flag() {
         assert!(ids(&get(&app, &agent, "/queue?owner=me").await).is_empty());
         let bad = agent.get(app.api("/queue?flag=sad")).send().await.unwrap();
         crate::helpers::assert_problem(bad, 422, Some("flag")).await;
+        let closed = agent
+            .get(app.api("/queue?status=resolved"))
+            .send()
+            .await
+            .unwrap();
+        crate::helpers::assert_problem(closed, 422, Some("status")).await;
 
         // The console's rows endpoint honours the same filters.
         let rows = agent
