@@ -12,51 +12,45 @@ pub(crate) async fn record(
     context: &AuditContext,
     events: &[AuditEvent],
 ) -> Result<(), StoreError> {
-    let (actor_kind, actor_agent_id) = match context.actor {
-        Actor::Agent { agent_id } => ("agent", Some(agent_id)),
-        Actor::System => ("system", None),
-        Actor::Shell => ("shell", None),
-        Actor::Customer => ("customer", None),
-    };
-    if events.is_empty() {
+    record_each(conn, &[(context, events)]).await
+}
+
+/// Records the events of several requests, each with its own context, in one statement:
+/// each statement is a round trip to the database, and a case opening records several.
+pub(crate) async fn record_each(
+    conn: &mut AnyConnection,
+    requests: &[(&AuditContext, &[AuditEvent])],
+) -> Result<(), StoreError> {
+    let count: usize = requests.iter().map(|(_, events)| events.len()).sum();
+    if count == 0 {
         return Ok(());
     }
-    // One statement for all of a request's events: each statement is a round trip to the
-    // database, and a case opening records several.
-    let rows: Vec<String> = (0..events.len())
-        .map(|i| {
-            let n = i * 8;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                n + 1,
-                n + 2,
-                n + 3,
-                n + 4,
-                n + 5,
-                n + 6,
-                n + 7,
-                n + 8
-            )
-        })
-        .collect();
     let sql = format!(
         "insert into audit_events (actor_kind, actor_agent_id, remote_addr, action, record_kind, \
          record_id, changes, created_at) values {}",
-        rows.join(", ")
+        crate::rows::placeholders(count, 8)
     );
     let mut query = sqlx::query(&sql);
-    for event in events {
-        let changes = serde_json::to_string(&event.changes)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        query = query
-            .bind(actor_kind)
-            .bind(actor_agent_id)
-            .bind(context.remote_addr.as_deref())
-            .bind(event.action)
-            .bind(event.record_kind.as_str())
-            .bind(event.record_id)
-            .bind(changes)
-            .bind(context.at.millis());
+    for (context, events) in requests {
+        let (actor_kind, actor_agent_id) = match context.actor {
+            Actor::Agent { agent_id } => ("agent", Some(agent_id)),
+            Actor::System => ("system", None),
+            Actor::Shell => ("shell", None),
+            Actor::Customer => ("customer", None),
+        };
+        for event in *events {
+            let changes = serde_json::to_string(&event.changes)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            query = query
+                .bind(actor_kind)
+                .bind(actor_agent_id)
+                .bind(context.remote_addr.as_deref())
+                .bind(event.action)
+                .bind(event.record_kind.as_str())
+                .bind(event.record_id)
+                .bind(changes)
+                .bind(context.at.millis());
+        }
     }
     query.execute(&mut *conn).await?;
     Ok(())

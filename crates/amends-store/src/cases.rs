@@ -179,31 +179,21 @@ pub struct QueuePage {
 
 impl Store {
     /// Finds or creates the customer and opens a case with its first message, all in one
-    /// transaction. Retried when a concurrent request created the same customer first.
+    /// transaction. Retried when a concurrent request created the same customer first. On
+    /// SQLite, cases opened at the same moment share one commit (see `openings`); the answer
+    /// comes only after the commit either way.
     pub async fn open_case(
         &self,
         request: &OpenCase,
         context: &AuditContext,
     ) -> Result<OpenedCase, StoreError> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.try_open_case(request, context).await {
-                Err(StoreError::Conflict { .. }) if attempt < 3 => continue,
-                other => return other,
+        match self.backend {
+            Backend::Sqlite => self.openings.open(&self.write, request, context).await,
+            Backend::Postgres => {
+                let mut conn = self.write.acquire().await?;
+                crate::openings::alone(&mut conn, request, context).await
             }
         }
-    }
-
-    async fn try_open_case(
-        &self,
-        request: &OpenCase,
-        context: &AuditContext,
-    ) -> Result<OpenedCase, StoreError> {
-        let mut tx = self.write.begin().await?;
-        let opened = open_case_in(&mut tx, request, context).await?;
-        tx.commit().await?;
-        Ok(opened)
     }
 
     /// One case.
@@ -390,6 +380,70 @@ impl Store {
     }
 }
 
+/// A new case as decided before it is written, so that opening it is one insert.
+pub(crate) struct Opening {
+    /// The case, without its id.
+    pub(crate) case: Case,
+    /// What the first message's reading did to it (their record id is set on writing).
+    pub(crate) case_events: Vec<AuditEvent>,
+    /// Whether the customer threatens to leave, so supervisors are told.
+    pub(crate) win_back: bool,
+}
+
+impl Opening {
+    pub(crate) fn decide(
+        request: &OpenCase,
+        customer_id: i64,
+        customer_revenue_minor: i64,
+        now: Timestamp,
+    ) -> Opening {
+        let mut case = opened(customer_id, &request.case, now);
+        let mut case_events = Vec::new();
+        let mut win_back = false;
+        if let Some(reading) = &request.reading {
+            (case, case_events, win_back) = absorb_reading(&case, reading, now);
+        }
+        let signals = queue::Context {
+            customer_revenue_minor,
+        };
+        case.urgency = queue::urgency(&case, signals, now);
+        Opening {
+            case,
+            case_events,
+            win_back,
+        }
+    }
+}
+
+/// The audit events of opening a case: the customer's creation when it was new, the case,
+/// its first message, and what the message's reading did to the case.
+pub(crate) fn opening_events(
+    new_customer: Option<i64>,
+    case_id: i64,
+    message_id: i64,
+    case_events: Vec<AuditEvent>,
+) -> Vec<AuditEvent> {
+    let mut events = Vec::with_capacity(3 + case_events.len());
+    if let Some(customer_id) = new_customer {
+        events.push(AuditEvent::new(
+            "customer.created",
+            RecordKind::Customer,
+            customer_id,
+        ));
+    }
+    events.push(AuditEvent::new("case.opened", RecordKind::Case, case_id));
+    events.push(AuditEvent::new(
+        "message.received",
+        RecordKind::Message,
+        message_id,
+    ));
+    events.extend(case_events.into_iter().map(|mut event| {
+        event.record_id = case_id;
+        event
+    }));
+    events
+}
+
 /// Opens a case inside the caller's transaction; see [`Store::open_case`].
 pub(crate) async fn open_case_in(
     tx: &mut AnyConnection,
@@ -413,17 +467,11 @@ pub(crate) async fn open_case_in(
         find_or_create_customer(tx, &request.customer, context).await?;
     let now = context.at;
     let new = &request.case;
-    // The case is decided in full before it is written, so opening it is one insert.
-    let mut case = opened(customer_id, new, now);
-    let mut case_events = Vec::new();
-    let mut win_back = false;
-    if let Some(reading) = &request.reading {
-        (case, case_events, win_back) = absorb_reading(&case, reading, now);
-    }
-    let signals = queue::Context {
-        customer_revenue_minor: revenue,
-    };
-    case.urgency = queue::urgency(&case, signals, now);
+    let Opening {
+        case,
+        case_events,
+        win_back,
+    } = Opening::decide(request, customer_id, revenue, now);
     let row: CaseRow = sqlx::query_as(&format!(
         "insert into cases (customer_id, channel, subject, status, priority, opened_at, \
          anger_permille, churn_threat, win_back, abusive_messages, urgency, created_at, \
@@ -454,24 +502,12 @@ pub(crate) async fn open_case_in(
         reading: request.reading.clone(),
     };
     let message = insert_message(tx, case_id, &message, context.at).await?;
-    let mut events = Vec::with_capacity(3 + case_events.len());
-    if customer_created {
-        events.push(AuditEvent::new(
-            "customer.created",
-            RecordKind::Customer,
-            customer_id,
-        ));
-    }
-    events.push(AuditEvent::new("case.opened", RecordKind::Case, case_id));
-    events.push(AuditEvent::new(
-        "message.received",
-        RecordKind::Message,
+    let events = opening_events(
+        customer_created.then_some(customer_id),
+        case_id,
         message.id,
-    ));
-    events.extend(case_events.into_iter().map(|mut event| {
-        event.record_id = case_id;
-        event
-    }));
+        case_events,
+    );
     audit::record(tx, context, &events).await?;
     if win_back {
         crate::recovery::tell_win_back(tx, None, case_id, now).await?;

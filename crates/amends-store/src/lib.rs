@@ -13,6 +13,7 @@ mod customers;
 mod error;
 mod jobs;
 mod mail;
+mod openings;
 mod plans;
 mod promises;
 mod recovery;
@@ -83,6 +84,8 @@ pub struct Store {
     read: AnyPool,
     /// When reminders and follow-ups are scheduled.
     timing: Timing,
+    /// Cases waiting to share the SQLite writer's next commit.
+    openings: std::sync::Arc<openings::Openings>,
 }
 
 impl std::fmt::Debug for Store {
@@ -121,6 +124,7 @@ impl Store {
                 write: pool.clone(),
                 read: pool,
                 timing: Timing::default(),
+                openings: Default::default(),
             })
         } else {
             Err(StoreError::BadUrl(
@@ -140,6 +144,9 @@ impl Store {
             AnyPoolOptions::new()
                 .max_connections(connections)
                 .acquire_timeout(Duration::from_secs(30))
+                // A connection to a local file cannot go stale; pinging it before every use
+                // would cost a round trip to its thread per transaction.
+                .test_before_acquire(false)
                 .after_connect(|conn, _| {
                     Box::pin(async move { conn.execute(SQLITE_PRAGMAS).await.map(|_| ()) })
                 })
@@ -152,6 +159,7 @@ impl Store {
             write,
             read,
             timing: Timing::default(),
+            openings: Default::default(),
         })
     }
 
@@ -169,6 +177,12 @@ impl Store {
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How many commits opened more than one case (SQLite's group commit; always 0 on
+    /// PostgreSQL, where concurrent openings commit on their own connections).
+    pub fn shared_commits(&self) -> u64 {
+        self.openings.shared_commits()
     }
 
     /// Brings the schema up to date. Safe to run from several servers at once on PostgreSQL,

@@ -12,6 +12,27 @@ fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}"))
 }
 
+/// `rows` groups of `columns` numbered placeholders for a multi-row `values` list:
+/// `($1, $2), ($3, $4)`.
+pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(row * columns + column + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 pub(crate) fn channel(raw: &str) -> Result<Channel, StoreError> {
     Channel::parse(raw).ok_or_else(|| corrupt("channel", raw))
 }
@@ -26,7 +47,7 @@ pub(crate) fn stamp(value: Option<i64>) -> Option<Timestamp> {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct CaseRow {
-    id: i64,
+    pub(crate) id: i64,
     customer_id: i64,
     channel: String,
     subject: String,
@@ -110,7 +131,7 @@ impl TryFrom<CaseRow> for Case {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct MessageRow {
-    id: i64,
+    pub(crate) id: i64,
     case_id: i64,
     direction: String,
     channel: String,
@@ -240,5 +261,16 @@ impl TryFrom<AgentRow> for Agent {
             active: row.active != 0,
             created_at: Timestamp(row.created_at),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placeholders;
+
+    #[test]
+    fn placeholders_number_every_row_in_order() {
+        assert_eq!(placeholders(1, 1), "($1)");
+        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
     }
 }
