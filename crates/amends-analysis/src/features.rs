@@ -32,10 +32,60 @@ pub fn word_bucket(word: &str, negated: bool) -> u32 {
     bucket(fnv(fnv(FNV_OFFSET, tag), word.as_bytes()))
 }
 
-/// The hashed features of a token stream, each once, with the value every feature carries
-/// (one over the square root of their number, so long texts do not shout louder).
+/// The hashed features of a token stream, each once and in bucket order, with the value every
+/// feature carries (one over the square root of their number, so long texts do not shout
+/// louder).
 pub fn features(tokens: &[Token], out: &mut Vec<u32>) -> f32 {
-    out.clear();
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        let mut distinct = Distinct {
+            seen: &mut seen,
+            out,
+        };
+        distinct.out.clear();
+        collect(tokens, &mut distinct);
+        distinct.forget();
+    });
+    // Sorting only the distinct buckets (a long email repeats many) keeps the order training
+    // saw, so scores add up in the same order.
+    out.sort_unstable();
+    1.0 / (out.len() as f32).sqrt()
+}
+
+thread_local! {
+    /// One bit per bucket: which ones the text being read has produced so far. Cleared after
+    /// each text by unsetting just the bits it set.
+    static SEEN: std::cell::RefCell<Vec<u64>> =
+        std::cell::RefCell::new(vec![0; 1 << (BUCKET_BITS - 6)]);
+}
+
+/// Buckets, each kept the first time it comes.
+struct Distinct<'a> {
+    seen: &'a mut Vec<u64>,
+    out: &'a mut Vec<u32>,
+}
+
+impl Distinct<'_> {
+    fn push(&mut self, bucket: u32) {
+        let (word, bit) = ((bucket >> 6) as usize, 1u64 << (bucket & 63));
+        if let Some(bits) = self.seen.get_mut(word) {
+            if *bits & bit == 0 {
+                *bits |= bit;
+                self.out.push(bucket);
+            }
+        }
+    }
+
+    fn forget(&mut self) {
+        for &bucket in self.out.iter() {
+            if let Some(bits) = self.seen.get_mut((bucket >> 6) as usize) {
+                *bits = 0;
+            }
+        }
+    }
+}
+
+fn collect(tokens: &[Token], out: &mut Distinct<'_>) {
     let mut negated = false;
     let mut previous: Option<u64> = None;
     let mut shouting = 0;
@@ -96,26 +146,101 @@ pub fn features(tokens: &[Token], out: &mut Vec<u32>) -> f32 {
         )));
     }
     out.push(bucket(fnv(FNV_OFFSET, b"bias-feature")));
-    out.sort_unstable();
-    out.dedup();
-    1.0 / (out.len() as f32).sqrt()
 }
 
-/// Character 3- to 5-grams of `<word>`, for words of three letters or more.
-fn char_ngrams(word: &str, out: &mut Vec<u32>) {
+/// Character 3- to 5-grams of `<word>`, for words of three letters or more. FNV reads bytes in
+/// order, so the 3-, 4- and 5-grams starting at one place are one hash run, read off as it
+/// grows.
+fn char_ngrams(word: &str, out: &mut Distinct<'_>) {
     if word.len() < 3 || word.len() > 30 {
         return;
     }
-    let mut padded = Vec::with_capacity(word.len() + 2);
-    padded.push(b'<');
-    padded.extend_from_slice(word.as_bytes());
-    padded.push(b'>');
-    for n in 3..=5 {
-        if padded.len() < n {
-            break;
+    let mut padded = [0u8; 32];
+    let len = word.len() + 2;
+    padded[0] = b'<';
+    padded[1..len - 1].copy_from_slice(word.as_bytes());
+    padded[len - 1] = b'>';
+    let start = fnv(FNV_OFFSET, b"c:");
+    for from in 0..len.saturating_sub(2) {
+        let mut hash = fnv(start, &padded[from..from + 2]);
+        for n in 3..=5 {
+            let Some(&byte) = padded[..len].get(from + n - 1) else {
+                break;
+            };
+            hash = fnv(hash, &[byte]);
+            out.push(bucket(hash));
         }
-        for window in padded.windows(n) {
-            out.push(bucket(fnv(fnv(FNV_OFFSET, b"c:"), window)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::tokenize;
+
+    /// A word's n-grams as first written: each window hashed on its own.
+    fn ngrams_one_by_one(word: &str) -> Vec<u32> {
+        let mut all = Vec::new();
+        if (3..=30).contains(&word.len()) {
+            let padded = format!("<{word}>");
+            for n in 3..=5 {
+                for window in padded.as_bytes().windows(n) {
+                    all.push(bucket(fnv(fnv(FNV_OFFSET, b"c:"), window)));
+                }
+            }
+        }
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
+    #[test]
+    fn ngrams_hashed_in_one_run_are_the_ngrams_hashed_one_by_one() {
+        for word in [
+            "",
+            "ok",
+            "abc",
+            "late",
+            "parcel",
+            "naïve",
+            "😡😡",
+            &"x".repeat(30),
+            &"y".repeat(31),
+        ] {
+            let mut out = Vec::new();
+            let mut seen = vec![0u64; 1 << (BUCKET_BITS - 6)];
+            char_ngrams(
+                word,
+                &mut Distinct {
+                    seen: &mut seen,
+                    out: &mut out,
+                },
+            );
+            out.sort_unstable();
+            assert_eq!(out, ngrams_one_by_one(word), "{word}");
+        }
+    }
+
+    #[test]
+    fn features_are_distinct_and_sorted_and_leave_no_scratch_behind() {
+        for text in [
+            "",
+            "ok",
+            "abc",
+            "Where is my parcel?? It is LATE again!!",
+            "naïve café — 😡 wrong order, 3 hours",
+            "a aa aaa aaaa aaaaa aaaaaa thirtycharacterslongwordxxxxxx thirtyonecharacterslongwordxxxxx",
+        ] {
+            let tokens = tokenize(text);
+            let mut out = Vec::new();
+            let value = features(&tokens, &mut out);
+            let mut sorted = out.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(out, sorted, "{text}");
+            assert!((value - 1.0 / (out.len() as f32).sqrt()).abs() < 1e-6);
+            // The scratch bits are all clear again for the next text.
+            SEEN.with(|seen| assert!(seen.borrow().iter().all(|b| *b == 0)));
         }
     }
 }

@@ -23,11 +23,21 @@ pub struct Hit {
     pub end: usize,
 }
 
-/// A list of phrases, indexed by first word.
+/// One word of a phrase: its text and [`word_key`], or any word at all.
+#[derive(Debug, Clone)]
+enum Word {
+    Exactly { key: u64, text: String },
+    Any,
+}
+
+/// A list of phrases, indexed by the key of their first word.
 #[derive(Debug, Clone, Default)]
 pub struct PhraseList {
-    phrases: Vec<Vec<String>>,
-    by_first: HashMap<String, Vec<usize>, BuildHasherDefault<Fnv>>,
+    phrases: Vec<Vec<Word>>,
+    by_first: HashMap<u64, Vec<usize>, BuildHasherDefault<Keyed>>,
+    /// One bit per first word's key (its low 8 bits): most tokens start no phrase, and this
+    /// says so without a table lookup.
+    starts: [u64; 4],
 }
 
 impl PhraseList {
@@ -44,22 +54,27 @@ impl PhraseList {
     pub fn from_phrases<'a>(phrases: impl IntoIterator<Item = &'a str>) -> Self {
         let mut list = PhraseList::default();
         for phrase in phrases {
-            let words: Vec<String> = crate::text::tokenize(phrase)
+            let words: Vec<Word> = crate::text::tokenize(phrase)
                 .into_iter()
                 .filter(|t| t.kind != TokenKind::Stop)
                 .map(|t| {
                     if t.kind == TokenKind::Symbol && t.norm == "*" {
-                        "*".to_owned()
+                        Word::Any
                     } else {
-                        t.norm
+                        Word::Exactly {
+                            key: t.key,
+                            text: t.norm,
+                        }
                     }
                 })
                 .collect();
-            if words.is_empty() || words[0] == "*" {
+            let Some(Word::Exactly { key, .. }) = words.first() else {
                 continue;
-            }
+            };
+            let key = *key;
+            list.starts[((key & 0xff) >> 6) as usize] |= 1 << (key & 63);
             list.by_first
-                .entry(words[0].clone())
+                .entry(key)
                 .or_default()
                 .push(list.phrases.len());
             list.phrases.push(words);
@@ -81,19 +96,23 @@ impl PhraseList {
     /// use you again" is one churn threat, not two halves), which keeps the first phrase's id.
     pub fn find(&self, tokens: &[Token]) -> Vec<Hit> {
         let mut hits: Vec<Hit> = Vec::new();
-        for i in 0..tokens.len() {
-            let Some(candidates) = self.by_first.get(tokens[i].norm.as_str()) else {
+        for (i, token) in tokens.iter().enumerate() {
+            let key = token.key;
+            if self.starts[((key & 0xff) >> 6) as usize] & (1 << (key & 63)) == 0 {
+                continue;
+            }
+            let Some(candidates) = self.by_first.get(&key) else {
                 continue;
             };
             for &phrase in candidates {
-                let Some(last) = self.matches_at(&self.phrases[phrase], tokens, i) else {
+                let Some(last) = matches_at(&self.phrases[phrase], tokens, i) else {
                     continue;
                 };
                 let hit = Hit {
                     phrase,
                     first: i,
                     last,
-                    start: tokens[i].start,
+                    start: token.start,
                     end: tokens[last - 1].end,
                 };
                 match hits.last_mut() {
@@ -109,21 +128,24 @@ impl PhraseList {
         }
         hits
     }
+}
 
-    fn matches_at(&self, words: &[String], tokens: &[Token], at: usize) -> Option<usize> {
-        let mut t = at;
-        for word in words {
-            let token = tokens.get(t)?;
-            if token.kind == TokenKind::Stop {
-                return None;
-            }
-            if word != "*" && *word != token.norm {
-                return None;
-            }
-            t += 1;
+/// Where the phrase `words` ends when it starts at token `at`.
+fn matches_at(words: &[Word], tokens: &[Token], at: usize) -> Option<usize> {
+    let mut t = at;
+    for word in words {
+        let token = tokens.get(t)?;
+        if token.kind == TokenKind::Stop {
+            return None;
         }
-        Some(t)
+        if let Word::Exactly { key, text } = word {
+            if *key != token.key || *text != token.norm {
+                return None;
+            }
+        }
+        t += 1;
     }
+    Some(t)
 }
 
 /// Parses `kind<TAB>…` lines into (kind, rest) pairs.
@@ -143,26 +165,23 @@ pub fn negated_before(tokens: &[Token], at: usize, window: usize) -> bool {
         .any(|t| crate::text::is_negation(&t.norm))
 }
 
-/// FNV-1a: the phrase index is looked up once per token of every message, and its keys are the
-/// project's own lexicon words, so a fast hash without flooding protection is the right trade.
+/// The phrase index's keys are already hashes ([`crate::text::word_key`]); hashing them again
+/// would only cost time.
 #[derive(Default)]
-pub struct Fnv(u64);
+pub struct Keyed(u64);
 
-impl Hasher for Fnv {
+impl Hasher for Keyed {
     fn finish(&self) -> u64 {
         self.0
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
         for b in bytes {
-            hash ^= u64::from(*b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
+            self.0 = (self.0 << 8) | u64::from(*b);
         }
-        self.0 = hash;
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key;
     }
 }

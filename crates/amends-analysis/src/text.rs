@@ -30,6 +30,19 @@ pub struct Token {
     pub end: usize,
     /// Whether it was written in capitals (at least two letters, no lowercase).
     pub shouting: bool,
+    /// A hash of `norm` ([`word_key`]), so phrase lists look a token up without hashing its
+    /// text again for each list.
+    pub key: u64,
+}
+
+/// The hash phrase lists index words by: FNV-1a over the normalised text.
+pub fn word_key(norm: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in norm.as_bytes() {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
 }
 
 fn is_word_char(c: char) -> bool {
@@ -38,6 +51,16 @@ fn is_word_char(c: char) -> bool {
 
 fn is_apostrophe(c: char) -> bool {
     c == '\'' || c == '\u{2019}'
+}
+
+/// Written in capitals: at least two letters and no lowercase one.
+fn is_shouting(raw: &str) -> bool {
+    if raw.is_ascii() {
+        let bytes = raw.as_bytes();
+        return bytes.iter().filter(|b| b.is_ascii_alphabetic()).count() >= 2
+            && !bytes.iter().any(u8::is_ascii_lowercase);
+    }
+    raw.chars().filter(|c| c.is_alphabetic()).count() >= 2 && !raw.chars().any(char::is_lowercase)
 }
 
 /// Splits `text` into tokens. Never panics; spans always fall on character boundaries.
@@ -104,15 +127,16 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 (TokenKind::Symbol, start + c.len_utf8())
             };
         let raw = &text[start..end];
-        let letters = raw.chars().filter(|c| c.is_alphabetic()).count();
-        let shouting =
-            kind == TokenKind::Word && letters >= 2 && !raw.chars().any(char::is_lowercase);
+        let shouting = kind == TokenKind::Word && is_shouting(raw);
         let norm = match kind {
             TokenKind::Url => "<url>".to_owned(),
-            _ => raw.to_lowercase().replace('\u{2019}', "'"),
+            _ if raw.is_ascii() => raw.to_ascii_lowercase(),
+            _ if raw.contains('\u{2019}') => raw.to_lowercase().replace('\u{2019}', "'"),
+            _ => raw.to_lowercase(),
         };
         tokens.push(Token {
             kind,
+            key: word_key(&norm),
             norm,
             start,
             end,
