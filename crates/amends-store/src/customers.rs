@@ -100,22 +100,15 @@ pub(crate) async fn insert_customer(
     context: &AuditContext,
 ) -> Result<i64, StoreError> {
     let now = context.at.millis();
-    let invoice_dates: Vec<i64> = customer.invoice_dates.iter().map(|t| t.millis()).collect();
-    let id: i64 = sqlx::query_scalar(
+    let insert = sqlx::query_scalar(
         "insert into customers (name, revenue_to_date_minor, currency, plan, billing_day, \
          invoice_dates, notes, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
          returning id",
-    )
-    .bind(customer.name.as_str())
-    .bind(customer.revenue_to_date_minor)
-    .bind(&customer.currency)
-    .bind(customer.plan.as_deref())
-    .bind(customer.billing_day.map(i64::from))
-    .bind(serde_json::to_string(&invoice_dates).unwrap_or_else(|_| "[]".to_owned()))
-    .bind(&customer.notes)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
+    );
+    let id: i64 = bind_customer(insert, customer)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?;
     let contacts = customer
         .emails
         .iter()
@@ -143,6 +136,47 @@ pub(crate) async fn insert_customer(
 }
 
 /// The customer who owns the address `value` of `kind`, if any.
+/// Binds a new customer's columns, from `name` to `notes` in the order of the `customers`
+/// table; the caller binds what comes before and after.
+pub(crate) fn bind_customer<'q, Q: Bindable<'q>>(query: Q, customer: &'q NewCustomer) -> Q {
+    let invoice_dates: Vec<i64> = customer.invoice_dates.iter().map(|t| t.millis()).collect();
+    query
+        .bind_value(customer.name.as_str())
+        .bind_value(customer.revenue_to_date_minor)
+        .bind_value(customer.currency.as_str())
+        .bind_value(customer.plan.as_deref())
+        .bind_value(customer.billing_day.map(i64::from))
+        .bind_value(serde_json::to_string(&invoice_dates).unwrap_or_else(|_| "[]".to_owned()))
+        .bind_value(customer.notes.as_str())
+}
+
+/// A query that takes bound values, whatever it returns.
+pub(crate) trait Bindable<'q>: Sized {
+    fn bind_value<T>(self, value: T) -> Self
+    where
+        T: 'q + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>;
+}
+
+impl<'q> Bindable<'q> for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    fn bind_value<T>(self, value: T) -> Self
+    where
+        T: 'q + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    {
+        self.bind(value)
+    }
+}
+
+impl<'q, O> Bindable<'q>
+    for sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>
+{
+    fn bind_value<T>(self, value: T) -> Self
+    where
+        T: 'q + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    {
+        self.bind(value)
+    }
+}
+
 pub(crate) async fn customer_with_contact(
     conn: &mut AnyConnection,
     kind: &str,

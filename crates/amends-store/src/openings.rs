@@ -10,9 +10,11 @@
 //! There is no standing background task. A caller that finds nobody writing takes the turn and
 //! starts a task that writes batch after batch of whatever is waiting, until nothing is (a
 //! spawned task, so a caller that goes away cannot cut a batch short); everyone else is
-//! answered by that task. When any
-//! case in a batch fails, the batch is rolled back and each case is opened on its own, so one
-//! bad request never decides another's outcome.
+//! answered by that task. When any case in a batch fails, the batch is rolled back and each
+//! case is opened on its own, so one bad request never decides another's outcome.
+//!
+//! Only cases are opened this way: they are the one write that arrives in bursts from outside
+//! (mail, web forms, webhooks). Other writes keep one transaction each on the same connection.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +27,7 @@ use sqlx::{AnyConnection, AnyPool, Connection};
 use tokio::sync::oneshot;
 
 use crate::cases::{open_case_in, opening_events, OpenCase, OpenedCase, Opening};
+use crate::customers::bind_customer;
 use crate::rows::{placeholders, CaseRow, MessageRow, CASE_COLUMNS, MESSAGE_COLUMNS};
 use crate::{audit, StoreError};
 
@@ -391,19 +394,8 @@ async fn insert_customers(
         );
         let mut query = sqlx::query(&sql);
         for (id, waiting) in chunk {
-            let customer = &waiting.request.customer;
-            let invoice_dates: Vec<i64> =
-                customer.invoice_dates.iter().map(|t| t.millis()).collect();
             let now = waiting.context.at.millis();
-            query = query
-                .bind(*id)
-                .bind(customer.name.as_str())
-                .bind(customer.revenue_to_date_minor)
-                .bind(&customer.currency)
-                .bind(customer.plan.as_deref())
-                .bind(customer.billing_day.map(i64::from))
-                .bind(serde_json::to_string(&invoice_dates).unwrap_or_else(|_| "[]".to_owned()))
-                .bind(&customer.notes)
+            query = bind_customer(query.bind(*id), &waiting.request.customer)
                 .bind(now)
                 .bind(now);
         }
