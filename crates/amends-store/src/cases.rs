@@ -581,12 +581,7 @@ async fn find_or_create_customer(
     customer: &NewCustomer,
     context: &AuditContext,
 ) -> Result<(i64, i64, bool), StoreError> {
-    let addresses = customer
-        .emails
-        .iter()
-        .map(|e| ("email", e.as_str()))
-        .chain(customer.phones.iter().map(|p| ("phone", p.as_str())));
-    for (kind, value) in addresses {
+    for (kind, value) in crate::customers::lookup_addresses(customer) {
         if let Some((id, revenue)) = customer_with_contact(conn, kind, value).await? {
             return Ok((id, revenue, false));
         }

@@ -3,7 +3,9 @@
 use amends_core::audit::{AuditContext, RecordKind};
 use amends_core::customer::NewCustomer;
 use amends_core::{AuditEvent, Customer};
-use sqlx::AnyConnection;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection, Row};
 
 use crate::rows::{ContactRow, CustomerRow, CUSTOMER_COLUMNS};
 use crate::{audit, Store, StoreError};
@@ -100,7 +102,7 @@ pub(crate) async fn insert_customer(
     context: &AuditContext,
 ) -> Result<i64, StoreError> {
     let now = context.at.millis();
-    let insert = sqlx::query_scalar(
+    let insert = sqlx::query(
         "insert into customers (name, revenue_to_date_minor, currency, plan, billing_day, \
          invoice_dates, notes, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
          returning id",
@@ -108,19 +110,9 @@ pub(crate) async fn insert_customer(
     let id: i64 = bind_customer(insert, customer)
         .bind(now)
         .fetch_one(&mut *conn)
-        .await?;
-    let contacts = customer
-        .emails
-        .iter()
-        .map(|e| ("email", e.as_str()))
-        .chain(customer.phones.iter().map(|p| ("phone", p.as_str())))
-        .chain(
-            customer
-                .social_handles
-                .iter()
-                .map(|h| ("social", h.as_str())),
-        );
-    for (kind, value) in contacts {
+        .await?
+        .try_get(0)?;
+    for (kind, value) in contacts(customer) {
         sqlx::query(
             "insert into customer_contacts (customer_id, kind, value, created_at, updated_at) \
              values ($1, $2, $3, $4, $4)",
@@ -135,48 +127,42 @@ pub(crate) async fn insert_customer(
     Ok(id)
 }
 
-/// The customer who owns the address `value` of `kind`, if any.
+/// The addresses that find a customer, in the order they are tried: emails, then phones.
+pub(crate) fn lookup_addresses(
+    customer: &NewCustomer,
+) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+    let emails = customer.emails.iter().map(|e| ("email", e.as_str()));
+    let phones = customer.phones.iter().map(|p| ("phone", p.as_str()));
+    emails.chain(phones)
+}
+
+/// Every address a new customer is filed under: its lookup addresses and social handles.
+pub(crate) fn contacts(customer: &NewCustomer) -> impl Iterator<Item = (&'static str, &str)> + '_ {
+    let social = customer
+        .social_handles
+        .iter()
+        .map(|h| ("social", h.as_str()));
+    lookup_addresses(customer).chain(social)
+}
+
 /// Binds a new customer's columns, from `name` to `notes` in the order of the `customers`
 /// table; the caller binds what comes before and after.
-pub(crate) fn bind_customer<'q, Q: Bindable<'q>>(query: Q, customer: &'q NewCustomer) -> Q {
+pub(crate) fn bind_customer<'q>(
+    query: Query<'q, Any, AnyArguments<'q>>,
+    customer: &'q NewCustomer,
+) -> Query<'q, Any, AnyArguments<'q>> {
     let invoice_dates: Vec<i64> = customer.invoice_dates.iter().map(|t| t.millis()).collect();
     query
-        .bind_value(customer.name.as_str())
-        .bind_value(customer.revenue_to_date_minor)
-        .bind_value(customer.currency.as_str())
-        .bind_value(customer.plan.as_deref())
-        .bind_value(customer.billing_day.map(i64::from))
-        .bind_value(serde_json::to_string(&invoice_dates).unwrap_or_else(|_| "[]".to_owned()))
-        .bind_value(customer.notes.as_str())
+        .bind(customer.name.as_str())
+        .bind(customer.revenue_to_date_minor)
+        .bind(customer.currency.as_str())
+        .bind(customer.plan.as_deref())
+        .bind(customer.billing_day.map(i64::from))
+        .bind(serde_json::to_string(&invoice_dates).unwrap_or_else(|_| "[]".to_owned()))
+        .bind(customer.notes.as_str())
 }
 
-/// A query that takes bound values, whatever it returns.
-pub(crate) trait Bindable<'q>: Sized {
-    fn bind_value<T>(self, value: T) -> Self
-    where
-        T: 'q + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>;
-}
-
-impl<'q> Bindable<'q> for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    fn bind_value<T>(self, value: T) -> Self
-    where
-        T: 'q + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
-    {
-        self.bind(value)
-    }
-}
-
-impl<'q, O> Bindable<'q>
-    for sqlx::query::QueryScalar<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>
-{
-    fn bind_value<T>(self, value: T) -> Self
-    where
-        T: 'q + sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any>,
-    {
-        self.bind(value)
-    }
-}
-
+/// The customer who owns the address `value` of `kind`, if any.
 pub(crate) async fn customer_with_contact(
     conn: &mut AnyConnection,
     kind: &str,

@@ -21,13 +21,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use amends_core::audit::AuditContext;
-use amends_core::customer::NewCustomer;
 use amends_core::{AuditEvent, Case, Direction, Message};
 use sqlx::{AnyConnection, AnyPool, Connection};
 use tokio::sync::oneshot;
 
 use crate::cases::{open_case_in, opening_events, OpenCase, OpenedCase, Opening};
-use crate::customers::bind_customer;
+use crate::customers::{bind_customer, contacts, lookup_addresses};
 use crate::rows::{placeholders, CaseRow, MessageRow, CASE_COLUMNS, MESSAGE_COLUMNS};
 use crate::{audit, StoreError};
 
@@ -258,13 +257,17 @@ async fn write_run(
     let mut new_customers = Vec::new();
     for (i, waiting) in run.iter().enumerate() {
         let customer = &waiting.request.customer;
-        let found = lookup_addresses(customer).find_map(|address| known.get(&address).copied());
+        let found = lookup_addresses(customer)
+            .find_map(|(kind, value)| known.get(&(kind, value.to_owned())).copied());
         let (customer_id, revenue, customer_created) = match found {
             Some((id, revenue)) => (id, revenue, false),
             None => {
                 let id = last_customer + 1 + new_customers.len() as i64;
-                for address in contacts(customer) {
-                    known.insert(address, (id, customer.revenue_to_date_minor));
+                for (kind, value) in contacts(customer) {
+                    known.insert(
+                        (kind, value.to_owned()),
+                        (id, customer.revenue_to_date_minor),
+                    );
                 }
                 new_customers.push((id, *waiting));
                 (id, customer.revenue_to_date_minor, true)
@@ -322,34 +325,12 @@ async fn write_run(
         .collect()
 }
 
-/// The addresses that find a customer, in the order they are tried: emails, then phones.
-fn lookup_addresses(customer: &NewCustomer) -> impl Iterator<Item = (&'static str, String)> + '_ {
-    let emails = customer
-        .emails
-        .iter()
-        .map(|e| ("email", e.as_str().to_owned()));
-    let phones = customer
-        .phones
-        .iter()
-        .map(|p| ("phone", p.as_str().to_owned()));
-    emails.chain(phones)
-}
-
-/// Every address a new customer is filed under.
-fn contacts(customer: &NewCustomer) -> impl Iterator<Item = (&'static str, String)> + '_ {
-    let social = customer
-        .social_handles
-        .iter()
-        .map(|h| ("social", h.clone()));
-    lookup_addresses(customer).chain(social)
-}
-
 /// The customers already on file under any address of the run.
 async fn customers_on_file(
     tx: &mut AnyConnection,
     run: &[&Waiting],
 ) -> Result<HashMap<(&'static str, String), (i64, i64)>, StoreError> {
-    let addresses: Vec<(&'static str, String)> = run
+    let addresses: Vec<(&'static str, &str)> = run
         .iter()
         .flat_map(|w| lookup_addresses(&w.request.customer))
         .collect();
@@ -372,7 +353,7 @@ async fn customers_on_file(
         );
         let mut query = sqlx::query_as::<_, (String, String, i64, i64)>(&sql);
         for (kind, value) in chunk {
-            query = query.bind(*kind).bind(value.as_str());
+            query = query.bind(*kind).bind(*value);
         }
         for (kind, value, id, revenue) in query.fetch_all(&mut *tx).await? {
             let kind = if kind == "email" { "email" } else { "phone" };
@@ -401,7 +382,7 @@ async fn insert_customers(
         }
         query.execute(&mut *tx).await?;
     }
-    let rows: Vec<(i64, &'static str, String, i64)> = customers
+    let rows: Vec<(i64, &'static str, &str, i64)> = customers
         .iter()
         .flat_map(|(id, waiting)| {
             let at = waiting.context.at.millis();
@@ -416,12 +397,7 @@ async fn insert_customers(
         );
         let mut query = sqlx::query(&sql);
         for (id, kind, value, at) in chunk {
-            query = query
-                .bind(*id)
-                .bind(*kind)
-                .bind(value.as_str())
-                .bind(*at)
-                .bind(*at);
+            query = query.bind(*id).bind(*kind).bind(*value).bind(*at).bind(*at);
         }
         query.execute(&mut *tx).await?;
     }
