@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use crate::features::{features, word_bucket};
 use crate::lexicon::{negated_before, Hit};
+use crate::linear::LinearModel;
 use crate::text::{tokenize, Token, TokenKind};
 use crate::Model;
 
@@ -152,13 +153,42 @@ pub struct Assessment {
 /// best cross-validated F1 on the public complaint set (`amends eval` prints the sweep).
 const NEGATIVE_AT: f32 = 0.5;
 const COMPLAINT_AT: f32 = 0.35;
+/// The same for the complaint head that reads the sentence encoder's vector too.
+const ENCODER_COMPLAINT_AT: f32 = 0.40;
 const OFFENSIVE_AT: f32 = 0.3;
 
 /// Longest text read, in bytes: past this the findings would not change, only the cost would.
 const MAX_BYTES: usize = 64 * 1024;
 
+/// What the heads reading the sentence encoder see beside the n-grams: the encoder's vector,
+/// then the negativity head's log-odds (tone, learnt from the larger airline set). `scores` are
+/// `linear`'s answers for the same text.
+pub(crate) fn encoder_input(vector: &[f32], linear: &LinearModel, scores: &[f32]) -> Vec<f32> {
+    let negative = linear
+        .head("negative")
+        .and_then(|h| scores.get(h))
+        .map_or(0.0, |p| {
+            let p = p.clamp(1e-4, 1.0 - 1e-4);
+            (p / (1.0 - p)).ln()
+        });
+    let mut input = Vec::with_capacity(vector.len() + 1);
+    input.extend_from_slice(vector);
+    input.push(negative * NEGATIVE_INPUT_SCALE);
+    input
+}
+
+/// The negativity log-odds are scaled to the size of the encoder's numbers (a vector of length
+/// one), so one penalty suits both.
+const NEGATIVE_INPUT_SCALE: f32 = 0.1;
+
 /// Reads `text`. Never panics; spans are on character boundaries inside `text`.
 pub fn assess(text: &str, model: &Model) -> Assessment {
+    assess_with(text, model, None)
+}
+
+/// [`assess`], with the sentence encoder's vector of `text` when it is already known (training
+/// and evaluation compute it once); without one, the model's encoder (if any) computes it.
+pub fn assess_with(text: &str, model: &Model, vector: Option<&[f32]>) -> Assessment {
     let text = clip(text, MAX_BYTES);
     let tokens = tokenize(text);
     let mut evidence = Vec::new();
@@ -223,11 +253,29 @@ pub fn assess(text: &str, model: &Model) -> Assessment {
     if negative {
         evidence.extend(strongest_words(&tokens, model, "negative", 3));
     }
-    let complaint_score = head("complaint");
+    let encoded;
+    let vector = match vector {
+        Some(v) => Some(v),
+        None if model.encoder_heads.is_some() => {
+            encoded = model.encode(text);
+            encoded.as_deref()
+        }
+        None => None,
+    };
+    let (complaint_score, complaint_at) = match (&model.encoder_heads, vector) {
+        (Some(heads), Some(vector)) => {
+            let mut read = Vec::new();
+            let input = encoder_input(vector, &model.linear, &scores);
+            heads.predict_with(&buckets, value, &input, &mut read);
+            let score = heads.head("complaint").and_then(|h| read.get(h).copied());
+            (score.unwrap_or(0.0), ENCODER_COMPLAINT_AT)
+        }
+        _ => (head("complaint"), COMPLAINT_AT),
+    };
     // A clearly happy message ("thanks, it works now") is not a complaint unless the complaint
     // head is sure.
     let happy = negativity < 0.15 && complaint_score < 0.6;
-    let complaint = (complaint_score >= COMPLAINT_AT && !happy) || !churn.is_empty();
+    let complaint = (complaint_score >= complaint_at && !happy) || !churn.is_empty();
     if complaint {
         evidence.extend(strongest_words(&tokens, model, "complaint", 3));
     }

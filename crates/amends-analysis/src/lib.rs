@@ -7,11 +7,13 @@
 //! other amends crate, and the same input always gives the same output. Explainable findings
 //! come from phrase lists kept as data (`lexicon/en/`); negativity, complaint, offensive
 //! language and category come from logistic-regression heads over hashed n-grams, trained by
-//! [`train`] and embedded from `model/en.bin`.
+//! [`train`] and embedded from `model/en.bin`. An optional sentence [`encoder`] (a small
+//! pretrained transformer whose weights the caller loads) adds its reading to the complaint head.
 #![deny(missing_docs)]
 
 mod assess;
 mod coach;
+pub mod encoder;
 pub mod features;
 pub mod lexicon;
 pub mod linear;
@@ -19,7 +21,7 @@ mod model;
 pub mod text;
 pub mod train;
 
-pub use assess::{assess, AngerLabel, Assessment, Category, Evidence, Resolution};
+pub use assess::{assess, assess_with, AngerLabel, Assessment, Category, Evidence, Resolution};
 pub use coach::{coach, CoachContext, Coaching, Finding, FindingKind, Severity, Strength};
 pub use model::Model;
 

@@ -1,14 +1,20 @@
 //! Logistic-regression heads over hashed features: trained here, deterministically, and saved
 //! in a small quantised file that the engine embeds.
 //!
-//! File layout (little-endian): `AMENDS-LINEAR-1`, bucket bits (u32), head count (u32); per head
-//! its name (u8 length + bytes), bias (f32) and scale (f32); entry count (u32); per entry the
+//! Heads may also read a dense vector beside the buckets (a sentence encoder's output), with one
+//! float weight per dimension and head.
+//!
+//! File layout (little-endian): `AMENDS-LINEAR-2`, bucket bits (u32), head count (u32); per head
+//! its name (u8 length + bytes), bias (f32) and scale (f32); dense dimensions (u32) and that
+//! many times head count f32 weights (dimension by dimension); entry count (u32); per entry the
 //! bucket (u32) and one i8 weight per head (the weight is `i8 * scale`). Buckets that no
-//! training example used are left out, which keeps the file small.
+//! training example used are left out, which keeps the file small. `AMENDS-LINEAR-1` files are
+//! the same without the dense part.
 
 use crate::features::BUCKET_BITS;
 
-const MAGIC: &[u8] = b"AMENDS-LINEAR-1";
+const MAGIC: &[u8] = b"AMENDS-LINEAR-2";
+const MAGIC_SPARSE_ONLY: &[u8] = b"AMENDS-LINEAR-1";
 
 /// Quantised weights smaller than this (out of 127) are dropped when saving.
 const PRUNE_BELOW: u8 = 16;
@@ -23,6 +29,8 @@ pub struct LinearModel {
     index: Vec<u32>,
     /// Weights, `heads.len()` per row.
     rows: Vec<f32>,
+    /// Weights of the dense vector, `heads.len()` per dimension; empty when the heads read none.
+    dense: Vec<f32>,
 }
 
 /// One training example: its hashed features, their common value, and a label per head
@@ -35,6 +43,8 @@ pub struct Example {
     pub value: f32,
     /// A label per head.
     pub labels: Vec<Option<bool>>,
+    /// A dense vector read beside the buckets (the same length in every example), or empty.
+    pub dense: Vec<f32>,
 }
 
 /// How to train.
@@ -48,6 +58,10 @@ pub struct Training {
     pub l2: f32,
     /// Seed of the shuffling, so training is reproducible.
     pub seed: u64,
+    /// L2 penalty of the heads trained to convergence ([`LinearModel::train_exact`]).
+    pub exact_l2: f64,
+    /// L-BFGS steps of those heads.
+    pub exact_iterations: usize,
 }
 
 impl Default for Training {
@@ -57,6 +71,8 @@ impl Default for Training {
             rate: 0.08,
             l2: 2e-6,
             seed: 2026,
+            exact_l2: 1e-4,
+            exact_iterations: 300,
         }
     }
 }
@@ -95,7 +111,13 @@ impl LinearModel {
             heads,
             index: vec![0; 1 << BUCKET_BITS],
             rows: Vec::new(),
+            dense: Vec::new(),
         }
+    }
+
+    /// The length of the dense vector the heads read (0 when they read none).
+    pub fn dense_dimensions(&self) -> usize {
+        self.dense.len() / self.heads.len().max(1)
     }
 
     /// Trains every head on the examples that carry its label. Same inputs, same model.
@@ -107,6 +129,9 @@ impl LinearModel {
         let mut bias = vec![0f32; h];
         let mut bias_squares = vec![1e-6f32; h];
         let mut used = vec![false; buckets];
+        let dims = examples.first().map_or(0, |e| e.dense.len());
+        let mut dense = vec![0f32; dims * h];
+        let mut dense_squares = vec![1e-6f32; dims * h];
         let mut shuffle = Shuffle(training.seed | 1);
         for _ in 0..training.epochs {
             for &i in &shuffle.order(examples.len()) {
@@ -116,6 +141,9 @@ impl LinearModel {
                     let mut score = bias[head];
                     for &f in &example.features {
                         score += weights[f as usize * h + head] * example.value;
+                    }
+                    for (d, x) in example.dense.iter().take(dims).enumerate() {
+                        score += dense[d * h + head] * x;
                     }
                     let gradient = sigmoid(score) - if *label { 1.0 } else { 0.0 };
                     bias_squares[head] += gradient * gradient;
@@ -127,11 +155,95 @@ impl LinearModel {
                         weights[at] -= training.rate * g / squares[at].sqrt();
                         used[f as usize] = true;
                     }
+                    for (d, x) in example.dense.iter().take(dims).enumerate() {
+                        let at = d * h + head;
+                        let g = gradient * x + training.l2 * dense[at];
+                        dense_squares[at] += g * g;
+                        dense[at] -= training.rate * g / dense_squares[at].sqrt();
+                    }
                 }
             }
         }
         let mut model = LinearModel::empty(heads);
         model.bias = bias;
+        model.dense = dense;
+        for (b, _) in used.iter().enumerate().filter(|(_, u)| **u) {
+            model.rows.extend_from_slice(&weights[b * h..(b + 1) * h]);
+            model.index[b] = (model.rows.len() / h) as u32;
+        }
+        model
+    }
+
+    /// Trains every head to the minimum of its regularised log loss (mean log loss over the
+    /// examples that carry its label, plus `l2 / 2` times the squared weights, the bias
+    /// excepted), by L-BFGS, the features and the dense vector together. Slower than
+    /// [`LinearModel::train`] on big sets, but it converges where one pass of Adagrad stops
+    /// short; used for the heads that read a sentence encoder's vector. Same inputs, same model.
+    pub fn train_exact(heads: Vec<String>, examples: &[Example], l2: f64, iterations: usize) -> Self {
+        let h = heads.len();
+        let buckets = 1usize << BUCKET_BITS;
+        let dims = examples.first().map_or(0, |e| e.dense.len());
+        let mut used = vec![false; buckets];
+        for example in examples {
+            for &f in &example.features {
+                used[f as usize] = true;
+            }
+        }
+        let mut model = LinearModel::empty(heads);
+        let mut bias = vec![0f32; h];
+        let mut dense = vec![0f32; dims * h];
+        let mut weights = vec![0f32; buckets * h];
+        for (head, bias) in bias.iter_mut().enumerate() {
+            let labelled: Vec<(&Example, f64)> = examples
+                .iter()
+                .filter_map(|e| Some((e, if e.labels.get(head).copied()?? { 1.0 } else { 0.0 })))
+                .collect();
+            if labelled.is_empty() {
+                continue;
+            }
+            let n = labelled.len() as f64;
+            // The parameters: one weight per bucket, then the dense weights, then the bias.
+            let loss = |x: &[f64], gradient: &mut [f64]| -> f64 {
+                gradient.iter_mut().for_each(|g| *g = 0.0);
+                let mut total = 0.0;
+                for (example, label) in &labelled {
+                    let value = f64::from(example.value);
+                    let mut score = x[buckets + dims];
+                    for &f in &example.features {
+                        score += x[f as usize] * value;
+                    }
+                    for (d, v) in example.dense.iter().take(dims).enumerate() {
+                        score += x[buckets + d] * f64::from(*v);
+                    }
+                    // log(1 + e^s) - y s, computed without overflow.
+                    total += score.max(0.0) + (-score.abs()).exp().ln_1p() - label * score;
+                    let g = (1.0 / (1.0 + (-score).exp()) - label) / n;
+                    for &f in &example.features {
+                        gradient[f as usize] += g * value;
+                    }
+                    for (d, v) in example.dense.iter().take(dims).enumerate() {
+                        gradient[buckets + d] += g * f64::from(*v);
+                    }
+                    gradient[buckets + dims] += g;
+                }
+                let mut penalty = 0.0;
+                for (g, w) in gradient.iter_mut().zip(x).take(buckets + dims) {
+                    penalty += w * w;
+                    *g += l2 * w;
+                }
+                total / n + l2 / 2.0 * penalty
+            };
+            let x = lbfgs(vec![0.0; buckets + dims + 1], loss, iterations);
+            *bias = x[buckets + dims] as f32;
+            for d in 0..dims {
+                dense[d * h + head] = x[buckets + d] as f32;
+            }
+            for b in 0..buckets {
+                weights[b * h + head] = x[b] as f32;
+            }
+        }
+        model.bias = bias;
+        model.dense = dense;
         for (b, _) in used.iter().enumerate().filter(|(_, u)| **u) {
             model.rows.extend_from_slice(&weights[b * h..(b + 1) * h]);
             model.index[b] = (model.rows.len() / h) as u32;
@@ -141,9 +253,22 @@ impl LinearModel {
 
     /// The probability each head gives the features.
     pub fn predict(&self, features: &[u32], value: f32, out: &mut Vec<f32>) {
+        self.predict_with(features, value, &[], out);
+    }
+
+    /// The probability each head gives the features and the dense vector (ignored when the
+    /// heads read none; it must have [`LinearModel::dense_dimensions`] numbers when they do).
+    pub fn predict_with(&self, features: &[u32], value: f32, dense: &[f32], out: &mut Vec<f32>) {
         let h = self.heads.len();
         out.clear();
         out.extend_from_slice(&self.bias);
+        if !self.dense.is_empty() {
+            for (weights, x) in self.dense.chunks_exact(h).zip(dense) {
+                for (score, w) in out.iter_mut().zip(weights) {
+                    *score += w * x;
+                }
+            }
+        }
         for &f in features {
             let row = self.index.get(f as usize).copied().unwrap_or(0) as usize;
             if row == 0 {
@@ -199,6 +324,10 @@ impl LinearModel {
             out.extend_from_slice(&self.bias[head].to_le_bytes());
             out.extend_from_slice(&scales[head].to_le_bytes());
         }
+        out.extend_from_slice(&(self.dense_dimensions() as u32).to_le_bytes());
+        for w in &self.dense {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
         let quantised = |row: usize| -> Vec<i8> {
             (0..h)
                 .map(|head| {
@@ -229,7 +358,8 @@ impl LinearModel {
     /// Reads a model written by [`LinearModel::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
         let mut reader = Reader { bytes, at: 0 };
-        if reader.take(MAGIC.len())? != MAGIC {
+        let magic = reader.take(MAGIC.len())?;
+        if magic != MAGIC && magic != MAGIC_SPARSE_ONLY {
             return Err("not an amends linear model".to_owned());
         }
         if reader.u32()? != BUCKET_BITS {
@@ -246,6 +376,16 @@ impl LinearModel {
             model.heads.push(name);
             model.bias.push(reader.f32()?);
             scales.push(reader.f32()?);
+        }
+        if magic == MAGIC {
+            let dims = reader.u32()? as usize;
+            let count = dims.checked_mul(h).ok_or("too many dense weights")?;
+            if count > reader.bytes.len() / 4 {
+                return Err("the model file is truncated".to_owned());
+            }
+            for _ in 0..count {
+                model.dense.push(reader.f32()?);
+            }
         }
         let entries = reader.u32()? as usize;
         model.rows.reserve(entries * h);
@@ -265,6 +405,75 @@ impl LinearModel {
         }
         Ok(model)
     }
+}
+
+/// Minimises a smooth convex function from `x` by L-BFGS (ten correction pairs, backtracking
+/// line search), stopping after `iterations` steps or when a step no longer lowers it.
+fn lbfgs(
+    mut x: Vec<f64>,
+    mut f: impl FnMut(&[f64], &mut [f64]) -> f64,
+    iterations: usize,
+) -> Vec<f64> {
+    const MEMORY: usize = 10;
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let mut gradient = vec![0.0; x.len()];
+    let mut value = f(&x, &mut gradient);
+    let mut pairs: std::collections::VecDeque<(Vec<f64>, Vec<f64>, f64)> = Default::default();
+    let mut next_gradient = vec![0.0; x.len()];
+    for _ in 0..iterations {
+        // The two-loop recursion: direction = -H * gradient.
+        let mut q = gradient.clone();
+        let mut alphas = Vec::with_capacity(pairs.len());
+        for (s, y, rho) in pairs.iter().rev() {
+            let alpha = rho * dot(s, &q);
+            q.iter_mut().zip(y).for_each(|(q, y)| *q -= alpha * y);
+            alphas.push(alpha);
+        }
+        let scale = pairs.back().map_or_else(
+            || 1.0 / dot(&gradient, &gradient).sqrt().max(1e-12),
+            |(s, y, _)| dot(s, y) / dot(y, y).max(1e-300),
+        );
+        q.iter_mut().for_each(|q| *q *= scale);
+        for ((s, y, rho), alpha) in pairs.iter().zip(alphas.iter().rev()) {
+            let beta = rho * dot(y, &q);
+            q.iter_mut().zip(s).for_each(|(q, s)| *q += (alpha - beta) * s);
+        }
+        let direction: Vec<f64> = q.iter().map(|q| -q).collect();
+        let slope = dot(&direction, &gradient);
+        if slope >= 0.0 {
+            break;
+        }
+        let mut step = 1.0;
+        let mut candidate = x.clone();
+        let mut next_value;
+        loop {
+            candidate
+                .iter_mut()
+                .zip(x.iter().zip(&direction))
+                .for_each(|(c, (x, d))| *c = x + step * d);
+            next_value = f(&candidate, &mut next_gradient);
+            if next_value <= value + 1e-4 * step * slope || step < 1e-10 {
+                break;
+            }
+            step *= 0.5;
+        }
+        if next_value >= value {
+            break;
+        }
+        let s: Vec<f64> = candidate.iter().zip(&x).map(|(c, x)| c - x).collect();
+        let y: Vec<f64> = next_gradient.iter().zip(&gradient).map(|(n, g)| n - g).collect();
+        let sy = dot(&s, &y);
+        if sy > 1e-12 {
+            if pairs.len() == MEMORY {
+                pairs.pop_front();
+            }
+            pairs.push_back((s, y, 1.0 / sy));
+        }
+        x = candidate;
+        std::mem::swap(&mut gradient, &mut next_gradient);
+        value = next_value;
+    }
+    x
 }
 
 struct Reader<'a> {

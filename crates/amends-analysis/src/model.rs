@@ -1,12 +1,17 @@
 //! The engine's knowledge: the trained heads and the phrase lists, loaded once.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
+use crate::encoder::Encoder;
 use crate::lexicon::{tab_lines, PhraseList};
 use crate::linear::LinearModel;
 
 /// The embedded English model, written by `amends train`.
 const ENGLISH_MODEL: &[u8] = include_bytes!("../model/en.bin");
+
+/// The English heads that read a sentence encoder's vector beside the n-grams, written by
+/// `amends train --encoder`.
+const ENGLISH_ENCODER_HEADS: &[u8] = include_bytes!("../model/en-encoder.bin");
 
 macro_rules! lexicon {
     ($name:literal) => {
@@ -57,6 +62,11 @@ impl LabelledPhrases {
 pub struct Model {
     /// The statistical heads.
     pub linear: LinearModel,
+    /// The sentence encoder, when the desk has one installed.
+    pub(crate) encoder: Option<Arc<Encoder>>,
+    /// Heads reading the encoder's vector beside the n-grams (the complaint head); they replace
+    /// the same heads of `linear` when a vector is at hand.
+    pub(crate) encoder_heads: Option<LinearModel>,
     pub(crate) churn: PhraseList,
     pub(crate) insults: PhraseList,
     pub(crate) belittling: PhraseList,
@@ -90,10 +100,63 @@ impl Model {
         })
     }
 
+    /// This model reading every message through `encoder` too, with the embedded English heads
+    /// for its vectors. Fails when those heads were trained on another encoder's vectors.
+    pub fn with_encoder(&self, encoder: Arc<Encoder>) -> Result<Model, String> {
+        let heads = match &self.encoder_heads {
+            Some(heads) => heads.clone(),
+            None => LinearModel::from_bytes(ENGLISH_ENCODER_HEADS)?,
+        };
+        // The encoder's vector and the negativity (see `assess::encoder_input`).
+        if heads.dense_dimensions() != encoder.dimensions() + 1 {
+            return Err(format!(
+                "the encoder gives {} numbers, its heads read {} besides the negativity",
+                encoder.dimensions(),
+                heads.dense_dimensions().saturating_sub(1)
+            ));
+        }
+        let mut model = self.clone();
+        model.encoder = Some(encoder);
+        model.encoder_heads = Some(heads);
+        Ok(model)
+    }
+
+    /// This model with `heads` for encoder vectors handed to it (for training and evaluation,
+    /// where the vectors are computed once and kept).
+    pub fn with_encoder_heads(mut self, heads: LinearModel) -> Model {
+        self.encoder_heads = Some(heads);
+        self
+    }
+
+    /// This model without its encoder but keeping the heads for its vectors: it reads a text
+    /// through them only when handed the text's vector (evaluation computes the vectors once).
+    pub fn without_encoder(&self) -> Model {
+        let mut model = self.clone();
+        model.encoder = None;
+        model
+    }
+
+    /// Whether messages are read through a sentence encoder.
+    pub fn has_encoder(&self) -> bool {
+        self.encoder.is_some()
+    }
+
+    /// The sentence encoder, when the model has one.
+    pub fn encoder(&self) -> Option<Arc<Encoder>> {
+        self.encoder.clone()
+    }
+
+    /// The sentence vector of `text`, when the model has an encoder.
+    pub fn encode(&self, text: &str) -> Option<Vec<f32>> {
+        self.encoder.as_ref().map(|e| e.encode(text))
+    }
+
     /// The English phrase lists with the given heads (for training and evaluation).
     pub fn with_linear(linear: LinearModel) -> Model {
         Model {
             linear,
+            encoder: None,
+            encoder_heads: None,
             churn: PhraseList::parse(lexicon!("churn.txt")),
             insults: PhraseList::parse(lexicon!("insults.txt")),
             belittling: PhraseList::parse(lexicon!("belittling.txt")),

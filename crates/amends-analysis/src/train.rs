@@ -4,7 +4,8 @@
 use crate::features::features;
 use crate::linear::{Example, LinearModel, Training};
 use crate::text::tokenize;
-use crate::{assess, Model};
+use crate::assess::encoder_input;
+use crate::{assess_with, Model};
 
 /// The airline complaint reasons the category heads learn (all but "Can't Tell").
 pub const REASONS: [&str; 9] = [
@@ -32,6 +33,8 @@ pub struct LabelledText {
     pub abusive: Option<bool>,
     /// The complaint's reason, one of [`REASONS`].
     pub reason: Option<String>,
+    /// The sentence encoder's vector of the text, when one was computed.
+    pub vector: Option<Vec<f32>>,
 }
 
 /// The heads, in order.
@@ -63,7 +66,47 @@ fn example(item: &LabelledText) -> Example {
         features: buckets,
         value,
         labels,
+        dense: Vec::new(),
     }
+}
+
+/// The heads that read the sentence encoder's vector beside the n-grams.
+pub fn encoder_heads() -> Vec<String> {
+    vec!["complaint".to_owned()]
+}
+
+/// Trains the complaint head on the items that carry a complaint label and an encoder vector,
+/// reading both and `linear`'s negativity; `None` when there are none. Deterministic.
+pub fn train_encoder_heads(
+    items: &[LabelledText],
+    linear: &LinearModel,
+    training: Training,
+) -> Option<LinearModel> {
+    let mut scores = Vec::new();
+    let examples: Vec<Example> = items
+        .iter()
+        .filter_map(|item| {
+            let (complaint, vector) = (item.complaint?, item.vector.as_ref()?);
+            let mut buckets = Vec::new();
+            let value = features(&tokenize(&item.text), &mut buckets);
+            linear.predict(&buckets, value, &mut scores);
+            Some(Example {
+                dense: encoder_input(vector, linear, &scores),
+                features: buckets,
+                value,
+                labels: vec![Some(complaint)],
+            })
+        })
+        .collect();
+    if examples.is_empty() {
+        return None;
+    }
+    Some(LinearModel::train_exact(
+        encoder_heads(),
+        &examples,
+        training.exact_l2,
+        training.exact_iterations,
+    ))
 }
 
 /// Trains every head on `items`. Deterministic.
@@ -180,7 +223,7 @@ pub fn evaluate(model: &Model, items: &[LabelledText]) -> Report {
     let mut scores = Vec::new();
     let mut buckets = Vec::new();
     for item in items {
-        let assessment = assess(&item.text, model);
+        let assessment = assess_with(&item.text, model, item.vector.as_deref());
         if let Some(actual) = item.negative {
             report.negative.add(assessment.negative, actual);
         }
@@ -230,7 +273,14 @@ pub fn cross_validate(items: &[LabelledText], folds: usize, training: Training) 
         let saved = train(&train_on, training).to_bytes();
         let linear =
             LinearModel::from_bytes(&saved).unwrap_or_else(|_| LinearModel::empty(heads()));
-        let model = Model::with_linear(linear);
+        let encoder_heads = train_encoder_heads(&train_on, &linear, training);
+        let mut model = Model::with_linear(linear);
+        if let Some(heads) = encoder_heads {
+            let saved = heads.to_bytes();
+            if let Ok(heads) = LinearModel::from_bytes(&saved) {
+                model = model.with_encoder_heads(heads);
+            }
+        }
         report.merge(&evaluate(&model, &test));
     }
     report

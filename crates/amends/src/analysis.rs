@@ -5,10 +5,14 @@
 //! answer a malformed line with `{"id"?, "error"}` and go on, and fail only when IO fails.
 
 use std::io::{BufRead, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use amends_analysis::linear::Training;
-use amends_analysis::train::{cross_validate, evaluate, train, LabelledText, Report};
+use amends_analysis::encoder::Encoder;
+use amends_analysis::linear::{LinearModel, Training};
+use amends_analysis::train::{
+    cross_validate, evaluate, train, train_encoder_heads, LabelledText, Report,
+};
 use amends_analysis::{assess, coach, CoachContext, Model};
 use anyhow::{bail, Context};
 use serde::Deserialize;
@@ -103,9 +107,66 @@ fn text_of(request: &Value) -> Result<&str, String> {
         .ok_or_else(|| "each line needs a string \"text\"".to_owned())
 }
 
+/// The optional sentence encoder (`scripts/encoder/install` puts one in `.amends/encoder`).
+#[derive(clap::Args, Clone, Default)]
+pub struct EncoderArg {
+    /// A sentence-transformers model folder (config.json, vocab.txt, model.safetensors) whose
+    /// reading the complaint head adds to its own; without it the engine reads n-grams only.
+    #[arg(long, env = "AMENDS_ENCODER")]
+    pub encoder: Option<PathBuf>,
+}
+
+/// Loads the encoder in `dir`.
+pub fn load_encoder(dir: &Path) -> anyhow::Result<Arc<Encoder>> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).with_context(|| format!("reading the encoder's {}", path.display()))
+    };
+    let pooling = dir.join("1_Pooling/config.json");
+    if pooling.exists() {
+        let config: Value = serde_json::from_slice(&read("1_Pooling/config.json")?)?;
+        if config["pooling_mode_mean_tokens"] != Value::Bool(true) {
+            bail!("{}: only mean pooling is supported", pooling.display());
+        }
+    }
+    let config = String::from_utf8(read("config.json")?).context("config.json is not UTF-8")?;
+    let vocab = String::from_utf8(read("vocab.txt")?).context("vocab.txt is not UTF-8")?;
+    let encoder = Encoder::from_parts(&config, &vocab, &read("model.safetensors")?)
+        .with_context(|| format!("loading the encoder in {}", dir.display()))?;
+    Ok(Arc::new(encoder))
+}
+
+/// The English model, reading through the encoder when one is given.
+pub fn english(encoder: &EncoderArg) -> anyhow::Result<Model> {
+    match &encoder.encoder {
+        None => Ok(Model::english().clone()),
+        Some(dir) => Model::english()
+            .with_encoder(load_encoder(dir)?)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display())),
+    }
+}
+
+/// Computes the encoder's vector of every item with a complaint label (the only head that reads
+/// it), on every core.
+fn encode_complaints(encoder: &Encoder, items: &mut [LabelledText]) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut wanted: Vec<&mut LabelledText> =
+        items.iter_mut().filter(|i| i.complaint.is_some()).collect();
+    let share = wanted.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for chunk in wanted.chunks_mut(share) {
+            scope.spawn(move || {
+                for item in chunk.iter_mut() {
+                    item.vector = Some(encoder.encode(&item.text));
+                }
+            });
+        }
+    });
+}
+
 /// `amends analyze`.
-pub fn analyze() -> anyhow::Result<()> {
-    let model = Model::english();
+pub fn analyze(encoder: &EncoderArg) -> anyhow::Result<()> {
+    let model = &english(encoder)?;
     stream(|request| {
         let assessment = assess(text_of(request)?, model);
         serde_json::to_value(assessment).map_err(|e| e.to_string())
@@ -185,6 +246,12 @@ pub struct TrainingArgs {
     /// L2 penalty.
     #[arg(long, default_value_t = Training::default().l2)]
     l2: f32,
+    /// L2 penalty of the complaint head that reads the sentence encoder (trained to convergence).
+    #[arg(long, default_value_t = Training::default().exact_l2)]
+    encoder_l2: f64,
+    /// L-BFGS steps of that head.
+    #[arg(long, default_value_t = Training::default().exact_iterations)]
+    encoder_iterations: usize,
 }
 
 impl From<TrainingArgs> for Training {
@@ -193,23 +260,38 @@ impl From<TrainingArgs> for Training {
             epochs: args.epochs,
             rate: args.rate,
             l2: args.l2,
+            exact_l2: args.encoder_l2,
+            exact_iterations: args.encoder_iterations,
             ..Training::default()
         }
     }
 }
 
-/// `amends train DIR --out FILE`.
-pub fn train_model(dir: &Path, out: &Path, training: Training) -> anyhow::Result<()> {
-    let items = load(dir)?;
-    let model = train(&items, training);
-    let bytes = model.to_bytes();
-    std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
-    eprintln!(
-        "trained on {} texts; wrote {} ({} KiB)",
-        items.len(),
-        out.display(),
-        bytes.len() / 1024
-    );
+/// `amends train DIR --out FILE [--encoder DIR --encoder-out FILE]`.
+pub fn train_model(
+    dir: &Path,
+    out: &Path,
+    encoder: &EncoderArg,
+    encoder_out: &Path,
+    training: Training,
+) -> anyhow::Result<()> {
+    let mut items = load(dir)?;
+    let write = |path: &Path, bytes: Vec<u8>| -> anyhow::Result<()> {
+        std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote {} ({} KiB)", path.display(), bytes.len() / 1024);
+        Ok(())
+    };
+    let linear = train(&items, training);
+    write(out, linear.to_bytes())?;
+    if let Some(dir) = &encoder.encoder {
+        encode_complaints(&*load_encoder(dir)?, &mut items);
+        // The heads read the negativity of the model as it ships (quantised and pruned).
+        let linear = LinearModel::from_bytes(&linear.to_bytes()).map_err(anyhow::Error::msg)?;
+        let heads = train_encoder_heads(&items, &linear, training)
+            .context("no complaint-labelled texts to train the encoder's heads on")?;
+        write(encoder_out, heads.to_bytes())?;
+    }
+    eprintln!("trained on {} texts", items.len());
     Ok(())
 }
 
@@ -241,6 +323,7 @@ pub fn eval(
     dir: &Path,
     folds: usize,
     check: Option<String>,
+    encoder: &EncoderArg,
     training: Training,
 ) -> anyhow::Result<()> {
     let check = check
@@ -248,12 +331,28 @@ pub fn eval(
         .map(parse_floors)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--check: {e}"))?;
-    let items = load(dir)?;
+    let mut items = load(dir)?;
+    let encoder = encoder.encoder.as_deref().map(load_encoder).transpose()?;
+    let shipped = match &encoder {
+        None => Model::english().clone(),
+        Some(encoder) => {
+            encode_complaints(encoder, &mut items);
+            // Every text with a complaint label now has its vector; the others need none.
+            Model::english()
+                .with_encoder(encoder.clone())
+                .map(|m| m.without_encoder())
+                .unwrap_or_else(|e| {
+                    eprintln!("the shipped model is judged without the encoder: {e}");
+                    Model::english().clone()
+                })
+        }
+    };
     let cross = cross_validate(&items, folds, training);
-    let shipped = evaluate(Model::english(), &items);
+    let shipped = evaluate(&shipped, &items);
     let mut table = format!(
-        "{folds}-fold cross-validation on {} (each text judged by a model that never saw it):\n",
-        dir.display()
+        "{folds}-fold cross-validation on {}{} (each text judged by a model that never saw it):\n",
+        dir.display(),
+        if encoder.is_some() { ", the complaint head reading the sentence encoder too" } else { "" }
     );
     table.push_str(&rows(&cross));
     let (threshold, best) = cross.best_complaint_threshold();

@@ -96,7 +96,10 @@ enum Command {
     /// Measures the console's pages and coaching with a big desk (see docs/benchmarks.md).
     BenchConsole(console_bench::ConsoleBenchArgs),
     /// Assesses customer messages: JSON Lines `{"id", "text"}` on stdin, one answer a line.
-    Analyze,
+    Analyze {
+        #[command(flatten)]
+        encoder: analysis::EncoderArg,
+    },
     /// Coaches agent drafts: JSON Lines `{"id", "text", "customer_name"?, "customer_anger"?,
     /// "authority_limit"?}` on stdin, one answer a line.
     Coach,
@@ -107,6 +110,12 @@ enum Command {
         /// Where to write the model.
         #[arg(long, default_value = "crates/amends-analysis/model/en.bin")]
         out: PathBuf,
+        /// Also trains the complaint head that reads this sentence encoder's vectors.
+        #[command(flatten)]
+        encoder: analysis::EncoderArg,
+        /// Where to write the heads that read the encoder's vectors.
+        #[arg(long, default_value = "crates/amends-analysis/model/en-encoder.bin")]
+        encoder_out: PathBuf,
         #[command(flatten)]
         training: analysis::TrainingArgs,
     },
@@ -121,6 +130,8 @@ enum Command {
         /// (with no value, the targets).
         #[arg(long, num_args = 0..=1, default_missing_value = analysis::TARGETS)]
         check: Option<String>,
+        #[command(flatten)]
+        encoder: analysis::EncoderArg,
         #[command(flatten)]
         training: analysis::TrainingArgs,
     },
@@ -206,15 +217,22 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => runtime.block_on(bench::run(args)),
         Command::BenchIntake(args) => runtime.block_on(intake_bench::run(args)),
         Command::BenchConsole(args) => runtime.block_on(console_bench::run(args)),
-        Command::Analyze => analysis::analyze(),
+        Command::Analyze { encoder } => analysis::analyze(&encoder),
         Command::Coach => analysis::coach_drafts(),
-        Command::Train { dir, out, training } => analysis::train_model(&dir, &out, training.into()),
+        Command::Train {
+            dir,
+            out,
+            encoder,
+            encoder_out,
+            training,
+        } => analysis::train_model(&dir, &out, &encoder, &encoder_out, training.into()),
         Command::Eval {
             dir,
             folds,
             check,
+            encoder,
             training,
-        } => analysis::eval(&dir, folds, check, training.into()),
+        } => analysis::eval(&dir, folds, check, &encoder, training.into()),
     }
 }
 

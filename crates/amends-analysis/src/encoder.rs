@@ -1,0 +1,543 @@
+//! An optional sentence encoder: a BERT-style transformer (all-MiniLM-L6-v2 as the project's
+//! scripts install it) that turns a message into one 384-number vector, which the complaint
+//! head reads beside its n-grams. The words alone tell a complaint from a question only so far;
+//! a pretrained encoder has read far more text than our labelled sets hold.
+//!
+//! Pure like the rest of the engine: the caller reads the model's files and hands the bytes
+//! over (`config.json`, `vocab.txt`, `model.safetensors`). Nothing is downloaded, ever. The
+//! engine works without an encoder; with one, reading a message costs milliseconds instead of
+//! microseconds, so the desk turns it on by configuration, not by default.
+
+use std::collections::HashMap;
+
+use ndarray::{Array1, Array2, ArrayView2, Axis, Slice};
+use unicode_normalization::UnicodeNormalization;
+
+/// Longest input in WordPiece tokens, the two markers included. Complaints show themselves
+/// early; longer texts are cut here, which keeps an email's cost near a tweet's.
+pub const MAX_TOKENS: usize = 128;
+
+/// A word longer than this (in characters) is one unknown token, as in BERT.
+const MAX_WORD_CHARS: usize = 100;
+
+/// Why an encoder could not be built from the files given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncoderError(pub String);
+
+impl std::fmt::Display for EncoderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EncoderError {}
+
+fn error(message: impl Into<String>) -> EncoderError {
+    EncoderError(message.into())
+}
+
+/// The model's shape, from its `config.json`.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct Config {
+    hidden_size: usize,
+    num_attention_heads: usize,
+    num_hidden_layers: usize,
+    intermediate_size: usize,
+    max_position_embeddings: usize,
+    #[serde(default = "default_eps")]
+    layer_norm_eps: f32,
+    #[serde(default)]
+    hidden_act: Option<String>,
+    #[serde(default)]
+    model_type: Option<String>,
+}
+
+fn default_eps() -> f32 {
+    1e-12
+}
+
+/// `x · w + b`, with `w` stored input × output.
+#[derive(Debug, Clone)]
+struct Dense {
+    weight: Array2<f32>,
+    bias: Array1<f32>,
+}
+
+impl Dense {
+    fn apply(&self, x: &ArrayView2<'_, f32>) -> Array2<f32> {
+        let mut y = x.dot(&self.weight);
+        y += &self.bias;
+        y
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Norm {
+    gain: Array1<f32>,
+    bias: Array1<f32>,
+    eps: f32,
+}
+
+impl Norm {
+    fn apply(&self, x: &mut Array2<f32>) {
+        let n = x.ncols() as f32;
+        for mut row in x.rows_mut() {
+            let mean = row.sum() / n;
+            let variance = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+            let scale = 1.0 / (variance + self.eps).sqrt();
+            for ((v, g), b) in row.iter_mut().zip(&self.gain).zip(&self.bias) {
+                *v = (*v - mean) * scale * g + b;
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Layer {
+    /// Query, key and value in one product: output columns are q, then k, then v.
+    qkv: Dense,
+    out: Dense,
+    attention_norm: Norm,
+    up: Dense,
+    down: Dense,
+    output_norm: Norm,
+}
+
+/// A loaded sentence encoder.
+#[derive(Clone)]
+pub struct Encoder {
+    vocab: HashMap<String, u32>,
+    unknown: u32,
+    start: u32,
+    end: u32,
+    words: Array2<f32>,
+    positions: Array2<f32>,
+    segment: Array1<f32>,
+    embedding_norm: Norm,
+    layers: Vec<Layer>,
+    heads: usize,
+}
+
+impl std::fmt::Debug for Encoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encoder")
+            .field("vocabulary", &self.vocab.len())
+            .field("dimensions", &self.dimensions())
+            .field("layers", &self.layers.len())
+            .finish()
+    }
+}
+
+impl Encoder {
+    /// Builds an encoder from the model's `config.json`, `vocab.txt` and `model.safetensors`.
+    /// Checks every tensor's shape, so a wrong or damaged file is an error, never a panic.
+    pub fn from_parts(config: &str, vocab: &str, weights: &[u8]) -> Result<Encoder, EncoderError> {
+        let config: Config =
+            serde_json::from_str(config).map_err(|e| error(format!("config.json: {e}")))?;
+        if config.model_type.as_deref().is_some_and(|t| t != "bert") {
+            return Err(error("only BERT-style encoders are supported"));
+        }
+        if config.hidden_act.as_deref().is_some_and(|a| a != "gelu") {
+            return Err(error("only the GELU activation is supported"));
+        }
+        let hidden = config.hidden_size;
+        if config.num_attention_heads == 0 || hidden % config.num_attention_heads != 0 {
+            return Err(error("the hidden size does not split into the attention heads"));
+        }
+        let vocab: HashMap<String, u32> = vocab
+            .lines()
+            .enumerate()
+            .map(|(i, w)| (w.trim_end_matches('\r').to_owned(), i as u32))
+            .collect();
+        let id = |token: &str| {
+            vocab
+                .get(token)
+                .copied()
+                .ok_or_else(|| error(format!("vocab.txt has no {token}")))
+        };
+        let (unknown, start, end) = (id("[UNK]")?, id("[CLS]")?, id("[SEP]")?);
+        let tensors = Tensors::parse(weights)?;
+        let eps = config.layer_norm_eps;
+        let norm = |name: &str| -> Result<Norm, EncoderError> {
+            Ok(Norm {
+                gain: tensors.vector(&format!("{name}.weight"), hidden)?,
+                bias: tensors.vector(&format!("{name}.bias"), hidden)?,
+                eps,
+            })
+        };
+        let dense = |name: &str, inputs: usize, outputs: usize| -> Result<Dense, EncoderError> {
+            Ok(Dense {
+                // Stored output × input, as PyTorch keeps it; used input × output.
+                weight: tensors
+                    .matrix(&format!("{name}.weight"), outputs, inputs)?
+                    .reversed_axes()
+                    .as_standard_layout()
+                    .to_owned(),
+                bias: tensors.vector(&format!("{name}.bias"), outputs)?,
+            })
+        };
+        let words = tensors.matrix("embeddings.word_embeddings.weight", vocab.len(), hidden)?;
+        let positions = tensors.matrix(
+            "embeddings.position_embeddings.weight",
+            config.max_position_embeddings,
+            hidden,
+        )?;
+        if positions.nrows() < MAX_TOKENS {
+            return Err(error("the model takes fewer positions than the engine sends"));
+        }
+        let segments = tensors.matrix("embeddings.token_type_embeddings.weight", 0, hidden)?;
+        let segment = segments
+            .rows()
+            .into_iter()
+            .next()
+            .ok_or_else(|| error("no token type embedding"))?
+            .to_owned();
+        let mut layers = Vec::with_capacity(config.num_hidden_layers);
+        for n in 0..config.num_hidden_layers {
+            let at = |part: &str| format!("encoder.layer.{n}.{part}");
+            let (q, k, v) = (
+                dense(&at("attention.self.query"), hidden, hidden)?,
+                dense(&at("attention.self.key"), hidden, hidden)?,
+                dense(&at("attention.self.value"), hidden, hidden)?,
+            );
+            let qkv = Dense {
+                weight: ndarray::concatenate(
+                    Axis(1),
+                    &[q.weight.view(), k.weight.view(), v.weight.view()],
+                )
+                .map_err(|e| error(e.to_string()))?,
+                bias: ndarray::concatenate(Axis(0), &[q.bias.view(), k.bias.view(), v.bias.view()])
+                    .map_err(|e| error(e.to_string()))?,
+            };
+            layers.push(Layer {
+                qkv,
+                out: dense(&at("attention.output.dense"), hidden, hidden)?,
+                attention_norm: norm(&at("attention.output.LayerNorm"))?,
+                up: dense(&at("intermediate.dense"), hidden, config.intermediate_size)?,
+                down: dense(&at("output.dense"), config.intermediate_size, hidden)?,
+                output_norm: norm(&at("output.LayerNorm"))?,
+            });
+        }
+        Ok(Encoder {
+            vocab,
+            unknown,
+            start,
+            end,
+            words,
+            positions,
+            segment,
+            embedding_norm: norm("embeddings.LayerNorm")?,
+            layers,
+            heads: config.num_attention_heads,
+        })
+    }
+
+    /// The length of the vectors [`Encoder::encode`] returns.
+    pub fn dimensions(&self) -> usize {
+        self.words.ncols()
+    }
+
+    /// The WordPiece ids of `text` as the model reads it: the start marker, at most
+    /// [`MAX_TOKENS`] - 2 pieces, the end marker.
+    pub fn token_ids(&self, text: &str) -> Vec<u32> {
+        let mut ids = vec![self.start];
+        let room = MAX_TOKENS - 1;
+        'words: for word in basic_words(text) {
+            for id in self.word_pieces(&word) {
+                if ids.len() == room {
+                    break 'words;
+                }
+                ids.push(id);
+            }
+        }
+        ids.push(self.end);
+        ids
+    }
+
+    /// Greedy longest-match-first WordPiece; a word that does not split is one unknown token.
+    fn word_pieces(&self, word: &str) -> Vec<u32> {
+        if word.chars().count() > MAX_WORD_CHARS {
+            return vec![self.unknown];
+        }
+        let mut pieces = Vec::new();
+        let mut from = 0;
+        let mut key = String::with_capacity(word.len() + 2);
+        while from < word.len() {
+            let mut to = word.len();
+            let mut found = None;
+            while to > from {
+                key.clear();
+                if from > 0 {
+                    key.push_str("##");
+                }
+                key.push_str(&word[from..to]);
+                if let Some(id) = self.vocab.get(&key) {
+                    found = Some(*id);
+                    break;
+                }
+                to = word[..to].char_indices().next_back().map_or(from, |(i, _)| i);
+            }
+            match found {
+                Some(id) => {
+                    pieces.push(id);
+                    from = to;
+                }
+                None => return vec![self.unknown],
+            }
+        }
+        pieces
+    }
+
+    /// The sentence vector of `text`: the mean of the last layer over every token, scaled to
+    /// length one (as sentence-transformers' mean pooling and normalisation do).
+    pub fn encode(&self, text: &str) -> Vec<f32> {
+        let ids = self.token_ids(text);
+        let n = ids.len();
+        let hidden = self.dimensions();
+        let mut x = Array2::<f32>::zeros((n, hidden));
+        for (i, id) in ids.iter().enumerate() {
+            let mut row = x.row_mut(i);
+            row.assign(&self.words.row(*id as usize));
+            row += &self.positions.row(i);
+            row += &self.segment;
+        }
+        self.embedding_norm.apply(&mut x);
+        let d = hidden / self.heads;
+        let scale = 1.0 / (d as f32).sqrt();
+        let mut context = Array2::<f32>::zeros((n, hidden));
+        for layer in &self.layers {
+            let qkv = layer.qkv.apply(&x.view());
+            for h in 0..self.heads {
+                let q = qkv.slice_axis(Axis(1), columns(h * d, d));
+                let k = qkv.slice_axis(Axis(1), columns(hidden + h * d, d));
+                let v = qkv.slice_axis(Axis(1), columns(2 * hidden + h * d, d));
+                let mut scores = q.dot(&k.t());
+                for mut row in scores.rows_mut() {
+                    let top = row.iter().fold(f32::NEG_INFINITY, |m, v| m.max(*v)) * scale;
+                    let mut sum = 0.0;
+                    for v in row.iter_mut() {
+                        *v = (*v * scale - top).exp();
+                        sum += *v;
+                    }
+                    row /= sum;
+                }
+                context
+                    .slice_axis_mut(Axis(1), columns(h * d, d))
+                    .assign(&scores.dot(&v));
+            }
+            let mut attended = layer.out.apply(&context.view());
+            attended += &x;
+            layer.attention_norm.apply(&mut attended);
+            let mut inner = layer.up.apply(&attended.view());
+            inner.mapv_inplace(gelu);
+            let mut out = layer.down.apply(&inner.view());
+            out += &attended;
+            layer.output_norm.apply(&mut out);
+            x = out;
+        }
+        let mean = x.sum_axis(Axis(0)) / n as f32;
+        let length = mean.dot(&mean).sqrt().max(1e-12);
+        mean.iter().map(|v| v / length).collect()
+    }
+}
+
+/// `count` columns from `from` (ndarray's `s!` macro cannot be used: it allows unsafe code).
+fn columns(from: usize, count: usize) -> Slice {
+    Slice::from(from..from + count)
+}
+
+/// The exact GELU, as BERT uses it.
+fn gelu(x: f32) -> f32 {
+    0.5 * x * (1.0 + libm::erff(x / std::f32::consts::SQRT_2))
+}
+
+/// BERT's basic tokenizer for an uncased model: control characters dropped, lower case, accents
+/// stripped, split at white space and around punctuation, symbols and CJK ideographs.
+fn basic_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, words: &mut Vec<String>| {
+        if !word.is_empty() {
+            words.push(std::mem::take(word));
+        }
+    };
+    for c in text.chars().flat_map(char::to_lowercase).nfd() {
+        if c.is_whitespace() {
+            flush(&mut word, &mut words);
+        } else if c == '\0' || c == '\u{fffd}' || c.is_control() || is_mark(c) {
+            // Dropped: control characters, and the accents NFD split off.
+        } else if c.is_alphanumeric() && !is_cjk(c) {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut words);
+            words.push(c.to_string());
+        }
+    }
+    flush(&mut word, &mut words);
+    words
+}
+
+/// Combining marks (accents once NFD has split them off a letter).
+fn is_mark(c: char) -> bool {
+    matches!(c as u32,
+        0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x2A6DF | 0x2A700..=0x2B73F
+        | 0x2B740..=0x2B81F | 0x2B820..=0x2CEAF | 0xF900..=0xFAFF | 0x2F800..=0x2FA1F)
+}
+
+/// The tensors of a safetensors file: a little-endian u64 header length, a JSON header naming
+/// each tensor's type, shape and byte range, then the data.
+struct Tensors<'a> {
+    header: HashMap<String, serde_json::Value>,
+    data: &'a [u8],
+}
+
+impl<'a> Tensors<'a> {
+    fn parse(bytes: &'a [u8]) -> Result<Tensors<'a>, EncoderError> {
+        let truncated = || error("model.safetensors is truncated");
+        let length: [u8; 8] = bytes
+            .get(..8)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(truncated)?;
+        let length = usize::try_from(u64::from_le_bytes(length)).map_err(|_| truncated())?;
+        let end = length.checked_add(8).ok_or_else(truncated)?;
+        let header = bytes.get(8..end).ok_or_else(truncated)?;
+        let header: HashMap<String, serde_json::Value> = serde_json::from_slice(header)
+            .map_err(|e| error(format!("model.safetensors header: {e}")))?;
+        Ok(Tensors {
+            header,
+            data: &bytes[end..],
+        })
+    }
+
+    /// A 32-bit float tensor's shape and values; a `bert.` prefix on its name is allowed.
+    fn floats(&self, name: &str) -> Result<(Vec<usize>, Vec<f32>), EncoderError> {
+        let entry = self
+            .header
+            .get(name)
+            .or_else(|| self.header.get(&format!("bert.{name}")))
+            .ok_or_else(|| error(format!("model.safetensors has no {name}")))?;
+        if entry.get("dtype").and_then(|d| d.as_str()) != Some("F32") {
+            return Err(error(format!("{name} is not 32-bit floats")));
+        }
+        let numbers = |key: &str| -> Option<Vec<usize>> {
+            entry
+                .get(key)?
+                .as_array()?
+                .iter()
+                .map(|v| v.as_u64().and_then(|n| usize::try_from(n).ok()))
+                .collect()
+        };
+        let shape = numbers("shape").ok_or_else(|| error(format!("{name} has no shape")))?;
+        let range = numbers("data_offsets")
+            .filter(|r| r.len() == 2 && r[0] <= r[1])
+            .ok_or_else(|| error(format!("{name} has no data offsets")))?;
+        let bytes = self
+            .data
+            .get(range[0]..range[1])
+            .ok_or_else(|| error(format!("{name} lies outside the file")))?;
+        let count = shape.iter().try_fold(1usize, |a, b| a.checked_mul(*b));
+        if count.and_then(|c| c.checked_mul(4)) != Some(bytes.len()) {
+            return Err(error(format!("{name}'s size does not match its shape")));
+        }
+        let values = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        Ok((shape, values))
+    }
+
+    fn vector(&self, name: &str, length: usize) -> Result<Array1<f32>, EncoderError> {
+        let (shape, values) = self.floats(name)?;
+        if shape != [length] {
+            return Err(error(format!("{name} has shape {shape:?}, expected [{length}]")));
+        }
+        Ok(Array1::from(values))
+    }
+
+    /// A matrix of `rows` × `columns`; `rows` 0 takes any number of rows.
+    fn matrix(&self, name: &str, rows: usize, columns: usize) -> Result<Array2<f32>, EncoderError> {
+        let (shape, values) = self.floats(name)?;
+        if shape.len() != 2 || shape[1] != columns || (rows != 0 && shape[0] != rows) {
+            return Err(error(format!(
+                "{name} has shape {shape:?}, expected [{rows}, {columns}]"
+            )));
+        }
+        Array2::from_shape_vec((shape[0], shape[1]), values).map_err(|e| error(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_words_lower_case_strip_accents_and_split_punctuation() {
+        assert_eq!(
+            basic_words("Café NAÏVE, isn't it?! 😡late\u{0007}"),
+            ["cafe", "naive", ",", "isn", "'", "t", "it", "?", "!", "😡", "late"]
+        );
+        assert_eq!(basic_words("  \t\n"), Vec::<String>::new());
+        assert_eq!(basic_words("中文ok"), ["中", "文", "ok"]);
+    }
+
+    fn tiny() -> Encoder {
+        // A vocabulary of a few pieces; the weights do not matter for tokenizing.
+        let vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\nun\n##want\n##ed\nwant\n,\nrun\n##ning";
+        let mut map = HashMap::new();
+        for (i, w) in vocab.lines().enumerate() {
+            map.insert(w.to_owned(), i as u32);
+        }
+        let zeros = |r, c| Array2::zeros((r, c));
+        let norm = Norm {
+            gain: Array1::ones(2),
+            bias: Array1::zeros(2),
+            eps: 1e-12,
+        };
+        Encoder {
+            vocab: map,
+            unknown: 1,
+            start: 2,
+            end: 3,
+            words: zeros(11, 2),
+            positions: zeros(MAX_TOKENS, 2),
+            segment: Array1::zeros(2),
+            embedding_norm: norm,
+            layers: Vec::new(),
+            heads: 1,
+        }
+    }
+
+    #[test]
+    fn word_pieces_take_the_longest_match_and_unknown_words_whole() {
+        let encoder = tiny();
+        assert_eq!(encoder.token_ids("unwanted, running"), [2, 4, 5, 6, 8, 9, 10, 3]);
+        // "wantx" cannot be split to the end: the whole word is unknown.
+        assert_eq!(encoder.token_ids("wantx run"), [2, 1, 9, 3]);
+        let long = "run ".repeat(500);
+        let ids = encoder.token_ids(&long);
+        assert_eq!(ids.len(), MAX_TOKENS);
+        assert_eq!(ids.last(), Some(&3));
+    }
+
+    #[test]
+    fn a_damaged_weights_file_is_an_error_not_a_panic() {
+        let config = r#"{"hidden_size":2,"num_attention_heads":1,"num_hidden_layers":1,
+            "intermediate_size":4,"max_position_embeddings":512,"model_type":"bert"}"#;
+        let vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]";
+        for weights in [
+            &b""[..],
+            &b"\xff\xff\xff\xff\xff\xff\xff\xff{}"[..],
+            &b"\x02\x00\x00\x00\x00\x00\x00\x00{}"[..],
+            &b"\x40\x00\x00\x00\x00\x00\x00\x00{\"embeddings.word_embeddings.weight\":{\"dtype\":\"F32\"}}"[..],
+        ] {
+            assert!(Encoder::from_parts(config, vocab, weights).is_err());
+        }
+        assert!(Encoder::from_parts("{", vocab, b"").is_err());
+        assert!(Encoder::from_parts(config, "[PAD]", b"").is_err());
+    }
+}
