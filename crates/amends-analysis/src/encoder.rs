@@ -141,8 +141,10 @@ impl Encoder {
             return Err(error("only the GELU activation is supported"));
         }
         let hidden = config.hidden_size;
-        if config.num_attention_heads == 0 || hidden % config.num_attention_heads != 0 {
-            return Err(error("the hidden size does not split into the attention heads"));
+        if hidden.checked_rem(config.num_attention_heads) != Some(0) {
+            return Err(error(
+                "the hidden size does not split into the attention heads",
+            ));
         }
         let vocab: HashMap<String, u32> = vocab
             .lines()
@@ -183,7 +185,9 @@ impl Encoder {
             hidden,
         )?;
         if positions.nrows() < MAX_TOKENS {
-            return Err(error("the model takes fewer positions than the engine sends"));
+            return Err(error(
+                "the model takes fewer positions than the engine sends",
+            ));
         }
         let segments = tensors.matrix("embeddings.token_type_embeddings.weight", 0, hidden)?;
         let segment = segments
@@ -275,7 +279,10 @@ impl Encoder {
                     found = Some(*id);
                     break;
                 }
-                to = word[..to].char_indices().next_back().map_or(from, |(i, _)| i);
+                to = word[..to]
+                    .char_indices()
+                    .next_back()
+                    .map_or(from, |(i, _)| i);
             }
             match found {
                 Some(id) => {
@@ -454,7 +461,9 @@ impl<'a> Tensors<'a> {
     fn vector(&self, name: &str, length: usize) -> Result<Array1<f32>, EncoderError> {
         let (shape, values) = self.floats(name)?;
         if shape != [length] {
-            return Err(error(format!("{name} has shape {shape:?}, expected [{length}]")));
+            return Err(error(format!(
+                "{name} has shape {shape:?}, expected [{length}]"
+            )));
         }
         Ok(Array1::from(values))
     }
@@ -515,7 +524,10 @@ mod tests {
     #[test]
     fn word_pieces_take_the_longest_match_and_unknown_words_whole() {
         let encoder = tiny();
-        assert_eq!(encoder.token_ids("unwanted, running"), [2, 4, 5, 6, 8, 9, 10, 3]);
+        assert_eq!(
+            encoder.token_ids("unwanted, running"),
+            [2, 4, 5, 6, 8, 9, 10, 3]
+        );
         // "wantx" cannot be split to the end: the whole word is unknown.
         assert_eq!(encoder.token_ids("wantx run"), [2, 1, 9, 3]);
         let long = "run ".repeat(500);

