@@ -164,14 +164,7 @@ impl LinearModel {
                 }
             }
         }
-        let mut model = LinearModel::empty(heads);
-        model.bias = bias;
-        model.dense = dense;
-        for (b, _) in used.iter().enumerate().filter(|(_, u)| **u) {
-            model.rows.extend_from_slice(&weights[b * h..(b + 1) * h]);
-            model.index[b] = (model.rows.len() / h) as u32;
-        }
-        model
+        LinearModel::trained(heads, bias, dense, &weights, &used)
     }
 
     /// Trains every head to the minimum of its regularised log loss (mean log loss over the
@@ -194,7 +187,6 @@ impl LinearModel {
                 used[f as usize] = true;
             }
         }
-        let mut model = LinearModel::empty(heads);
         let mut bias = vec![0f32; h];
         let mut dense = vec![0f32; dims * h];
         let mut weights = vec![0f32; buckets * h];
@@ -256,6 +248,20 @@ impl LinearModel {
                 weights[b * h + head] = x[b] as f32;
             }
         }
+        LinearModel::trained(heads, bias, dense, &weights, &used)
+    }
+
+    /// The model holding trained weights (`heads.len()` per bucket), keeping only the buckets
+    /// some example `used`.
+    fn trained(
+        heads: Vec<String>,
+        bias: Vec<f32>,
+        dense: Vec<f32>,
+        weights: &[f32],
+        used: &[bool],
+    ) -> Self {
+        let h = heads.len();
+        let mut model = LinearModel::empty(heads);
         model.bias = bias;
         model.dense = dense;
         for (b, _) in used.iter().enumerate().filter(|(_, u)| **u) {
