@@ -107,11 +107,11 @@ impl Model {
             Some(heads) => heads.clone(),
             None => LinearModel::from_bytes(ENGLISH_ENCODER_HEADS)?,
         };
-        // The encoder's vector and the negativity (see `assess::encoder_input`).
-        if heads.dense_dimensions() != encoder.dimensions() + 1 {
+        // The encoder's reading and the negativity (see `assess::encoder_input`).
+        if heads.dense_dimensions() != encoder.reading_dimensions() + 1 {
             return Err(format!(
                 "the encoder gives {} numbers, its heads read {} besides the negativity",
-                encoder.dimensions(),
+                encoder.reading_dimensions(),
                 heads.dense_dimensions().saturating_sub(1)
             ));
         }
@@ -146,9 +146,9 @@ impl Model {
         self.encoder.clone()
     }
 
-    /// The sentence vector of `text`, when the model has an encoder.
+    /// The encoder's reading of `text` ([`Encoder::reading`]), when the model has an encoder.
     pub fn encode(&self, text: &str) -> Option<Vec<f32>> {
-        self.encoder.as_ref().map(|e| e.encode(text))
+        self.encoder.as_ref().map(|e| e.reading(text))
     }
 
     /// The English phrase lists with the given heads (for training and evaluation).

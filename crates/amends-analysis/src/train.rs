@@ -33,7 +33,7 @@ pub struct LabelledText {
     pub abusive: Option<bool>,
     /// The complaint's reason, one of [`REASONS`].
     pub reason: Option<String>,
-    /// The sentence encoder's vector of the text, when one was computed.
+    /// The sentence encoder's reading of the text (`Encoder::reading`), when one was computed.
     pub vector: Option<Vec<f32>>,
 }
 

