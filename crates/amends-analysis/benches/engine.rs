@@ -1,5 +1,10 @@
 //! Speed of the engine on one core: a tweet-sized message, a 2 KB email, a 1 KB draft.
 //! Targets (issue 3): 100,000 tweets/s, 10,000 emails/s, coaching a 1 KB draft under 50 µs.
+//! Then the same messages read through the optional sentence encoder, when it is installed
+//! (no target: it is opt-in because it costs milliseconds).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use amends_analysis::{assess, coach, CoachContext, Model};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -57,6 +62,22 @@ fn engine(c: &mut Criterion) {
         BenchmarkId::new("draft", draft.len()),
         draft.as_str(),
         |b, text| b.iter(|| coach(text, &context, model)),
+    );
+    group.finish();
+    let Some(encoder) = common::encoder() else {
+        return;
+    };
+    let model = &model.with_encoder(encoder).expect("heads for this encoder");
+    let mut group = c.benchmark_group("assess_with_encoder");
+    group.throughput(Throughput::Elements(1));
+    group.sample_size(20);
+    group.bench_with_input(BenchmarkId::new("tweet", TWEET.len()), TWEET, |b, text| {
+        b.iter(|| assess(text, model))
+    });
+    group.bench_with_input(
+        BenchmarkId::new("email", email.len()),
+        email.as_str(),
+        |b, text| b.iter(|| assess(text, model)),
     );
     group.finish();
 }

@@ -160,7 +160,7 @@ const OFFENSIVE_AT: f32 = 0.3;
 /// Longest text read, in bytes: past this the findings would not change, only the cost would.
 const MAX_BYTES: usize = 64 * 1024;
 
-/// What the heads reading the sentence encoder see beside the n-grams: the encoder's vector,
+/// What the heads reading the sentence encoder see beside the n-grams: the encoder's reading,
 /// then the negativity head's log-odds (tone, learnt from the larger airline set). `scores` are
 /// `linear`'s answers for the same text.
 pub(crate) fn encoder_input(vector: &[f32], linear: &LinearModel, scores: &[f32]) -> Vec<f32> {
@@ -186,7 +186,7 @@ pub fn assess(text: &str, model: &Model) -> Assessment {
     assess_with(text, model, None)
 }
 
-/// [`assess`], with the sentence encoder's vector of `text` when it is already known (training
+/// [`assess`], with the sentence encoder's reading of `text` when it is already known (training
 /// and evaluation compute it once); without one, the model's encoder (if any) computes it.
 pub fn assess_with(text: &str, model: &Model, vector: Option<&[f32]>) -> Assessment {
     let text = clip(text, MAX_BYTES);

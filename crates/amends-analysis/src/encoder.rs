@@ -6,7 +6,7 @@
 //! Pure like the rest of the engine: the caller reads the model's files and hands the bytes
 //! over (`config.json`, `vocab.txt`, `model.safetensors`). Nothing is downloaded, ever. The
 //! engine works without an encoder; with one, reading a message costs milliseconds instead of
-//! microseconds, so the desk turns it on by configuration, not by default.
+//! microseconds: the `amends` commands read it when it is installed, the desk's server does not.
 
 use std::collections::HashMap;
 

