@@ -45,17 +45,7 @@ fn engine(c: &mut Criterion) {
         customer_anger: Some(0.7),
         authority_limit: Some(50.0),
     };
-    let mut group = c.benchmark_group("assess");
-    group.throughput(Throughput::Elements(1));
-    group.bench_with_input(BenchmarkId::new("tweet", TWEET.len()), TWEET, |b, text| {
-        b.iter(|| assess(text, model))
-    });
-    group.bench_with_input(
-        BenchmarkId::new("email", email.len()),
-        email.as_str(),
-        |b, text| b.iter(|| assess(text, model)),
-    );
-    group.finish();
+    assessing(c, "assess", model, &email, 100);
     let mut group = c.benchmark_group("coach");
     group.throughput(Throughput::Elements(1));
     group.bench_with_input(
@@ -68,17 +58,20 @@ fn engine(c: &mut Criterion) {
         return;
     };
     let model = &model.with_encoder(encoder).expect("heads for this encoder");
-    let mut group = c.benchmark_group("assess_with_encoder");
+    assessing(c, "assess_with_encoder", model, &email, 20);
+}
+
+/// Assessing a tweet and `email` with `model`, as the group `name`.
+fn assessing(c: &mut Criterion, name: &str, model: &Model, email: &str, samples: usize) {
+    let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Elements(1));
-    group.sample_size(20);
+    group.sample_size(samples);
     group.bench_with_input(BenchmarkId::new("tweet", TWEET.len()), TWEET, |b, text| {
         b.iter(|| assess(text, model))
     });
-    group.bench_with_input(
-        BenchmarkId::new("email", email.len()),
-        email.as_str(),
-        |b, text| b.iter(|| assess(text, model)),
-    );
+    group.bench_with_input(BenchmarkId::new("email", email.len()), email, |b, text| {
+        b.iter(|| assess(text, model))
+    });
     group.finish();
 }
 
