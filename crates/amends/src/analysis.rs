@@ -74,7 +74,6 @@ const BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// order of the input. Lines are answered a batch at a time on every core (the sentence encoder
 /// makes a line cost milliseconds).
 fn stream(answer: impl Fn(&Value) -> Result<Value, String> + Sync) -> anyhow::Result<()> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut output = BufWriter::new(std::io::stdout().lock());
@@ -99,37 +98,39 @@ fn stream(answer: impl Fn(&Value) -> Result<Value, String> + Sync) -> anyhow::Re
                 }
             }
         }
-        let share = batch.len().div_ceil(threads).max(1);
-        let replies: Vec<Option<Value>> = if share >= batch.len() {
-            batch.iter().map(|line| reply(line, &answer)).collect()
-        } else {
-            std::thread::scope(|scope| {
-                let workers: Vec<_> = batch
-                    .chunks(share)
-                    .map(|chunk| {
-                        let answer = &answer;
-                        scope.spawn(move || {
-                            chunk
-                                .iter()
-                                .map(|line| reply(line, answer))
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                workers
-                    .into_iter()
-                    .map(|worker| worker.join())
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(|chunks| chunks.into_iter().flatten().collect())
-            })
-            .map_err(|_| anyhow::anyhow!("a line could not be answered (the engine panicked)"))?
-        };
+        let replies = on_every_core(&batch, |line| reply(line, &answer));
         for reply in replies.into_iter().flatten() {
             serde_json::to_writer(&mut output, &reply).context("writing standard output")?;
             output.write_all(b"\n").context("writing standard output")?;
         }
     }
     output.flush().context("writing standard output")
+}
+
+/// `f` of every item, in order, the items shared out over every core.
+fn on_every_core<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let share = items.len().div_ceil(threads).max(1);
+    if share >= items.len() {
+        return items.iter().map(f).collect();
+    }
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = items
+            .chunks(share)
+            .map(|chunk| {
+                let f = &f;
+                scope.spawn(move || chunk.iter().map(f).collect::<Vec<_>>())
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+            })
+            .collect()
+    })
 }
 
 /// The answer to one line of input; `None` for a blank line, which gets none.
@@ -236,22 +237,16 @@ pub fn english(encoder: &EncoderArg) -> anyhow::Result<Model> {
     }
 }
 
-/// Computes the encoder's vector of every item with a complaint label (the only head that reads
+/// Computes the encoder's reading of every item with a complaint label (the only head that reads
 /// it), on every core.
 fn encode_complaints(encoder: &Encoder, items: &mut [LabelledText]) {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut wanted: Vec<&mut LabelledText> =
-        items.iter_mut().filter(|i| i.complaint.is_some()).collect();
-    let share = wanted.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        for chunk in wanted.chunks_mut(share) {
-            scope.spawn(move || {
-                for item in chunk.iter_mut() {
-                    item.vector = Some(encoder.reading(&item.text));
-                }
-            });
-        }
-    });
+    let wanted: Vec<usize> = (0..items.len())
+        .filter(|i| items[*i].complaint.is_some())
+        .collect();
+    let readings = on_every_core(&wanted, |i| encoder.reading(&items[*i].text));
+    for (i, reading) in wanted.into_iter().zip(readings) {
+        items[i].vector = Some(reading);
+    }
 }
 
 /// `amends analyze`.
