@@ -6,7 +6,8 @@
 //! Pure like the rest of the engine: the caller reads the model's files and hands the bytes
 //! over (`config.json`, `vocab.txt`, `model.safetensors`). Nothing is downloaded, ever. The
 //! engine works without an encoder; with one, reading a message costs milliseconds instead of
-//! microseconds: the `amends` commands read it when it is installed, the desk's server does not.
+//! microseconds: the `amends` commands read it when it is installed, the desk's server when
+//! configured to.
 
 use std::collections::HashMap;
 

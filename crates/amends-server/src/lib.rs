@@ -38,7 +38,7 @@ use tower_http::trace::TraceLayer;
 pub use api::{new_agent, openapi_document};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AppError;
-pub use reading::read as read_message;
+pub use reading::{english_with_encoder, installed_encoder, load_encoder, read as read_message};
 
 /// Settings the server needs at run time.
 #[derive(Debug, Clone)]
@@ -62,6 +62,9 @@ pub struct ServerSettings {
     /// How long a claimed job is held before another runner may take it over. Sending a mail
     /// must finish well within it (its SMTP timeout is kept under half of it).
     pub job_lease: Duration,
+    /// The text engine customers' messages are read with, when not the built-in one (which
+    /// reads n-grams and phrase lists): a model reading through a sentence encoder too.
+    pub reader: Option<Arc<amends_analysis::Model>>,
 }
 
 impl Default for ServerSettings {
@@ -76,6 +79,7 @@ impl Default for ServerSettings {
             abuse_policy: AbusePolicy::default(),
             mail: mail::MailSettings::default(),
             job_lease: Duration::from_secs(60),
+            reader: None,
         }
     }
 }

@@ -100,7 +100,7 @@ pub async fn take_in(
         case_reference: mail.case_reference,
         customer,
         subject: mail.subject.clone(),
-        reading: Some(crate::reading::read(&mail.fresh_text)),
+        reading: Some(crate::reading::read_for(state, &mail.fresh_text).await),
         body,
         body_html: mail.html.clone(),
         attachments: mail

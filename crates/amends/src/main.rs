@@ -301,8 +301,12 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         abuse_policy: config.abuse_policy()?,
         mail: config.mail()?,
         job_lease: Duration::from_millis(config.job_lease_ms),
+        reader: config.reader()?,
         ..ServerSettings::default()
     };
+    if settings.reader.is_some() {
+        tracing::info!(encoder = %config.encoder, "reading messages through the sentence encoder");
+    }
     let state = AppState::new(store.clone(), clock, settings)
         .await
         .context("reading the desk's link key")?;

@@ -93,7 +93,7 @@ impl OpenCaseRequest {
                 .as_deref()
                 .map(|e| parse_external_id("external_id", e))
                 .transpose()?,
-            reading: Some(crate::reading::read(&self.body)),
+            reading: None,
         })
     }
 }
@@ -109,7 +109,8 @@ pub async fn open_case(
     ApiJson(request): ApiJson<OpenCaseRequest>,
 ) -> Result<(StatusCode, Json<CaseDetail>), AppError> {
     current.require(AgentRole::Agent)?;
-    let request = request.parse()?;
+    let mut request = request.parse()?;
+    request.reading = Some(crate::reading::read_for(&state, &request.case.body).await);
     let opened = state
         .store
         .open_case(&request, &current.audit(&state))
@@ -217,7 +218,10 @@ pub async fn add_message(
         direction,
         channel,
         author_id: (direction != Direction::Inbound).then_some(current.agent.id),
-        reading: (direction == Direction::Inbound).then(|| crate::reading::read(&body)),
+        reading: match direction {
+            Direction::Inbound => Some(crate::reading::read_for(&state, &body).await),
+            _ => None,
+        },
         body,
         body_html,
         external_id,

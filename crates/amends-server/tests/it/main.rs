@@ -13,5 +13,6 @@ mod helpers;
 mod jobs;
 mod mail;
 mod pages;
+mod reading;
 mod recovery;
 mod webdriver;
