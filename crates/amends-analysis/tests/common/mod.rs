@@ -9,6 +9,7 @@ use amends_analysis::encoder::Encoder;
 
 fn folder() -> Option<PathBuf> {
     let dir = std::env::var_os("AMENDS_ENCODER")
+        .filter(|dir| !dir.is_empty() && dir != "installed")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
