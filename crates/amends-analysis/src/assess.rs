@@ -387,7 +387,13 @@ fn stem_hits(tokens: &[Token], stems: &[String]) -> Vec<Hit> {
         .enumerate()
         .filter(|(_, t)| {
             let word = t.norm.trim_start_matches('#');
-            t.kind != TokenKind::Stop && stems.iter().any(|s| word.starts_with(s.as_str()))
+            // Comparing the first byte before the rest keeps this from calling memcmp for every
+            // token and stem (it was a tenth of an email's time).
+            let first = word.as_bytes().first();
+            t.kind != TokenKind::Stop
+                && stems
+                    .iter()
+                    .any(|s| s.as_bytes().first() == first && word.starts_with(s.as_str()))
         })
         .map(|(i, t)| Hit {
             phrase: 0,
