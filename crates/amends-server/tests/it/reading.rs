@@ -9,7 +9,7 @@ use amends_server::ServerSettings;
 use amends_store::testing::TestDatabase;
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{get, post, TestApp};
 
 /// The built-in model reading through the installed encoder (or AMENDS_ENCODER's). Without
 /// one the test says so and passes, except under CI=true: a skipped suite is not a pass.
@@ -51,36 +51,25 @@ async fn a_desk_with_the_encoder_reads_new_cases_and_inbound_messages_through_it
     };
     let app = TestApp::spawn_with(TestDatabase::sqlite(), settings).await;
     let client = app.token_client(AgentRole::Agent).await;
-    let opened: Value = client
-        .post(app.api("/cases"))
-        .json(&json!({
+    let (status, opened) = post(
+        &app,
+        &client,
+        "/cases",
+        json!({
             "customer": {"name": "Ann Smith", "email": "ann@example.com"},
             "channel": "social",
             "subject": "Refund",
             "body": opening,
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{opened}");
     let id = opened["id"].as_i64().unwrap();
-    let posted = client
-        .post(app.api(&format!("/cases/{id}/messages")))
-        .json(&json!({"direction": "inbound", "body": follow_up}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(posted.status(), 201);
-    let case: Value = client
-        .get(app.api(&format!("/cases/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let messages = format!("/cases/{id}/messages");
+    let body = json!({"direction": "inbound", "body": follow_up});
+    let (status, posted) = post(&app, &client, &messages, body).await;
+    assert_eq!(status, 201, "{posted}");
+    let case = get(&app, &client, &format!("/cases/{id}")).await;
     let messages = case["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 2);
     for (message, text) in messages.iter().zip([opening, follow_up]) {
