@@ -141,11 +141,6 @@ impl Model {
         self.encoder.is_some()
     }
 
-    /// The sentence encoder, when the model has one.
-    pub fn encoder(&self) -> Option<Arc<Encoder>> {
-        self.encoder.clone()
-    }
-
     /// The encoder's reading of `text` ([`Encoder::reading`]), when the model has an encoder.
     pub fn encode(&self, text: &str) -> Option<Vec<f32>> {
         self.encoder.as_ref().map(|e| e.reading(text))

@@ -110,7 +110,8 @@ enum Command {
         /// Where to write the model.
         #[arg(long, default_value = "crates/amends-analysis/model/en.bin")]
         out: PathBuf,
-        /// Also trains the complaint head that reads this sentence encoder's vectors.
+        /// Also trains the complaint head that reads the sentence encoder (the installed one
+        /// unless `--encoder` names another or `--no-encoder` none).
         #[command(flatten)]
         encoder: analysis::EncoderArg,
         /// Where to write the heads that read the encoder's vectors.
