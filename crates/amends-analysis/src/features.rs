@@ -36,56 +36,65 @@ pub fn word_bucket(word: &str, negated: bool) -> u32 {
 /// feature carries (one over the square root of their number, so long texts do not shout
 /// louder).
 pub fn features(tokens: &[Token], out: &mut Vec<u32>) -> f32 {
+    out.clear();
     SEEN.with(|seen| {
         let mut seen = seen.borrow_mut();
-        let mut distinct = Distinct {
-            seen: &mut seen,
-            out,
-        };
-        distinct.out.clear();
-        collect(tokens, &mut distinct);
-        distinct.forget();
+        collect(tokens, &mut seen);
+        // Read in bucket order, the order training saw, so scores add up in the same order.
+        seen.drain(out);
     });
-    // Sorting only the distinct buckets (a long email repeats many) keeps the order training
-    // saw, so scores add up in the same order.
-    out.sort_unstable();
     1.0 / (out.len() as f32).sqrt()
 }
 
 thread_local! {
-    /// One bit per bucket: which ones the text being read has produced so far. Cleared after
-    /// each text by unsetting just the bits it set.
-    static SEEN: std::cell::RefCell<Vec<u64>> =
-        std::cell::RefCell::new(vec![0; 1 << (BUCKET_BITS - 6)]);
+    static SEEN: std::cell::RefCell<Buckets> = std::cell::RefCell::new(Buckets::new());
 }
 
-/// Buckets, each kept the first time it comes.
-struct Distinct<'a> {
-    seen: &'a mut Vec<u64>,
-    out: &'a mut Vec<u32>,
+/// The set of buckets a text has produced so far: one bit per bucket, and one bit per 64 of
+/// those saying which words of bits are not empty, so reading the set back in order (and
+/// clearing it for the next text) visits only what was set, with no sorting.
+struct Buckets {
+    bits: Vec<u64>,
+    words: Vec<u64>,
 }
 
-impl Distinct<'_> {
+impl Buckets {
+    fn new() -> Self {
+        let bits = 1usize << (BUCKET_BITS - 6);
+        Buckets {
+            bits: vec![0; bits],
+            words: vec![0; bits >> 6],
+        }
+    }
+
     fn push(&mut self, bucket: u32) {
-        let (word, bit) = ((bucket >> 6) as usize, 1u64 << (bucket & 63));
-        if let Some(bits) = self.seen.get_mut(word) {
-            if *bits & bit == 0 {
-                *bits |= bit;
-                self.out.push(bucket);
-            }
+        let word = (bucket >> 6) as usize;
+        if let (Some(bits), Some(words)) = (self.bits.get_mut(word), self.words.get_mut(word >> 6))
+        {
+            *bits |= 1u64 << (bucket & 63);
+            *words |= 1u64 << (word & 63);
         }
     }
 
-    fn forget(&mut self) {
-        for &bucket in self.out.iter() {
-            if let Some(bits) = self.seen.get_mut((bucket >> 6) as usize) {
-                *bits = 0;
+    /// Appends every bucket in order to `out` and empties the set.
+    fn drain(&mut self, out: &mut Vec<u32>) {
+        for (w, words) in self.words.iter_mut().enumerate() {
+            while *words != 0 {
+                let word = (w << 6) | words.trailing_zeros() as usize;
+                *words &= *words - 1;
+                let Some(bits) = self.bits.get_mut(word) else {
+                    continue;
+                };
+                while *bits != 0 {
+                    out.push(((word << 6) as u32) | bits.trailing_zeros());
+                    *bits &= *bits - 1;
+                }
             }
         }
     }
 }
 
-fn collect(tokens: &[Token], out: &mut Distinct<'_>) {
+fn collect(tokens: &[Token], out: &mut Buckets) {
     let mut negated = false;
     let mut previous: Option<u64> = None;
     let mut shouting = 0;
@@ -151,7 +160,7 @@ fn collect(tokens: &[Token], out: &mut Distinct<'_>) {
 /// Character 3- to 5-grams of `<word>`, for words of three letters or more. FNV reads bytes in
 /// order, so the 3-, 4- and 5-grams starting at one place are one hash run, read off as it
 /// grows.
-fn char_ngrams(word: &str, out: &mut Distinct<'_>) {
+fn char_ngrams(word: &str, out: &mut Buckets) {
     if word.len() < 3 || word.len() > 30 {
         return;
     }
@@ -207,16 +216,10 @@ mod tests {
             &"x".repeat(30),
             &"y".repeat(31),
         ] {
+            let mut buckets = Buckets::new();
+            char_ngrams(word, &mut buckets);
             let mut out = Vec::new();
-            let mut seen = vec![0u64; 1 << (BUCKET_BITS - 6)];
-            char_ngrams(
-                word,
-                &mut Distinct {
-                    seen: &mut seen,
-                    out: &mut out,
-                },
-            );
-            out.sort_unstable();
+            buckets.drain(&mut out);
             assert_eq!(out, ngrams_one_by_one(word), "{word}");
         }
     }
@@ -240,7 +243,10 @@ mod tests {
             assert_eq!(out, sorted, "{text}");
             assert!((value - 1.0 / (out.len() as f32).sqrt()).abs() < 1e-6);
             // The scratch bits are all clear again for the next text.
-            SEEN.with(|seen| assert!(seen.borrow().iter().all(|b| *b == 0)));
+            SEEN.with(|seen| {
+                let seen = seen.borrow();
+                assert!(seen.bits.iter().chain(&seen.words).all(|b| *b == 0));
+            });
         }
     }
 }

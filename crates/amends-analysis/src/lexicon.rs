@@ -26,18 +26,18 @@ pub struct Hit {
 /// One word of a phrase: its text and [`word_key`], or any word at all.
 #[derive(Debug, Clone)]
 enum Word {
-    Exactly { key: u64, text: String },
+    Exactly { key: u64, text: crate::text::Norm },
     Any,
 }
 
 /// A list of phrases, indexed by the key of their first word.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PhraseList {
     phrases: Vec<Vec<Word>>,
     by_first: HashMap<u64, Vec<usize>, BuildHasherDefault<Keyed>>,
-    /// One bit per first word's key (its low 8 bits): most tokens start no phrase, and this
+    /// One bit per first word's key (its top 12 bits): most tokens start no phrase, and this
     /// says so without a table lookup.
-    starts: [u64; 4],
+    starts: [u64; 64],
 }
 
 impl PhraseList {
@@ -72,7 +72,8 @@ impl PhraseList {
                 continue;
             };
             let key = *key;
-            list.starts[((key & 0xff) >> 6) as usize] |= 1 << (key & 63);
+            let (word, bit) = start_bit(key);
+            list.starts[word] |= bit;
             list.by_first
                 .entry(key)
                 .or_default()
@@ -97,11 +98,11 @@ impl PhraseList {
     pub fn find(&self, tokens: &[Token]) -> Vec<Hit> {
         let mut hits: Vec<Hit> = Vec::new();
         for (i, token) in tokens.iter().enumerate() {
-            let key = token.key;
-            if self.starts[((key & 0xff) >> 6) as usize] & (1 << (key & 63)) == 0 {
+            let (word, bit) = start_bit(token.key);
+            if self.starts[word] & bit == 0 {
                 continue;
             }
-            let Some(candidates) = self.by_first.get(&key) else {
+            let Some(candidates) = self.by_first.get(&token.key) else {
                 continue;
             };
             for &phrase in candidates {
@@ -128,6 +129,23 @@ impl PhraseList {
         }
         hits
     }
+}
+
+impl Default for PhraseList {
+    fn default() -> Self {
+        PhraseList {
+            phrases: Vec::new(),
+            by_first: HashMap::default(),
+            starts: [0; 64],
+        }
+    }
+}
+
+/// The word and bit of [`PhraseList::starts`] for a first word's key. FNV's top bits depend on
+/// every byte of the word, its low bits much less.
+fn start_bit(key: u64) -> (usize, u64) {
+    let top = (key >> 52) as usize;
+    (top >> 6, 1 << (top & 63))
 }
 
 /// Where the phrase `words` ends when it starts at token `at`.

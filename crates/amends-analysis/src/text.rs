@@ -17,13 +17,17 @@ pub enum TokenKind {
     Symbol,
 }
 
+/// A token's normalised text: inline when short, as nearly every word is, so reading a text
+/// does not allocate once per word.
+pub type Norm = compact_str::CompactString;
+
 /// A token with its byte span in the original text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
     /// What kind it is.
     pub kind: TokenKind,
     /// Lowercased text, with curly apostrophes made straight.
-    pub norm: String,
+    pub norm: Norm,
     /// Byte offset where it starts.
     pub start: usize,
     /// Byte offset just past its end.
@@ -63,84 +67,99 @@ fn is_shouting(raw: &str) -> bool {
     raw.chars().filter(|c| c.is_alphabetic()).count() >= 2 && !raw.chars().any(char::is_lowercase)
 }
 
+/// The character starting at byte `at` of `text` (a character boundary), read without decoding
+/// when it is ASCII, as most are.
+fn char_at(text: &str, at: usize) -> Option<char> {
+    let byte = *text.as_bytes().get(at)?;
+    if byte.is_ascii() {
+        return Some(char::from(byte));
+    }
+    text.get(at..)?.chars().next()
+}
+
+/// Where the word whose characters continue from byte `at` ends. With `apostrophes`, an
+/// apostrophe followed by a letter belongs to the word: "don't", "Ann's".
+fn word_end(text: &str, mut at: usize, apostrophes: bool) -> usize {
+    let bytes = text.as_bytes();
+    loop {
+        match bytes.get(at) {
+            Some(b) if b.is_ascii_alphanumeric() || *b == b'_' => at += 1,
+            Some(b) if b.is_ascii() && (*b != b'\'' || !apostrophes) => return at,
+            None => return at,
+            Some(_) => {
+                let Some(c) = char_at(text, at) else {
+                    return at;
+                };
+                let next = at + c.len_utf8();
+                let inner_apostrophe = apostrophes
+                    && is_apostrophe(c)
+                    && char_at(text, next).is_some_and(char::is_alphabetic);
+                if !is_word_char(c) && !inner_apostrophe {
+                    return at;
+                }
+                at = next;
+            }
+        }
+    }
+}
+
 /// Splits `text` into tokens. Never panics; spans always fall on character boundaries.
 pub fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens = Vec::with_capacity(text.len() / 4 + 1);
-    let mut chars = text.char_indices().peekable();
-    while let Some((start, c)) = chars.next() {
+    let mut at = 0;
+    while let Some(c) = char_at(text, at) {
+        let start = at;
+        at += c.len_utf8();
         if c.is_whitespace() {
             continue;
         }
-        let (kind, end) =
-            if (c == '@' || c == '#') && chars.peek().is_some_and(|(_, n)| is_word_char(*n)) {
-                let mut end = start + c.len_utf8();
-                while let Some(&(i, n)) = chars.peek() {
-                    if !is_word_char(n) {
-                        break;
-                    }
-                    end = i + n.len_utf8();
-                    chars.next();
-                }
-                (
-                    if c == '@' {
-                        TokenKind::Mention
-                    } else {
-                        TokenKind::Hashtag
-                    },
-                    end,
-                )
-            } else if is_word_char(c) {
-                let mut end = start + c.len_utf8();
-                while let Some(&(i, n)) = chars.peek() {
-                    // An apostrophe belongs to the word when a letter follows: "don't", "Ann's".
-                    let inner_apostrophe = is_apostrophe(n)
-                        && text[i + n.len_utf8()..]
-                            .chars()
-                            .next()
-                            .is_some_and(char::is_alphabetic);
-                    if !is_word_char(n) && !inner_apostrophe {
-                        break;
-                    }
-                    end = i + n.len_utf8();
-                    chars.next();
-                }
-                let word = &text[start..end];
-                if (word.eq_ignore_ascii_case("http")
-                    || word.eq_ignore_ascii_case("https")
-                    || word.eq_ignore_ascii_case("www"))
-                    && matches!(chars.peek(), Some((_, ':' | '.')))
-                {
-                    while let Some(&(i, n)) = chars.peek() {
-                        if n.is_whitespace() {
-                            break;
-                        }
-                        end = i + n.len_utf8();
-                        chars.next();
-                    }
-                    (TokenKind::Url, end)
-                } else {
-                    (TokenKind::Word, end)
-                }
-            } else if matches!(c, '.' | ',' | '!' | '?' | ';' | ':') {
-                (TokenKind::Stop, start + c.len_utf8())
+        let kind = if (c == '@' || c == '#') && char_at(text, at).is_some_and(is_word_char) {
+            at = word_end(text, at, false);
+            if c == '@' {
+                TokenKind::Mention
             } else {
-                (TokenKind::Symbol, start + c.len_utf8())
-            };
-        let raw = &text[start..end];
-        let shouting = kind == TokenKind::Word && is_shouting(raw);
+                TokenKind::Hashtag
+            }
+        } else if is_word_char(c) {
+            at = word_end(text, at, true);
+            let word = &text[start..at];
+            if (word.eq_ignore_ascii_case("http")
+                || word.eq_ignore_ascii_case("https")
+                || word.eq_ignore_ascii_case("www"))
+                && matches!(text.as_bytes().get(at), Some(b':' | b'.'))
+            {
+                while let Some(n) = char_at(text, at).filter(|n| !n.is_whitespace()) {
+                    at += n.len_utf8();
+                }
+                TokenKind::Url
+            } else {
+                TokenKind::Word
+            }
+        } else if matches!(c, '.' | ',' | '!' | '?' | ';' | ':') {
+            TokenKind::Stop
+        } else {
+            TokenKind::Symbol
+        };
+        let raw = &text[start..at];
         let norm = match kind {
-            TokenKind::Url => "<url>".to_owned(),
-            _ if raw.is_ascii() => raw.to_ascii_lowercase(),
-            _ if raw.contains('\u{2019}') => raw.to_lowercase().replace('\u{2019}', "'"),
-            _ => raw.to_lowercase(),
+            TokenKind::Url => Norm::const_new("<url>"),
+            _ if raw.is_ascii() => {
+                let mut norm = Norm::new(raw);
+                norm.make_ascii_lowercase();
+                norm
+            }
+            _ if raw.contains('\u{2019}') => {
+                Norm::from(raw.to_lowercase().replace('\u{2019}', "'"))
+            }
+            _ => Norm::from(raw.to_lowercase()),
         };
         tokens.push(Token {
             kind,
             key: word_key(&norm),
             norm,
             start,
-            end,
-            shouting,
+            end: at,
+            shouting: kind == TokenKind::Word && is_shouting(raw),
         });
     }
     tokens
