@@ -3,8 +3,9 @@
 use serde::Serialize;
 
 use crate::features::{features, word_bucket};
-use crate::lexicon::{negated_before, Hit};
+use crate::lexicon::{negated_before, Hit, Stems};
 use crate::linear::LinearModel;
+use crate::model::{Found, Phrases};
 use crate::text::{tokenize, Token, TokenKind};
 use crate::Model;
 
@@ -204,27 +205,28 @@ pub fn assess_with(text: &str, model: &Model, vector: Option<&[f32]>) -> Assessm
             .unwrap_or(0.0)
     };
 
+    let found = model.find(&tokens);
     let mut negativity = head("negative");
-    let sarcasm = model.sarcasm.find(&tokens);
-    let praise = model.positive_idioms.find(&tokens);
+    let sarcasm = found.get(Phrases::Sarcasm);
+    let praise = found.get(Phrases::PositiveIdioms);
     negativity = (negativity + 0.25 * sarcasm.len().min(2) as f32
         - 0.3 * praise.len().min(2) as f32)
         .clamp(0.0, 1.0);
-    push(&mut evidence, "sarcasm", &sarcasm);
+    push(&mut evidence, "sarcasm", sarcasm);
 
-    let churn: Vec<Hit> = model
-        .churn
-        .find(&tokens)
-        .into_iter()
+    let churn: Vec<Hit> = found
+        .get(Phrases::Churn)
+        .iter()
         .filter(|h| !negated_before(&tokens, h.first, 3))
+        .copied()
         .collect();
     push(&mut evidence, "churn_threat", &churn);
-    let abuse = abuse_at_staff(&tokens, model);
+    let abuse = abuse_at_staff(&tokens, &found);
     push(&mut evidence, "abuse_at_staff", &abuse);
-    let profanity = model.profanity.find(&tokens);
-    push(&mut evidence, "swearing", &profanity);
-    let insults = model.insults.find(&tokens);
-    let mut offensive_words = model.offensive.find(&tokens);
+    let profanity = found.get(Phrases::Profanity);
+    push(&mut evidence, "swearing", profanity);
+    let insults = found.get(Phrases::Insults);
+    let mut offensive_words = found.get(Phrases::Offensive).to_vec();
     offensive_words.extend(insults.iter().copied());
     offensive_words.extend(stem_hits(&tokens, &model.offensive_stems));
     let offensive_score = head("abusive");
@@ -238,16 +240,16 @@ pub fn assess_with(text: &str, model: &Model, vector: Option<&[f32]>) -> Assessm
     if abusive && abuse.is_empty() {
         push(&mut evidence, "abusive", &offensive_words);
     }
-    let public = model.public.find(&tokens);
-    push(&mut evidence, "public_exposure_threat", &public);
-    let legal = model.legal.find(&tokens);
-    push(&mut evidence, "legal_threat", &legal);
-    let payment = model.payment.find(&tokens);
-    push(&mut evidence, "payment", &payment);
-    let urgency = model.urgency.find(&tokens);
-    push(&mut evidence, "urgent", &urgency);
-    let anger_words = model.anger.find(&tokens);
-    push(&mut evidence, "anger", &anger_words);
+    let public = found.get(Phrases::Public);
+    push(&mut evidence, "public_exposure_threat", public);
+    let legal = found.get(Phrases::Legal);
+    push(&mut evidence, "legal_threat", legal);
+    let payment = found.get(Phrases::Payment);
+    push(&mut evidence, "payment", payment);
+    let urgency = found.get(Phrases::Urgency);
+    push(&mut evidence, "urgent", urgency);
+    let anger_words = found.get(Phrases::Anger);
+    push(&mut evidence, "anger", anger_words);
 
     let negative = negativity >= NEGATIVE_AT || !abuse.is_empty() || !churn.is_empty();
     if negative {
@@ -308,10 +310,10 @@ pub fn assess_with(text: &str, model: &Model, vector: Option<&[f32]>) -> Assessm
         _ => AngerLabel::Furious,
     };
 
-    let (requested_resolutions, asked) = requests(&tokens, model);
+    let (requested_resolutions, asked) = requests(&tokens, model, &found);
     evidence.extend(asked);
     let category =
-        (complaint || negative).then(|| category(&tokens, model, &scores, &churn, &mut evidence));
+        (complaint || negative).then(|| category(model, &found, &scores, &churn, &mut evidence));
     evidence.sort_by_key(|e| (e.start, e.end));
     Assessment {
         negative,
@@ -356,11 +358,11 @@ fn push(evidence: &mut Vec<Evidence>, kind: &'static str, hits: &[Hit]) {
 }
 
 /// Insults aimed at "you" or the staff within the same clause, and abusive phrases.
-fn abuse_at_staff(tokens: &[Token], model: &Model) -> Vec<Hit> {
-    let mut hits = model.abuse.find(tokens);
-    let targets = model.targets.find(tokens);
-    let mut insults = model.insults.find(tokens);
-    insults.extend(model.belittling.find(tokens));
+fn abuse_at_staff(tokens: &[Token], found: &Found) -> Vec<Hit> {
+    let mut hits = found.get(Phrases::Abuse).to_vec();
+    let targets = found.get(Phrases::Targets);
+    let mut insults = found.get(Phrases::Insults).to_vec();
+    insults.extend_from_slice(found.get(Phrases::Belittling));
     for insult in insults {
         let aimed = targets.iter().any(|target| {
             let (from, to) = if target.last <= insult.first {
@@ -381,20 +383,11 @@ fn abuse_at_staff(tokens: &[Token], model: &Model) -> Vec<Hit> {
 }
 
 /// Words that start with one of `stems`, ignoring a leading `#`.
-fn stem_hits(tokens: &[Token], stems: &[String]) -> Vec<Hit> {
+fn stem_hits(tokens: &[Token], stems: &Stems) -> Vec<Hit> {
     tokens
         .iter()
         .enumerate()
-        .filter(|(_, t)| {
-            let word = t.norm.trim_start_matches('#');
-            // Comparing the first byte before the rest keeps this from calling memcmp for every
-            // token and stem (it was a tenth of an email's time).
-            let first = word.as_bytes().first();
-            t.kind != TokenKind::Stop
-                && stems
-                    .iter()
-                    .any(|s| s.as_bytes().first() == first && word.starts_with(s.as_str()))
-        })
+        .filter(|(_, t)| t.kind != TokenKind::Stop && stems.start(t.norm.trim_start_matches('#')))
         .map(|(i, t)| Hit {
             phrase: 0,
             first: i,
@@ -456,11 +449,11 @@ fn strongest_words(
 }
 
 /// What the customer asks for: a resolution word with a request cue shortly before it.
-fn requests(tokens: &[Token], model: &Model) -> (Vec<Resolution>, Vec<Evidence>) {
-    let cues = model.cues.find(tokens);
+fn requests(tokens: &[Token], model: &Model, found: &Found) -> (Vec<Resolution>, Vec<Evidence>) {
+    let cues = found.get(Phrases::Cues);
     let mut kinds = Vec::new();
     let mut evidence = Vec::new();
-    for hit in model.resolutions.list.find(tokens) {
+    for hit in found.get(Phrases::Resolutions) {
         let cued = cues.iter().any(|c| {
             c.last <= hit.first
                 && hit.first - c.last <= 5
@@ -468,7 +461,7 @@ fn requests(tokens: &[Token], model: &Model) -> (Vec<Resolution>, Vec<Evidence>)
                     .iter()
                     .all(|t| t.kind != TokenKind::Stop)
         });
-        let Some(kind) = model.resolutions.labels[hit.phrase]
+        let Some(kind) = model.resolutions[hit.phrase]
             .first()
             .and_then(|k| Resolution::parse(k))
         else {
@@ -489,23 +482,21 @@ fn requests(tokens: &[Token], model: &Model) -> (Vec<Resolution>, Vec<Evidence>)
 }
 
 fn category(
-    tokens: &[Token],
     model: &Model,
+    found: &Found,
     scores: &[f32],
     churn: &[Hit],
     evidence: &mut Vec<Evidence>,
 ) -> Category {
     // "Cancel my account" is a threat to leave, not a complaint about the account.
-    let hits: Vec<Hit> = model
-        .categories
-        .list
-        .find(tokens)
-        .into_iter()
+    let hits: Vec<&Hit> = found
+        .get(Phrases::Categories)
+        .iter()
         .filter(|h| !churn.iter().any(|c| h.first < c.last && c.first < h.last))
         .collect();
     let mut counts: Vec<(Category, usize, usize)> = Vec::new();
     for hit in &hits {
-        let Some(label) = model.categories.labels[hit.phrase].first() else {
+        let Some(label) = model.categories[hit.phrase].first() else {
             continue;
         };
         let category = Category::parse(label);
@@ -519,7 +510,7 @@ fn category(
         .max_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)))
     {
         for hit in hits.iter().filter(|h| {
-            model.categories.labels[h.phrase]
+            model.categories[h.phrase]
                 .first()
                 .map(|l| Category::parse(l))
                 == Some(best)

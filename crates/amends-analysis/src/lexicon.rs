@@ -68,19 +68,24 @@ impl PhraseList {
                     }
                 })
                 .collect();
-            let Some(Word::Exactly { key, .. }) = words.first() else {
-                continue;
-            };
-            let key = *key;
-            let (word, bit) = start_bit(key);
-            list.starts[word] |= bit;
-            list.by_first
-                .entry(key)
-                .or_default()
-                .push(list.phrases.len());
-            list.phrases.push(words);
+            list.add(words);
         }
         list
+    }
+
+    /// Adds a phrase; one that does not start with a word is left out.
+    fn add(&mut self, words: Vec<Word>) {
+        let Some(Word::Exactly { key, .. }) = words.first() else {
+            return;
+        };
+        let key = *key;
+        let (word, bit) = start_bit(key);
+        self.starts[word] |= bit;
+        self.by_first
+            .entry(key)
+            .or_default()
+            .push(self.phrases.len());
+        self.phrases.push(words);
     }
 
     /// How many phrases.
@@ -96,7 +101,13 @@ impl PhraseList {
     /// Every match in `tokens`; phrases that overlap are merged into one hit (so "will never
     /// use you again" is one churn threat, not two halves), which keeps the first phrase's id.
     pub fn find(&self, tokens: &[Token]) -> Vec<Hit> {
-        let mut hits: Vec<Hit> = Vec::new();
+        let mut hits = Vec::new();
+        self.search(tokens, |hit| merge(&mut hits, hit));
+        hits
+    }
+
+    /// Calls `found` with every match, in token order (and phrase order at one token).
+    fn search(&self, tokens: &[Token], mut found: impl FnMut(Hit)) {
         for (i, token) in tokens.iter().enumerate() {
             let (word, bit) = start_bit(token.key);
             if self.starts[word] & bit == 0 {
@@ -106,28 +117,70 @@ impl PhraseList {
                 continue;
             };
             for &phrase in candidates {
-                let Some(last) = matches_at(&self.phrases[phrase], tokens, i) else {
-                    continue;
-                };
-                let hit = Hit {
-                    phrase,
-                    first: i,
-                    last,
-                    start: token.start,
-                    end: tokens[last - 1].end,
-                };
-                match hits.last_mut() {
-                    Some(previous) if hit.first < previous.last => {
-                        if hit.last > previous.last {
-                            previous.last = hit.last;
-                            previous.end = hit.end;
-                        }
-                    }
-                    _ => hits.push(hit),
+                if let Some(last) = matches_at(&self.phrases[phrase], tokens, i) {
+                    found(Hit {
+                        phrase,
+                        first: i,
+                        last,
+                        start: token.start,
+                        end: tokens[last - 1].end,
+                    });
                 }
             }
         }
-        hits
+    }
+}
+
+/// Adds `hit` to `hits` (found in order), merged into the last one when they overlap.
+fn merge(hits: &mut Vec<Hit>, hit: Hit) {
+    match hits.last_mut() {
+        Some(previous) if hit.first < previous.last => {
+            if hit.last > previous.last {
+                previous.last = hit.last;
+                previous.end = hit.end;
+            }
+        }
+        _ => hits.push(hit),
+    }
+}
+
+/// Several phrase lists searched in one pass over the tokens: a message is read for some twenty
+/// lists, and looking each token up once instead of once per list is most of the lists' cost.
+#[derive(Debug, Clone)]
+pub struct Lexicon {
+    /// Every phrase of every list.
+    all: PhraseList,
+    /// For each phrase of `all`, its list and its number in that list.
+    owner: Vec<(usize, usize)>,
+    lists: usize,
+}
+
+impl Lexicon {
+    /// The lists, searched together.
+    pub fn new(lists: &[&PhraseList]) -> Self {
+        let mut all = PhraseList::default();
+        let mut owner = Vec::new();
+        for (list, phrases) in lists.iter().enumerate() {
+            for (number, words) in phrases.phrases.iter().enumerate() {
+                all.add(words.clone());
+                owner.push((list, number));
+            }
+        }
+        Lexicon {
+            all,
+            owner,
+            lists: lists.len(),
+        }
+    }
+
+    /// For each list, what [`PhraseList::find`] finds in `tokens`.
+    pub fn find(&self, tokens: &[Token]) -> Vec<Vec<Hit>> {
+        let mut found = vec![Vec::new(); self.lists];
+        self.all.search(tokens, |hit| {
+            let (list, phrase) = self.owner[hit.phrase];
+            merge(&mut found[list], Hit { phrase, ..hit });
+        });
+        found
     }
 }
 
@@ -164,6 +217,50 @@ fn matches_at(words: &[Word], tokens: &[Token], at: usize) -> Option<usize> {
         t += 1;
     }
     Some(t)
+}
+
+/// Word beginnings ("fuck" for "fuckinnn"), matched as the start of a word.
+#[derive(Debug, Clone)]
+pub struct Stems {
+    stems: Vec<String>,
+    /// One bit per stem's first two bytes (folded to 12 bits): most words start like no stem,
+    /// and this says so without comparing them to each.
+    openings: [u64; 64],
+}
+
+impl Stems {
+    /// Parses one stem per line; `#` starts a comment line. Stems are at least two bytes long
+    /// (shorter ones are left out: a one-letter stem would match every other word).
+    pub fn parse(text: &str) -> Self {
+        let mut stems = Stems {
+            stems: Vec::new(),
+            openings: [0; 64],
+        };
+        for stem in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.len() >= 2 && !l.starts_with('#'))
+        {
+            let (word, bit) = Self::opening(stem.as_bytes());
+            stems.openings[word] |= bit;
+            stems.stems.push(stem.to_owned());
+        }
+        stems
+    }
+
+    fn opening(word: &[u8]) -> (usize, u64) {
+        let folded = ((usize::from(word[0]) << 6) ^ usize::from(word[1])) & 4095;
+        (folded >> 6, 1 << (folded & 63))
+    }
+
+    /// Whether `word` starts with one of the stems.
+    pub fn start(&self, word: &str) -> bool {
+        if word.len() < 2 {
+            return false;
+        }
+        let (at, bit) = Self::opening(word.as_bytes());
+        self.openings[at] & bit != 0 && self.stems.iter().any(|s| word.starts_with(s.as_str()))
+    }
 }
 
 /// Parses `kind<TAB>…` lines into (kind, rest) pairs.

@@ -3,7 +3,7 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::encoder::Encoder;
-use crate::lexicon::{tab_lines, PhraseList};
+use crate::lexicon::{tab_lines, Hit, Lexicon, PhraseList, Stems};
 use crate::linear::LinearModel;
 
 /// The embedded English model, written by `amends train`.
@@ -57,6 +57,38 @@ impl LabelledPhrases {
     }
 }
 
+/// The phrase lists read in a customer's message, in the order [`Model::customer`] holds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phrases {
+    Churn,
+    Insults,
+    Belittling,
+    Targets,
+    Abuse,
+    Profanity,
+    Offensive,
+    Anger,
+    Public,
+    Legal,
+    Payment,
+    Resolutions,
+    Cues,
+    Urgency,
+    Sarcasm,
+    PositiveIdioms,
+    Categories,
+}
+
+/// What the customer lists found in one message, list by list.
+pub(crate) struct Found(Vec<Vec<Hit>>);
+
+impl Found {
+    /// The hits of `list`.
+    pub(crate) fn get(&self, list: Phrases) -> &[Hit] {
+        self.0.get(list as usize).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// Everything the engine knows.
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -67,24 +99,12 @@ pub struct Model {
     /// Heads reading the encoder's vector beside the n-grams (the complaint head); they replace
     /// the same heads of `linear` when a vector is at hand.
     pub(crate) encoder_heads: Option<LinearModel>,
-    pub(crate) churn: PhraseList,
-    pub(crate) insults: PhraseList,
-    pub(crate) belittling: PhraseList,
-    pub(crate) targets: PhraseList,
-    pub(crate) abuse: PhraseList,
-    pub(crate) profanity: PhraseList,
-    pub(crate) offensive: PhraseList,
-    pub(crate) offensive_stems: Vec<String>,
-    pub(crate) anger: PhraseList,
-    pub(crate) public: PhraseList,
-    pub(crate) legal: PhraseList,
-    pub(crate) payment: PhraseList,
-    pub(crate) resolutions: LabelledPhrases,
-    pub(crate) cues: PhraseList,
-    pub(crate) urgency: PhraseList,
-    pub(crate) sarcasm: PhraseList,
-    pub(crate) positive_idioms: PhraseList,
-    pub(crate) categories: LabelledPhrases,
+    /// The phrase lists read in a customer's message, searched together ([`Phrases`]).
+    pub(crate) customer: Lexicon,
+    pub(crate) offensive_stems: Stems,
+    /// The labels of [`Phrases::Resolutions`] and [`Phrases::Categories`].
+    pub(crate) resolutions: Vec<Vec<String>>,
+    pub(crate) categories: Vec<Vec<String>>,
     pub(crate) coaching: LabelledPhrases,
     pub(crate) good: LabelledPhrases,
 }
@@ -146,35 +166,41 @@ impl Model {
         self.encoder.as_ref().map(|e| e.reading(text))
     }
 
+    /// What the customer lists find in `tokens`.
+    pub(crate) fn find(&self, tokens: &[crate::text::Token]) -> Found {
+        Found(self.customer.find(tokens))
+    }
+
     /// The English phrase lists with the given heads (for training and evaluation).
     pub fn with_linear(linear: LinearModel) -> Model {
+        let resolutions = LabelledPhrases::parse(lexicon!("resolutions.txt"), 1);
+        let categories = LabelledPhrases::parse(lexicon!("categories.tsv"), 1);
         Model {
             linear,
             encoder: None,
             encoder_heads: None,
-            churn: PhraseList::parse(lexicon!("churn.txt")),
-            insults: PhraseList::parse(lexicon!("insults.txt")),
-            belittling: PhraseList::parse(lexicon!("belittling.txt")),
-            targets: PhraseList::parse(lexicon!("targets.txt")),
-            abuse: PhraseList::parse(lexicon!("abuse.txt")),
-            profanity: PhraseList::parse(lexicon!("profanity.txt")),
-            offensive: PhraseList::parse(lexicon!("offensive.txt")),
-            offensive_stems: lexicon!("offensive_stems.txt")
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_owned)
-                .collect(),
-            anger: PhraseList::parse(lexicon!("anger.txt")),
-            public: PhraseList::parse(lexicon!("public.txt")),
-            legal: PhraseList::parse(lexicon!("legal.txt")),
-            payment: PhraseList::parse(lexicon!("payment.txt")),
-            resolutions: LabelledPhrases::parse(lexicon!("resolutions.txt"), 1),
-            cues: PhraseList::parse(lexicon!("cues.txt")),
-            urgency: PhraseList::parse(lexicon!("urgency.txt")),
-            sarcasm: PhraseList::parse(lexicon!("sarcasm.txt")),
-            positive_idioms: PhraseList::parse(lexicon!("positive_idioms.txt")),
-            categories: LabelledPhrases::parse(lexicon!("categories.tsv"), 1),
+            customer: Lexicon::new(&[
+                &PhraseList::parse(lexicon!("churn.txt")),
+                &PhraseList::parse(lexicon!("insults.txt")),
+                &PhraseList::parse(lexicon!("belittling.txt")),
+                &PhraseList::parse(lexicon!("targets.txt")),
+                &PhraseList::parse(lexicon!("abuse.txt")),
+                &PhraseList::parse(lexicon!("profanity.txt")),
+                &PhraseList::parse(lexicon!("offensive.txt")),
+                &PhraseList::parse(lexicon!("anger.txt")),
+                &PhraseList::parse(lexicon!("public.txt")),
+                &PhraseList::parse(lexicon!("legal.txt")),
+                &PhraseList::parse(lexicon!("payment.txt")),
+                &resolutions.list,
+                &PhraseList::parse(lexicon!("cues.txt")),
+                &PhraseList::parse(lexicon!("urgency.txt")),
+                &PhraseList::parse(lexicon!("sarcasm.txt")),
+                &PhraseList::parse(lexicon!("positive_idioms.txt")),
+                &categories.list,
+            ]),
+            offensive_stems: Stems::parse(lexicon!("offensive_stems.txt")),
+            resolutions: resolutions.labels,
+            categories: categories.labels,
             coaching: LabelledPhrases::parse(lexicon!("coaching.tsv"), 2),
             good: LabelledPhrases::parse(lexicon!("good.tsv"), 1),
         }
