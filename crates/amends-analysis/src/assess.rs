@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::features::{features, word_bucket};
+use crate::features::features_and_words;
 use crate::lexicon::{negated_before, Hit, Stems};
 use crate::linear::LinearModel;
 use crate::model::{Found, Phrases};
@@ -194,7 +194,8 @@ pub fn assess_with(text: &str, model: &Model, vector: Option<&[f32]>) -> Assessm
     let tokens = tokenize(text);
     let mut evidence = Vec::new();
     let mut buckets = Vec::new();
-    let value = features(&tokens, &mut buckets);
+    let mut words = Vec::new();
+    let value = features_and_words(&tokens, &mut buckets, &mut words);
     let mut scores = Vec::new();
     model.linear.predict(&buckets, value, &mut scores);
     let head = |name: &str| {
@@ -253,7 +254,7 @@ pub fn assess_with(text: &str, model: &Model, vector: Option<&[f32]>) -> Assessm
 
     let negative = negativity >= NEGATIVE_AT || !abuse.is_empty() || !churn.is_empty();
     if negative {
-        evidence.extend(strongest_words(&tokens, model, "negative", 3));
+        evidence.extend(strongest_words(&tokens, &words, model, "negative", 3));
     }
     let encoded;
     let vector = match vector {
@@ -279,7 +280,7 @@ pub fn assess_with(text: &str, model: &Model, vector: Option<&[f32]>) -> Assessm
     let happy = negativity < 0.15 && complaint_score < 0.6;
     let complaint = (complaint_score >= complaint_at && !happy) || !churn.is_empty();
     if complaint {
-        evidence.extend(strongest_words(&tokens, model, "complaint", 3));
+        evidence.extend(strongest_words(&tokens, &words, model, "complaint", 3));
     }
 
     let shouting = tokens
@@ -409,9 +410,11 @@ fn about_a_thing(tokens: &[Token], hit: &Hit) -> bool {
 }
 
 /// The words that pushed head `name` up most, as evidence: the words whose own weight for the
-/// head is largest and positive, read with the same negation scope the features use.
+/// head is largest and positive. `words` are the tokens' word buckets, from the features the head
+/// read (so with the same negation scope).
 fn strongest_words(
     tokens: &[Token],
+    words: &[Option<u32>],
     model: &Model,
     name: &'static str,
     most: usize,
@@ -419,23 +422,14 @@ fn strongest_words(
     let Some(head) = model.linear.head(name) else {
         return Vec::new();
     };
-    let mut scored: Vec<(f32, usize)> = Vec::new();
-    let mut negated = false;
-    for (i, token) in tokens.iter().enumerate() {
-        match token.kind {
-            TokenKind::Stop => negated = false,
-            TokenKind::Word if token.norm.len() >= 3 => {
-                let weight = model.linear.weight(word_bucket(&token.norm, negated), head);
-                if weight > 0.0 {
-                    scored.push((weight, i));
-                }
-            }
-            _ => {}
-        }
-        if crate::text::is_negation(&token.norm) {
-            negated = true;
-        }
-    }
+    let mut scored: Vec<(f32, usize)> = tokens
+        .iter()
+        .zip(words)
+        .enumerate()
+        .filter(|(_, (token, _))| token.kind == TokenKind::Word && token.norm.len() >= 3)
+        .filter_map(|(i, (_, bucket))| Some((model.linear.weight((*bucket)?, head), i)))
+        .filter(|(weight, _)| *weight > 0.0)
+        .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     scored
         .into_iter()

@@ -3,14 +3,11 @@
 //! shouting, all hashed into a fixed number of buckets. Training and assessment share this code,
 //! so what the model learnt is exactly what it later sees.
 
-use crate::text::{is_negation, Token, TokenKind};
+use crate::text::{is_negation, Token, TokenKind, FNV_OFFSET, FNV_PRIME};
 
 /// Buckets are `1 << BUCKET_BITS`.
 pub const BUCKET_BITS: u32 = 18;
 const MASK: u64 = (1 << BUCKET_BITS) - 1;
-
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
 fn fnv(mut hash: u64, bytes: &[u8]) -> u64 {
     for b in bytes {
@@ -25,21 +22,26 @@ fn bucket(hash: u64) -> u32 {
     ((hash ^ (hash >> 29)) & MASK) as u32
 }
 
-/// The bucket of a word's own feature (as [`features`] hashes it), for explaining a decision
-/// by the words that weighed most.
-pub fn word_bucket(word: &str, negated: bool) -> u32 {
-    let tag: &[u8] = if negated { b"n:" } else { b"w:" };
-    bucket(fnv(fnv(FNV_OFFSET, tag), word.as_bytes()))
-}
-
 /// The hashed features of a token stream, each once and in bucket order, with the value every
 /// feature carries (one over the square root of their number, so long texts do not shout
 /// louder).
 pub fn features(tokens: &[Token], out: &mut Vec<u32>) -> f32 {
+    features_and_words(tokens, out, &mut Vec::new())
+}
+
+/// [`features`], also giving for each token the bucket of its own word feature (`None` for
+/// stops, links and mentions), so the words that weighed most can be named without hashing
+/// them again.
+pub fn features_and_words(
+    tokens: &[Token],
+    out: &mut Vec<u32>,
+    words: &mut Vec<Option<u32>>,
+) -> f32 {
     out.clear();
+    words.clear();
     SEEN.with(|seen| {
         let mut seen = seen.borrow_mut();
-        collect(tokens, &mut seen);
+        collect(tokens, &mut seen, words);
         // Read in bucket order, the order training saw, so scores add up in the same order.
         seen.drain(out);
     });
@@ -94,12 +96,19 @@ impl Buckets {
     }
 }
 
-fn collect(tokens: &[Token], out: &mut Buckets) {
+fn collect(tokens: &[Token], out: &mut Buckets, words: &mut Vec<Option<u32>>) {
     let mut negated = false;
     let mut previous: Option<u64> = None;
     let mut shouting = 0;
     let mut exclaims = 0;
     for token in tokens {
+        // These have no word feature of their own (the arms below go on to the next token).
+        if matches!(
+            token.kind,
+            TokenKind::Stop | TokenKind::Url | TokenKind::Mention
+        ) {
+            words.push(None);
+        }
         match token.kind {
             TokenKind::Stop => {
                 negated = false;
@@ -130,6 +139,7 @@ fn collect(tokens: &[Token], out: &mut Buckets) {
         let tag: &[u8] = if negated { b"n:" } else { b"w:" };
         let word_hash = fnv(fnv(FNV_OFFSET, tag), word);
         out.push(bucket(word_hash));
+        words.push(Some(bucket(word_hash)));
         if let Some(before) = previous {
             out.push(bucket(fnv(fnv(before, b" "), word)));
         }

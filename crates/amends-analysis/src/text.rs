@@ -39,12 +39,16 @@ pub struct Token {
     pub key: u64,
 }
 
+/// FNV-1a's starting value and prime, for [`word_key`] and the features' hashes.
+pub(crate) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+pub(crate) const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
 /// The hash phrase lists index words by: FNV-1a over the normalised text.
 pub fn word_key(norm: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut hash = FNV_OFFSET;
     for b in norm.as_bytes() {
         hash ^= u64::from(*b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
+        hash = hash.wrapping_mul(FNV_PRIME);
     }
     hash
 }
@@ -65,6 +69,28 @@ fn is_shouting(raw: &str) -> bool {
             && !bytes.iter().any(u8::is_ascii_lowercase);
     }
     raw.chars().filter(|c| c.is_alphabetic()).count() >= 2 && !raw.chars().any(char::is_lowercase)
+}
+
+/// An ASCII token's normalised text, its [`word_key`] and whether it is written in capitals, in
+/// one pass over its bytes (most tokens are short ASCII words).
+fn ascii_norm(raw: &str) -> (Norm, u64, bool) {
+    let mut lower = [0u8; 24];
+    let Some(lower) = lower.get_mut(..raw.len()) else {
+        let norm = raw.to_ascii_lowercase();
+        return (Norm::from(norm.as_str()), word_key(&norm), is_shouting(raw));
+    };
+    let mut key = FNV_OFFSET;
+    let mut letters = 0;
+    let mut lowercase = false;
+    for (to, byte) in lower.iter_mut().zip(raw.bytes()) {
+        letters += usize::from(byte.is_ascii_alphabetic());
+        lowercase |= byte.is_ascii_lowercase();
+        *to = byte.to_ascii_lowercase();
+        key ^= u64::from(*to);
+        key = key.wrapping_mul(FNV_PRIME);
+    }
+    let norm = std::str::from_utf8(lower).map_or_else(|_| Norm::default(), Norm::new);
+    (norm, key, letters >= 2 && !lowercase)
 }
 
 /// The character starting at byte `at` of `text` (a character boundary), read without decoding
@@ -141,25 +167,27 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             TokenKind::Symbol
         };
         let raw = &text[start..at];
-        let norm = match kind {
-            TokenKind::Url => Norm::const_new("<url>"),
-            _ if raw.is_ascii() => {
-                let mut norm = Norm::new(raw);
-                norm.make_ascii_lowercase();
-                norm
+        let (norm, key, capitals) = match kind {
+            TokenKind::Url => {
+                let norm = Norm::const_new("<url>");
+                (norm, word_key("<url>"), false)
             }
-            _ if raw.contains('\u{2019}') => {
-                Norm::from(raw.to_lowercase().replace('\u{2019}', "'"))
+            _ if raw.is_ascii() => ascii_norm(raw),
+            _ => {
+                let mut norm = raw.to_lowercase();
+                if norm.contains('\u{2019}') {
+                    norm = norm.replace('\u{2019}', "'");
+                }
+                (Norm::from(norm.as_str()), word_key(&norm), is_shouting(raw))
             }
-            _ => Norm::from(raw.to_lowercase()),
         };
         tokens.push(Token {
             kind,
-            key: word_key(&norm),
+            key,
             norm,
             start,
             end: at,
-            shouting: kind == TokenKind::Word && is_shouting(raw),
+            shouting: kind == TokenKind::Word && capitals,
         });
     }
     tokens
