@@ -678,6 +678,26 @@ mod tests {
     }
 
     #[test]
+    fn the_row_index_numbers_the_buckets_with_rows_in_order() {
+        // Buckets in every position of a block, full blocks, empty stretches.
+        let mut shuffle = Shuffle(7);
+        let mut with_rows: Vec<u32> = (0..1u32 << BUCKET_BITS)
+            .filter(|b| b % 64 < 9 || (b / 64) % 97 == 0 || shuffle.next() % 5 == 0)
+            .collect();
+        with_rows.retain(|b| b / 64 % 13 != 5);
+        let index = RowIndex::of(with_rows.iter().copied());
+        let mut next = with_rows.iter().peekable();
+        for bucket in 0..1u32 << BUCKET_BITS {
+            let expected = next
+                .next_if(|b| **b == bucket)
+                .map(|_| with_rows.len() - next.len() - 1);
+            assert_eq!(index.row(bucket), expected, "bucket {bucket}");
+        }
+        assert_eq!(index.row(1 << BUCKET_BITS), None);
+        assert!(index.buckets().eq(with_rows.iter().copied()));
+    }
+
+    #[test]
     fn lbfgs_finds_the_minimum_of_a_quadratic() {
         // (x0 - 3)^2 + 10 (x1 + 1)^2 + x0 x1, minimum where 2(x0-3) + x1 = 0, 20(x1+1) + x0 = 0.
         let f = |x: &[f64], g: &mut [f64]| {
