@@ -430,7 +430,13 @@ fn strongest_words(
         .filter_map(|(i, (_, bucket))| Some((model.linear.weight((*bucket)?, head), i)))
         .filter(|(weight, _)| *weight > 0.0)
         .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    // Heaviest first, then earliest: the first `most` in that order, without sorting the rest.
+    let order = |a: &(f32, usize), b: &(f32, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    if scored.len() > most && most > 0 {
+        scored.select_nth_unstable_by(most - 1, order);
+        scored.truncate(most);
+    }
+    scored.sort_by(order);
     scored
         .into_iter()
         .take(most)
