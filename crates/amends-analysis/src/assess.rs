@@ -6,7 +6,7 @@ use crate::features::features_and_words;
 use crate::lexicon::{negated_before, Hit, Stems};
 use crate::linear::LinearModel;
 use crate::model::{Found, Phrases};
-use crate::text::{tokenize, Token, TokenKind};
+use crate::text::{tokenize_into, Token, TokenKind};
 use crate::Model;
 
 /// How upset a customer is, in a word.
@@ -190,14 +190,40 @@ pub fn assess(text: &str, model: &Model) -> Assessment {
 /// [`assess`], with the sentence encoder's reading of `text` when it is already known (training
 /// and evaluation compute it once); without one, the model's encoder (if any) computes it.
 pub fn assess_with(text: &str, model: &Model, vector: Option<&[f32]>) -> Assessment {
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => read(text, model, vector, &mut scratch),
+        Err(_) => read(text, model, vector, &mut Scratch::default()),
+    })
+}
+
+/// Memory one reading needs, kept from one message to the next on each thread (as much as the
+/// longest message read needed, which [`MAX_BYTES`] bounds: under a megabyte).
+#[derive(Default)]
+struct Scratch {
+    tokens: Vec<Token>,
+    buckets: Vec<u32>,
+    words: Vec<Option<u32>>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+fn read(text: &str, model: &Model, vector: Option<&[f32]>, scratch: &mut Scratch) -> Assessment {
     let text = clip(text, MAX_BYTES);
-    let tokens = tokenize(text);
+    tokenize_into(text, &mut scratch.tokens);
+    let Scratch {
+        tokens,
+        buckets,
+        words,
+    } = scratch;
+    let tokens = &tokens[..];
     let mut evidence = Vec::new();
-    let mut buckets = Vec::new();
-    let mut words = Vec::new();
-    let value = features_and_words(&tokens, &mut buckets, &mut words);
+    let value = features_and_words(tokens, buckets, words);
+    let buckets = &buckets[..];
+    let words = &words[..];
     let mut scores = Vec::new();
-    model.linear.predict(&buckets, value, &mut scores);
+    model.linear.predict(buckets, value, &mut scores);
     let head = |name: &str| {
         model
             .linear
@@ -206,7 +232,7 @@ pub fn assess_with(text: &str, model: &Model, vector: Option<&[f32]>) -> Assessm
             .unwrap_or(0.0)
     };
 
-    let found = model.find(&tokens);
+    let found = model.find(tokens);
     let mut negativity = head("negative");
     let sarcasm = found.get(Phrases::Sarcasm);
     let praise = found.get(Phrases::PositiveIdioms);
@@ -218,22 +244,22 @@ pub fn assess_with(text: &str, model: &Model, vector: Option<&[f32]>) -> Assessm
     let churn: Vec<Hit> = found
         .get(Phrases::Churn)
         .iter()
-        .filter(|h| !negated_before(&tokens, h.first, 3))
+        .filter(|h| !negated_before(tokens, h.first, 3))
         .copied()
         .collect();
     push(&mut evidence, "churn_threat", &churn);
-    let abuse = abuse_at_staff(&tokens, &found);
+    let abuse = abuse_at_staff(tokens, &found);
     push(&mut evidence, "abuse_at_staff", &abuse);
     let profanity = found.get(Phrases::Profanity);
     push(&mut evidence, "swearing", profanity);
     let insults = found.get(Phrases::Insults);
     let mut offensive_words = found.get(Phrases::Offensive).to_vec();
     offensive_words.extend(insults.iter().copied());
-    offensive_words.extend(stem_hits(&tokens, &model.offensive_stems));
+    offensive_words.extend(stem_hits(tokens, &model.offensive_stems));
     let offensive_score = head("abusive");
     let situational = !profanity.is_empty()
         && insults.is_empty()
-        && profanity.iter().all(|h| about_a_thing(&tokens, h));
+        && profanity.iter().all(|h| about_a_thing(tokens, h));
     // The head judges tone, the words are the evidence: without an offensive word or an insult
     // the message is not abusive, whatever the head's prior says.
     let abusive = !abuse.is_empty()
@@ -254,7 +280,7 @@ pub fn assess_with(text: &str, model: &Model, vector: Option<&[f32]>) -> Assessm
 
     let negative = negativity >= NEGATIVE_AT || !abuse.is_empty() || !churn.is_empty();
     if negative {
-        evidence.extend(strongest_words(&tokens, &words, model, "negative", 3));
+        evidence.extend(strongest_words(tokens, words, model, "negative", 3));
     }
     let encoded;
     let vector = match vector {
@@ -269,7 +295,7 @@ pub fn assess_with(text: &str, model: &Model, vector: Option<&[f32]>) -> Assessm
         (Some(heads), Some(vector)) => {
             let mut read = Vec::new();
             let input = encoder_input(vector, &model.linear, &scores);
-            heads.predict_with(&buckets, value, &input, &mut read);
+            heads.predict_with(buckets, value, &input, &mut read);
             let score = heads.head("complaint").and_then(|h| read.get(h).copied());
             (score.unwrap_or(0.0), ENCODER_COMPLAINT_AT)
         }
@@ -280,7 +306,7 @@ pub fn assess_with(text: &str, model: &Model, vector: Option<&[f32]>) -> Assessm
     let happy = negativity < 0.15 && complaint_score < 0.6;
     let complaint = (complaint_score >= complaint_at && !happy) || !churn.is_empty();
     if complaint {
-        evidence.extend(strongest_words(&tokens, &words, model, "complaint", 3));
+        evidence.extend(strongest_words(tokens, words, model, "complaint", 3));
     }
 
     let shouting = tokens
@@ -311,7 +337,7 @@ pub fn assess_with(text: &str, model: &Model, vector: Option<&[f32]>) -> Assessm
         _ => AngerLabel::Furious,
     };
 
-    let (requested_resolutions, asked) = requests(&tokens, model, &found);
+    let (requested_resolutions, asked) = requests(tokens, model, &found);
     evidence.extend(asked);
     let category =
         (complaint || negative).then(|| category(model, &found, &scores, &churn, &mut evidence));

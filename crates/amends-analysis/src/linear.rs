@@ -682,7 +682,7 @@ mod tests {
         // Buckets in every position of a block, full blocks, empty stretches.
         let mut shuffle = Shuffle(7);
         let mut with_rows: Vec<u32> = (0..1u32 << BUCKET_BITS)
-            .filter(|b| b % 64 < 9 || (b / 64) % 97 == 0 || shuffle.next() % 5 == 0)
+            .filter(|b| b % 64 < 9 || (b / 64) % 97 == 0 || shuffle.next().is_multiple_of(5))
             .collect();
         with_rows.retain(|b| b / 64 % 13 != 5);
         let index = RowIndex::of(with_rows.iter().copied());

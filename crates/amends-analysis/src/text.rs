@@ -132,6 +132,13 @@ fn word_end(text: &str, mut at: usize, apostrophes: bool) -> usize {
 /// Splits `text` into tokens. Never panics; spans always fall on character boundaries.
 pub fn tokenize(text: &str) -> Vec<Token> {
     let mut tokens = Vec::with_capacity(text.len() / 4 + 1);
+    tokenize_into(text, &mut tokens);
+    tokens
+}
+
+/// [`tokenize`] into `tokens` (emptied first), reusing its memory.
+pub fn tokenize_into(text: &str, tokens: &mut Vec<Token>) {
+    tokens.clear();
     let mut at = 0;
     while let Some(c) = char_at(text, at) {
         let start = at;
@@ -190,7 +197,6 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             shouting: kind == TokenKind::Word && capitals,
         });
     }
-    tokens
 }
 
 /// Words that turn the meaning of what follows them around.
