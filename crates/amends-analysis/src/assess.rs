@@ -279,9 +279,6 @@ fn read(text: &str, model: &Model, vector: Option<&[f32]>, scratch: &mut Scratch
     push(&mut evidence, "anger", anger_words);
 
     let negative = negativity >= NEGATIVE_AT || !abuse.is_empty() || !churn.is_empty();
-    if negative {
-        evidence.extend(strongest_words(tokens, words, model, "negative", 3));
-    }
     let encoded;
     let vector = match vector {
         Some(v) => Some(v),
@@ -305,9 +302,8 @@ fn read(text: &str, model: &Model, vector: Option<&[f32]>, scratch: &mut Scratch
     // head is sure.
     let happy = negativity < 0.15 && complaint_score < 0.6;
     let complaint = (complaint_score >= complaint_at && !happy) || !churn.is_empty();
-    if complaint {
-        evidence.extend(strongest_words(tokens, words, model, "complaint", 3));
-    }
+    let heads = [("negative", negative), ("complaint", complaint)];
+    evidence.extend(strongest_words(tokens, words, model, heads, 3));
 
     let shouting = tokens
         .iter()
@@ -435,43 +431,55 @@ fn about_a_thing(tokens: &[Token], hit: &Hit) -> bool {
     ) || after.is_none_or(|a| matches!(a, "!" | "." | "?" | ","))
 }
 
-/// The words that pushed head `name` up most, as evidence: the words whose own weight for the
-/// head is largest and positive. `words` are the tokens' word buckets, from the features the head
-/// read (so with the same negation scope).
-fn strongest_words(
+/// The words that pushed each head named in `heads` (when its flag is set) up most, as evidence:
+/// the words whose own weight for the head is largest and positive, heaviest first. `words` are
+/// the tokens' word buckets, from the features the heads read (so with the same negation scope).
+fn strongest_words<const N: usize>(
     tokens: &[Token],
     words: &[Option<u32>],
     model: &Model,
-    name: &'static str,
+    heads: [(&'static str, bool); N],
     most: usize,
 ) -> Vec<Evidence> {
-    let Some(head) = model.linear.head(name) else {
+    let columns = heads.map(|(name, wanted)| {
+        wanted
+            .then(|| model.linear.head(name))
+            .flatten()
+            .unwrap_or(usize::MAX)
+    });
+    if columns.iter().all(|c| *c == usize::MAX) {
         return Vec::new();
-    };
-    let mut scored: Vec<(f32, usize)> = tokens
-        .iter()
-        .zip(words)
-        .enumerate()
-        .filter(|(_, (token, _))| token.kind == TokenKind::Word && token.norm.len() >= 3)
-        .filter_map(|(i, (_, bucket))| Some((model.linear.weight((*bucket)?, head), i)))
-        .filter(|(weight, _)| *weight > 0.0)
-        .collect();
+    }
+    let mut scored: [Vec<(f32, usize)>; N] = std::array::from_fn(|_| Vec::new());
+    for (i, (token, bucket)) in tokens.iter().zip(words).enumerate() {
+        let Some(bucket) =
+            bucket.filter(|_| token.kind == TokenKind::Word && token.norm.len() >= 3)
+        else {
+            continue;
+        };
+        let weights = model.linear.weights(bucket, columns);
+        for (scored, weight) in scored.iter_mut().zip(weights) {
+            if weight > 0.0 {
+                scored.push((weight, i));
+            }
+        }
+    }
     // Heaviest first, then earliest: the first `most` in that order, without sorting the rest.
     let order = |a: &(f32, usize), b: &(f32, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-    if scored.len() > most && most > 0 {
-        scored.select_nth_unstable_by(most - 1, order);
-        scored.truncate(most);
-    }
-    scored.sort_by(order);
-    scored
-        .into_iter()
-        .take(most)
-        .map(|(_, i)| Evidence {
+    let mut evidence = Vec::new();
+    for (mut scored, (name, _)) in scored.into_iter().zip(heads) {
+        if scored.len() > most && most > 0 {
+            scored.select_nth_unstable_by(most - 1, order);
+            scored.truncate(most);
+        }
+        scored.sort_by(order);
+        evidence.extend(scored.into_iter().take(most).map(|(_, i)| Evidence {
             kind: name,
             start: tokens[i].start,
             end: tokens[i].end,
-        })
-        .collect()
+        }));
+    }
+    evidence
 }
 
 /// What the customer asks for: a resolution word with a request cue shortly before it.

@@ -414,13 +414,23 @@ impl LinearModel {
         self.row_weight(row, head)
     }
 
+    /// The weights of one bucket for several heads (0 when the bucket has none, and for a head
+    /// past the last), finding its row once.
+    pub fn weights<const N: usize>(&self, bucket: u32, heads: [usize; N]) -> [f32; N] {
+        match self.index.row(bucket) {
+            Some(row) => heads.map(|head| self.row_weight(row, head)),
+            None => [0.0; N],
+        }
+    }
+
     /// The weight of row `row` for `head` (0 past the end).
     fn row_weight(&self, row: usize, head: usize) -> f32 {
         match &self.rows {
-            Rows::Exact(weights) => weights
+            Rows::Exact(weights) if head < self.heads.len() => weights
                 .get(row * self.heads.len() + head)
                 .copied()
                 .unwrap_or(0.0),
+            Rows::Exact(_) => 0.0,
             Rows::Bytes { rows, scales } => match (rows.get(row), scales.get(head)) {
                 (Some(bytes), Some(scale)) => f32::from(bytes[head]) * scale,
                 _ => 0.0,
