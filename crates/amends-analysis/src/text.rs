@@ -229,3 +229,79 @@ pub fn is_negation(word: &str) -> bool {
                 | "aint"
         )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each token as `kind:text`.
+    fn split(text: &str) -> Vec<String> {
+        tokenize(text)
+            .iter()
+            .map(|t| format!("{:?}:{}", t.kind, &text[t.start..t.end]))
+            .collect()
+    }
+
+    #[test]
+    fn words_keep_inner_apostrophes_only() {
+        assert_eq!(
+            split("Don't 'quoted' Ann’s rock'n'roll it's' o'"),
+            [
+                "Word:Don't",
+                "Symbol:'",
+                "Word:quoted",
+                "Symbol:'",
+                "Word:Ann’s",
+                "Word:rock'n'roll",
+                "Word:it's",
+                "Symbol:'",
+                "Word:o",
+                "Symbol:'",
+            ]
+        );
+        // A digit after the apostrophe does not continue the word: "'90s" starts a new one.
+        assert_eq!(split("the'90s"), ["Word:the", "Symbol:'", "Word:90s"]);
+    }
+
+    #[test]
+    fn mentions_hashtags_links_stops_and_symbols() {
+        assert_eq!(
+            split(
+                "@sky_air's #fail! http://x.y/z?q=1, www.a.com WWW. https: httpx. # @ naïve_2 €5"
+            ),
+            [
+                "Mention:@sky_air",
+                "Symbol:'",
+                "Word:s",
+                "Hashtag:#fail",
+                "Stop:!",
+                "Url:http://x.y/z?q=1,",
+                "Url:www.a.com",
+                "Url:WWW.",
+                "Url:https:",
+                "Word:httpx",
+                "Stop:.",
+                "Symbol:#",
+                "Symbol:@",
+                "Word:naïve_2",
+                "Symbol:€",
+                "Word:5",
+            ]
+        );
+    }
+
+    #[test]
+    fn normal_forms_keys_and_capitals() {
+        let tokens = tokenize("WHERE’S my ÉTÉ İ OK A1 http://X.Y");
+        let norms: Vec<&str> = tokens.iter().map(|t| t.norm.as_str()).collect();
+        assert_eq!(norms, ["where's", "my", "été", "i̇", "ok", "a1", "<url>"]);
+        let shouting: Vec<bool> = tokens.iter().map(|t| t.shouting).collect();
+        assert_eq!(shouting, [true, false, true, false, true, false, false]);
+        assert!(tokens.iter().all(|t| t.key == word_key(&t.norm)));
+        // A word longer than a token keeps inline is read the same way.
+        let long = "SUPERCALIFRAGILISTICEXPIALIDOCIOUS";
+        let token = &tokenize(long)[0];
+        assert_eq!(token.norm, long.to_lowercase());
+        assert!(token.shouting);
+    }
+}

@@ -57,3 +57,54 @@ fn a_megabyte_message_is_read_without_trouble() {
     let cut_in_a_character = format!("{}é", "a".repeat(64 * 1024 - 1));
     check(&cut_in_a_character);
 }
+
+/// What the tokenizer promises, whatever the text: tokens in order, apart, on character
+/// boundaries, covering every character but whitespace; each token's normal form is its text
+/// lowercased with curly apostrophes made straight (a link is `<url>`), its key is the hash of
+/// that, and capitals are two letters or more and no lowercase one.
+fn tokens_are_sound(text: &str) {
+    use amends_analysis::text::{tokenize, word_key, TokenKind};
+    let tokens = tokenize(text);
+    let mut covered = 0;
+    for token in &tokens {
+        assert!(covered <= token.start && token.start < token.end && token.end <= text.len());
+        assert!(text.is_char_boundary(token.start) && text.is_char_boundary(token.end));
+        assert!(text[covered..token.start].chars().all(char::is_whitespace));
+        covered = token.end;
+        let raw = &text[token.start..token.end];
+        assert!(!raw.starts_with(char::is_whitespace), "{raw:?}");
+        let norm = match token.kind {
+            TokenKind::Url => "<url>".to_owned(),
+            _ => raw.to_lowercase().replace('\u{2019}', "'"),
+        };
+        assert_eq!(token.norm, norm);
+        assert_eq!(token.key, word_key(&norm));
+        let capitals = raw.chars().filter(|c| c.is_alphabetic()).count() >= 2
+            && !raw.chars().any(char::is_lowercase);
+        assert_eq!(
+            token.shouting,
+            token.kind == TokenKind::Word && capitals,
+            "{raw:?}"
+        );
+    }
+    assert!(text[covered..].chars().all(char::is_whitespace));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn tokens_cover_any_text(text in "\\PC*") {
+        tokens_are_sound(&text);
+    }
+
+    #[test]
+    fn tokens_cover_words_links_and_apostrophes(parts in proptest::collection::vec(prop_oneof![
+        "[a-zA-Z0-9_]{1,30}", Just("’".to_owned()), Just("'".to_owned()), Just(" ".to_owned()),
+        Just("\u{a0}".to_owned()), Just("\u{b}".to_owned()), Just("HTTP://X.y".to_owned()),
+        Just("www.".to_owned()), Just("#".to_owned()), Just("@".to_owned()), Just("ÉTÉ".to_owned()),
+        Just("İ".to_owned()), Just("ß".to_owned()), Just("😡".to_owned()), Just("!?.".to_owned()),
+    ], 0..30)) {
+        tokens_are_sound(&parts.concat());
+    }
+}
