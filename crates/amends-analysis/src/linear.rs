@@ -708,6 +708,67 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_model_reads_back_and_saves_to_the_same_bytes() {
+        let bytes = include_bytes!("../model/en.bin");
+        let model = LinearModel::from_bytes(bytes).expect("reads");
+        assert!(matches!(model.rows, Rows::Bytes { .. }));
+        assert_eq!(model.to_bytes(), bytes);
+        // The rows kept as bytes add up to exactly what the same weights as floats give.
+        let h = model.heads.len();
+        let rows = model.index.buckets().count();
+        let floats = LinearModel {
+            rows: Rows::Exact(
+                (0..rows * h)
+                    .map(|i| model.row_weight(i / h, i % h))
+                    .collect(),
+            ),
+            ..model.clone()
+        };
+        let mut shuffle = Shuffle(3);
+        for n in [0, 1, 30, 500, 4000] {
+            let mut features: Vec<u32> = (0..n)
+                .map(|_| (shuffle.next() % (1 << BUCKET_BITS)) as u32)
+                .collect();
+            features.sort_unstable();
+            features.dedup();
+            let value = 1.0 / (features.len().max(1) as f32).sqrt();
+            let (mut bytes, mut exact) = (Vec::new(), Vec::new());
+            model.predict(&features, value, &mut bytes);
+            floats.predict(&features, value, &mut exact);
+            assert_eq!(bytes.len(), h);
+            assert_eq!(bytes, exact, "{n} features");
+        }
+    }
+
+    #[test]
+    fn entries_in_any_order_read_the_same_and_a_bucket_twice_is_an_error() {
+        let file = |entries: &[(u32, i8)]| {
+            let mut bytes = MAGIC_SPARSE_ONLY.to_vec();
+            bytes.extend_from_slice(&BUCKET_BITS.to_le_bytes());
+            bytes.extend_from_slice(&1u32.to_le_bytes());
+            bytes.extend_from_slice(&[1, b'x']);
+            bytes.extend_from_slice(&0f32.to_le_bytes());
+            bytes.extend_from_slice(&0.5f32.to_le_bytes());
+            bytes.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+            for (bucket, weight) in entries {
+                bytes.extend_from_slice(&bucket.to_le_bytes());
+                bytes.push(*weight as u8);
+            }
+            bytes
+        };
+        let model = LinearModel::from_bytes(&file(&[(900, 4), (3, -2), (64, 127)])).expect("reads");
+        assert_eq!(
+            [3, 64, 900, 5].map(|b| model.weight(b, 0)),
+            [-1.0, 63.5, 2.0, 0.0]
+        );
+        assert_eq!(model.weight(3, 1), 0.0);
+        let twice = LinearModel::from_bytes(&file(&[(3, 1), (3, 2)]));
+        assert!(twice.is_err());
+        let out_of_range = LinearModel::from_bytes(&file(&[(1 << BUCKET_BITS, 1)]));
+        assert!(out_of_range.is_err());
+    }
+
+    #[test]
     fn lbfgs_finds_the_minimum_of_a_quadratic() {
         // (x0 - 3)^2 + 10 (x1 + 1)^2 + x0 x1, minimum where 2(x0-3) + x1 = 0, 20(x1+1) + x0 = 0.
         let f = |x: &[f64], g: &mut [f64]| {
