@@ -83,6 +83,7 @@ fn engine(c: &mut Criterion) {
         authority_limit: Some(50.0),
     };
     assessing(c, "assess", model, &email, 100);
+    airline_tweets(c, model);
     let mut group = c.benchmark_group("coach");
     group.throughput(Throughput::Elements(1));
     group.bench_with_input(
@@ -96,6 +97,37 @@ fn engine(c: &mut Criterion) {
     };
     let model = &model.with_encoder(encoder).expect("heads for this encoder");
     assessing(c, "assess_with_encoder", model, &email, 20);
+}
+
+/// All the public airline tweets (`../shared/eval`, when it is there), read in turn: real
+/// tweets, and too many for their features to stay in the cache between one reading and the
+/// next. VADER's speed on the same file is the yardstick.
+fn airline_tweets(c: &mut Criterion, model: &Model) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/eval/airline_sentiment.jsonl"
+    );
+    let Ok(file) = std::fs::read_to_string(path) else {
+        eprintln!("no {path}: the airline tweets are not measured");
+        return;
+    };
+    let tweets: Vec<String> = file
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|item| item["text"].as_str().map(str::to_owned))
+        .collect();
+    let mut group = c.benchmark_group("assess");
+    group.throughput(Throughput::Elements(tweets.len() as u64));
+    group.sample_size(10);
+    group.bench_function(BenchmarkId::new("airline_tweets", tweets.len()), |b| {
+        b.iter(|| {
+            tweets
+                .iter()
+                .map(|text| assess(text, model).anger)
+                .sum::<f32>()
+        })
+    });
+    group.finish();
 }
 
 /// Assessing the tweets (throughput counts each one) and `email` with `model`, as the group
