@@ -103,3 +103,19 @@ fn the_complaint_head_reads_the_encoder_when_the_model_has_one() {
     assert_eq!(with.negative, without.negative);
     assert_eq!(with.anger, without.anger);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// The encoder's tokenizer takes any text: start and end markers around at most
+    /// `MAX_TOKENS` - 2 pieces, every id in the vocabulary (30,522 words in this model's).
+    #[test]
+    fn any_text_becomes_ids_of_the_vocabulary(text in "\\PC{0,400}|[a-zA-Z'’ ]{0,600}") {
+        let Some(encoder) = encoder() else { return Ok(()) };
+        let ids = encoder.token_ids(&text);
+        proptest::prop_assert!(ids.len() >= 2 && ids.len() <= MAX_TOKENS);
+        proptest::prop_assert_eq!(ids.first(), Some(&101));
+        proptest::prop_assert_eq!(ids.last(), Some(&102));
+        proptest::prop_assert!(ids.iter().all(|id| *id < 30_522), "{:?}", ids);
+    }
+}
