@@ -73,18 +73,17 @@ impl PhraseList {
         list
     }
 
-    /// Adds a phrase; one that does not start with a word is left out.
+    /// Adds a phrase. One that does not start with a word never matches, but keeps its number,
+    /// so the phrases after it keep theirs (labels are looked up by it).
     fn add(&mut self, words: Vec<Word>) {
-        let Some(Word::Exactly { key, .. }) = words.first() else {
-            return;
-        };
-        let key = *key;
-        let (word, bit) = start_bit(key);
-        self.starts[word] |= bit;
-        self.by_first
-            .entry(key)
-            .or_default()
-            .push(self.phrases.len());
+        if let Some(Word::Exactly { key, .. }) = words.first() {
+            let (word, bit) = start_bit(*key);
+            self.starts[word] |= bit;
+            self.by_first
+                .entry(*key)
+                .or_default()
+                .push(self.phrases.len());
+        }
         self.phrases.push(words);
     }
 
@@ -298,5 +297,26 @@ impl Hasher for Keyed {
 
     fn write_u64(&mut self, key: u64) {
         self.0 = key;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::tokenize;
+
+    #[test]
+    fn a_phrase_that_cannot_start_keeps_the_numbers_of_those_after_it() {
+        let list = PhraseList::parse("* refund\n!!\nmoney back\nrefund");
+        let tokens = tokenize("I want my money back, a refund");
+        let phrases: Vec<usize> = list.find(&tokens).iter().map(|h| h.phrase).collect();
+        assert_eq!(phrases, [2, 3]);
+        let together = Lexicon::new(&[&PhraseList::parse("refund"), &list]);
+        let found = together.find(&tokens);
+        assert_eq!(found[0].iter().map(|h| h.phrase).collect::<Vec<_>>(), [0]);
+        assert_eq!(
+            found[1].iter().map(|h| h.phrase).collect::<Vec<_>>(),
+            [2, 3]
+        );
     }
 }
