@@ -156,7 +156,7 @@ pub struct Lexicon {
 
 impl Lexicon {
     /// The lists, searched together.
-    pub fn new(lists: &[&PhraseList]) -> Self {
+    pub fn new(lists: &[PhraseList]) -> Self {
         let mut all = PhraseList::default();
         let mut owner = Vec::new();
         for (list, phrases) in lists.iter().enumerate() {
@@ -311,7 +311,7 @@ mod tests {
         let tokens = tokenize("I want my money back, a refund");
         let phrases: Vec<usize> = list.find(&tokens).iter().map(|h| h.phrase).collect();
         assert_eq!(phrases, [2, 3]);
-        let together = Lexicon::new(&[&PhraseList::parse("refund"), &list]);
+        let together = Lexicon::new(&[PhraseList::parse("refund"), list]);
         let found = together.find(&tokens);
         assert_eq!(found[0].iter().map(|h| h.phrase).collect::<Vec<_>>(), [0]);
         assert_eq!(

@@ -79,6 +79,39 @@ pub(crate) enum Phrases {
     Categories,
 }
 
+impl Phrases {
+    /// Every list, in the order [`Model::customer`] holds them.
+    const ALL: [Phrases; 17] = [
+        Phrases::Churn,
+        Phrases::Insults,
+        Phrases::Belittling,
+        Phrases::Targets,
+        Phrases::Abuse,
+        Phrases::Profanity,
+        Phrases::Offensive,
+        Phrases::Anger,
+        Phrases::Public,
+        Phrases::Legal,
+        Phrases::Payment,
+        Phrases::Resolutions,
+        Phrases::Cues,
+        Phrases::Urgency,
+        Phrases::Sarcasm,
+        Phrases::PositiveIdioms,
+        Phrases::Categories,
+    ];
+}
+
+// A list's place in `ALL` is its number, which `Found::get` reads the hits by.
+const _: () = {
+    let mut i = 0;
+    while i < Phrases::ALL.len() {
+        assert!(Phrases::ALL[i] as usize == i);
+        i += 1;
+    }
+    assert!(Phrases::ALL.len() == Phrases::Categories as usize + 1);
+};
+
 /// What the customer lists found in one message, list by list.
 pub(crate) struct Found(Vec<Vec<Hit>>);
 
@@ -179,25 +212,25 @@ impl Model {
             linear,
             encoder: None,
             encoder_heads: None,
-            customer: Lexicon::new(&[
-                &PhraseList::parse(lexicon!("churn.txt")),
-                &PhraseList::parse(lexicon!("insults.txt")),
-                &PhraseList::parse(lexicon!("belittling.txt")),
-                &PhraseList::parse(lexicon!("targets.txt")),
-                &PhraseList::parse(lexicon!("abuse.txt")),
-                &PhraseList::parse(lexicon!("profanity.txt")),
-                &PhraseList::parse(lexicon!("offensive.txt")),
-                &PhraseList::parse(lexicon!("anger.txt")),
-                &PhraseList::parse(lexicon!("public.txt")),
-                &PhraseList::parse(lexicon!("legal.txt")),
-                &PhraseList::parse(lexicon!("payment.txt")),
-                &resolutions.list,
-                &PhraseList::parse(lexicon!("cues.txt")),
-                &PhraseList::parse(lexicon!("urgency.txt")),
-                &PhraseList::parse(lexicon!("sarcasm.txt")),
-                &PhraseList::parse(lexicon!("positive_idioms.txt")),
-                &categories.list,
-            ]),
+            customer: Lexicon::new(&Phrases::ALL.map(|list| match list {
+                Phrases::Churn => PhraseList::parse(lexicon!("churn.txt")),
+                Phrases::Insults => PhraseList::parse(lexicon!("insults.txt")),
+                Phrases::Belittling => PhraseList::parse(lexicon!("belittling.txt")),
+                Phrases::Targets => PhraseList::parse(lexicon!("targets.txt")),
+                Phrases::Abuse => PhraseList::parse(lexicon!("abuse.txt")),
+                Phrases::Profanity => PhraseList::parse(lexicon!("profanity.txt")),
+                Phrases::Offensive => PhraseList::parse(lexicon!("offensive.txt")),
+                Phrases::Anger => PhraseList::parse(lexicon!("anger.txt")),
+                Phrases::Public => PhraseList::parse(lexicon!("public.txt")),
+                Phrases::Legal => PhraseList::parse(lexicon!("legal.txt")),
+                Phrases::Payment => PhraseList::parse(lexicon!("payment.txt")),
+                Phrases::Resolutions => resolutions.list.clone(),
+                Phrases::Cues => PhraseList::parse(lexicon!("cues.txt")),
+                Phrases::Urgency => PhraseList::parse(lexicon!("urgency.txt")),
+                Phrases::Sarcasm => PhraseList::parse(lexicon!("sarcasm.txt")),
+                Phrases::PositiveIdioms => PhraseList::parse(lexicon!("positive_idioms.txt")),
+                Phrases::Categories => categories.list.clone(),
+            })),
             offensive_stems: Stems::parse(lexicon!("offensive_stems.txt")),
             resolutions: resolutions.labels,
             categories: categories.labels,
