@@ -3,19 +3,11 @@
 //! shouting, all hashed into a fixed number of buckets. Training and assessment share this code,
 //! so what the model learnt is exactly what it later sees.
 
-use crate::text::{is_negation, Token, TokenKind, FNV_OFFSET, FNV_PRIME};
+use crate::text::{fnv, is_negation, Token, TokenKind, FNV_OFFSET};
 
 /// Buckets are `1 << BUCKET_BITS`.
 pub const BUCKET_BITS: u32 = 18;
 const MASK: u64 = (1 << BUCKET_BITS) - 1;
-
-fn fnv(mut hash: u64, bytes: &[u8]) -> u64 {
-    for b in bytes {
-        hash ^= u64::from(*b);
-        hash = hash.wrapping_mul(FNV_PRIME);
-    }
-    hash
-}
 
 fn bucket(hash: u64) -> u32 {
     // Fold the high bits in: FNV's low bits alone spread short keys poorly.

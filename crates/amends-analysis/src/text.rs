@@ -43,14 +43,18 @@ pub struct Token {
 pub(crate) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 pub(crate) const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
-/// The hash phrase lists index words by: FNV-1a over the normalised text.
-pub fn word_key(norm: &str) -> u64 {
-    let mut hash = FNV_OFFSET;
-    for b in norm.as_bytes() {
+/// FNV-1a of `bytes`, continuing from `hash` (start from [`FNV_OFFSET`]).
+pub(crate) fn fnv(mut hash: u64, bytes: &[u8]) -> u64 {
+    for b in bytes {
         hash ^= u64::from(*b);
         hash = hash.wrapping_mul(FNV_PRIME);
     }
     hash
+}
+
+/// The hash phrase lists index words by: FNV-1a over the normalised text.
+pub fn word_key(norm: &str) -> u64 {
+    fnv(FNV_OFFSET, norm.as_bytes())
 }
 
 fn is_word_char(c: char) -> bool {
