@@ -161,20 +161,54 @@ impl NewCompensation {
     }
 }
 
-/// Whether `agent` may grant `amount_minor` on a case that already has `granted_on_case_minor`
-/// granted: the agent's authority limit covers the case's total, not each grant, so a limit
-/// cannot be dodged by splitting a refund in two.
-pub fn within_authority(agent: &Agent, granted_on_case_minor: i64, amount_minor: i64) -> bool {
-    granted_on_case_minor.saturating_add(amount_minor) <= agent.authority_limit_minor
+/// How long back grants to one customer count against an agent's authority, by default.
+pub const DEFAULT_AUTHORITY_PERIOD_DAYS: i64 = 30;
+
+/// What a customer has already been given that a new grant adds to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AlreadyGranted {
+    /// Granted on this case, ever.
+    pub on_case_minor: i64,
+    /// Granted to the same customer on any of their cases within the authority period.
+    pub to_customer_minor: i64,
+}
+
+impl AlreadyGranted {
+    /// Granted on this case only (a customer with no other recent grant).
+    pub fn on_case(minor: i64) -> Self {
+        AlreadyGranted {
+            on_case_minor: minor,
+            to_customer_minor: minor,
+        }
+    }
+
+    /// The amount an authority limit must cover before the new grant: the larger of the
+    /// case's total and the customer's total over the period, so a limit can be dodged
+    /// neither by splitting a refund in two nor by opening another case.
+    pub fn counted(self) -> i64 {
+        self.on_case_minor.max(self.to_customer_minor)
+    }
+}
+
+/// When the authority period that ends at `now` began.
+pub fn authority_period_start(now: Timestamp, period_days: i64) -> Timestamp {
+    now.plus_millis(-period_days.saturating_mul(86_400_000))
+}
+
+/// Whether `agent` may grant `amount_minor` on top of what the customer already has: the
+/// agent's limit covers the case's total and the customer's total over the period, not each
+/// grant.
+pub fn within_authority(agent: &Agent, already: AlreadyGranted, amount_minor: i64) -> bool {
+    already.counted().saturating_add(amount_minor) <= agent.authority_limit_minor
 }
 
 /// The state a new grant starts in.
 pub fn initial_state(
     agent: &Agent,
-    granted_on_case_minor: i64,
+    already: AlreadyGranted,
     amount_minor: i64,
 ) -> CompensationState {
-    if within_authority(agent, granted_on_case_minor, amount_minor) {
+    if within_authority(agent, already, amount_minor) {
         CompensationState::Granted
     } else {
         CompensationState::AwaitingApproval
@@ -182,11 +216,14 @@ pub fn initial_state(
 }
 
 /// A supervisor's decision on a grant waiting for approval. Only a supervisor or admin other
-/// than the agent who asked may decide, and only once.
+/// than the agent who asked may decide, and only once. A supervisor approves only within their
+/// own authority (counted like an agent's, over what the customer `already` has); above it an
+/// admin decides. Refusing is always within anyone's authority.
 pub fn decide(
     compensation: &Compensation,
     decider: &Agent,
     approve: bool,
+    already: AlreadyGranted,
     now: Timestamp,
 ) -> Result<(Compensation, AuditEvent), DecisionError> {
     if !decider.role.allows(AgentRole::Supervisor) {
@@ -197,6 +234,10 @@ pub fn decide(
     }
     if compensation.state != CompensationState::AwaitingApproval {
         return Err(DecisionError::AlreadyDecided(compensation.state));
+    }
+    let admin = decider.role.allows(AgentRole::Admin);
+    if approve && !admin && !within_authority(decider, already, compensation.amount_minor) {
+        return Err(DecisionError::AboveOwnAuthority);
     }
     let state = if approve {
         CompensationState::Granted
@@ -225,6 +266,9 @@ pub enum DecisionError {
     /// Only supervisors and admins approve.
     #[error("only a supervisor or admin can approve or refuse compensation")]
     NotSupervisor,
+    /// Above the supervisor's own authority: an admin decides.
+    #[error("this is above your own authority; an admin must approve it")]
+    AboveOwnAuthority,
     /// Nobody approves their own request.
     #[error("a request must be decided by someone other than the agent who made it")]
     OwnRequest,

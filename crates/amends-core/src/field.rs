@@ -45,5 +45,18 @@ pub fn bounded_text(
             "must not contain control characters",
         ));
     }
+    if !multiline && text.chars().any(reorders_text) {
+        return Err(FieldError::new(
+            field,
+            "must not contain bidirectional embedding, override or isolate characters",
+        ));
+    }
     Ok(text.to_owned())
+}
+
+/// The bidirectional embeddings, overrides and isolates (U+202A to U+202E, U+2066 to U+2069):
+/// in a name or subject they make the text shown read otherwise than it is stored (Trojan
+/// Source). The marks (U+200E, U+200F, U+061C) only steer their neighbours and stay allowed.
+pub fn reorders_text(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }

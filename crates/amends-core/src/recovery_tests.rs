@@ -2,7 +2,9 @@
 //! win-back, facts, the survey and the abuse policy.
 
 use crate::case::{flag_win_back, record_win_back, reopen_after_follow_up, WinBack};
-use crate::compensation::{self, CompensationKind, CompensationState, DecisionError};
+use crate::compensation::{
+    self, AlreadyGranted, CompensationKind, CompensationState, DecisionError,
+};
 use crate::customer::Contacts;
 use crate::promise::{self, NewPromise, Promise, PromiseKind, PromiseState};
 use crate::queue::{self, Context};
@@ -170,21 +172,79 @@ fn agent(id: i64, role: AgentRole, limit: i64) -> Agent {
 #[test]
 fn authority_covers_the_case_total_not_each_grant() {
     let ann = agent(1, AgentRole::Agent, 5_000);
-    assert!(compensation::within_authority(&ann, 0, 5_000));
-    assert!(!compensation::within_authority(&ann, 0, 5_001));
+    let on_case = AlreadyGranted::on_case;
+    assert!(compensation::within_authority(&ann, on_case(0), 5_000));
+    assert!(!compensation::within_authority(&ann, on_case(0), 5_001));
     // Two grants of 3,000 on one case exceed a 5,000 limit.
-    assert!(compensation::within_authority(&ann, 0, 3_000));
-    assert!(!compensation::within_authority(&ann, 3_000, 3_000));
+    assert!(compensation::within_authority(&ann, on_case(0), 3_000));
+    assert!(!compensation::within_authority(&ann, on_case(3_000), 3_000));
     assert_eq!(
-        compensation::initial_state(&ann, 3_000, 3_000),
+        compensation::initial_state(&ann, on_case(3_000), 3_000),
         CompensationState::AwaitingApproval
     );
     assert_eq!(
-        compensation::initial_state(&ann, 0, 100),
+        compensation::initial_state(&ann, on_case(0), 100),
         CompensationState::Granted
     );
     // Overflow does not wrap into authority.
-    assert!(!compensation::within_authority(&ann, i64::MAX, 1));
+    assert!(!compensation::within_authority(&ann, on_case(i64::MAX), 1));
+}
+
+#[test]
+fn authority_covers_the_customer_over_the_period_not_each_case() {
+    let ann = agent(1, AgentRole::Agent, 5_000);
+    // 4,000 given on the customer's other cases this period: a new case has 1,000 left.
+    let other_cases = AlreadyGranted {
+        on_case_minor: 0,
+        to_customer_minor: 4_000,
+    };
+    assert!(compensation::within_authority(&ann, other_cases, 1_000));
+    assert!(!compensation::within_authority(&ann, other_cases, 1_001));
+    // An old case's total still counts after the period moved on.
+    let old_case = AlreadyGranted {
+        on_case_minor: 4_500,
+        to_customer_minor: 0,
+    };
+    assert!(!compensation::within_authority(&ann, old_case, 1_000));
+    let now = Timestamp(100 * 86_400_000);
+    assert_eq!(
+        compensation::authority_period_start(now, 30),
+        Timestamp(70 * 86_400_000)
+    );
+}
+
+#[test]
+fn a_supervisor_approves_only_within_their_own_authority() {
+    let mut request = compensation::Compensation {
+        id: 9,
+        case_id: 1,
+        customer_id: 1,
+        kind: CompensationKind::Refund,
+        amount_minor: 20_000,
+        currency: "USD".to_owned(),
+        reason: "parcel lost twice".to_owned(),
+        state: CompensationState::AwaitingApproval,
+        granted_by: 1,
+        decided_by: None,
+        created_at: Timestamp(0),
+        decided_at: None,
+    };
+    let sue = agent(3, AgentRole::Supervisor, 25_000);
+    let nothing = AlreadyGranted::default();
+    assert!(compensation::decide(&request, &sue, true, nothing, Timestamp(5)).is_ok());
+    let given = AlreadyGranted {
+        on_case_minor: 0,
+        to_customer_minor: 10_000,
+    };
+    assert_eq!(
+        compensation::decide(&request, &sue, true, given, Timestamp(5)).unwrap_err(),
+        DecisionError::AboveOwnAuthority
+    );
+    // She can still say no, and an admin can say yes.
+    assert!(compensation::decide(&request, &sue, false, given, Timestamp(5)).is_ok());
+    let ada = agent(4, AgentRole::Admin, 0);
+    request.amount_minor = 1_000_000;
+    assert!(compensation::decide(&request, &ada, true, given, Timestamp(5)).is_ok());
 }
 
 #[test]
@@ -204,25 +264,59 @@ fn only_another_supervisor_decides_a_request_once() {
         decided_at: None,
     };
     let agent_two = agent(2, AgentRole::Agent, 100_000);
-    let sue = agent(3, AgentRole::Supervisor, 0);
+    let sue = agent(3, AgentRole::Supervisor, 100_000);
     let requester = agent(1, AgentRole::Supervisor, 0);
     assert_eq!(
-        compensation::decide(&request, &agent_two, true, Timestamp(5)).unwrap_err(),
+        compensation::decide(
+            &request,
+            &agent_two,
+            true,
+            AlreadyGranted::default(),
+            Timestamp(5)
+        )
+        .unwrap_err(),
         DecisionError::NotSupervisor
     );
     assert_eq!(
-        compensation::decide(&request, &requester, true, Timestamp(5)).unwrap_err(),
+        compensation::decide(
+            &request,
+            &requester,
+            true,
+            AlreadyGranted::default(),
+            Timestamp(5)
+        )
+        .unwrap_err(),
         DecisionError::OwnRequest
     );
-    let (approved, event) = compensation::decide(&request, &sue, true, Timestamp(5)).unwrap();
+    let (approved, event) = compensation::decide(
+        &request,
+        &sue,
+        true,
+        AlreadyGranted::default(),
+        Timestamp(5),
+    )
+    .unwrap();
     assert_eq!(approved.state, CompensationState::Granted);
     assert_eq!(approved.decided_by, Some(3));
     assert_eq!(event.action, "compensation.approved");
     assert!(matches!(
-        compensation::decide(&approved, &sue, false, Timestamp(6)),
+        compensation::decide(
+            &approved,
+            &sue,
+            false,
+            AlreadyGranted::default(),
+            Timestamp(6)
+        ),
         Err(DecisionError::AlreadyDecided(CompensationState::Granted))
     ));
-    let (refused, event) = compensation::decide(&request, &sue, false, Timestamp(5)).unwrap();
+    let (refused, event) = compensation::decide(
+        &request,
+        &sue,
+        false,
+        AlreadyGranted::default(),
+        Timestamp(5),
+    )
+    .unwrap();
     assert_eq!(refused.state, CompensationState::Refused);
     assert_eq!(event.action, "compensation.refused");
 }

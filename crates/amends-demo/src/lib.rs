@@ -347,7 +347,13 @@ async fn settle(
         let grant = NewCompensation::parse(kind, amount, "USD", "sorry for the trouble")?;
         let granting = store.agent(agent).await?;
         store
-            .grant_compensation(case.id, &granting, &grant, &agent_at(agent, when))
+            .grant_compensation(
+                case.id,
+                &granting,
+                &grant,
+                amends_core::compensation::DEFAULT_AUTHORITY_PERIOD_DAYS,
+                &agent_at(agent, when),
+            )
             .await?;
     }
     let current = store.case(case.id).await?;

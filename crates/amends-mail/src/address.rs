@@ -150,3 +150,10 @@ pub fn parse_server_url(raw: &str, schemes: [&str; 2]) -> Result<ServerUrl, UrlE
         security,
     })
 }
+
+/// Whether mail can be sent to `address` (a bare `local@domain`): the same parser the desk's
+/// sender uses (lettre's), so an address accepted at the API or at intake is never one that
+/// fails only when the first notice goes out.
+pub fn can_be_mailed(address: &str) -> bool {
+    address.parse::<lettre::Address>().is_ok()
+}

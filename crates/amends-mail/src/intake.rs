@@ -24,6 +24,16 @@ pub struct Limits {
     pub max_text_chars: usize,
     /// At most this many characters of subject.
     pub max_subject_chars: usize,
+    /// HTML larger than this is not sanitised for display (the text part is shown instead and
+    /// the raw mail kept): sanitising costs time that grows with size and nesting.
+    pub max_html_bytes: usize,
+    /// HTML nested deeper than this is not sanitised either: the parser's cost per tag grows
+    /// with the depth, so deep nesting made one mail take seconds.
+    pub max_html_depth: usize,
+    /// Attachments past this many are listed (name, type, size) but their content not kept.
+    pub max_attachments: usize,
+    /// Attachments past this many are not even listed; one line says how many there were.
+    pub max_attachments_listed: usize,
 }
 
 impl Default for Limits {
@@ -33,6 +43,10 @@ impl Default for Limits {
             max_attachments_total: 25 * 1024 * 1024,
             max_text_chars: 100_000,
             max_subject_chars: 300,
+            max_html_bytes: 2 * 1024 * 1024,
+            max_html_depth: 256,
+            max_attachments: 100,
+            max_attachments_listed: 1_000,
         }
     }
 }
@@ -106,6 +120,9 @@ pub struct InboundMail {
     pub attachments: Vec<Attachment>,
     /// Whether a person wrote it.
     pub sender: Sender,
+    /// What the limits left out (the HTML over budget, attachments not kept); when anything
+    /// was, the desk keeps the raw mail beside the message.
+    pub left_out: Vec<String>,
 }
 
 impl InboundMail {
@@ -154,17 +171,16 @@ pub fn read_mail(raw: &[u8], limits: &Limits) -> Result<InboundMail, Unreadable>
         .or_else(|| sender_of(message.sender()))
         .or_else(|| sender_of(message.reply_to()))
         .ok_or(Unreadable::NoSender)?;
-    let subject = truncated(
+    let subject = plain_line(truncated(
         message.subject().map(str::trim).unwrap_or_default(),
         limits.max_subject_chars,
-    )
-    .trim()
-    .replace(|c: char| c.is_control(), " ");
+    ));
     let subject = if subject.is_empty() {
         "(no subject)".to_owned()
     } else {
         subject
     };
+    let mut left_out = Vec::new();
     let html_raw: Option<String> = first_html(&message);
     let text = match first_text(&message) {
         Some(text) => text,
@@ -173,10 +189,20 @@ pub fn read_mail(raw: &[u8], limits: &Limits) -> Result<InboundMail, Unreadable>
             .map(mail_parser::decoders::html::html_to_text)
             .unwrap_or_default(),
     };
-    let text = bounded(text.trim(), limits.max_text_chars);
+    let text = storable(bounded(text.trim(), limits.max_text_chars));
     let fresh_text = fresh_part(&text).to_owned();
-    let html = html_raw.map(|h| sanitise_html(&bounded(&h, limits.max_text_chars * 4)));
+    let html = html_raw.and_then(|h| match html_over_budget(&h, limits) {
+        Some(why) => {
+            left_out.push(why);
+            None
+        }
+        None => Some(storable(sanitise_html(&bounded(
+            &h,
+            limits.max_text_chars * 4,
+        )))),
+    });
     let sender = classify(&message, &from_address, &subject);
+    let attachments = attachments(&message, limits, &mut left_out);
     Ok(InboundMail {
         message_id: message.message_id().and_then(clean_id),
         digest: digest(raw),
@@ -189,9 +215,104 @@ pub fn read_mail(raw: &[u8], limits: &Limits) -> Result<InboundMail, Unreadable>
         text,
         fresh_text,
         html,
-        attachments: attachments(&message, limits),
+        attachments,
         sender,
+        left_out,
     })
+}
+
+/// Why `html` is not sanitised for display, when it is over the budget in size or nesting.
+fn html_over_budget(html: &str, limits: &Limits) -> Option<String> {
+    if html.len() > limits.max_html_bytes {
+        return Some(format!(
+            "the HTML part is larger than {} bytes; its text is shown",
+            limits.max_html_bytes
+        ));
+    }
+    (nesting_depth(html) > limits.max_html_depth).then(|| {
+        format!(
+            "the HTML part is nested deeper than {} elements; its text is shown",
+            limits.max_html_depth
+        )
+    })
+}
+
+/// How deeply the elements of `html` nest, as a quick scan of its tags sees it: elements that
+/// never hold others (`<br>`, `<img>`, `<x/>`) and those whose end tag mail often leaves out
+/// (`<p>`, `<li>`, `<td>`...) are not counted, so ordinary mail stays well under the limit.
+/// It stops counting once it reaches `u16::MAX`.
+pub fn nesting_depth(html: &str) -> usize {
+    const OPEN_ENDED: [&str; 24] = [
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr", "param", "p", "li", "td", "th", "tr", "dt", "dd", "option", "!", "?",
+    ];
+    let bytes = html.as_bytes();
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut at = 0;
+    while let Some(offset) = bytes[at..].iter().position(|&b| b == b'<') {
+        let start = at + offset + 1;
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'>')
+            .map_or(bytes.len(), |e| start + e);
+        let tag = &html[start..end];
+        at = end.min(bytes.len());
+        if let Some(closing) = tag.strip_prefix('/') {
+            if !closing.is_empty() {
+                depth = depth.saturating_sub(1);
+            }
+            continue;
+        }
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '!' | '?'))
+            .take(10)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let name = if name.starts_with(['!', '?']) {
+            &name[..1]
+        } else {
+            name.as_str()
+        };
+        if name.is_empty() || tag.ends_with('/') || OPEN_ENDED.contains(&name) {
+            continue;
+        }
+        depth += 1;
+        deepest = deepest.max(depth);
+        if deepest >= usize::from(u16::MAX) {
+            break;
+        }
+    }
+    deepest
+}
+
+/// A subject or name on one line: control characters become spaces and bidirectional
+/// controls go, so a sender cannot make the text read backwards in a list (Trojan Source).
+fn plain_line(text: &str) -> String {
+    storable(
+        text.chars()
+            .filter(|&c| !is_bidi_control(c))
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+            .trim()
+            .to_owned(),
+    )
+}
+
+/// The bidirectional embeddings, overrides and isolates, which make a line read otherwise than
+/// it is stored (the marks U+200E, U+200F and U+061C only steer their neighbours and stay).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every NUL replaced by U+FFFD: PostgreSQL cannot keep a NUL in text, and a mail
+/// must be filed on either database.
+pub fn storable(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text
+    }
 }
 
 /// Keeps safe HTML only: no script, no event handlers, no style blocks, links opened safely.
@@ -204,14 +325,14 @@ pub fn sanitise_html(html: &str) -> String {
 
 fn sender_of(address: Option<&Address<'_>>) -> Option<(String, Option<String>)> {
     let addr = address?.first()?;
-    let email = addr.address()?.trim().to_lowercase();
+    let email = storable(addr.address()?.trim().to_lowercase());
     let (local, domain) = email.split_once('@')?;
     if local.is_empty() || domain.is_empty() || email.chars().any(char::is_whitespace) {
         return None;
     }
     let name = addr
         .name()
-        .map(|n| n.trim().trim_matches('"').trim().to_owned())
+        .map(|n| plain_line(n.trim().trim_matches('"')))
         .filter(|n| !n.is_empty() && !n.eq_ignore_ascii_case(&email));
     Some((email, name))
 }
@@ -248,53 +369,85 @@ fn first_html(message: &mail_parser::Message<'_>) -> Option<String> {
     })
 }
 
-fn attachments(message: &mail_parser::Message<'_>, limits: &Limits) -> Vec<Attachment> {
+fn attachments(
+    message: &mail_parser::Message<'_>,
+    limits: &Limits,
+    left_out: &mut Vec<String>,
+) -> Vec<Attachment> {
     let mut kept_total = 0usize;
-    message
-        .attachments()
-        .take(100)
-        .map(|part| {
-            let content_type = part
-                .content_type()
-                .map(|t| match &t.c_subtype {
-                    Some(sub) => format!("{}/{}", t.c_type, sub),
-                    None => t.c_type.to_string(),
-                })
-                .unwrap_or_else(|| "application/octet-stream".to_owned())
-                .to_lowercase();
-            let bytes: Cow<'_, [u8]> = match &part.body {
-                PartType::Message(inner) => Cow::Borrowed(inner.raw_message()),
-                _ => Cow::Borrowed(part.contents()),
-            };
-            let size = bytes.len();
-            let omitted = if size > limits.max_attachment_bytes {
-                Some(format!(
-                    "larger than the {} byte limit for one attachment",
-                    limits.max_attachment_bytes
-                ))
-            } else if kept_total + size > limits.max_attachments_total {
-                Some(format!(
-                    "past the {} byte limit for one mail's attachments",
-                    limits.max_attachments_total
-                ))
-            } else {
-                None
-            };
-            if omitted.is_none() {
-                kept_total += size;
-            }
-            Attachment {
-                name: part
-                    .attachment_name()
-                    .map(|n| truncated(n.trim(), 255).to_owned())
-                    .filter(|n| !n.is_empty()),
-                content_type: truncated(&content_type, 100).to_owned(),
-                size,
-                content: omitted.is_none().then(|| bytes.into_owned()),
-                omitted,
-            }
+    let mut count = 0usize;
+    let mut listed: Vec<Attachment> = Vec::new();
+    for part in message.attachments() {
+        count += 1;
+        if count > limits.max_attachments_listed {
+            continue;
+        }
+        let bytes: Cow<'_, [u8]> = match &part.body {
+            PartType::Message(inner) => Cow::Borrowed(inner.raw_message()),
+            _ => Cow::Borrowed(part.contents()),
+        };
+        let size = bytes.len();
+        let omitted = if count > limits.max_attachments {
+            Some(format!(
+                "past the {} attachments kept from one mail",
+                limits.max_attachments
+            ))
+        } else if size > limits.max_attachment_bytes {
+            Some(format!(
+                "larger than the {} byte limit for one attachment",
+                limits.max_attachment_bytes
+            ))
+        } else if kept_total + size > limits.max_attachments_total {
+            Some(format!(
+                "past the {} byte limit for one mail's attachments",
+                limits.max_attachments_total
+            ))
+        } else {
+            None
+        };
+        if omitted.is_none() {
+            kept_total += size;
+        }
+        listed.push(Attachment {
+            name: part
+                .attachment_name()
+                .map(|n| storable(truncated(n.trim(), 255).to_owned()))
+                .filter(|n| !n.is_empty()),
+            content_type: storable(truncated(&content_type(part), 100).to_owned()),
+            size,
+            content: omitted.is_none().then(|| bytes.into_owned()),
+            omitted,
+        });
+    }
+    let not_kept = listed.iter().filter(|a| a.omitted.is_some()).count();
+    if not_kept > 0 {
+        left_out.push(format!("{not_kept} of {count} attachments were not kept"));
+    }
+    if count > limits.max_attachments_listed {
+        let unlisted = count - limits.max_attachments_listed;
+        left_out.push(format!("{unlisted} attachments were not even listed"));
+        listed.push(Attachment {
+            name: None,
+            content_type: "application/octet-stream".to_owned(),
+            size: 0,
+            content: None,
+            omitted: Some(format!(
+                "{unlisted} more attachments, past the {} listed from one mail",
+                limits.max_attachments_listed
+            )),
+        });
+    }
+    listed
+}
+
+fn content_type(part: &mail_parser::MessagePart<'_>) -> String {
+    part.content_type()
+        .map(|t| match &t.c_subtype {
+            Some(sub) => format!("{}/{}", t.c_type, sub),
+            None => t.c_type.to_string(),
         })
-        .collect()
+        .unwrap_or_else(|| "application/octet-stream".to_owned())
+        .to_lowercase()
 }
 
 fn header_text<'a>(message: &'a mail_parser::Message<'_>, name: &'static str) -> Option<&'a str> {

@@ -11,7 +11,7 @@ mod quote;
 mod reference;
 pub mod smtp;
 
-pub use address::{Security, ServerUrl, UrlError};
+pub use address::{can_be_mailed, Security, ServerUrl, UrlError};
 pub use compose::{compose, Outgoing};
 pub use imap::{Mailbox, MailboxUrl};
 pub use intake::{read_mail, Attachment, InboundMail, Limits, Sender, Unreadable};
@@ -24,3 +24,6 @@ pub mod testing;
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod limits_tests;

@@ -203,9 +203,19 @@ pub async fn open_session(
         .as_ref()
         .and_then(|(_, hash)| hash.clone())
         .unwrap_or_else(|| DECOY_HASH.to_owned());
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    // Each check holds 19 MiB for a moment: bounded, so a crowd of sign-ins (with or without
+    // an account) is answered "busy" at once instead of taking the server's memory.
+    let permit = state
+        .password_checks
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| AppError::Busy("too many sign-ins at once; try again in a moment"))?;
+    let matches = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        verify_password(&password, &hash)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?;
     let agent = match found {
         Some((agent, _)) if matches => agent,
         _ => return Err(AppError::Unauthorized("wrong email or password")),

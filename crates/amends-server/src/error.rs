@@ -36,6 +36,20 @@ pub enum AppError {
     /// The body is larger than allowed.
     #[error("the request body is larger than this server accepts")]
     TooLarge,
+    /// The body did not arrive in time.
+    #[error("the request body did not arrive in time")]
+    Timeout,
+    /// Too many of this kind of request at once; try again in a moment.
+    #[error("{0}")]
+    Busy(&'static str),
+    /// Too many attempts; try again after the given number of seconds.
+    #[error("{message}")]
+    TooManyAttempts {
+        /// What to do.
+        message: &'static str,
+        /// Seconds until another attempt is taken.
+        retry_after_seconds: u64,
+    },
     /// The body is not JSON.
     #[error("expected content-type {0}")]
     UnsupportedMediaType(&'static str),
@@ -115,6 +129,24 @@ impl AppError {
                 "request too large",
                 None,
             ),
+            Timeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "/problems/timeout",
+                "request timeout",
+                None,
+            ),
+            Busy(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "/problems/busy",
+                "busy",
+                None,
+            ),
+            TooManyAttempts { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "/problems/too-many-attempts",
+                "too many attempts",
+                None,
+            ),
             UnsupportedMediaType(_) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "/problems/unsupported-media-type",
@@ -161,12 +193,26 @@ impl IntoResponse for AppError {
             field,
         };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
-        (
+        let retry_after = match &self {
+            AppError::Busy(_) => Some(1),
+            AppError::TooManyAttempts {
+                retry_after_seconds,
+                ..
+            } => Some(*retry_after_seconds),
+            _ => None,
+        };
+        let mut response = (
             status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body,
         )
-            .into_response()
+            .into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -185,6 +231,15 @@ impl From<StoreError> for AppError {
                 conflict_field(&constraint),
                 "is already in use",
             )),
+            // The database said no to a value the request brought: the client's to mend, and
+            // never "unavailable", which would have a well-behaved client retry it forever.
+            StoreError::Refused(why) => {
+                tracing::warn!(%why, "the database refused a value");
+                AppError::Invalid(FieldError::new(
+                    "body",
+                    "a value in the request cannot be stored",
+                ))
+            }
             StoreError::Unavailable(e) => AppError::Unavailable(e.to_string()),
             other => AppError::Internal(other.to_string()),
         }

@@ -8,6 +8,7 @@ use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
+use axum::http::Uri;
 use serde::de::DeserializeOwned;
 
 use crate::AppError;
@@ -111,15 +112,26 @@ pub struct ApiQuery<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        axum::extract::Query::<T>::try_from_uri(&storable_query(&parts.uri))
             .map(|q| ApiQuery(q.0))
             .map_err(|e: QueryRejection| AppError::BadRequest {
                 message: e.body_text(),
                 field: Some("query".to_owned()),
             })
     }
+}
+
+/// `uri` with every encoded NUL (`%00`) in its query replaced by an encoded U+FFFD: a search
+/// for a NUL finds nothing instead of making PostgreSQL refuse the query. (A literal `%` is
+/// sent as `%25`, so `%00` can only be a NUL.)
+fn storable_query(uri: &Uri) -> std::borrow::Cow<'_, Uri> {
+    let query = uri.query().unwrap_or_default();
+    if !query.contains("%00") {
+        return std::borrow::Cow::Borrowed(uri);
+    }
+    let replaced = format!("/?{}", query.replace("%00", "%EF%BF%BD"));
+    std::borrow::Cow::Owned(replaced.parse().unwrap_or_default())
 }
 
 /// The peer's address, when the server was started with connect info (tests calling the

@@ -12,7 +12,9 @@ pub mod clock;
 mod console;
 mod error;
 mod extract;
+mod limits;
 pub mod links;
+mod listen;
 pub mod mail;
 mod pages;
 mod reading;
@@ -20,7 +22,6 @@ pub mod runner;
 mod views;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,6 +39,7 @@ use tower_http::trace::TraceLayer;
 pub use api::{new_agent, openapi_document};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AppError;
+pub use listen::ConnectionLimits;
 pub use reading::{english_with_encoder, installed_encoder, load_encoder, read as read_message};
 
 /// Settings the server needs at run time.
@@ -65,6 +67,16 @@ pub struct ServerSettings {
     /// The text engine customers' messages are read with, when not the built-in one (which
     /// reads n-grams and phrase lists): a model reading through a sentence encoder too.
     pub reader: Option<Arc<amends_analysis::Model>>,
+    /// How many connections are held at once and how long a request's header may take.
+    pub connections: ConnectionLimits,
+    /// How long a client has to send a request's whole body once its header is in.
+    pub body_timeout: Duration,
+    /// How many days back grants to one customer count against an agent's (and an approving
+    /// supervisor's) authority.
+    pub authority_period_days: i64,
+    /// Password checks (argon2id, 19 MiB of memory each) run at once; a sign-in past them is
+    /// answered 503 at once instead of queueing memory.
+    pub password_checks: usize,
 }
 
 impl Default for ServerSettings {
@@ -80,8 +92,17 @@ impl Default for ServerSettings {
             mail: mail::MailSettings::default(),
             job_lease: Duration::from_secs(60),
             reader: None,
+            connections: ConnectionLimits::default(),
+            body_timeout: Duration::from_secs(30),
+            password_checks: default_password_checks(),
+            authority_period_days: amends_core::compensation::DEFAULT_AUTHORITY_PERIOD_DAYS,
         }
     }
+}
+
+/// Two password checks per core: enough for a team signing in at nine, little enough memory.
+fn default_password_checks() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| 2 * n.get())
 }
 
 /// Everything a handler may use. Cheap to clone.
@@ -97,6 +118,8 @@ pub struct AppState {
     pub links: Arc<links::LinkSigner>,
     /// This desk's part of every Message-ID it sends, so two desks never make the same one.
     pub mail_tag: Arc<str>,
+    /// Permits for password checks, at most `settings.password_checks` at once.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -118,6 +141,7 @@ impl AppState {
         Ok(AppState {
             store,
             clock,
+            password_checks: Arc::new(tokio::sync::Semaphore::new(settings.password_checks.max(1))),
             settings: Arc::new(settings),
             links: Arc::new(links::LinkSigner::new(key.as_bytes())),
             mail_tag: mail_tag.into(),
@@ -203,6 +227,10 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(console::routes())
         .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::bound_request_body,
+        ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -223,8 +251,6 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.settings.connections;
+    listen::serve_bounded(listener, router(state), limits, shutdown).await
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use amends_core::audit::AuditContext;
 use amends_core::customer::{CustomerName, NewCustomer};
-use amends_core::{EmailAddress, Timestamp};
+use amends_core::Timestamp;
 use amends_mail::{read_mail, InboundMail, Mailbox, MailboxUrl, Outgoing, SendError};
 use amends_store::{Intake, MailFiling, MailSend, MailSent, NewAttachment, SetAside, StoreError};
 use tokio::sync::watch;
@@ -47,29 +47,65 @@ impl Default for MailSettings {
 }
 
 /// Takes in one raw mail: files it under its case (or a new one), ignores it when no person
-/// wrote it, or quarantines it whole when it cannot be read. Never loses it.
+/// wrote it, or quarantines it whole when it cannot be read or filed. Never loses it: an error
+/// means the database could not be reached, and the mail should be offered again later.
 pub async fn take_in(
     state: &AppState,
     raw: &[u8],
     source: &str,
     context: &AuditContext,
 ) -> Result<Intake, StoreError> {
-    let limits = amends_mail::Limits::default();
-    let mail = match read_mail(raw, &limits) {
+    let mail = match read_off_the_async_threads(raw).await {
         Ok(mail) => mail,
-        Err(why) => return quarantine(state, raw, source, None, why.to_string(), context).await,
+        Err(why) => return quarantine(state, raw, source, None, why, context).await,
     };
     if let Some(reason) = mail.sender.reason() {
         let aside = set_aside(raw, source, &mail, reason, false);
         return state.store.set_aside_mail(&aside, context.at).await;
     }
-    let Ok(email) = EmailAddress::parse("from", &mail.from_address) else {
-        let reason = format!(
-            "the sender address {:?} cannot be answered",
-            mail.from_address
-        );
-        return quarantine(state, raw, source, Some(&mail), reason, context).await;
+    let filing = match filing(state, raw, source, &mail).await {
+        Ok(filing) => filing,
+        Err(reason) => return quarantine(state, raw, source, Some(&mail), reason, context).await,
     };
+    match state.store.file_mail(&filing, context).await {
+        // The database refused a value of this mail: keep it whole, with the reason, and go on.
+        Err(StoreError::Refused(why)) => {
+            let reason = format!("the mail could not be filed: {why}");
+            quarantine(state, raw, source, None, reason, context).await
+        }
+        Err(StoreError::Rejected(why)) => {
+            let reason = format!("the mail could not be filed: {why}");
+            quarantine(state, raw, source, None, reason, context).await
+        }
+        other => other,
+    }
+}
+
+/// Reads a raw mail on the blocking pool: parsing and sanitising take time that grows with
+/// the mail (bounded by [`amends_mail::Limits`]), which must not stall the async threads.
+async fn read_off_the_async_threads(raw: &[u8]) -> Result<InboundMail, String> {
+    let bytes = raw.to_vec();
+    tokio::task::spawn_blocking(move || read_mail(&bytes, &amends_mail::Limits::default()))
+        .await
+        .map_err(|e| format!("reading the mail failed: {e}"))?
+        .map_err(|why| why.to_string())
+}
+
+/// What to file for a mail a person wrote, or why it cannot be answered.
+async fn filing(
+    state: &AppState,
+    raw: &[u8],
+    source: &str,
+    mail: &InboundMail,
+) -> Result<MailFiling, String> {
+    let email = crate::api::parse_email("from", &mail.from_address)
+        .ok()
+        .ok_or_else(|| {
+            format!(
+                "the sender address {:?} cannot be answered",
+                mail.from_address
+            )
+        })?;
     let name = mail
         .from_name
         .as_deref()
@@ -77,11 +113,8 @@ pub async fn take_in(
         .or_else(|| {
             let local = mail.from_address.split('@').next().unwrap_or_default();
             CustomerName::parse("from", local).ok()
-        });
-    let Some(name) = name else {
-        let reason = "the sender has no usable name or address".to_owned();
-        return quarantine(state, raw, source, Some(&mail), reason, context).await;
-    };
+        })
+        .ok_or_else(|| "the sender has no usable name or address".to_owned())?;
     let mut customer = NewCustomer::named(name);
     customer.emails = vec![email];
     let body = if mail.text.trim().is_empty() {
@@ -91,7 +124,8 @@ pub async fn take_in(
     };
     let mut thread = mail.in_reply_to.clone();
     thread.extend(mail.references.iter().rev().cloned());
-    let filing = MailFiling {
+    let left_out = (!mail.left_out.is_empty()).then(|| mail.left_out.join("; "));
+    Ok(MailFiling {
         source: source.to_owned(),
         digest: mail.digest.clone(),
         size: raw.len() as i64,
@@ -114,8 +148,9 @@ pub async fn take_in(
                 omitted: a.omitted.clone(),
             })
             .collect(),
-    };
-    state.store.file_mail(&filing, context).await
+        raw: left_out.is_some().then(|| raw.to_vec()),
+        left_out,
+    })
 }
 
 fn set_aside(
@@ -297,9 +332,14 @@ pub async fn take_in_unseen(
                 round.taken += 1;
             }
             // The database is away: leave the mail unseen, it is taken next round.
-            Err(error) => {
+            Err(error @ StoreError::Unavailable(_)) => {
                 tracing::error!(%error, uid, %source, "a mail could not be taken in; will retry");
                 return Ok(round);
+            }
+            // Anything else is about this mail (take_in quarantines what it can): leave it
+            // unseen for a person and go on, so one mail never blocks its mailbox.
+            Err(error) => {
+                tracing::error!(%error, uid, %source, "a mail could not be taken in; skipped");
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use amends_core::audit::{AuditContext, RecordKind};
 use amends_core::compensation::{
-    self, Compensation, CompensationKind, CompensationState, NewCompensation,
+    self, AlreadyGranted, Compensation, CompensationKind, CompensationState, NewCompensation,
 };
 use amends_core::standing::{self, Standing, StandingPolicy};
 use amends_core::{Agent, AuditEvent, FieldError, Timestamp};
@@ -57,19 +57,29 @@ impl TryFrom<CompensationRow> for Compensation {
 }
 
 impl Store {
-    /// Grants compensation on a case as `agent`: granted at once within their authority for
-    /// the case, otherwise recorded as awaiting a supervisor's approval (and a supervisor is
-    /// told). Nothing above the limit counts until approved.
+    /// Grants compensation on a case as `agent`: granted at once within their authority (over
+    /// the case and over what the customer was given in the last `period_days`), otherwise
+    /// recorded as awaiting a supervisor's approval (and a supervisor is told). Nothing above
+    /// the limit counts until approved.
     pub async fn grant_compensation(
         &self,
         case_id: i64,
         agent: &Agent,
         new: &NewCompensation,
+        period_days: i64,
         context: &AuditContext,
     ) -> Result<Compensation, StoreError> {
         let mut tx = self.write.begin().await?;
-        // Locking the case serialises grants on it, so two grants cannot both fit the limit.
-        let case = load_case(&mut tx, case_id, self.backend == Backend::Postgres).await?;
+        // Locking the case and its customer serialises grants to one customer, so two grants
+        // (on one case or on two) cannot both fit the limit.
+        let lock = self.backend == Backend::Postgres;
+        let case = load_case(&mut tx, case_id, lock).await?;
+        if lock {
+            sqlx::query("select id from customers where id = $1 for update")
+                .bind(case.customer_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let customer = load_customer(&mut tx, case.customer_id).await?;
         if customer.currency != new.currency {
             return Err(FieldError::new(
@@ -78,8 +88,9 @@ impl Store {
             )
             .into());
         }
-        let granted = granted_on_case(&mut tx, case_id).await?;
-        let state = compensation::initial_state(agent, granted, new.amount_minor);
+        let since = compensation::authority_period_start(context.at, period_days);
+        let already = already_granted(&mut tx, case_id, case.customer_id, since).await?;
+        let state = compensation::initial_state(agent, already, new.amount_minor);
         let row: CompensationRow = sqlx::query_as(&format!(
             "insert into compensation (case_id, customer_id, kind, amount_minor, currency, \
              reason, state, granted_by, created_at, updated_at) values ($1, $2, $3, $4, $5, \
@@ -126,12 +137,14 @@ impl Store {
         Ok(line)
     }
 
-    /// A supervisor approves or refuses a grant that waits for approval.
+    /// A supervisor approves or refuses a grant that waits for approval (within their own
+    /// authority over the customer's last `period_days`; above it only an admin approves).
     pub async fn decide_compensation(
         &self,
         id: i64,
         decider: &Agent,
         approve: bool,
+        period_days: i64,
         context: &AuditContext,
     ) -> Result<Compensation, StoreError> {
         let mut tx = self.write.begin().await?;
@@ -147,8 +160,11 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound("compensation"))?;
+        let request = Compensation::try_from(row)?;
+        let since = compensation::authority_period_start(context.at, period_days);
+        let already = already_granted(&mut tx, request.case_id, request.customer_id, since).await?;
         let (decided, event) =
-            compensation::decide(&Compensation::try_from(row)?, decider, approve, context.at)
+            compensation::decide(&request, decider, approve, already, context.at)
                 .map_err(|e| FieldError::new("approve", e.to_string()))?;
         sqlx::query(
             "update compensation set state = $1, decided_by = $2, decided_at = $3, \
@@ -232,14 +248,29 @@ impl Store {
     }
 }
 
-async fn granted_on_case(conn: &mut AnyConnection, case_id: i64) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "select cast(coalesce(sum(amount_minor), 0) as bigint) from compensation \
-         where case_id = $1 and state = 'granted'",
+/// What the case and its customer (since `since`) were already granted.
+async fn already_granted(
+    conn: &mut AnyConnection,
+    case_id: i64,
+    customer_id: i64,
+    since: Timestamp,
+) -> Result<AlreadyGranted, StoreError> {
+    // PostgreSQL sums bigints as numeric: cast back so both databases answer an integer.
+    let (on_case_minor, to_customer_minor): (i64, i64) = sqlx::query_as(
+        "select \
+           cast(coalesce(sum(case when case_id = $1 then amount_minor else 0 end), 0) as bigint), \
+           cast(coalesce(sum(case when created_at >= $3 then amount_minor else 0 end), 0) as bigint) \
+         from compensation where customer_id = $2 and state = 'granted'",
     )
     .bind(case_id)
+    .bind(customer_id)
+    .bind(since.millis())
     .fetch_one(&mut *conn)
-    .await?)
+    .await?;
+    Ok(AlreadyGranted {
+        on_case_minor,
+        to_customer_minor,
+    })
 }
 
 fn minor_units(amount: i64) -> String {

@@ -26,6 +26,11 @@ pub enum StoreError {
     /// A stored value does not parse: the database was changed behind the desk's back.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The database refused a value (a NUL byte PostgreSQL cannot keep in text, a check or
+    /// a reference broken): the request is at fault, not the database, and retrying the same
+    /// value fails the same way.
+    #[error("a value could not be stored: {0}")]
+    Refused(String),
     /// The database could not be reached or failed.
     #[error("database unavailable")]
     Unavailable(#[source] sqlx::Error),
@@ -41,9 +46,23 @@ impl From<sqlx::Error> for StoreError {
                     .map(str::to_owned)
                     .unwrap_or_else(|| unique_column(db.message())),
             },
+            sqlx::Error::Database(db) if refuses_value(db.as_ref()) => {
+                StoreError::Refused(db.message().to_owned())
+            }
             _ => StoreError::Unavailable(error),
         }
     }
+}
+
+/// Whether the database said no to the data rather than failed: a broken check, not-null or
+/// reference rule, or one of PostgreSQL's data exceptions (SQLSTATE class 22, such as 22021
+/// for a NUL byte in text).
+fn refuses_value(error: &dyn sqlx::error::DatabaseError) -> bool {
+    use sqlx::error::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::ForeignKeyViolation | ErrorKind::NotNullViolation | ErrorKind::CheckViolation
+    ) || error.code().is_some_and(|code| code.starts_with("22"))
 }
 
 /// SQLite names the columns, not the constraint: `UNIQUE constraint failed: agents.email`.

@@ -104,6 +104,10 @@ pub struct MailFiling {
     pub reading: Option<Reading>,
     /// Its attachments.
     pub attachments: Vec<NewAttachment>,
+    /// What reading it left out (HTML over budget, attachments not kept), when anything was.
+    pub left_out: Option<String>,
+    /// The raw bytes, kept beside the filed message when something was left out.
+    pub raw: Option<Vec<u8>>,
 }
 
 /// A mail the desk keeps but files under no case.
@@ -182,6 +186,8 @@ pub struct InboundMailEntry {
     pub size: i64,
     /// When it arrived.
     pub received_at: Timestamp,
+    /// Whether its raw bytes are kept (quarantined, or filed with something left out).
+    pub kept_whole: bool,
 }
 
 /// A case's mail thread: what a new mail on it answers and refers to.
@@ -203,6 +209,7 @@ type EntryRow = (
     Option<i64>,
     i64,
     i64,
+    i64,
 );
 
 fn entry(r: EntryRow) -> InboundMailEntry {
@@ -216,6 +223,7 @@ fn entry(r: EntryRow) -> InboundMailEntry {
         case_id: r.6,
         size: r.7,
         received_at: Timestamp(r.8),
+        kept_whole: r.9 != 0,
     }
 }
 
@@ -318,13 +326,13 @@ impl Store {
                 digest: &filing.digest,
                 message_id: Some(&filing.external_id),
                 outcome: "filed",
-                reason: None,
+                reason: filing.left_out.as_deref(),
                 from_address: from.as_deref(),
                 subject: Some(&filing.subject),
                 case_id: Some(case_id),
                 message_row_id: Some(message_id),
                 size: filing.size,
-                raw: None,
+                raw: filing.raw.as_deref(),
             },
             now,
         )
@@ -395,7 +403,8 @@ impl Store {
     ) -> Result<Vec<InboundMailEntry>, StoreError> {
         let rows: Vec<EntryRow> = sqlx::query_as(
             "select id, source, outcome, reason, from_address, subject, case_id, size, \
-             received_at from inbound_mails where ($1 = '' or outcome = $1) \
+             received_at, case when raw is null then 0 else 1 end \
+             from inbound_mails where ($1 = '' or outcome = $1) \
              order by id desc limit $2",
         )
         .bind(outcome.unwrap_or(""))
@@ -405,14 +414,13 @@ impl Store {
         Ok(rows.into_iter().map(entry).collect())
     }
 
-    /// The raw bytes of a quarantined mail.
-    pub async fn quarantined_mail(&self, id: i64) -> Result<Vec<u8>, StoreError> {
-        let raw: Option<Option<Vec<u8>>> = sqlx::query_scalar(
-            "select raw from inbound_mails where id = $1 and outcome = 'quarantined'",
-        )
-        .bind(id)
-        .fetch_optional(&self.read)
-        .await?;
+    /// The raw bytes of a mail kept whole: quarantined, or filed with something left out.
+    pub async fn kept_mail(&self, id: i64) -> Result<Vec<u8>, StoreError> {
+        let raw: Option<Option<Vec<u8>>> =
+            sqlx::query_scalar("select raw from inbound_mails where id = $1 and raw is not null")
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?;
         raw.flatten()
             .ok_or(StoreError::NotFound("quarantined mail"))
     }

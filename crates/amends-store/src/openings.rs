@@ -160,6 +160,7 @@ fn copy_of(error: &StoreError) -> StoreError {
         StoreError::Conflict { constraint } => StoreError::Conflict {
             constraint: constraint.clone(),
         },
+        StoreError::Refused(why) => StoreError::Refused(why.clone()),
         _ => StoreError::Unavailable(sqlx::Error::PoolTimedOut),
     }
 }

@@ -90,6 +90,16 @@ pub struct Config {
     pub mail_poll_seconds: u64,
     /// The sentence encoder messages are read through: "", "installed" or a model folder.
     pub encoder: String,
+    /// Connections held at once; 0 means as many as the open-file limit leaves room for.
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's header (also the keep-alive idle limit).
+    pub header_timeout_seconds: u64,
+    /// Seconds a client has to send a request's body.
+    pub body_timeout_seconds: u64,
+    /// Password checks at once; 0 means two per core.
+    pub password_checks: usize,
+    /// Days back that grants to one customer count against an agent's authority.
+    pub authority_period_days: i64,
 }
 
 impl Default for Config {
@@ -119,6 +129,11 @@ impl Default for Config {
             max_mail_bytes: 32 * 1024 * 1024,
             mail_poll_seconds: 60,
             encoder: String::new(),
+            max_connections: 0,
+            header_timeout_seconds: 10,
+            body_timeout_seconds: 30,
+            password_checks: 0,
+            authority_period_days: amends_core::compensation::DEFAULT_AUTHORITY_PERIOD_DAYS,
         }
     }
 }
@@ -159,6 +174,10 @@ reminder_lead_minutes = 30
 # How long after a case is resolved the customer is asked whether they are satisfied, in
 # minutes (4320 is three days).
 follow_up_minutes = 4320
+
+# An agent's authority limit covers what one customer was given over this many days, on all
+# their cases (and a supervisor approves only within their own limit; above it, an admin).
+authority_period_days = 30
 
 # Customer standing flags (shown, never acted on automatically): compensation above this share
 # of revenue is "too expensive to keep"; this many complaints within billing_window_days
@@ -204,6 +223,16 @@ mail_poll_seconds = 60
 # this checkout, or a model folder. It tells complaints better (docs/benchmarks.md) but costs
 # about 20 ms of CPU a message and 200 MB of memory a server.
 encoder = ""
+
+# Limits for a desk on the internet. Connections held at once (0: as many as the open-file
+# limit leaves room for, which the desk raises to its hard limit at start); seconds a client has
+# to send a request's header (also how long an idle keep-alive connection is kept) and its body;
+# password checks at once (each holds 19 MiB for a moment; 0: two per core; past them a sign-in
+# is answered 503 with Retry-After).
+max_connections = 0
+header_timeout_seconds = 10
+body_timeout_seconds = 30
+password_checks = 0
 "#;
 
 impl Config {
@@ -213,6 +242,20 @@ impl Config {
             format!("http://{}", self.addr)
         } else {
             self.public_url.clone()
+        }
+    }
+
+    /// How connections are bounded, given the open-file limit the process runs with: a quarter
+    /// of the descriptors stay free for the database, mailboxes and logs.
+    pub fn connections(&self, open_files: u64) -> amends_server::ConnectionLimits {
+        let room = usize::try_from(open_files.saturating_mul(3) / 4).unwrap_or(usize::MAX);
+        let max_connections = match self.max_connections {
+            0 => room.clamp(16, 65_536),
+            n => n.min(room.max(16)),
+        };
+        amends_server::ConnectionLimits {
+            max_connections,
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_seconds.max(1)),
         }
     }
 
@@ -353,6 +396,18 @@ impl Config {
         }
         if let Some(v) = var("AMENDS_MAX_MAIL_BYTES") {
             self.max_mail_bytes = number("AMENDS_MAX_MAIL_BYTES", v)?;
+        }
+        if let Some(v) = var("AMENDS_MAX_CONNECTIONS") {
+            self.max_connections = number("AMENDS_MAX_CONNECTIONS", v)?;
+        }
+        if let Some(v) = var("AMENDS_HEADER_TIMEOUT_SECONDS") {
+            self.header_timeout_seconds = number("AMENDS_HEADER_TIMEOUT_SECONDS", v)?;
+        }
+        if let Some(v) = var("AMENDS_BODY_TIMEOUT_SECONDS") {
+            self.body_timeout_seconds = number("AMENDS_BODY_TIMEOUT_SECONDS", v)?;
+        }
+        if let Some(v) = var("AMENDS_PASSWORD_CHECKS") {
+            self.password_checks = number("AMENDS_PASSWORD_CHECKS", v)?;
         }
         if let Some(v) = var("AMENDS_MAIL_POLL_SECONDS") {
             self.mail_poll_seconds = number("AMENDS_MAIL_POLL_SECONDS", v)?;

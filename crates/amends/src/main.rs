@@ -267,7 +267,20 @@ async fn open(database: &DatabaseArg, config: &Config) -> anyhow::Result<Store> 
     Ok(store)
 }
 
+/// Raises the soft open-file limit to the hard one, so a crowd of connections meets the
+/// connection cap rather than "too many open files"; answers the limit in force.
+fn raise_open_file_limit() -> u64 {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => limit,
+        Err(error) => {
+            tracing::warn!(%error, "the open-file limit could not be read or raised");
+            1024
+        }
+    }
+}
+
 async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let open_files = raise_open_file_limit();
     let store = open(&DatabaseArg { database: None }, &config)
         .await?
         .with_timing(config.timing());
@@ -303,8 +316,20 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         mail: config.mail()?,
         job_lease: Duration::from_millis(config.job_lease_ms),
         reader: config.reader()?,
+        connections: config.connections(open_files),
+        authority_period_days: config.authority_period_days.max(1),
+        body_timeout: Duration::from_secs(config.body_timeout_seconds.max(1)),
+        password_checks: match config.password_checks {
+            0 => ServerSettings::default().password_checks,
+            n => n,
+        },
         ..ServerSettings::default()
     };
+    tracing::info!(
+        open_files,
+        max_connections = settings.connections.max_connections,
+        "connection limits"
+    );
     if settings.reader.is_some() {
         tracing::info!(encoder = %config.encoder, "reading messages through the sentence encoder");
     }

@@ -15,6 +15,9 @@ use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_amends");
 
+#[path = "process/limits.rs"]
+mod limits;
+
 struct Desk {
     child: Child,
     url: String,
@@ -27,12 +30,17 @@ impl Desk {
 
     /// Starts the desk with extra `AMENDS_*` settings.
     async fn start_with(database: &str, settings: &[(&str, &str)]) -> Desk {
+        Desk::start_as(Command::new(BIN), database, settings).await
+    }
+
+    /// Starts the desk by `command` (the binary, or a shell that execs it).
+    async fn start_as(mut command: Command, database: &str, settings: &[(&str, &str)]) -> Desk {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(BIN)
+        let child = command
             .args([
                 "serve",
                 "--database",

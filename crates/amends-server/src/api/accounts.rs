@@ -2,7 +2,7 @@
 
 use amends_core::agent::check_password;
 use amends_core::field::bounded_text;
-use amends_core::{AgentRole, EmailAddress, FieldError, Timestamp};
+use amends_core::{AgentRole, FieldError, Timestamp};
 use amends_store::{NewAgent, TokenInfo};
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
@@ -109,7 +109,7 @@ pub fn new_agent(
     password: &str,
     authority_limit_minor: i64,
 ) -> Result<NewAgent, AppError> {
-    let email = EmailAddress::parse("email", email)?;
+    let email = super::parse_email("email", email)?;
     let name = bounded_text("name", name, 200, false)?;
     let role = AgentRole::parse(role)
         .ok_or_else(|| FieldError::new("role", "must be one of agent, supervisor, admin"))?;

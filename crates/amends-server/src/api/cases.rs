@@ -3,7 +3,7 @@
 use amends_core::case::{after_message, apply_change, parse_subject, CaseChange, NewCase};
 use amends_core::customer::{CustomerName, NewCustomer};
 use amends_core::message::{parse_body, parse_external_id};
-use amends_core::{queue, AgentRole, CaseStatus, Channel, Direction, EmailAddress, FieldError};
+use amends_core::{queue, AgentRole, CaseStatus, Channel, Direction, FieldError};
 use amends_core::{PhoneNumber, Priority, Timestamp};
 use amends_store::{NewJob, NewMessage, OpenCase, QueueCursor, QueueFilter, QueueFlag};
 use axum::extract::State;
@@ -65,7 +65,7 @@ impl OpenCaseRequest {
         let mut customer =
             NewCustomer::named(CustomerName::parse("customer.name", &self.customer.name)?);
         customer.emails = (self.customer.email.as_deref())
-            .map(|e| EmailAddress::parse("customer.email", e))
+            .map(|e| super::parse_email("customer.email", e))
             .transpose()?
             .into_iter()
             .collect();

@@ -4,7 +4,7 @@ use amends_core::customer::{
     parse_billing_day, parse_currency, parse_social_handle, CustomerName, NewCustomer,
 };
 use amends_core::field::bounded_text;
-use amends_core::{AgentRole, EmailAddress, FieldError, PhoneNumber, Timestamp};
+use amends_core::{AgentRole, FieldError, PhoneNumber, Timestamp};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -49,11 +49,22 @@ pub struct CreateCustomerRequest {
     pub notes: String,
 }
 
+/// How many addresses of one kind (emails, phones, handles) a customer record may hold: enough
+/// for any person, few enough that one request cannot make a record nobody can page through.
+pub const MAX_CONTACTS: usize = 20;
+
 fn each<T>(
     field: &str,
     raw: &[String],
+    most: usize,
     parse: impl Fn(&str, &str) -> Result<T, FieldError>,
 ) -> Result<Vec<T>, FieldError> {
+    if raw.len() > most {
+        return Err(FieldError::new(
+            field,
+            format!("must have at most {most} entries"),
+        ));
+    }
     raw.iter()
         .enumerate()
         .map(|(i, value)| parse(&format!("{field}[{i}]"), value))
@@ -74,9 +85,14 @@ impl CreateCustomerRequest {
         };
         Ok(NewCustomer {
             name: CustomerName::parse("name", &self.name)?,
-            emails: each("emails", &self.emails, EmailAddress::parse)?,
-            phones: each("phones", &self.phones, PhoneNumber::parse)?,
-            social_handles: each("social_handles", &self.social_handles, parse_social_handle)?,
+            emails: each("emails", &self.emails, MAX_CONTACTS, super::parse_email)?,
+            phones: each("phones", &self.phones, MAX_CONTACTS, PhoneNumber::parse)?,
+            social_handles: each(
+                "social_handles",
+                &self.social_handles,
+                MAX_CONTACTS,
+                parse_social_handle,
+            )?,
             revenue_to_date_minor: self.revenue_to_date_minor,
             currency: self
                 .currency
@@ -93,7 +109,7 @@ impl CreateCustomerRequest {
                 .billing_day
                 .map(|d| parse_billing_day("billing_day", d))
                 .transpose()?,
-            invoice_dates: each("invoice_dates", &self.invoice_dates, |field, raw| {
+            invoice_dates: each("invoice_dates", &self.invoice_dates, 1_000, |field, raw| {
                 Timestamp::parse_rfc3339(raw)
                     .ok_or_else(|| FieldError::new(field, "must be an RFC 3339 date-time"))
             })?,

@@ -72,12 +72,8 @@ pub async fn quarantined_raw(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, AppError> {
     current.require(AgentRole::Supervisor)?;
-    let raw = state.store.quarantined_mail(id).await?;
-    Ok(download(
-        raw,
-        "message/rfc822",
-        &format!("quarantined-{id}.eml"),
-    ))
+    let raw = state.store.kept_mail(id).await?;
+    Ok(download(raw, "message/rfc822", &format!("mail-{id}.eml")))
 }
 
 /// The whole mail a notice went out as (or is kept as, in the local outbox).

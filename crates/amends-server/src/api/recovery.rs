@@ -285,7 +285,13 @@ pub async fn grant_compensation(
     let new = NewCompensation::parse(kind, request.amount_minor, &currency, &request.reason)?;
     let line = state
         .store
-        .grant_compensation(id, &current.agent, &new, &current.audit(&state))
+        .grant_compensation(
+            id,
+            &current.agent,
+            &new,
+            state.settings.authority_period_days,
+            &current.audit(&state),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(line)))
 }
@@ -349,7 +355,13 @@ pub async fn decide_compensation(
     Ok(Json(
         state
             .store
-            .decide_compensation(id, &current.agent, request.approve, &current.audit(&state))
+            .decide_compensation(
+                id,
+                &current.agent,
+                request.approve,
+                state.settings.authority_period_days,
+                &current.audit(&state),
+            )
             .await?,
     ))
 }

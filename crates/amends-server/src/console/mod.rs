@@ -300,12 +300,9 @@ async fn sign_in_form(
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    // A sign-in posted from another site is refused (login CSRF).
-    if headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|site| site == "cross-site")
-    {
+    // A sign-in posted from another site is refused (login CSRF): by the browser's own word
+    // (Sec-Fetch-Site) or, for browsers that do not send it, by the Origin.
+    if is_cross_site(&headers, &state.settings.public_url) {
         return trouble(
             None,
             AppError::Forbidden("sign in from the desk's own page"),
@@ -330,6 +327,26 @@ async fn sign_in_form(
     }
 }
 
+/// Whether a form post came from another site: `Sec-Fetch-Site: cross-site`, or an `Origin`
+/// that is neither the desk's public address nor the host the request was sent to. A post with
+/// neither header (an old browser, a script) is not refused on that account.
+fn is_cross_site(headers: &HeaderMap, public_url: &str) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if text("sec-fetch-site").is_some_and(|site| site == "cross-site") {
+        return true;
+    }
+    let Some(origin) = text("origin") else {
+        return false;
+    };
+    let origin = origin.trim_end_matches('/');
+    let public = public_url.trim_end_matches('/');
+    let same_host = origin
+        .split_once("://")
+        .zip(text("host"))
+        .is_some_and(|((_, authority), host)| authority.eq_ignore_ascii_case(host));
+    !(origin.eq_ignore_ascii_case(public) || same_host)
+}
+
 /// The outcome line every API form writes into.
 pub fn form_status() -> Markup {
     html! { p class="form-status" role="status" aria-live="polite" {} }
@@ -337,7 +354,35 @@ pub fn form_status() -> Markup {
 
 #[cfg(test)]
 mod tests {
-    use super::local_path;
+    use super::{is_cross_site, local_path, HeaderMap};
+
+    #[test]
+    fn a_sign_in_from_another_origin_is_cross_site() {
+        let check = |pairs: &[(&'static str, &'static str)]| {
+            let mut headers = HeaderMap::new();
+            for (name, value) in pairs {
+                headers.insert(*name, value.parse().unwrap());
+            }
+            is_cross_site(&headers, "https://desk.example")
+        };
+        assert!(!check(&[]));
+        assert!(!check(&[("origin", "https://desk.example")]));
+        assert!(!check(&[
+            ("origin", "http://127.0.0.1:8080"),
+            ("host", "127.0.0.1:8080")
+        ]));
+        assert!(!check(&[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "https://desk.example")
+        ]));
+        assert!(check(&[("sec-fetch-site", "cross-site")]));
+        assert!(check(&[
+            ("origin", "https://evil.example"),
+            ("host", "desk.example")
+        ]));
+        assert!(check(&[("origin", "null"), ("host", "desk.example")]));
+        assert!(check(&[("origin", "https://desk.example.evil.test")]));
+    }
 
     #[test]
     fn only_local_paths_are_followed_after_signing_in() {

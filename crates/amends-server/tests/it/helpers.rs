@@ -83,7 +83,12 @@ impl TestApp {
             name: email.split('@').next().unwrap().to_owned(),
             role,
             password_hash: Some(amends_server::accounts::hash_password(PASSWORD).unwrap()),
-            authority_limit_minor: 2_500,
+            // Supervisors approve within their own, larger authority.
+            authority_limit_minor: match role {
+                AgentRole::Agent => 2_500,
+                AgentRole::Supervisor => 10_000,
+                AgentRole::Admin => 100_000,
+            },
             supervisor_id: None,
         };
         let context = AuditContext {
