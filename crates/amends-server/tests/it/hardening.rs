@@ -454,3 +454,51 @@ async fn api_answers_are_never_sniffed_or_cached() {
         assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
     }
 }
+
+/// The IMAP watcher stopped at a mail with a NUL byte every round, so one mail blocked its
+/// mailbox. Now that mail is filed (or kept whole) and the next one is taken too.
+#[tokio::test]
+async fn the_watcher_takes_the_mail_after_one_with_a_nul_byte() {
+    let Some(imap) = amends_mail::testing::Dovecot::start() else {
+        return;
+    };
+    for database in TestDatabase::each().await {
+        let app = TestApp::spawn(database).await;
+        let url = amends_mail::MailboxUrl::parse(&imap.url()).unwrap();
+        let mut mailbox = amends_mail::Mailbox::open(&url).await.unwrap();
+        let tag = app.url.rsplit(':').next().unwrap().to_owned();
+        let nul = format!(
+            "From: Nia <nia@example.com>\r\nSubject: Null\0 byte\r\nMessage-ID: <nul-{tag}@example.com>\r\n\r\nIt\0 broke.\r\n"
+        );
+        let bad_sender = format!(
+            "From: <n\0ia@example.com>\r\nSubject: Odd\r\nMessage-ID: <odd-{tag}@example.com>\r\n\r\nHello\r\n"
+        );
+        let next = format!(
+            "From: Ola <ola@example.com>\r\nSubject: Next one\r\nMessage-ID: <next-{tag}@example.com>\r\n\r\nMy parcel is late.\r\n"
+        );
+        for raw in [&nul, &bad_sender, &next] {
+            mailbox.append(raw.as_bytes()).await.unwrap();
+        }
+        let mut watched = amends_mail::Mailbox::open(&url).await.unwrap();
+        let round = amends_server::mail::take_in_unseen(&app.state, &mut watched, "imap-test")
+            .await
+            .unwrap();
+        assert_eq!(round.taken, 3);
+        let agent = app.token_client(AgentRole::Agent).await;
+        let queue = get(&app, &agent, "/queue").await;
+        let subjects: Vec<&str> = queue["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["subject"].as_str().unwrap())
+            .collect();
+        assert!(subjects.contains(&"Next one"), "{subjects:?}");
+        // Dovecot may pass the NUL on or replace it itself; either way the mail is filed.
+        assert!(subjects.iter().any(|s| s.starts_with("Null")), "{subjects:?}");
+        let supervisor = app.token_client(AgentRole::Supervisor).await;
+        let quarantined = get(&app, &supervisor, "/mail/intake?outcome=quarantined").await;
+        assert_eq!(quarantined.as_array().unwrap().len(), 1, "{quarantined}");
+        // Everything was taken: nothing is left unseen for the next round.
+        assert!(watched.unseen().await.unwrap().is_empty());
+    }
+}
