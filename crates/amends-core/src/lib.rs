@@ -6,6 +6,7 @@
 //! every rule here is a pure function that a plain `#[test]` can check.
 #![deny(missing_docs)]
 
+pub mod account;
 pub mod agent;
 pub mod audit;
 pub mod case;
@@ -29,6 +30,8 @@ pub use field::FieldError;
 pub use message::{Direction, Message};
 pub use timestamp::Timestamp;
 
+#[cfg(test)]
+mod account_tests;
 #[cfg(test)]
 mod recovery_tests;
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! Secrets are random 256-bit values; the database keeps only their SHA-256, so a copy of it
 //! signs no one in. Passwords are hashed with argon2id because people choose them.
 
+use amends_core::account::{self, TokenScope};
 use amends_core::audit::{Actor, AuditContext};
 use amends_core::{Agent, AgentRole};
 use argon2::password_hash::{
@@ -66,8 +67,11 @@ pub enum Credential {
         /// The session's CSRF token.
         csrf_token: String,
     },
-    /// An API token.
-    Token,
+    /// An API token, and what it may be used for.
+    Token {
+        /// Its scope.
+        scope: TokenScope,
+    },
 }
 
 /// The signed-in agent making this request. Rejects with 401 when there is no valid session
@@ -124,7 +128,7 @@ impl FromRequestParts<AppState> for CurrentAgent {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let remote_addr = crate::extract::remote_addr(parts);
+        let remote_addr = crate::extract::remote_addr(parts, &state.settings.trusted_proxies);
         if let Some(header) = parts.headers.get(AUTHORIZATION) {
             let token = header
                 .to_str()
@@ -133,26 +137,42 @@ impl FromRequestParts<AppState> for CurrentAgent {
                 .ok_or(AppError::Unauthorized(
                     "the authorization header must be 'Bearer TOKEN'",
                 ))?;
-            let agent = state
+            let now = state.clock.now();
+            let (agent, scope) = state
                 .store
-                .agent_for_token(&digest(token.trim()))
+                .agent_for_token(&digest(token.trim()), now)
                 .await?
-                .ok_or(AppError::Unauthorized("the token is unknown or revoked"))?;
+                .ok_or(AppError::Unauthorized(
+                    "the token is unknown, expired or revoked",
+                ))?;
+            let intake = parts.uri.path().ends_with(crate::limits::MAIL_INTAKE_ROUTE);
+            if !scope.allows(is_safe(&parts.method), intake) {
+                return Err(AppError::Forbidden(
+                    "this token's scope does not allow this",
+                ));
+            }
             return Ok(CurrentAgent {
                 agent,
-                credential: Credential::Token,
+                credential: Credential::Token { scope },
                 remote_addr,
             });
         }
         let secret = cookie(&parts.headers, SESSION_COOKIE)
             .ok_or(AppError::Unauthorized("sign in, or send an API token"))?;
+        let now = state.clock.now();
+        let idle = i64::try_from(state.settings.session_idle.as_millis()).unwrap_or(i64::MAX);
+        let hash = digest(secret);
         let session = state
             .store
-            .session(&digest(secret), state.clock.now())
+            .session(&hash, now, now.plus_millis(-idle))
             .await?
             .ok_or(AppError::Unauthorized(
                 "the session has ended; sign in again",
             ))?;
+        // The idle timeout counts from the last use; a write a minute is enough to keep it.
+        if now.millis() - session.last_seen_at.millis() > 60_000 {
+            state.store.touch_session(&hash, now).await?;
+        }
         if !is_safe(&parts.method) {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
             if !sent.is_some_and(|sent| constant_time_eq(sent, &session.csrf_token)) {
@@ -180,6 +200,15 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 /// A hash that verifies nothing, so an unknown address costs as much time as a wrong password.
 const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9mBkEYd8m1nZCAXRgsPMB8Sq8Ku0JMAtsdM+8SEw8RE";
 
+/// The keys failed sign-ins are counted under: the account, then the address (when known).
+fn throttle_keys(email: &str, remote_addr: Option<&str>) -> Vec<String> {
+    let mut keys = vec![format!("account:{email}")];
+    if let Some(address) = remote_addr {
+        keys.push(format!("address:{address}"));
+    }
+    keys
+}
+
 /// A session just opened: who, the cookie to set, and the CSRF token of the session.
 pub struct OpenedSession {
     /// Who signed in.
@@ -196,8 +225,19 @@ pub async fn open_session(
     state: &AppState,
     email: &str,
     password: String,
+    remote_addr: Option<&str>,
 ) -> Result<OpenedSession, AppError> {
     let email = email.trim().to_lowercase();
+    let keys = throttle_keys(&email, remote_addr);
+    let now = state.clock.now();
+    let failures = state.store.sign_in_failures(&keys).await?;
+    let records: Vec<_> = failures.iter().map(|(_, record)| *record).collect();
+    if let Some(seconds) = account::wait_seconds(&records, now) {
+        return Err(AppError::TooManyAttempts {
+            message: "too many failed sign-ins; wait a moment and try again",
+            retry_after_seconds: seconds,
+        });
+    }
     let found = state.store.agent_for_sign_in(&email).await?;
     let hash = found
         .as_ref()
@@ -218,8 +258,21 @@ pub async fn open_session(
     .map_err(|e| AppError::Internal(e.to_string()))?;
     let agent = match found {
         Some((agent, _)) if matches => agent,
-        _ => return Err(AppError::Unauthorized("wrong email or password")),
+        _ => {
+            for (key, rule) in keys
+                .iter()
+                .zip([account::ACCOUNT_THROTTLE, account::ADDRESS_THROTTLE])
+            {
+                let previous = failures.iter().find(|(k, _)| k == key).map(|(_, r)| *r);
+                let next = account::after_failure(rule, previous, now);
+                state.store.save_sign_in_failures(key, &next).await?;
+            }
+            return Err(AppError::Unauthorized("wrong email or password"));
+        }
     };
+    if failures.iter().any(|(key, _)| key == &keys[0]) {
+        state.store.forget_sign_in_failures(&keys[0]).await?;
+    }
     let secret = new_secret();
     let csrf_token = new_secret();
     let now = state.clock.now();

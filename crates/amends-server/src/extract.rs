@@ -1,7 +1,7 @@
 //! Extractors whose every rejection is a problem+json 4xx: JSON bodies (bounded, strict about
 //! unknown fields, naming the field at fault), path and query parameters, and the peer address.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::http::Uri;
 use serde::de::DeserializeOwned;
 
-use crate::AppError;
+use crate::{AppError, AppState};
 
 /// A JSON request body. The request type should `#[serde(deny_unknown_fields)]`.
 pub struct ApiJson<T>(pub T);
@@ -134,11 +134,42 @@ fn storable_query(uri: &Uri) -> std::borrow::Cow<'_, Uri> {
     std::borrow::Cow::Owned(replaced.parse().unwrap_or_default())
 }
 
-/// The peer's address, when the server was started with connect info (tests calling the
-/// router directly have none).
-pub fn remote_addr(parts: &Parts) -> Option<String> {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
+/// The client's address: the peer's, or, when the peer is one of the `trusted` proxies, the
+/// nearest address in `X-Forwarded-For` that is not (a client can put anything at the left
+/// of that header, so it is read from the right). `None` when the server was started without
+/// connect info (tests calling the router directly).
+pub fn remote_addr(parts: &Parts, trusted: &[IpAddr]) -> Option<String> {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    if !trusted.contains(&peer) {
+        return Some(peer.to_string());
+    }
+    let forwarded = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    let client = forwarded
+        .iter()
+        .rev()
+        .map_while(|hop| hop.parse::<IpAddr>().ok())
+        .find(|ip| !trusted.contains(ip));
+    Some(client.unwrap_or(peer).to_string())
+}
+
+/// The client's address (see [`remote_addr`]), for handlers that need it before anyone is
+/// signed in.
+pub struct ClientAddr(pub Option<String>);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        Ok(ClientAddr(remote_addr(
+            parts,
+            &state.settings.trusted_proxies,
+        )))
+    }
 }

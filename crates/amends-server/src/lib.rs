@@ -49,8 +49,15 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// How long a console session lasts.
     pub session_ttl: Duration,
+    /// How long a console session may go unused before it ends.
+    pub session_idle: Duration,
     /// Whether cookies are marked `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// Send `Strict-Transport-Security` on every answer (only behind HTTPS).
+    pub hsts: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the audit trail and
+    /// sign-in throttling); from anyone else the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The address customers reach the desk at, for the links sent to them.
     pub public_url: String,
     /// How long a link sent to a customer works.
@@ -84,7 +91,10 @@ impl Default for ServerSettings {
         ServerSettings {
             max_body_bytes: 1024 * 1024,
             session_ttl: Duration::from_secs(12 * 3600),
+            session_idle: Duration::from_secs(2 * 3600),
             secure_cookies: false,
+            hsts: false,
+            trusted_proxies: Vec::new(),
             public_url: "http://127.0.0.1:8080".to_owned(),
             link_ttl: Duration::from_secs(30 * 86_400),
             standing: StandingPolicy::default(),
@@ -243,6 +253,7 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::map_request(limits::bound_request_id))
 }
 
 /// Serves `state` on `listener` until `shutdown` completes, then finishes requests in flight.

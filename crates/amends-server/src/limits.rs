@@ -13,6 +13,8 @@ use crate::{AppError, AppState};
 
 /// The route that takes raw mail, whose limit is the mail limit rather than the body limit.
 const MAIL_INTAKE: &str = "/api/v1/inbound/email";
+/// The same route inside the API's router, which sees paths without `/api/v1`.
+pub(crate) const MAIL_INTAKE_ROUTE: &str = "/inbound/email";
 
 /// Reads the request body within `body_timeout` and the route's size limit before the
 /// handler runs: a slow body is answered 408 and a declared length over the limit 413 at once,
@@ -54,11 +56,43 @@ pub(crate) async fn bound_request_body(
             }
         }
     };
-    if is_api {
+    let mut response = if is_api {
         never_sniffed_or_cached(response)
     } else {
         response
+    };
+    if state.settings.hsts {
+        response.headers_mut().insert(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
+    response
+}
+
+/// The longest request id a client may choose; anything longer, or with other characters than
+/// letters, digits, `-`, `_` and `.`, is replaced by the desk's own, so a client cannot fill
+/// the logs or forge their lines through it.
+const MAX_REQUEST_ID: usize = 64;
+
+/// Drops a client-supplied `x-request-id` that is too long or not plain, before the desk
+/// makes its own.
+pub(crate) async fn bound_request_id(mut request: Request) -> Request {
+    let plain = |id: &str| {
+        !id.is_empty()
+            && id.len() <= MAX_REQUEST_ID
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
+    let keep = request
+        .headers()
+        .get(crate::REQUEST_ID)
+        .is_none_or(|v| v.to_str().is_ok_and(plain));
+    if !keep {
+        request.headers_mut().remove(crate::REQUEST_ID);
+    }
+    request
 }
 
 fn declared_length(headers: &HeaderMap) -> Result<Option<u64>, ()> {

@@ -1,5 +1,6 @@
 //! Agents, their console sessions and their API tokens. Secrets arrive already hashed.
 
+use amends_core::account::TokenScope;
 use amends_core::audit::{AuditContext, RecordKind};
 use amends_core::{Agent, AgentRole, AuditEvent, Timestamp};
 use sqlx::AnyConnection;
@@ -33,6 +34,8 @@ pub struct Session {
     pub csrf_token: String,
     /// When it ends.
     pub expires_at: Timestamp,
+    /// When it was last used (or made).
+    pub last_seen_at: Timestamp,
 }
 
 /// An API token as listed (never its secret).
@@ -48,6 +51,10 @@ pub struct TokenInfo {
     pub created_at: i64,
     /// When revoked, if it was.
     pub revoked_at: Option<i64>,
+    /// When it stops working, if it does.
+    pub expires_at: Option<i64>,
+    /// What it may be used for: `full`, `read_only` or `intake`.
+    pub scope: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -57,7 +64,11 @@ struct TokenRow {
     label: String,
     created_at: i64,
     revoked_at: Option<i64>,
+    expires_at: Option<i64>,
+    scope: String,
 }
+
+const TOKEN_COLUMNS: &str = "id, agent_id, label, created_at, revoked_at, expires_at, scope";
 
 impl Store {
     /// Records a new agent. A taken email is a [`StoreError::Conflict`].
@@ -143,14 +154,18 @@ impl Store {
         Ok(())
     }
 
-    /// The live session with this cookie hash, if any.
+    /// The live session with this cookie hash, if any: not expired, used since `idle_since`,
+    /// and its agent still active.
     pub async fn session(
         &self,
         token_hash: &str,
         now: Timestamp,
+        idle_since: Timestamp,
     ) -> Result<Option<Session>, StoreError> {
-        let row: Option<(i64, String, i64)> = sqlx::query_as(
-            "select sessions.agent_id, sessions.csrf_token, sessions.expires_at from sessions \
+        let row: Option<(i64, String, i64, i64)> = sqlx::query_as(
+            "select sessions.agent_id, sessions.csrf_token, sessions.expires_at, \
+             case when sessions.last_seen_at > 0 then sessions.last_seen_at \
+             else sessions.created_at end from sessions \
              join agents on agents.id = sessions.agent_id \
              where sessions.token_hash = $1 and sessions.expires_at > $2 and agents.active = 1",
         )
@@ -158,13 +173,17 @@ impl Store {
         .bind(now.millis())
         .fetch_optional(&self.read)
         .await?;
-        let Some((agent_id, csrf_token, expires_at)) = row else {
+        let Some((agent_id, csrf_token, expires_at, last_seen_at)) = row else {
             return Ok(None);
         };
+        if last_seen_at < idle_since.millis() {
+            return Ok(None);
+        }
         Ok(Some(Session {
             agent: self.agent(agent_id).await?,
             csrf_token,
             expires_at: Timestamp(expires_at),
+            last_seen_at: Timestamp(last_seen_at),
         }))
     }
 
@@ -177,22 +196,26 @@ impl Store {
         Ok(())
     }
 
-    /// Records a new API token for `agent_id`.
+    /// Records a new API token for `agent_id`, with its scope and, when it has one, expiry.
     pub async fn create_token(
         &self,
         agent_id: i64,
         token_hash: &str,
         label: &str,
+        scope: TokenScope,
+        expires_at: Option<Timestamp>,
         context: &AuditContext,
     ) -> Result<TokenInfo, StoreError> {
         let mut tx = self.write.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "insert into api_tokens (token_hash, agent_id, label, created_at, updated_at) \
-             values ($1, $2, $3, $4, $4) returning id",
+            "insert into api_tokens (token_hash, agent_id, label, scope, expires_at, created_at, \
+             updated_at) values ($1, $2, $3, $4, $5, $6, $6) returning id",
         )
         .bind(token_hash)
         .bind(agent_id)
         .bind(label)
+        .bind(scope.as_str())
+        .bind(expires_at.map(Timestamp::millis))
         .bind(context.at.millis())
         .fetch_one(&mut *tx)
         .await?;
@@ -205,27 +228,39 @@ impl Store {
             label: label.to_owned(),
             created_at: context.at.millis(),
             revoked_at: None,
+            expires_at: expires_at.map(Timestamp::millis),
+            scope: scope.as_str().to_owned(),
         })
     }
 
-    /// The active agent an unrevoked token belongs to.
-    pub async fn agent_for_token(&self, token_hash: &str) -> Result<Option<Agent>, StoreError> {
-        let row: Option<AgentRow> = sqlx::query_as(&format!(
-            "select {AGENT_COLUMNS} from api_tokens join agents on agents.id = api_tokens.agent_id \
-             where api_tokens.token_hash = $1 and api_tokens.revoked_at is null and agents.active = 1"
-        ))
+    /// The active agent an unrevoked, unexpired token belongs to, and the token's scope.
+    pub async fn agent_for_token(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(Agent, TokenScope)>, StoreError> {
+        let row: Option<(i64, String)> = sqlx::query_as(
+            "select agent_id, scope from api_tokens join agents on agents.id = api_tokens.agent_id \
+             where api_tokens.token_hash = $1 and api_tokens.revoked_at is null \
+             and (api_tokens.expires_at is null or api_tokens.expires_at > $2) and agents.active = 1",
+        )
         .bind(token_hash)
+        .bind(now.millis())
         .fetch_optional(&self.read)
         .await?;
-        row.map(Agent::try_from).transpose()
+        let Some((agent_id, scope)) = row else {
+            return Ok(None);
+        };
+        let scope = TokenScope::parse(&scope)
+            .ok_or_else(|| StoreError::Corrupt(format!("token scope {scope:?}")))?;
+        Ok(Some((self.agent(agent_id).await?, scope)))
     }
 
     /// The tokens of one agent, or of everyone.
     pub async fn tokens(&self, agent_id: Option<i64>) -> Result<Vec<TokenInfo>, StoreError> {
-        let rows: Vec<TokenRow> = sqlx::query_as(
-            "select id, agent_id, label, created_at, revoked_at from api_tokens \
-             where ($1 is null or agent_id = $1) order by id",
-        )
+        let rows: Vec<TokenRow> = sqlx::query_as(&format!(
+            "select {TOKEN_COLUMNS} from api_tokens where ($1 is null or agent_id = $1) order by id"
+        ))
         .bind(agent_id)
         .fetch_all(&self.read)
         .await?;
@@ -250,9 +285,9 @@ impl Store {
             let event = AuditEvent::new("token.revoked", RecordKind::Token, id);
             audit::record(&mut tx, context, &[event]).await?;
         }
-        let row: TokenRow = sqlx::query_as(
-            "select id, agent_id, label, created_at, revoked_at from api_tokens where id = $1",
-        )
+        let row: TokenRow = sqlx::query_as(&format!(
+            "select {TOKEN_COLUMNS} from api_tokens where id = $1"
+        ))
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
@@ -270,6 +305,8 @@ impl From<TokenRow> for TokenInfo {
             label: row.label,
             created_at: row.created_at,
             revoked_at: row.revoked_at,
+            expires_at: row.expires_at,
+            scope: row.scope,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! decided by a pure function of `amends-core`, and the store loads, calls it and saves the
 //! result with its audit events in one transaction. Callers never see which backend is in use.
 
+mod accounts;
 mod agents;
 mod audit;
 mod cases;

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // a test that cannot go on should stop right there
 
+use amends_core::account::TokenScope;
 use amends_core::audit::{Actor, AuditContext};
 use amends_core::case::{after_message, apply_change, CaseChange, NewCase};
 use amends_core::customer::{CustomerName, NewCustomer};
@@ -13,6 +14,9 @@ use amends_store::{
     JobEffect, JobStatus, MailSent, NewAgent, NewJob, NewMessage, OpenCase, Store, StoreError,
     MAIL_SEND,
 };
+
+#[path = "story/accounts.rs"]
+mod accounts;
 
 fn at(millis: i64) -> AuditContext {
     AuditContext {
@@ -60,6 +64,7 @@ async fn the_story_holds_on_every_backend() {
         customers_are_searched_and_paged(&store).await;
         the_audit_trail_cannot_be_rewritten(&database.url).await;
         accounts_sessions_and_tokens(&store).await;
+        accounts::accounts_are_throttled_changed_and_ended(&store).await;
         jobs_are_claimed_once_and_retried(&store).await;
         store.close().await;
     }
@@ -320,7 +325,7 @@ async fn accounts_sessions_and_tokens(store: &Store) {
         .unwrap();
     assert_eq!(
         store
-            .session("cookie-hash", Timestamp(39_999))
+            .session("cookie-hash", Timestamp(39_999), Timestamp(0))
             .await
             .unwrap()
             .unwrap()
@@ -329,27 +334,39 @@ async fn accounts_sessions_and_tokens(store: &Store) {
     );
     assert!(
         store
-            .session("cookie-hash", Timestamp(40_000))
+            .session("cookie-hash", Timestamp(40_000), Timestamp(0))
             .await
             .unwrap()
             .is_none(),
         "expired"
     );
     let token = store
-        .create_token(sam.id, "token-hash", "crm", &at(30_000))
+        .create_token(
+            sam.id,
+            "token-hash",
+            "crm",
+            TokenScope::Full,
+            None,
+            &at(30_000),
+        )
         .await
         .unwrap();
     assert_eq!(
         store
-            .agent_for_token("token-hash")
+            .agent_for_token("token-hash", Timestamp(30_500))
             .await
             .unwrap()
             .unwrap()
+            .0
             .id,
         sam.id
     );
     store.revoke_token(token.id, &at(31_000)).await.unwrap();
-    assert!(store.agent_for_token("token-hash").await.unwrap().is_none());
+    assert!(store
+        .agent_for_token("token-hash", Timestamp(31_500))
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(
         store.tokens(Some(sam.id)).await.unwrap()[0].revoked_at,
         Some(31_000)

@@ -128,6 +128,8 @@ pub(crate) async fn bench_token(store: &Store) -> anyhow::Result<String> {
             agent.id,
             &amends_server::accounts::digest(&secret),
             "bench",
+            amends_core::account::TokenScope::Full,
+            None,
             &context,
         )
         .await?;

@@ -100,6 +100,12 @@ pub struct Config {
     pub password_checks: usize,
     /// Days back that grants to one customer count against an agent's authority.
     pub authority_period_days: i64,
+    /// Minutes a console session may go unused before it ends.
+    pub session_idle_minutes: u64,
+    /// Send Strict-Transport-Security (only when the desk is reached over HTTPS).
+    pub hsts: bool,
+    /// Addresses of reverse proxies whose X-Forwarded-For names the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Config {
@@ -134,6 +140,9 @@ impl Default for Config {
             body_timeout_seconds: 30,
             password_checks: 0,
             authority_period_days: amends_core::compensation::DEFAULT_AUTHORITY_PERIOD_DAYS,
+            session_idle_minutes: 120,
+            hsts: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -155,8 +164,20 @@ max_body_bytes = 1048576
 # How long a console session lasts, in hours.
 session_hours = 12
 
-# Mark cookies Secure; turn on when the desk is served over HTTPS.
+# Mark cookies Secure; turn on when the desk is served over HTTPS. It is on whatever this says
+# when public_url starts with https://.
 secure_cookies = false
+
+# How long a console session may go unused before it ends, in minutes (session_hours bounds
+# it in any case).
+session_idle_minutes = 120
+
+# Behind HTTPS: send Strict-Transport-Security, so browsers never use plain HTTP again.
+hsts = false
+
+# Reverse proxies (their addresses, e.g. ["127.0.0.1"]) whose X-Forwarded-For names the client
+# in the audit trail and for sign-in throttling; from anyone else the header is ignored.
+trusted_proxies = []
 
 # How often the job runner looks for due jobs, in milliseconds.
 job_poll_ms = 500
@@ -257,6 +278,23 @@ impl Config {
             max_connections,
             header_timeout: std::time::Duration::from_secs(self.header_timeout_seconds.max(1)),
         }
+    }
+
+    /// Whether cookies are marked Secure: as set, and always when customers reach the desk
+    /// over HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies || self.public_url.trim().starts_with("https://")
+    }
+
+    /// The trusted proxies' addresses, checked.
+    pub fn trusted_proxies(&self) -> anyhow::Result<Vec<std::net::IpAddr>> {
+        self.trusted_proxies
+            .iter()
+            .map(|a| {
+                a.parse()
+                    .map_err(|_| anyhow::anyhow!("trusted_proxies: {a:?} is not an IP address"))
+            })
+            .collect()
     }
 
     /// The standing thresholds.
@@ -405,6 +443,19 @@ impl Config {
         }
         if let Some(v) = var("AMENDS_BODY_TIMEOUT_SECONDS") {
             self.body_timeout_seconds = number("AMENDS_BODY_TIMEOUT_SECONDS", v)?;
+        }
+        if let Some(v) = var("AMENDS_HSTS") {
+            self.hsts = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = var("AMENDS_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split([' ', ','])
+                .filter(|a| !a.trim().is_empty())
+                .map(|a| a.trim().to_owned())
+                .collect();
+        }
+        if let Some(v) = var("AMENDS_SESSION_IDLE_MINUTES") {
+            self.session_idle_minutes = number("AMENDS_SESSION_IDLE_MINUTES", v)?;
         }
         if let Some(v) = var("AMENDS_PASSWORD_CHECKS") {
             self.password_checks = number("AMENDS_PASSWORD_CHECKS", v)?;

@@ -164,6 +164,12 @@ enum AdminCommand {
         /// What the token is for.
         #[arg(long, default_value = "created from the shell")]
         label: String,
+        /// What it may do: full, read_only, or intake (mail and webhooks only, for an MTA).
+        #[arg(long, default_value = "full")]
+        scope: String,
+        /// Days until it stops working; never when absent.
+        #[arg(long)]
+        expires_in_days: Option<i64>,
     },
 }
 
@@ -289,6 +295,13 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", config.addr))?;
     let url = format!("http://{}", listener.local_addr()?);
+    if demo && !listener.local_addr()?.ip().is_loopback() {
+        bail!(
+            "the demo desk's sign-in password is published in the README: serve it on a \
+             loopback address only (--addr 127.0.0.1:8080), never on {}",
+            config.addr
+        );
+    }
     if demo {
         let hash = amends_server::accounts::hash_password(amends_demo::DEMO_PASSWORD)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -309,7 +322,10 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let settings = ServerSettings {
         max_body_bytes: config.max_body_bytes,
         session_ttl: Duration::from_secs(config.session_hours * 3600),
-        secure_cookies: config.secure_cookies,
+        secure_cookies: config.secure_cookies(),
+        hsts: config.hsts,
+        trusted_proxies: config.trusted_proxies()?,
+        session_idle: Duration::from_secs(config.session_idle_minutes.max(1) * 60),
         public_url: config.public_url(),
         standing: config.standing(),
         abuse_policy: config.abuse_policy()?,
@@ -444,7 +460,17 @@ async fn run_admin(command: AdminCommand, config: &Config) -> anyhow::Result<()>
             database,
             email,
             label,
+            scope,
+            expires_in_days,
         } => {
+            let Some(scope) = amends_core::account::TokenScope::parse(&scope) else {
+                bail!("--scope must be one of full, read_only, intake");
+            };
+            let expires_at = match expires_in_days {
+                None => None,
+                Some(days @ 1..=3650) => Some(now.plus_millis(days * 86_400_000)),
+                Some(_) => bail!("--expires-in-days must be between 1 and 3650"),
+            };
             let store = open(&database, config).await?;
             let agents = store.agents().await?;
             let email = email.trim().to_lowercase();
@@ -455,7 +481,7 @@ async fn run_admin(command: AdminCommand, config: &Config) -> anyhow::Result<()>
             let secret = amends_server::accounts::new_secret();
             let digest = amends_server::accounts::digest(&secret);
             let created = store
-                .create_token(agent.id, &digest, &label, &shell(now))
+                .create_token(agent.id, &digest, &label, scope, expires_at, &shell(now))
                 .await;
             store.close().await;
             created?;

@@ -1,5 +1,6 @@
 //! Signing in and out, agents, and API tokens.
 
+use amends_core::account::TokenScope;
 use amends_core::agent::check_password;
 use amends_core::field::bounded_text;
 use amends_core::{AgentRole, FieldError, Timestamp};
@@ -16,7 +17,7 @@ use crate::accounts::{
     cookie, digest, hash_password, new_secret, open_session, Credential, CurrentAgent,
     SESSION_COOKIE,
 };
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ClientAddr};
 use crate::views::AgentView;
 use crate::{AppError, AppState};
 
@@ -44,9 +45,10 @@ pub struct SessionView {
     responses((status = 200, body = SessionView), (status = 401, body = crate::error::Problem)))]
 pub async fn sign_in(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     ApiJson(request): ApiJson<SignInRequest>,
 ) -> Result<impl IntoResponse, AppError> {
-    let opened = open_session(&state, &request.email, request.password).await?;
+    let opened = open_session(&state, &request.email, request.password, client.as_deref()).await?;
     let view = SessionView {
         agent: AgentView::from(opened.agent),
         csrf_token: opened.csrf_token,
@@ -63,7 +65,7 @@ pub async fn current_session(current: CurrentAgent) -> Result<Json<SessionView>,
             agent: AgentView::from(current.agent),
             csrf_token,
         })),
-        Credential::Token => Err(AppError::Unauthorized(
+        Credential::Token { .. } => Err(AppError::Unauthorized(
             "no session; API tokens have no CSRF token",
         )),
     }
@@ -181,6 +183,15 @@ pub async fn list_agents(
 pub struct CreateTokenRequest {
     /// What it is for, such as "CRM webhook".
     pub label: String,
+    /// What it may do: `full` (default), `read_only`, or `intake` (mail and webhooks only, for
+    /// an MTA or a provider).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = "^(full|read_only|intake)$")]
+    pub scope: Option<String>,
+    /// Days until it stops working (1 to 3650); it never expires when absent.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
+    pub expires_in_days: Option<i64>,
 }
 
 /// A token, shown once.
@@ -202,6 +213,22 @@ pub async fn create_token(
 ) -> Result<(StatusCode, Json<NewTokenView>), AppError> {
     current.require(AgentRole::Agent)?;
     let label = bounded_text("label", &request.label, 200, false)?;
+    let scope = match request.scope.as_deref() {
+        None => TokenScope::Full,
+        Some(raw) => TokenScope::parse(raw)
+            .ok_or_else(|| FieldError::new("scope", "must be one of full, read_only, intake"))?,
+    };
+    let now = state.clock.now();
+    let expires_at = match request.expires_in_days {
+        None => None,
+        Some(days @ 1..=3650) => Some(now.plus_millis(days * 86_400_000)),
+        Some(_) => {
+            return Err(AppError::invalid(
+                "expires_in_days",
+                "must be between 1 and 3650",
+            ))
+        }
+    };
     let secret = new_secret();
     let info = state
         .store
@@ -209,6 +236,8 @@ pub async fn create_token(
             current.agent.id,
             &digest(&secret),
             &label,
+            scope,
+            expires_at,
             &current.audit(&state),
         )
         .await?;
@@ -236,6 +265,11 @@ pub struct TokenView {
     /// When revoked.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<Timestamp>,
+    /// When it stops working, if it does.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
+    /// `full`, `read_only` or `intake`.
+    pub scope: String,
 }
 
 impl From<TokenInfo> for TokenView {
@@ -246,6 +280,8 @@ impl From<TokenInfo> for TokenView {
             label: info.label,
             created_at: Timestamp(info.created_at),
             revoked_at: info.revoked_at.map(Timestamp),
+            expires_at: info.expires_at.map(Timestamp),
+            scope: info.scope,
         }
     }
 }

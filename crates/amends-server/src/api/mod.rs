@@ -9,6 +9,7 @@ mod jobs;
 mod mail;
 mod plans;
 mod recovery;
+mod team;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::{delete, get, patch, post};
@@ -36,9 +37,15 @@ pub fn routes(max_mail_bytes: usize) -> Router<AppState> {
                 .delete(accounts::sign_out),
         )
         .route(
+            "/session/password",
+            axum::routing::put(team::change_password),
+        )
+        .route(
             "/agents",
             post(accounts::create_agent).get(accounts::list_agents),
         )
+        .route("/agents/{id}", patch(team::change_agent))
+        .route("/agents/{id}/sessions", delete(team::end_sessions))
         .route(
             "/tokens",
             post(accounts::create_token).get(accounts::list_tokens),
@@ -126,6 +133,7 @@ pub fn routes(max_mail_bytes: usize) -> Router<AppState> {
         accounts::sign_in, accounts::current_session, accounts::sign_out,
         accounts::create_agent, accounts::list_agents,
         accounts::create_token, accounts::list_tokens, accounts::revoke_token,
+        team::change_agent, team::end_sessions, team::change_password,
         cases::open_case, cases::get_case, cases::change_case, cases::add_message,
         cases::schedule_reminder, cases::case_audit, cases::queue_page, coaching::coach_draft,
         customers::create_customer, customers::get_customer, customers::list_customers,

@@ -26,6 +26,7 @@ use maud::{html, Markup, DOCTYPE};
 use serde::Deserialize;
 
 use crate::accounts::{open_session, Credential, CurrentAgent};
+use crate::extract::ClientAddr;
 use crate::{AppError, AppState};
 
 /// Scripts and styles only from our own files; fetches only back to us.
@@ -94,7 +95,7 @@ impl FromRequestParts<AppState> for Console {
             Ok(current) => {
                 let csrf_token = match &current.credential {
                     Credential::Session { csrf_token } => csrf_token.clone(),
-                    Credential::Token => String::new(),
+                    Credential::Token { .. } => String::new(),
                 };
                 Ok(Console {
                     current,
@@ -298,6 +299,7 @@ struct SignInForm {
 async fn sign_in_form(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ClientAddr(client): ClientAddr,
     Form(form): Form<SignInForm>,
 ) -> Response {
     // A sign-in posted from another site is refused (login CSRF): by the browser's own word
@@ -308,7 +310,7 @@ async fn sign_in_form(
             AppError::Forbidden("sign in from the desk's own page"),
         );
     }
-    match open_session(&state, &form.email, form.password).await {
+    match open_session(&state, &form.email, form.password, client.as_deref()).await {
         Ok(opened) => {
             let to = local_path(form.next.as_deref()).to_owned();
             (

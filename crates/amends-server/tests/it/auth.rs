@@ -208,7 +208,12 @@ async fn signing_out_ends_the_session() {
 
 #[tokio::test]
 async fn sessions_expire_with_the_clock() {
-    let app = TestApp::spawn(amends_store::testing::TestDatabase::sqlite()).await;
+    // Used or not, a session ends at its expiry; the idle timeout is tested on its own.
+    let settings = amends_server::ServerSettings {
+        session_idle: std::time::Duration::from_secs(24 * 3600),
+        ..amends_server::ServerSettings::default()
+    };
+    let app = TestApp::spawn_with(amends_store::testing::TestDatabase::sqlite(), settings).await;
     let console = app.admin().await;
     app.clock.advance(12 * 3_600_000 - 1);
     assert_eq!(

@@ -425,7 +425,7 @@ async fn a_supervisor_sees_approvals_and_charts_and_a_customer_confirms_a_summar
         &app,
         &agent,
         &format!("/cases/{case}/compensation"),
-        json!({"kind": "refund", "amount_minor": 90_000, "reason": "torn sofa"}),
+        json!({"kind": "refund", "amount_minor": 9_000, "reason": "torn sofa"}),
     )
     .await;
     assert_eq!(status, 201);
@@ -445,7 +445,7 @@ async fn a_supervisor_sees_approvals_and_charts_and_a_customer_confirms_a_summar
         .text(&browser.find("[aria-labelledby=approvals-title]").await)
         .await;
     assert!(
-        approvals.contains("torn sofa") && approvals.contains("900.00"),
+        approvals.contains("torn sofa") && approvals.contains("90.00"),
         "{approvals}"
     );
     assert_eq!(browser.find_all("figure.chart svg").await.len(), 4);

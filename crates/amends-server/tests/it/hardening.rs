@@ -494,7 +494,10 @@ async fn the_watcher_takes_the_mail_after_one_with_a_nul_byte() {
             .collect();
         assert!(subjects.contains(&"Next one"), "{subjects:?}");
         // Dovecot may pass the NUL on or replace it itself; either way the mail is filed.
-        assert!(subjects.iter().any(|s| s.starts_with("Null")), "{subjects:?}");
+        assert!(
+            subjects.iter().any(|s| s.starts_with("Null")),
+            "{subjects:?}"
+        );
         let supervisor = app.token_client(AgentRole::Supervisor).await;
         let quarantined = get(&app, &supervisor, "/mail/intake?outcome=quarantined").await;
         assert_eq!(quarantined.as_array().unwrap().len(), 1, "{quarantined}");

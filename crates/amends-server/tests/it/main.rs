@@ -12,6 +12,7 @@ mod customers;
 mod hardening;
 mod helpers;
 mod jobs;
+mod lifecycle;
 mod mail;
 mod pages;
 mod reading;

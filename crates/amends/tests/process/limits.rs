@@ -118,3 +118,24 @@ async fn silent_connections_under_a_low_open_file_limit_do_not_stop_the_desk() {
     }
     drop(silent);
 }
+
+/// The demo desk's password is published: it refuses to listen beyond loopback.
+#[tokio::test]
+async fn the_demo_desk_refuses_an_address_beyond_loopback() {
+    let database = TestDatabase::sqlite();
+    let output = Command::new(BIN)
+        .args([
+            "serve",
+            "--demo",
+            "--database",
+            &database.url,
+            "--addr",
+            "0.0.0.0:0",
+        ])
+        .env("AMENDS_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("loopback"), "{said}");
+}

@@ -1,0 +1,179 @@
+//! What keeps accounts safe on a desk facing the internet: failed sign-ins counted per
+//! account and per address, agents deactivated or changed by an admin (their sessions and
+//! tokens ending with it), and passwords changed (the other sessions ending).
+
+use amends_core::account::{AgentChange, SignInFailures};
+use amends_core::audit::{AuditContext, RecordKind};
+use amends_core::{Agent, AuditEvent, Timestamp};
+
+use crate::agents::load_agent;
+use crate::{audit, Backend, Store, StoreError};
+
+impl Store {
+    /// The failed sign-ins recorded under each of `keys` that has any.
+    pub async fn sign_in_failures(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<(String, SignInFailures)>, StoreError> {
+        let mut found = Vec::new();
+        for key in keys {
+            let row: Option<(i64, i64, i64)> = sqlx::query_as(
+                "select failures, last_failed_at, blocked_until from sign_in_failures \
+                 where key = $1",
+            )
+            .bind(key)
+            .fetch_optional(&self.read)
+            .await?;
+            if let Some((failures, last, until)) = row {
+                let record = SignInFailures {
+                    failures,
+                    last_failed_at: Timestamp(last),
+                    blocked_until: Timestamp(until),
+                };
+                found.push((key.clone(), record));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Saves the failed sign-ins of `key` as the core counted them.
+    pub async fn save_sign_in_failures(
+        &self,
+        key: &str,
+        record: &SignInFailures,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "insert into sign_in_failures (key, failures, last_failed_at, blocked_until, \
+             created_at, updated_at) values ($1, $2, $3, $4, $3, $3) \
+             on conflict (key) do update set failures = excluded.failures, \
+             last_failed_at = excluded.last_failed_at, blocked_until = excluded.blocked_until, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(record.failures)
+        .bind(record.last_failed_at.millis())
+        .bind(record.blocked_until.millis())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets the failed sign-ins of `key` (after a sign-in that succeeded).
+    pub async fn forget_sign_in_failures(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("delete from sign_in_failures where key = $1")
+            .bind(key)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Changes an agent as `admin` asks (the core decides). A deactivated agent's sessions end
+    /// and tokens are revoked in the same transaction, so nothing of theirs works a moment
+    /// longer.
+    pub async fn change_agent(
+        &self,
+        agent_id: i64,
+        change: &AgentChange,
+        admin: &Agent,
+        context: &AuditContext,
+    ) -> Result<Agent, StoreError> {
+        let mut tx = self.write.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("select id from agents where id = $1 for update")
+                .bind(agent_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let agent = load_agent(&mut tx, agent_id).await?;
+        let (next, event) = amends_core::account::change_agent(&agent, change, admin)?;
+        sqlx::query(
+            "update agents set name = $1, role = $2, authority_limit_minor = $3, active = $4, \
+             updated_at = $5 where id = $6",
+        )
+        .bind(&next.name)
+        .bind(next.role.as_str())
+        .bind(next.authority_limit_minor)
+        .bind(i64::from(next.active))
+        .bind(context.at.millis())
+        .bind(agent_id)
+        .execute(&mut *tx)
+        .await?;
+        if !next.active {
+            end_sessions(&mut tx, agent_id, None).await?;
+            sqlx::query(
+                "update api_tokens set revoked_at = $1, updated_at = $1 \
+                 where agent_id = $2 and revoked_at is null",
+            )
+            .bind(context.at.millis())
+            .bind(agent_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        audit::record(&mut tx, context, &[event]).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Sets an agent's password hash; every session but `keep` (the one that asked) ends.
+    pub async fn set_password(
+        &self,
+        agent_id: i64,
+        password_hash: &str,
+        keep: Option<&str>,
+        context: &AuditContext,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        let changed =
+            sqlx::query("update agents set password_hash = $1, updated_at = $2 where id = $3")
+                .bind(password_hash)
+                .bind(context.at.millis())
+                .bind(agent_id)
+                .execute(&mut *tx)
+                .await?;
+        if changed.rows_affected() == 0 {
+            return Err(StoreError::NotFound("agent"));
+        }
+        end_sessions(&mut tx, agent_id, keep).await?;
+        let event = AuditEvent::new("agent.password_changed", RecordKind::Agent, agent_id);
+        audit::record(&mut tx, context, &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends every session of an agent (an admin's "sign out everywhere").
+    pub async fn end_sessions(
+        &self,
+        agent_id: i64,
+        context: &AuditContext,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        end_sessions(&mut tx, agent_id, None).await?;
+        let event = AuditEvent::new("agent.sessions_ended", RecordKind::Agent, agent_id);
+        audit::record(&mut tx, context, &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records that a session was used at `now`, so the idle timeout counts from here.
+    pub async fn touch_session(&self, token_hash: &str, now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("update sessions set last_seen_at = $1 where token_hash = $2")
+            .bind(now.millis())
+            .bind(token_hash)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn end_sessions(
+    conn: &mut sqlx::AnyConnection,
+    agent_id: i64,
+    keep: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query("delete from sessions where agent_id = $1 and token_hash <> $2")
+        .bind(agent_id)
+        .bind(keep.unwrap_or(""))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
