@@ -60,22 +60,41 @@ impl<S: Send + Sync> FromRequest<S> for ApiMail {
     }
 }
 
-/// Parses `bytes` as `T`, naming the path of the field that failed.
+/// Parses `bytes` as `T`, naming the path of the field that failed. A number written with a
+/// zero fraction (`12.0`) is the integer it equals, as JSON Schema's `integer` says, so a
+/// client that writes every number as a float is not refused for it.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|error| AppError::BadRequest {
+            message: error.to_string(),
+            field: None,
+        })?;
+    integral_floats_as_integers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let field = (path != "." && !path.is_empty()).then_some(path);
         AppError::BadRequest {
             message: error.into_inner().to_string(),
             field,
         }
-    })?;
-    deserializer.end().map_err(|error| AppError::BadRequest {
-        message: error.to_string(),
-        field: None,
-    })?;
-    Ok(value)
+    })
+}
+
+/// Rewrites every float in `value` that is a whole number within `i64` as that integer.
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            let float = number.as_f64().unwrap_or(f64::NAN);
+            // 2^63 is exactly representable; anything below it and whole converts exactly.
+            if float.fract() == 0.0 && float >= -(2f64.powi(63)) && float < 2f64.powi(63) {
+                *value = Value::from(float as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
 }
 
 fn body_rejection(rejection: BytesRejection) -> AppError {

@@ -317,11 +317,13 @@ pub async fn change_case(
 
 /// Which page of the queue, narrowed how.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct QueueQuery {
     /// Where to continue, from the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// How many, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `me` for the caller's own cases, `none` for cases no one owns.
     pub owner: Option<String>,

@@ -154,6 +154,7 @@ pub async fn get_customer(
 
 /// Searching and paging customers.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerQuery {
     /// Part of a name, email, phone or handle (any case).
@@ -161,6 +162,7 @@ pub struct CustomerQuery {
     /// Where to continue, from the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// How many, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
 }
 

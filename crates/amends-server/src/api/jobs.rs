@@ -13,6 +13,7 @@ use crate::{AppError, AppState};
 
 /// Which jobs.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct JobQuery {
     /// pending, running, done or failed; default pending, running and failed.

@@ -20,7 +20,8 @@ use crate::{AppError, AppState};
 /// ignored when no person wrote it (auto-reply, bounce, list), or quarantined whole when it
 /// cannot be read. Answers 202 with what happened and the case it was filed under.
 #[utoipa::path(post, path = "/inbound/email", tag = "mail",
-    request_body(content = Vec<u8>, content_type = "message/rfc822"),
+    request_body(content = serde_json::Value, content_type = "message/rfc822",
+        description = "the raw mail (RFC 5322), as received: any bytes are taken, and what cannot be read is quarantined whole"),
     responses((status = 202, body = Object, description = "taken in: {outcome, case_id?, message_id?, new_case?, reason?}"),
               (status = 413, body = crate::error::Problem),
               (status = 415, body = crate::error::Problem)))]
@@ -36,6 +37,7 @@ pub async fn take_in_mail(
 
 /// Which lines of the intake log.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct IntakeQuery {
     /// filed, ignored or quarantined.

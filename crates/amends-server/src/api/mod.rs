@@ -4,6 +4,7 @@
 mod accounts;
 mod cases;
 mod coaching;
+mod contract;
 mod customers;
 mod jobs;
 mod mail;
@@ -22,6 +23,7 @@ pub use accounts::new_agent;
 pub(crate) use cases::{read_queue, QueueQuery};
 
 use crate::{AppError, AppState};
+use contract::ProblemResponses;
 
 /// Every API route.
 pub fn routes(max_mail_bytes: usize) -> Router<AppState> {
@@ -149,7 +151,8 @@ pub fn routes(max_mail_bytes: usize) -> Router<AppState> {
         mail::take_in_mail, mail::intake_log, mail::quarantined_raw, mail::notice_mail,
         mail::case_attachments, mail::attachment,
     ),
-    modifiers(&Security),
+    modifiers(&Security, &ProblemResponses),
+    components(schemas(crate::error::Problem)),
     security(("bearer" = []), ("session" = [])),
 )]
 struct ApiDoc;

@@ -500,6 +500,7 @@ pub async fn notifications(
 
 /// Filter for the outbox.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeQuery {
     /// Only this case's notices.
@@ -520,6 +521,7 @@ pub async fn notices(
 
 /// The range of the figures.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StatsQuery {
     /// Start, RFC 3339 (default: 30 days before `to`).
