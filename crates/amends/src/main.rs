@@ -155,6 +155,14 @@ enum AdminCommand {
         #[arg(long, default_value_t = 0)]
         authority_limit: i64,
     },
+    /// Sets an agent's password (read from standard input) and ends their sessions: the way
+    /// back in for an agent who forgot it.
+    SetPassword {
+        #[command(flatten)]
+        database: DatabaseArg,
+        #[arg(long)]
+        email: String,
+    },
     /// Makes an API token for an agent and prints it on standard output, nothing else.
     CreateToken {
         #[command(flatten)]
@@ -454,6 +462,28 @@ async fn run_admin(command: AdminCommand, config: &Config) -> anyhow::Result<()>
                 created.email,
                 created.id
             );
+            Ok(())
+        }
+        AdminCommand::SetPassword { database, email } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("reading the password from standard input")?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            amends_core::agent::check_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hash = amends_server::accounts::hash_password(password)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let store = open(&database, config).await?;
+            let email = email.trim().to_lowercase();
+            let agent = store.agents().await?.into_iter().find(|a| a.email == email);
+            let Some(agent) = agent else {
+                store.close().await;
+                bail!("no agent with email {email}");
+            };
+            let set = store.set_password(agent.id, &hash, None, &shell(now)).await;
+            store.close().await;
+            set.with_context(|| format!("setting the password of {email}"))?;
+            eprintln!("set the password of {email}; their sessions have ended");
             Ok(())
         }
         AdminCommand::CreateToken {

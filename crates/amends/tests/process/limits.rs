@@ -139,3 +139,92 @@ async fn the_demo_desk_refuses_an_address_beyond_loopback() {
     let said = String::from_utf8_lossy(&output.stderr);
     assert!(said.contains("loopback"), "{said}");
 }
+
+/// An agent who forgot their password gets a new one from the shell (their sessions end); a
+/// token made from the shell for an MTA can hand in mail and nothing else.
+#[tokio::test]
+async fn the_shell_sets_a_password_and_makes_an_intake_token() {
+    let database = TestDatabase::sqlite();
+    let url = database.url.as_str();
+    let created = super::amends(
+        &[
+            "admin",
+            "create-agent",
+            "--database",
+            url,
+            "--email",
+            "al@desk.test",
+            "--name",
+            "Al",
+            "--role",
+            "admin",
+        ],
+        "the first password\n",
+    );
+    assert!(created.status.success());
+    let set = super::amends(
+        &[
+            "admin",
+            "set-password",
+            "--database",
+            url,
+            "--email",
+            "al@desk.test",
+        ],
+        "the second password\n",
+    );
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    let short = super::amends(
+        &[
+            "admin",
+            "set-password",
+            "--database",
+            url,
+            "--email",
+            "al@desk.test",
+        ],
+        "short\n",
+    );
+    assert!(!short.status.success());
+    let token = super::amends(
+        &[
+            "admin",
+            "create-token",
+            "--database",
+            url,
+            "--email",
+            "al@desk.test",
+            "--scope",
+            "intake",
+        ],
+        "",
+    );
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+    let desk = Desk::start(url).await;
+    let client = reqwest::Client::new();
+    let sign_in = |password: &str| {
+        client
+            .post(desk.api("/session"))
+            .json(&json!({"email": "al@desk.test", "password": password}))
+            .send()
+    };
+    assert_eq!(sign_in("the first password").await.unwrap().status(), 401);
+    assert_eq!(sign_in("the second password").await.unwrap().status(), 200);
+    let bearer = format!("Bearer {token}");
+    let queue = client
+        .get(desk.api("/queue"))
+        .header("authorization", &bearer)
+        .send();
+    assert_eq!(queue.await.unwrap().status(), 403);
+    let mail = client
+        .post(desk.api("/inbound/email"))
+        .header("authorization", &bearer)
+        .header("content-type", "message/rfc822")
+        .body("From: Jo <jo@example.com>\r\nSubject: Late\r\n\r\nWhere is it?\r\n")
+        .send();
+    assert_eq!(mail.await.unwrap().status(), 202);
+}
