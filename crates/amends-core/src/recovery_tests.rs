@@ -213,9 +213,9 @@ fn authority_covers_the_customer_over_the_period_not_each_case() {
     );
 }
 
-#[test]
-fn a_supervisor_approves_only_within_their_own_authority() {
-    let mut request = compensation::Compensation {
+/// A refund of 20,000 asked by agent 1, waiting for approval.
+fn waiting_refund() -> compensation::Compensation {
+    compensation::Compensation {
         id: 9,
         case_id: 1,
         customer_id: 1,
@@ -228,7 +228,12 @@ fn a_supervisor_approves_only_within_their_own_authority() {
         decided_by: None,
         created_at: Timestamp(0),
         decided_at: None,
-    };
+    }
+}
+
+#[test]
+fn a_supervisor_approves_only_within_their_own_authority() {
+    let mut request = waiting_refund();
     let sue = agent(3, AgentRole::Supervisor, 25_000);
     let nothing = AlreadyGranted::default();
     assert!(compensation::decide(&request, &sue, true, nothing, Timestamp(5)).is_ok());
@@ -249,20 +254,7 @@ fn a_supervisor_approves_only_within_their_own_authority() {
 
 #[test]
 fn only_another_supervisor_decides_a_request_once() {
-    let request = compensation::Compensation {
-        id: 9,
-        case_id: 1,
-        customer_id: 1,
-        kind: CompensationKind::Refund,
-        amount_minor: 20_000,
-        currency: "USD".to_owned(),
-        reason: "parcel lost twice".to_owned(),
-        state: CompensationState::AwaitingApproval,
-        granted_by: 1,
-        decided_by: None,
-        created_at: Timestamp(0),
-        decided_at: None,
-    };
+    let request = waiting_refund();
     let agent_two = agent(2, AgentRole::Agent, 100_000);
     let sue = agent(3, AgentRole::Supervisor, 100_000);
     let requester = agent(1, AgentRole::Supervisor, 0);

@@ -197,6 +197,26 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// Runs `check` (argon2id work) on the blocking pool under one of the desk's password-check
+/// permits. Each check holds 19 MiB for a moment: bounded, so a crowd of sign-ins (with or
+/// without an account) is answered "busy" at once instead of taking the server's memory.
+pub(crate) async fn with_password_check<T: Send + 'static>(
+    state: &AppState,
+    check: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let permit = state
+        .password_checks
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| AppError::Busy("too many password checks at once; try again in a moment"))?;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        check()
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))
+}
+
 /// A hash that verifies nothing, so an unknown address costs as much time as a wrong password.
 const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9mBkEYd8m1nZCAXRgsPMB8Sq8Ku0JMAtsdM+8SEw8RE";
 
@@ -243,19 +263,7 @@ pub async fn open_session(
         .as_ref()
         .and_then(|(_, hash)| hash.clone())
         .unwrap_or_else(|| DECOY_HASH.to_owned());
-    // Each check holds 19 MiB for a moment: bounded, so a crowd of sign-ins (with or without
-    // an account) is answered "busy" at once instead of taking the server's memory.
-    let permit = state
-        .password_checks
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| AppError::Busy("too many sign-ins at once; try again in a moment"))?;
-    let matches = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        verify_password(&password, &hash)
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let matches = with_password_check(state, move || verify_password(&password, &hash)).await?;
     let agent = match found {
         Some((agent, _)) if matches => agent,
         _ => {

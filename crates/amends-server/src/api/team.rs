@@ -11,7 +11,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::accounts::{
-    cookie, digest, hash_password, verify_password, Credential, CurrentAgent, SESSION_COOKIE,
+    cookie, digest, hash_password, verify_password, with_password_check, Credential, CurrentAgent,
+    SESSION_COOKIE,
 };
 use crate::extract::{ApiJson, ApiPath};
 use crate::views::AgentView;
@@ -118,21 +119,14 @@ pub async fn change_password(
             "the session has ended; sign in again",
         ))?;
     let hash = hash.unwrap_or_default();
-    let permit = state
-        .password_checks
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| AppError::Busy("too many password checks at once; try again in a moment"))?;
-    let new_hash = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
+    let new_hash = with_password_check(&state, move || {
         if verify_password(&request.current_password, &hash) {
             hash_password(&request.new_password).map(Some)
         } else {
             Ok(None)
         }
     })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))??
+    .await??
     .ok_or_else(|| AppError::invalid("current_password", "is not your password"))?;
     let keep = cookie(&headers, SESSION_COOKIE).map(digest);
     state

@@ -13,20 +13,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{assert_problem, get, post, TestApp};
-
-/// Posts a raw mail to the intake endpoint.
-async fn post_mail(app: &TestApp, client: &reqwest::Client, raw: &[u8]) -> (u16, Value) {
-    let response = client
-        .post(app.api("/inbound/email"))
-        .header("content-type", "message/rfc822")
-        .body(raw.to_vec())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
+use crate::helpers::{assert_problem, get, post, post_mail, TestApp};
 
 /// On PostgreSQL a NUL anywhere in a mail made filing fail as "database unavailable" and the
 /// mail was neither filed nor quarantined. Now it is filed with the NUL replaced, and a mail

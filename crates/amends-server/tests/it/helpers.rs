@@ -290,3 +290,16 @@ pub async fn complaint(
     assert_eq!(status, 201, "{case}");
     case["id"].as_i64().unwrap()
 }
+
+/// Posts a raw mail to the intake endpoint; answers the status and the JSON body.
+pub async fn post_mail(app: &TestApp, client: &reqwest::Client, raw: &[u8]) -> (u16, Value) {
+    let response = client
+        .post(app.api("/inbound/email"))
+        .header("content-type", "message/rfc822")
+        .body(raw.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}

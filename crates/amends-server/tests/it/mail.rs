@@ -10,9 +10,9 @@ use amends_mail::{read_mail, Limits, Mailbox, MailboxUrl, Mailer};
 use amends_server::mail::MailSettings;
 use amends_server::{Clock, ServerSettings};
 use amends_store::testing::TestDatabase;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::helpers::{get, post, TestApp};
+use crate::helpers::{get, post, post_mail, TestApp};
 
 const MINUTE: i64 = 60_000;
 
@@ -33,19 +33,6 @@ async fn apps(relay: Option<&str>) -> Vec<TestApp> {
         apps.push(TestApp::spawn_with(database, settings(relay)).await);
     }
     apps
-}
-
-/// Posts a raw mail to the intake endpoint.
-async fn post_mail(app: &TestApp, client: &reqwest::Client, raw: &[u8]) -> (u16, Value) {
-    let response = client
-        .post(app.api("/inbound/email"))
-        .header("content-type", "message/rfc822")
-        .body(raw.to_vec())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
