@@ -95,6 +95,7 @@ pub struct CreateAgentRequest {
     /// Name.
     pub name: String,
     /// agent, supervisor or admin.
+    #[schema(pattern = "^(agent|supervisor|admin)$")]
     pub role: String,
     /// Password, at least 10 characters.
     pub password: String,

@@ -38,12 +38,14 @@ pub struct OpenCaseRequest {
     /// Who complains.
     pub customer: CustomerRef,
     /// email, web_form, chat, phone or social.
+    #[schema(pattern = "^(email|web_form|chat|phone|social)$")]
     pub channel: String,
     /// What it is about, in a line.
     pub subject: String,
     /// Their words.
     pub body: String,
     /// low, normal (default), high or urgent.
+    #[schema(pattern = "^(low|normal|high|urgent)$")]
     pub priority: Option<String>,
     /// The channel's id for this message: sending the same one twice opens one case.
     pub external_id: Option<String>,
@@ -180,6 +182,7 @@ pub struct AddMessageRequest {
     /// Its HTML, when the channel has one.
     pub body_html: Option<String>,
     /// The channel; defaults to the case's.
+    #[schema(pattern = "^(email|web_form|chat|phone|social)$")]
     pub channel: Option<String>,
     /// The channel's id for it, to recognise it arriving twice.
     pub external_id: Option<String>,
@@ -242,8 +245,10 @@ pub async fn add_message(
 #[serde(deny_unknown_fields)]
 pub struct ChangeCaseRequest {
     /// The new status.
+    #[schema(pattern = "^(new|open|waiting_on_customer|waiting_on_us|resolved|closed|reopened)$")]
     pub status: Option<String>,
     /// The new priority.
+    #[schema(pattern = "^(low|normal|high|urgent)$")]
     pub priority: Option<String>,
     /// The new owner's agent id; `null` leaves the case unassigned.
     #[serde(default, deserialize_with = "present")]

@@ -123,6 +123,7 @@ pub async fn change_fact(
 #[serde(deny_unknown_fields)]
 pub struct ExpectationRequest {
     /// refund, replacement, repair, credit, apology, call_back, cancel or other.
+    #[schema(pattern = "^(refund|replacement|repair|credit|apology|call_back|cancel|other)$")]
     pub kind: String,
     /// In their words.
     pub words: String,
@@ -170,6 +171,7 @@ pub async fn set_case_expectation(
 #[serde(deny_unknown_fields)]
 pub struct NewPromiseRequest {
     /// call_back, update, action_step, refund or other.
+    #[schema(pattern = "^(call_back|update|action_step|refund|other)$")]
     pub kind: String,
     /// In the words the customer heard.
     pub description: String,
@@ -253,6 +255,7 @@ pub async fn extend_promise(
 #[serde(deny_unknown_fields)]
 pub struct CompensationRequest {
     /// refund, discount, credit or gift.
+    #[schema(pattern = "^(refund|discount|credit|gift)$")]
     pub kind: String,
     /// How much, in minor units (cents).
     pub amount_minor: i64,
@@ -418,6 +421,7 @@ pub async fn flag_win_back(
 #[serde(deny_unknown_fields)]
 pub struct WinBackRequest {
     /// stayed, left or undecided.
+    #[schema(pattern = "^(stayed|left|undecided)$")]
     pub outcome: String,
 }
 
