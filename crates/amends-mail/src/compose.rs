@@ -267,3 +267,46 @@ impl Header for AutoSubmitted {
         HeaderValue::new(Self::name(), "auto-generated".to_owned())
     }
 }
+
+/// A plain mail from the desk to one of its own people (a password reset link): no case, no
+/// thread, marked automatic.
+#[derive(Debug, Clone)]
+pub struct StaffMail {
+    /// The desk's address.
+    pub from: String,
+    /// The agent's address.
+    pub to: String,
+    /// The agent's name.
+    pub to_name: String,
+    /// The subject.
+    pub subject: String,
+    /// The text.
+    pub body: String,
+    /// Its Message-ID, without angle brackets.
+    pub message_id: String,
+    /// When it is written.
+    pub date: SystemTime,
+}
+
+/// The whole staff mail, as bytes ready for SMTP.
+pub fn compose_staff(mail: &StaffMail) -> Result<Vec<u8>, ComposeError> {
+    let from: Mailbox = mail.from.parse().map_err(|_| ComposeError::Address {
+        field: "from",
+        value: mail.from.clone(),
+    })?;
+    let to_address = mail.to.parse().map_err(|_| ComposeError::Address {
+        field: "to",
+        value: mail.to.clone(),
+    })?;
+    let message = lettre::Message::builder()
+        .from(from)
+        .to(Mailbox::new(Some(mail.to_name.clone()), to_address))
+        .subject(mail.subject.clone())
+        .message_id(Some(format!("<{}>", mail.message_id)))
+        .date(mail.date)
+        .header(AutoSubmitted)
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(mail.body.clone())
+        .map_err(|e| ComposeError::Build(e.to_string()))?;
+    Ok(message.formatted())
+}

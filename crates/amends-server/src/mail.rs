@@ -281,9 +281,69 @@ pub(crate) async fn send_notice(
     }))
 }
 
-/// The Message-ID of notice `notice_id`: the same on every attempt, unique to this desk.
-pub fn message_id(state: &AppState, case_id: i64, notice_id: i64) -> String {
-    let domain = state
+/// Sends one queued staff mail (a password reset link), or keeps it in the local outbox when no
+/// relay is configured. One no longer queued is left alone.
+pub(crate) async fn send_staff_mail(
+    state: &AppState,
+    job: &amends_store::Job,
+) -> Result<Option<amends_store::StaffMailSent>, SendFailure> {
+    let send: amends_store::StaffMailSend = serde_json::from_str(&job.payload)
+        .map_err(|e| SendFailure::Permanent(format!("bad payload: {e}")))?;
+    let record = match state.store.staff_mail(send.staff_mail_id).await {
+        Ok(record) => record,
+        Err(StoreError::NotFound(what)) => {
+            return Err(SendFailure::Permanent(format!("{what} not found")))
+        }
+        Err(e) => return Err(SendFailure::Temporary(e.to_string())),
+    };
+    if record.status != "queued" {
+        return Ok(None);
+    }
+    let agent = state
+        .store
+        .agent(record.agent_id)
+        .await
+        .map_err(|e| SendFailure::Temporary(e.to_string()))?;
+    let settings = &state.settings.mail;
+    let mail = amends_mail::StaffMail {
+        from: settings.from.clone(),
+        to: record.to_address.clone(),
+        to_name: agent.name,
+        subject: record.subject,
+        body: record.body,
+        message_id: format!(
+            "staff{}.{}@{}",
+            record.id,
+            state.mail_tag,
+            mail_domain(state)
+        ),
+        date: system_time(state.clock.now()),
+    };
+    let raw =
+        amends_mail::compose_staff(&mail).map_err(|e| SendFailure::Permanent(e.to_string()))?;
+    let held = match &settings.relay {
+        None => true,
+        Some(relay) => {
+            relay
+                .send(&settings.from, &record.to_address, &raw)
+                .await
+                .map_err(|e| match e {
+                    SendError::Temporary(why) => SendFailure::Temporary(why),
+                    SendError::Permanent(why) => SendFailure::Permanent(why),
+                })?;
+            false
+        }
+    };
+    Ok(Some(amends_store::StaffMailSent {
+        staff_mail_id: record.id,
+        mail: String::from_utf8_lossy(&raw).into_owned(),
+        held,
+    }))
+}
+
+/// The domain of the desk's sender address, for Message-IDs.
+fn mail_domain(state: &AppState) -> &str {
+    state
         .settings
         .mail
         .from
@@ -291,10 +351,15 @@ pub fn message_id(state: &AppState, case_id: i64, notice_id: i64) -> String {
         .next()
         .unwrap_or("amends.localhost")
         .trim_end_matches('>')
-        .trim();
+        .trim()
+}
+
+/// The Message-ID of notice `notice_id`: the same on every attempt, unique to this desk.
+pub fn message_id(state: &AppState, case_id: i64, notice_id: i64) -> String {
     format!(
-        "case{case_id}.notice{notice_id}.{}@{domain}",
-        state.mail_tag
+        "case{case_id}.notice{notice_id}.{}@{}",
+        state.mail_tag,
+        mail_domain(state)
     )
 }
 

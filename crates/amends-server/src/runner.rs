@@ -8,7 +8,7 @@ use amends_core::audit::{Actor, AuditContext};
 use amends_core::retry::retry_delay_millis;
 use amends_core::Timestamp;
 use amends_store::{FollowUpCheck, Job, JobEffect, PromiseCheck, StoreError};
-use amends_store::{FOLLOW_UP, MAIL_SEND, PROMISE_DUE, PROMISE_REMINDER};
+use amends_store::{FOLLOW_UP, MAIL_SEND, PROMISE_DUE, PROMISE_REMINDER, STAFF_MAIL};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
@@ -63,6 +63,12 @@ async fn effect_of(state: &AppState, job: &Job) -> Result<JobEffect, Failure> {
     match job.kind.as_str() {
         MAIL_SEND => match crate::mail::send_notice(state, job).await {
             Ok(Some(sent)) => Ok(JobEffect::MailSent(sent)),
+            Ok(None) => Ok(JobEffect::Nothing),
+            Err(SendFailure::Temporary(why)) => Err(Failure::Temporary(why)),
+            Err(SendFailure::Permanent(why)) => Err(Failure::Permanent(why)),
+        },
+        STAFF_MAIL => match crate::mail::send_staff_mail(state, job).await {
+            Ok(Some(sent)) => Ok(JobEffect::StaffMailSent(sent)),
             Ok(None) => Ok(JobEffect::Nothing),
             Err(SendFailure::Temporary(why)) => Err(Failure::Temporary(why)),
             Err(SendFailure::Permanent(why)) => Err(Failure::Permanent(why)),

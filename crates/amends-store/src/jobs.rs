@@ -139,6 +139,8 @@ pub enum JobEffect {
     PromiseDue(PromiseCheck),
     /// A notice went out by mail (or was kept in the local outbox).
     MailSent(crate::mail::MailSent),
+    /// A staff mail (a password reset link) went out (or was kept in the local outbox).
+    StaffMailSent(crate::resets::StaffMailSent),
     /// Asks the customer, through a signed link, whether they are satisfied.
     FollowUp {
         /// Which resolution to ask about.
@@ -313,6 +315,9 @@ impl Store {
                 crate::surveys::follow_up(&mut tx, check, survey_url, context).await?
             }
             JobEffect::MailSent(sent) => crate::mail::mark_sent(&mut tx, sent, context).await?,
+            JobEffect::StaffMailSent(sent) => {
+                crate::resets::mark_staff_mail_sent(&mut tx, sent, context.at).await?
+            }
         }
         tx.commit().await?;
         Ok(())

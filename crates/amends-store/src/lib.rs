@@ -18,6 +18,7 @@ mod openings;
 mod plans;
 mod promises;
 mod recovery;
+mod resets;
 mod rows;
 mod stats;
 mod surveys;
@@ -44,6 +45,7 @@ pub use mail::{AttachmentInfo, InboundMailEntry, Intake, MailFiling, MailSend, M
 pub use mail::{MailThread, NewAttachment, SetAside, MAIL_SEND};
 pub use plans::{Plan, Summary};
 pub use recovery::{Notice, Notification};
+pub use resets::{NewPasswordReset, StaffMailRecord, StaffMailSend, StaffMailSent, STAFF_MAIL};
 pub use stats::Figures;
 pub use surveys::Survey;
 

@@ -12,6 +12,7 @@ mod case;
 mod charts;
 mod format;
 mod queue;
+mod reset;
 mod supervisor;
 
 use amends_core::AgentRole;
@@ -42,6 +43,14 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/queue") }))
         .route("/signin", get(sign_in_page).post(sign_in_form))
+        .route(
+            "/password-reset",
+            get(reset::request_page).post(reset::request_form),
+        )
+        .route(
+            "/password-reset/{token}",
+            get(reset::choose_page).post(reset::choose_form),
+        )
         .route("/queue", get(queue::page))
         .route("/queue/rows", get(queue::rows))
         .route("/notifications", get(queue::notifications))
@@ -282,6 +291,7 @@ fn sign_in_form_page(
                     autocomplete="current-password" required;
                 button type="submit" class="primary" { "Sign in" }
             }
+            p { a href="/password-reset" { "Forgot your password?" } }
         }
     };
     let mut response = bare_page("Sign in", body);

@@ -464,3 +464,105 @@ async fn request_ids_are_bounded_and_hsts_is_sent_when_asked() {
         assert_eq!(id.len(), 36, "a fresh uuid: {id}");
     }
 }
+
+/// A forgotten password: the agent asks by address (the answer is the same for any address),
+/// a single-use link is mailed by a durable job, and its page sets a new password once,
+/// ending every session; an expired link does nothing.
+#[tokio::test]
+async fn a_forgotten_password_is_reset_by_a_single_use_link_by_mail() {
+    for app in TestApp::each().await {
+        app.add_agent("fay@desk.test", AgentRole::Agent).await;
+        let laptop = app.sign_in("fay@desk.test").await;
+        let client = reqwest::Client::new();
+        let ask = |email: &'static str| {
+            client
+                .post(format!("{}/password-reset", app.url))
+                .form(&[("email", email)])
+                .send()
+        };
+        let known = ask("fay@desk.test").await.unwrap();
+        assert_eq!(known.status(), 200);
+        let known = known.text().await.unwrap();
+        let unknown = ask("nobody@desk.test").await.unwrap().text().await.unwrap();
+        assert_eq!(
+            known, unknown,
+            "the answer does not tell agents' addresses apart"
+        );
+
+        assert_eq!(
+            app.run_due_jobs().await.done,
+            1,
+            "one mail: none for the unknown address"
+        );
+        let mail = app.store.staff_mail(1).await.unwrap();
+        assert_eq!(
+            (mail.status.as_str(), mail.to_address.as_str()),
+            ("held", "fay@desk.test")
+        );
+        assert!(mail.mail.unwrap().contains("Subject: Reset your password"));
+        let token = mail.body.split("/password-reset/").nth(1).unwrap();
+        let token = token.split_whitespace().next().unwrap().to_owned();
+        let link = format!("{}/password-reset/{token}", app.url);
+
+        assert_eq!(client.get(&link).send().await.unwrap().status(), 200);
+        let choose = |password: &'static str, confirm: &'static str| {
+            client
+                .post(&link)
+                .form(&[("password", password), ("confirm", confirm)])
+                .send()
+        };
+        assert_eq!(
+            choose("a brand new one", "a brand new 1")
+                .await
+                .unwrap()
+                .status(),
+            422
+        );
+        assert_eq!(choose("short", "short").await.unwrap().status(), 422);
+        assert_eq!(
+            choose("a brand new one", "a brand new one")
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        assert_eq!(
+            laptop
+                .client
+                .get(app.api("/queue"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            401
+        );
+        assert_eq!(
+            sign_in(&app, "fay@desk.test", "a brand new one", None)
+                .await
+                .status(),
+            200
+        );
+        // Once only.
+        assert_eq!(client.get(&link).send().await.unwrap().status(), 404);
+        assert_eq!(
+            choose("another new one", "another new one")
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+
+        // A link past its half hour does nothing.
+        ask("fay@desk.test").await.unwrap();
+        app.run_due_jobs().await;
+        let body = app.store.staff_mail(2).await.unwrap().body;
+        let token = body.split("/password-reset/").nth(1).unwrap();
+        let late = format!(
+            "{}/password-reset/{}",
+            app.url,
+            token.split_whitespace().next().unwrap()
+        );
+        app.clock.advance(31 * 60_000);
+        assert_eq!(client.get(&late).send().await.unwrap().status(), 404);
+    }
+}
