@@ -79,15 +79,7 @@ pub fn heading(kind: &str) -> &'static str {
 
 /// The whole mail, as bytes ready for SMTP.
 pub fn compose(mail: &Outgoing) -> Result<Vec<u8>, ComposeError> {
-    let from: Mailbox = mail.from.parse().map_err(|_| ComposeError::Address {
-        field: "from",
-        value: mail.from.clone(),
-    })?;
-    let to_address = mail.to.parse().map_err(|_| ComposeError::Address {
-        field: "to",
-        value: mail.to.clone(),
-    })?;
-    let to = Mailbox::new(Some(mail.to_name.clone()), to_address);
+    let (from, to) = mailboxes(&mail.from, &mail.to, &mail.to_name)?;
     let mut builder = lettre::Message::builder()
         .from(from)
         .to(to)
@@ -111,6 +103,19 @@ pub fn compose(mail: &Outgoing) -> Result<Vec<u8>, ComposeError> {
         ))
         .map_err(|e| ComposeError::Build(e.to_string()))?;
     Ok(message.formatted())
+}
+
+/// The sender's and the recipient's mailboxes, or which address is not one.
+fn mailboxes(from: &str, to: &str, to_name: &str) -> Result<(Mailbox, Mailbox), ComposeError> {
+    let from: Mailbox = from.parse().map_err(|_| ComposeError::Address {
+        field: "from",
+        value: from.to_owned(),
+    })?;
+    let to_address = to.parse().map_err(|_| ComposeError::Address {
+        field: "to",
+        value: to.to_owned(),
+    })?;
+    Ok((from, Mailbox::new(Some(to_name.to_owned()), to_address)))
 }
 
 /// Whether the body already opens with a greeting ("Dear Lou,"), as an agent's reply or a
@@ -290,17 +295,10 @@ pub struct StaffMail {
 
 /// The whole staff mail, as bytes ready for SMTP.
 pub fn compose_staff(mail: &StaffMail) -> Result<Vec<u8>, ComposeError> {
-    let from: Mailbox = mail.from.parse().map_err(|_| ComposeError::Address {
-        field: "from",
-        value: mail.from.clone(),
-    })?;
-    let to_address = mail.to.parse().map_err(|_| ComposeError::Address {
-        field: "to",
-        value: mail.to.clone(),
-    })?;
+    let (from, to) = mailboxes(&mail.from, &mail.to, &mail.to_name)?;
     let message = lettre::Message::builder()
         .from(from)
-        .to(Mailbox::new(Some(mail.to_name.clone()), to_address))
+        .to(to)
         .subject(mail.subject.clone())
         .message_id(Some(format!("<{}>", mail.message_id)))
         .date(mail.date)

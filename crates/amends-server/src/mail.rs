@@ -260,19 +260,7 @@ pub(crate) async fn send_notice(
         automatic: notice.kind != "reply",
     };
     let raw = amends_mail::compose(&outgoing).map_err(|e| SendFailure::Permanent(e.to_string()))?;
-    let held = match &settings.relay {
-        None => true,
-        Some(relay) => {
-            relay
-                .send(&settings.from, &to, &raw)
-                .await
-                .map_err(|e| match e {
-                    SendError::Temporary(why) => SendFailure::Temporary(why),
-                    SendError::Permanent(why) => SendFailure::Permanent(why),
-                })?;
-            false
-        }
-    };
+    let held = deliver(state, &to, &raw).await?;
     Ok(Some(MailSent {
         notice_id: notice.id,
         message_id: outgoing.message_id,
@@ -321,24 +309,28 @@ pub(crate) async fn send_staff_mail(
     };
     let raw =
         amends_mail::compose_staff(&mail).map_err(|e| SendFailure::Permanent(e.to_string()))?;
-    let held = match &settings.relay {
-        None => true,
-        Some(relay) => {
-            relay
-                .send(&settings.from, &record.to_address, &raw)
-                .await
-                .map_err(|e| match e {
-                    SendError::Temporary(why) => SendFailure::Temporary(why),
-                    SendError::Permanent(why) => SendFailure::Permanent(why),
-                })?;
-            false
-        }
-    };
+    let held = deliver(state, &record.to_address, &raw).await?;
     Ok(Some(amends_store::StaffMailSent {
         staff_mail_id: record.id,
         mail: String::from_utf8_lossy(&raw).into_owned(),
         held,
     }))
+}
+
+/// Hands `raw` to the relay for `to`; answers whether it was held instead (no relay set).
+async fn deliver(state: &AppState, to: &str, raw: &[u8]) -> Result<bool, SendFailure> {
+    let settings = &state.settings.mail;
+    let Some(relay) = &settings.relay else {
+        return Ok(true);
+    };
+    relay
+        .send(&settings.from, to, raw)
+        .await
+        .map_err(|e| match e {
+            SendError::Temporary(why) => SendFailure::Temporary(why),
+            SendError::Permanent(why) => SendFailure::Permanent(why),
+        })?;
+    Ok(false)
 }
 
 /// The domain of the desk's sender address, for Message-IDs.
