@@ -4,9 +4,9 @@
 //! Secrets are random 256-bit values; the database keeps only their SHA-256, so a copy of it
 //! signs no one in. Passwords are hashed with argon2id because people choose them.
 
-use amends_core::account::{self, TokenScope};
+use amends_core::account::{self, SignInFailures, ThrottleRule, TokenScope};
 use amends_core::audit::{Actor, AuditContext};
-use amends_core::{Agent, AgentRole};
+use amends_core::{Agent, AgentRole, Timestamp};
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
@@ -220,13 +220,44 @@ pub(crate) async fn with_password_check<T: Send + 'static>(
 /// A hash that verifies nothing, so an unknown address costs as much time as a wrong password.
 const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9mBkEYd8m1nZCAXRgsPMB8Sq8Ku0JMAtsdM+8SEw8RE";
 
-/// The keys failed sign-ins are counted under: the account, then the address (when known).
-fn throttle_keys(email: &str, remote_addr: Option<&str>) -> Vec<String> {
-    let mut keys = vec![format!("account:{email}")];
-    if let Some(address) = remote_addr {
-        keys.push(format!("address:{address}"));
+/// The key failed sign-ins of an account are counted under.
+pub(crate) fn account_key(email: &str) -> String {
+    format!("account:{email}")
+}
+
+/// The key failed sign-ins (and reset requests) from a client address are counted under.
+pub(crate) fn address_key(address: &str) -> String {
+    format!("address:{address}")
+}
+
+/// Refuses with 429 while any of `keys` waits after its failures; answers the records found.
+pub(crate) async fn refuse_while_throttled(
+    state: &AppState,
+    keys: &[String],
+    now: Timestamp,
+) -> Result<Vec<(String, SignInFailures)>, AppError> {
+    let failures = state.store.sign_in_failures(keys).await?;
+    let records: Vec<_> = failures.iter().map(|(_, record)| *record).collect();
+    match account::wait_seconds(&records, now) {
+        Some(seconds) => Err(AppError::TooManyAttempts {
+            message: "too many attempts; wait a moment and try again",
+            retry_after_seconds: seconds,
+        }),
+        None => Ok(failures),
     }
-    keys
+}
+
+/// Counts one more failure under `key` by `rule`, on top of what `known` says it had.
+pub(crate) async fn count_failure(
+    state: &AppState,
+    key: &str,
+    rule: ThrottleRule,
+    known: &[(String, SignInFailures)],
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let previous = known.iter().find(|(k, _)| k == key).map(|(_, r)| *r);
+    let next = account::after_failure(rule, previous, now);
+    Ok(state.store.save_sign_in_failures(key, &next).await?)
 }
 
 /// A session just opened: who, the cookie to set, and the CSRF token of the session.
@@ -248,16 +279,10 @@ pub async fn open_session(
     remote_addr: Option<&str>,
 ) -> Result<OpenedSession, AppError> {
     let email = email.trim().to_lowercase();
-    let keys = throttle_keys(&email, remote_addr);
+    let mut keys = vec![account_key(&email)];
+    keys.extend(remote_addr.map(address_key));
     let now = state.clock.now();
-    let failures = state.store.sign_in_failures(&keys).await?;
-    let records: Vec<_> = failures.iter().map(|(_, record)| *record).collect();
-    if let Some(seconds) = account::wait_seconds(&records, now) {
-        return Err(AppError::TooManyAttempts {
-            message: "too many failed sign-ins; wait a moment and try again",
-            retry_after_seconds: seconds,
-        });
-    }
+    let failures = refuse_while_throttled(state, &keys, now).await?;
     let found = state.store.agent_for_sign_in(&email).await?;
     let hash = found
         .as_ref()
@@ -267,13 +292,9 @@ pub async fn open_session(
     let agent = match found {
         Some((agent, _)) if matches => agent,
         _ => {
-            for (key, rule) in keys
-                .iter()
-                .zip([account::ACCOUNT_THROTTLE, account::ADDRESS_THROTTLE])
-            {
-                let previous = failures.iter().find(|(k, _)| k == key).map(|(_, r)| *r);
-                let next = account::after_failure(rule, previous, now);
-                state.store.save_sign_in_failures(key, &next).await?;
+            let rules = [account::ACCOUNT_THROTTLE, account::ADDRESS_THROTTLE];
+            for (key, rule) in keys.iter().zip(rules) {
+                count_failure(state, key, rule, &failures, now).await?;
             }
             return Err(AppError::Unauthorized("wrong email or password"));
         }

@@ -68,13 +68,10 @@ pub async fn take_in(
         Err(reason) => return quarantine(state, raw, source, Some(&mail), reason, context).await,
     };
     match state.store.file_mail(&filing, context).await {
-        // The database refused a value of this mail: keep it whole, with the reason, and go on.
-        Err(StoreError::Refused(why)) => {
-            let reason = format!("the mail could not be filed: {why}");
-            quarantine(state, raw, source, None, reason, context).await
-        }
-        Err(StoreError::Rejected(why)) => {
-            let reason = format!("the mail could not be filed: {why}");
+        // The database or a rule refused a value of this mail: keep it whole, with the reason,
+        // and go on.
+        Err(error @ (StoreError::Refused(_) | StoreError::Rejected(_))) => {
+            let reason = format!("the mail could not be filed: {error}");
             quarantine(state, raw, source, None, reason, context).await
         }
         other => other,
@@ -98,14 +95,12 @@ async fn filing(
     source: &str,
     mail: &InboundMail,
 ) -> Result<MailFiling, String> {
-    let email = crate::api::parse_email("from", &mail.from_address)
-        .ok()
-        .ok_or_else(|| {
-            format!(
-                "the sender address {:?} cannot be answered",
-                mail.from_address
-            )
-        })?;
+    let email = crate::api::parse_email("from", &mail.from_address).map_err(|_| {
+        format!(
+            "the sender address {:?} cannot be answered",
+            mail.from_address
+        )
+    })?;
     let name = mail
         .from_name
         .as_deref()

@@ -123,17 +123,7 @@ impl Store {
         context: &AuditContext,
     ) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await?;
-        let changed =
-            sqlx::query("update agents set password_hash = $1, updated_at = $2 where id = $3")
-                .bind(password_hash)
-                .bind(context.at.millis())
-                .bind(agent_id)
-                .execute(&mut *tx)
-                .await?;
-        if changed.rows_affected() == 0 {
-            return Err(StoreError::NotFound("agent"));
-        }
-        end_sessions(&mut tx, agent_id, keep).await?;
+        replace_password(&mut tx, agent_id, password_hash, keep, context.at).await?;
         let event = AuditEvent::new("agent.password_changed", RecordKind::Agent, agent_id);
         audit::record(&mut tx, context, &[event]).await?;
         tx.commit().await?;
@@ -163,6 +153,28 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// Sets an agent's password hash and ends every session of theirs but `keep`, in the caller's
+/// transaction.
+pub(crate) async fn replace_password(
+    conn: &mut sqlx::AnyConnection,
+    agent_id: i64,
+    password_hash: &str,
+    keep: Option<&str>,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let changed =
+        sqlx::query("update agents set password_hash = $1, updated_at = $2 where id = $3")
+            .bind(password_hash)
+            .bind(now.millis())
+            .bind(agent_id)
+            .execute(&mut *conn)
+            .await?;
+    if changed.rows_affected() == 0 {
+        return Err(StoreError::NotFound("agent"));
+    }
+    end_sessions(conn, agent_id, keep).await
 }
 
 async fn end_sessions(

@@ -5,6 +5,7 @@ use amends_core::audit::{AuditContext, RecordKind};
 use amends_core::{Agent, AuditEvent, Timestamp};
 use sqlx::AnyConnection;
 
+use crate::accounts::replace_password;
 use crate::agents::load_agent;
 use crate::jobs::insert_job;
 use crate::{audit, Store, StoreError};
@@ -174,16 +175,7 @@ impl Store {
         if !agent.active {
             return Err(StoreError::NotFound("link"));
         }
-        sqlx::query("update agents set password_hash = $1, updated_at = $2 where id = $3")
-            .bind(password_hash)
-            .bind(now)
-            .bind(agent.id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("delete from sessions where agent_id = $1")
-            .bind(agent.id)
-            .execute(&mut *tx)
-            .await?;
+        replace_password(&mut tx, agent.id, password_hash, None, context.at).await?;
         let event = AuditEvent::new("agent.password_reset", RecordKind::Agent, agent.id);
         audit::record(&mut tx, context, &[event]).await?;
         tx.commit().await?;

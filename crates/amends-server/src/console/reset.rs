@@ -14,7 +14,10 @@ use maud::html;
 use serde::Deserialize;
 
 use super::{bare_page, is_cross_site, trouble};
-use crate::accounts::{digest, hash_password, new_secret, with_password_check};
+use crate::accounts::{
+    account_key, address_key, count_failure, digest, hash_password, new_secret,
+    refuse_while_throttled, with_password_check,
+};
 use crate::extract::ClientAddr;
 use crate::{AppError, AppState};
 
@@ -80,21 +83,9 @@ async fn send_link(state: &AppState, email: &str, client: Option<String>) -> Res
     // Each request counts against the address as a failed sign-in would, so nobody can mail
     // an agent a flood of links.
     if let Some(address) = &client {
-        let key = format!("address:{address}");
-        let previous = state
-            .store
-            .sign_in_failures(std::slice::from_ref(&key))
-            .await?;
-        let previous: Vec<_> = previous.into_iter().map(|(_, record)| record).collect();
-        if let Some(seconds) = account::wait_seconds(&previous, now) {
-            return Err(AppError::TooManyAttempts {
-                message: "too many attempts; wait a moment and try again",
-                retry_after_seconds: seconds,
-            });
-        }
-        let next =
-            account::after_failure(account::ADDRESS_THROTTLE, previous.first().copied(), now);
-        state.store.save_sign_in_failures(&key, &next).await?;
+        let key = address_key(address);
+        let known = refuse_while_throttled(state, std::slice::from_ref(&key), now).await?;
+        count_failure(state, &key, account::ADDRESS_THROTTLE, &known, now).await?;
     }
     let email = email.trim().to_lowercase();
     let Some((agent, _)) = state.store.agent_for_sign_in(&email).await? else {
@@ -216,7 +207,7 @@ pub async fn choose_form(
         .await
     {
         Ok(agent) => {
-            let key = format!("account:{}", agent.email);
+            let key = account_key(&agent.email);
             if let Err(error) = state.store.forget_sign_in_failures(&key).await {
                 tracing::warn!(%error, "sign-in failures not forgotten after a reset");
             }
