@@ -198,16 +198,3 @@ impl TokenScope {
 
 /// How long a password reset link works, in minutes.
 pub const PASSWORD_RESET_MINUTES: i64 = 30;
-
-/// The subject and text of the mail that carries a password reset `link` to `agent_name`.
-pub fn password_reset_mail(agent_name: &str, link: &str) -> (String, String) {
-    let subject = "Reset your password for the desk".to_owned();
-    let body = format!(
-        "Hello {agent_name},\n\n\
-         Someone (we hope you) asked to reset your password. Open this link within \
-         {PASSWORD_RESET_MINUTES} minutes to choose a new one; it works once:\n\n{link}\n\n\
-         If you did not ask, ignore this mail: your password stays as it is, and nobody can \
-         sign in with this link once it expires."
-    );
-    (subject, body)
-}

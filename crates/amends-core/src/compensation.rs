@@ -276,3 +276,37 @@ pub enum DecisionError {
     #[error("this compensation is already {}", .0.as_str())]
     AlreadyDecided(CompensationState),
 }
+
+/// What recording `line` (just written, granted or awaiting approval) by `agent` leaves: its
+/// event, and a supervisor asked when it is above the agent's authority.
+pub fn recorded(line: &Compensation, agent: &Agent) -> crate::outcome::Outcome {
+    use crate::outcome::{AlertKind, Effect, Outcome, Recipient};
+    let action = match line.state {
+        CompensationState::Granted => "compensation.granted",
+        _ => "compensation.requested",
+    };
+    let mut outcome = Outcome::event(AuditEvent::new(action, RecordKind::Compensation, line.id));
+    if line.state == CompensationState::AwaitingApproval {
+        outcome = outcome.and(Effect::Alert {
+            to: Recipient::InChargeOf(Some(agent.id)),
+            case_id: Some(line.case_id),
+            kind: AlertKind::Approval,
+            body: crate::wording::approval_asked(
+                line.case_id,
+                &agent.name,
+                line.kind.as_str(),
+                &minor_units(line.amount_minor),
+                &line.currency,
+                &line.reason,
+            ),
+        });
+    }
+    outcome
+}
+
+/// An amount in minor units as it is written, `12.50`.
+pub fn minor_units(amount: i64) -> String {
+    let sign = if amount < 0 { "-" } else { "" };
+    let amount = amount.unsigned_abs();
+    format!("{sign}{}.{:02}", amount / 100, amount % 100)
+}

@@ -6,21 +6,29 @@
 //! every rule here is a pure function that a plain `#[test]` can check.
 #![deny(missing_docs)]
 
+pub mod abuse;
 pub mod account;
 pub mod agent;
 pub mod audit;
 pub mod case;
 pub mod compensation;
+pub mod conversation;
 pub mod customer;
+pub mod events;
 pub mod field;
 pub mod figures;
+pub mod follow_up;
+pub mod job;
 pub mod message;
+pub mod outcome;
+pub mod plan;
 pub mod promise;
 pub mod queue;
 pub mod recovery;
 pub mod retry;
 pub mod standing;
 pub mod timestamp;
+pub mod wording;
 
 pub use agent::{Agent, AgentRole};
 pub use audit::{Actor, AuditAction, AuditEvent};

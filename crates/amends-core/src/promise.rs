@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use crate::audit::{AuditEvent, Change, RecordKind};
 use crate::field::{bounded_text, FieldError};
-use crate::Timestamp;
+use crate::job::{Job, PromiseCheck};
+use crate::outcome::{AlertKind, Effect, NoticeKind, Outcome, Recipient};
+use crate::{wording, Timestamp};
 
 /// What was promised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -279,4 +281,93 @@ pub fn reminder_at(due_at: Timestamp, lead_millis: i64, now: Timestamp) -> Optio
 /// Whether a live promise is due within `window_millis` of `now` (or overdue): at risk.
 pub fn at_risk(promise: &Promise, window_millis: i64, now: Timestamp) -> bool {
     promise.state.is_live() && promise.due_at <= now.plus_millis(window_millis)
+}
+
+/// The checks a live promise needs at its due time: the owner's reminder `lead_millis` before
+/// (unless already due) and the check that breaks it when it is not kept.
+pub fn checks(promise: &Promise, lead_millis: i64, now: Timestamp) -> Vec<Effect> {
+    let check = PromiseCheck {
+        promise_id: promise.id,
+        due_at: promise.due_at.millis(),
+    };
+    let mut effects = Vec::with_capacity(2);
+    if let Some(at) = reminder_at(promise.due_at, lead_millis, now) {
+        effects.push(Effect::schedule(Job::PromiseReminder(check), at));
+    }
+    effects.push(Effect::schedule(Job::PromiseDue(check), promise.due_at));
+    effects
+}
+
+/// What making `promise` (just written, with its id) leaves: its event and its checks.
+pub fn made(promise: &Promise, lead_millis: i64, now: Timestamp) -> Outcome {
+    Outcome {
+        events: vec![AuditEvent::new(
+            "promise.made",
+            RecordKind::Promise,
+            promise.id,
+        )],
+        effects: checks(promise, lead_millis, now),
+    }
+}
+
+/// The promise moved as [`extend`] decides, with the checks for its new time and a notice that
+/// tells the customer before the old time passes.
+pub fn extend_and_tell(
+    promise: &Promise,
+    new_due_at: Timestamp,
+    reason: &str,
+    lead_millis: i64,
+    now: Timestamp,
+) -> Result<(Promise, Outcome), FieldError> {
+    let (moved, event) = extend(promise, new_due_at, reason, now)?;
+    let mut outcome = Outcome::event(event);
+    outcome.effects = checks(&moved, lead_millis, now);
+    outcome.effects.push(Effect::NotifyCustomer {
+        case_id: moved.case_id,
+        kind: NoticeKind::PromiseExtended,
+        wording: wording::promise_extended(moved.case_id, &moved.description, reason, moved.due_at),
+    });
+    Ok((moved, outcome))
+}
+
+/// The reminder a check scheduled for `check.due_at` gives, if the promise is still live at that
+/// time: its owner is told, and for a call-back the customer too.
+pub fn remind(promise: &Promise, check: PromiseCheck) -> Option<Outcome> {
+    if !promise.state.is_live() || promise.due_at.millis() != check.due_at {
+        return None;
+    }
+    let mut outcome = Outcome::default().and(Effect::Alert {
+        to: Recipient::Agent(promise.owner_id),
+        case_id: Some(promise.case_id),
+        kind: AlertKind::PromiseDueSoon,
+        body: wording::promise_due_soon(promise.case_id, &promise.description, promise.due_at),
+    });
+    if promise.kind == PromiseKind::CallBack {
+        outcome = outcome.and(Effect::NotifyCustomer {
+            case_id: promise.case_id,
+            kind: NoticeKind::PromiseReminder,
+            wording: wording::call_back_reminder(
+                promise.case_id,
+                &promise.description,
+                promise.due_at,
+            ),
+        });
+    }
+    Some(outcome)
+}
+
+/// The promise broken as [`break_if_due`] decides, with its owner's supervisor told.
+pub fn break_and_tell(
+    promise: &Promise,
+    check: PromiseCheck,
+    now: Timestamp,
+) -> Option<(Promise, Outcome)> {
+    let (broken, event) = break_if_due(promise, Timestamp(check.due_at), now)?;
+    let outcome = Outcome::event(event).and(Effect::Alert {
+        to: Recipient::InChargeOf(Some(broken.owner_id)),
+        case_id: Some(broken.case_id),
+        kind: AlertKind::PromiseBroken,
+        body: wording::promise_broken(broken.case_id, &broken.description, broken.due_at),
+    });
+    Some((broken, outcome))
 }

@@ -6,9 +6,10 @@ use std::time::{Duration, SystemTime};
 
 use amends_core::audit::AuditContext;
 use amends_core::customer::{CustomerName, NewCustomer};
+use amends_core::job::{MailSend, StaffMailSend};
 use amends_core::Timestamp;
 use amends_mail::{read_mail, InboundMail, Mailbox, MailboxUrl, Outgoing, SendError};
-use amends_store::{Intake, MailFiling, MailSend, MailSent, NewAttachment, SetAside, StoreError};
+use amends_store::{Intake, MailFiling, MailSent, NewAttachment, SetAside, StoreError};
 use tokio::sync::watch;
 
 use crate::AppState;
@@ -205,10 +206,8 @@ pub(crate) enum SendFailure {
 /// was saved) is left alone.
 pub(crate) async fn send_notice(
     state: &AppState,
-    job: &amends_store::Job,
+    send: MailSend,
 ) -> Result<Option<MailSent>, SendFailure> {
-    let send: MailSend = serde_json::from_str(&job.payload)
-        .map_err(|e| SendFailure::Permanent(format!("bad payload: {e}")))?;
     let temporary = |e: StoreError| SendFailure::Temporary(e.to_string());
     let notice = match state.store.notice(send.notice_id).await {
         Ok(notice) => notice,
@@ -268,10 +267,8 @@ pub(crate) async fn send_notice(
 /// relay is configured. One no longer queued is left alone.
 pub(crate) async fn send_staff_mail(
     state: &AppState,
-    job: &amends_store::Job,
+    send: StaffMailSend,
 ) -> Result<Option<amends_store::StaffMailSent>, SendFailure> {
-    let send: amends_store::StaffMailSend = serde_json::from_str(&job.payload)
-        .map_err(|e| SendFailure::Permanent(format!("bad payload: {e}")))?;
     let record = match state.store.staff_mail(send.staff_mail_id).await {
         Ok(record) => record,
         Err(StoreError::NotFound(what)) => {

@@ -5,28 +5,15 @@
 use std::time::Duration;
 
 use amends_core::audit::{Actor, AuditContext};
+use amends_core::job::Job;
 use amends_core::retry::retry_delay_millis;
 use amends_core::Timestamp;
-use amends_store::{FollowUpCheck, Job, JobEffect, PromiseCheck, StoreError};
-use amends_store::{FOLLOW_UP, MAIL_SEND, PROMISE_DUE, PROMISE_REMINDER, STAFF_MAIL};
-use serde::{Deserialize, Serialize};
+use amends_store::{JobEffect, JobRecord, StoreError};
 use tokio::sync::watch;
 
 use crate::links::Purpose;
 use crate::mail::SendFailure;
 use crate::AppState;
-
-/// The job kind that writes a reminder note on a case.
-pub const REMINDER: &str = "case.reminder";
-
-/// The arguments of a [`REMINDER`] job.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ReminderPayload {
-    /// The case.
-    pub case_id: i64,
-    /// What to be reminded of.
-    pub note: String,
-}
 
 const BATCH: i64 = 32;
 
@@ -55,39 +42,40 @@ enum Failure {
     Permanent(String),
 }
 
-fn payload<T: serde::de::DeserializeOwned>(job: &Job) -> Result<T, Failure> {
-    serde_json::from_str(&job.payload).map_err(|e| Failure::Permanent(format!("bad payload: {e}")))
+fn sent<T>(
+    result: Result<Option<T>, SendFailure>,
+    done: fn(T) -> JobEffect,
+) -> Result<JobEffect, Failure> {
+    match result {
+        Ok(Some(sent)) => Ok(done(sent)),
+        Ok(None) => Ok(JobEffect::Nothing),
+        Err(SendFailure::Temporary(why)) => Err(Failure::Temporary(why)),
+        Err(SendFailure::Permanent(why)) => Err(Failure::Permanent(why)),
+    }
 }
 
-async fn effect_of(state: &AppState, job: &Job) -> Result<JobEffect, Failure> {
-    match job.kind.as_str() {
-        MAIL_SEND => match crate::mail::send_notice(state, job).await {
-            Ok(Some(sent)) => Ok(JobEffect::MailSent(sent)),
-            Ok(None) => Ok(JobEffect::Nothing),
-            Err(SendFailure::Temporary(why)) => Err(Failure::Temporary(why)),
-            Err(SendFailure::Permanent(why)) => Err(Failure::Permanent(why)),
-        },
-        STAFF_MAIL => match crate::mail::send_staff_mail(state, job).await {
-            Ok(Some(sent)) => Ok(JobEffect::StaffMailSent(sent)),
-            Ok(None) => Ok(JobEffect::Nothing),
-            Err(SendFailure::Temporary(why)) => Err(Failure::Temporary(why)),
-            Err(SendFailure::Permanent(why)) => Err(Failure::Permanent(why)),
-        },
-        REMINDER => {
-            let payload: ReminderPayload = payload(job)?;
-            Ok(JobEffect::Note {
-                case_id: payload.case_id,
-                body: format!("Reminder: {}", payload.note),
-            })
-        }
-        PROMISE_REMINDER => Ok(JobEffect::PromiseReminder(payload::<PromiseCheck>(job)?)),
-        PROMISE_DUE => Ok(JobEffect::PromiseDue(payload::<PromiseCheck>(job)?)),
-        FOLLOW_UP => {
-            let check: FollowUpCheck = payload(job)?;
+/// What a job does: the jobs that talk to the world are done here and say what to save; the
+/// rest are decided by the core on their records when the store completes them.
+async fn effect_of(state: &AppState, job: &JobRecord) -> Result<JobEffect, Failure> {
+    let work = job
+        .work()
+        .map_err(|unreadable| Failure::Permanent(unreadable.to_string()))?;
+    match work {
+        Job::MailSend(send) => sent(
+            crate::mail::send_notice(state, send).await,
+            JobEffect::MailSent,
+        ),
+        Job::StaffMail(send) => sent(
+            crate::mail::send_staff_mail(state, send).await,
+            JobEffect::StaffMailSent,
+        ),
+        Job::FollowUp(check) => {
             let survey_url = state.customer_link("survey", check.case_id, Purpose::Survey);
             Ok(JobEffect::FollowUp { check, survey_url })
         }
-        other => Err(Failure::Permanent(format!("unknown job kind {other:?}"))),
+        Job::PromiseReminder(_) | Job::PromiseDue(_) | Job::CaseReminder(_) => {
+            Ok(JobEffect::Decided)
+        }
     }
 }
 

@@ -3,8 +3,8 @@
 //! tokens ending with it), and passwords changed (the other sessions ending).
 
 use amends_core::account::{AgentChange, SignInFailures};
-use amends_core::audit::{AuditContext, RecordKind};
-use amends_core::{Agent, AuditEvent, Timestamp};
+use amends_core::audit::AuditContext;
+use amends_core::{events, Agent, Timestamp};
 
 use crate::agents::load_agent;
 use crate::{audit, Backend, Store, StoreError};
@@ -124,7 +124,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await?;
         replace_password(&mut tx, agent_id, password_hash, keep, context.at).await?;
-        let event = AuditEvent::new("agent.password_changed", RecordKind::Agent, agent_id);
+        let event = events::password_changed(agent_id);
         audit::record(&mut tx, context, &[event]).await?;
         tx.commit().await?;
         Ok(())
@@ -138,7 +138,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await?;
         end_sessions(&mut tx, agent_id, None).await?;
-        let event = AuditEvent::new("agent.sessions_ended", RecordKind::Agent, agent_id);
+        let event = events::sessions_ended(agent_id);
         audit::record(&mut tx, context, &[event]).await?;
         tx.commit().await?;
         Ok(())

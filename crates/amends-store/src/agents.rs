@@ -1,8 +1,8 @@
 //! Agents, their console sessions and their API tokens. Secrets arrive already hashed.
 
 use amends_core::account::TokenScope;
-use amends_core::audit::{AuditContext, RecordKind};
-use amends_core::{Agent, AgentRole, AuditEvent, Timestamp};
+use amends_core::audit::AuditContext;
+use amends_core::{events, Agent, AgentRole, Timestamp};
 use sqlx::AnyConnection;
 
 use crate::rows::{AgentRow, AGENT_COLUMNS};
@@ -99,7 +99,7 @@ impl Store {
         .bind(context.at.millis())
         .fetch_one(&mut *tx)
         .await?;
-        let event = AuditEvent::new("agent.created", RecordKind::Agent, id);
+        let event = events::agent_created(id);
         audit::record(&mut tx, context, &[event]).await?;
         let created = load_agent(&mut tx, id).await?;
         tx.commit().await?;
@@ -226,7 +226,7 @@ impl Store {
         .bind(context.at.millis())
         .fetch_one(&mut *tx)
         .await?;
-        let event = AuditEvent::new("token.created", RecordKind::Token, id);
+        let event = events::token_created(id);
         audit::record(&mut tx, context, &[event]).await?;
         tx.commit().await?;
         Ok(TokenInfo {
@@ -291,7 +291,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() > 0 {
-            let event = AuditEvent::new("token.revoked", RecordKind::Token, id);
+            let event = events::token_revoked(id);
             audit::record(&mut tx, context, &[event]).await?;
         }
         let row: TokenRow = sqlx::query_as(&format!(

@@ -1,16 +1,16 @@
 //! The compensation ledger and what each customer costs against what they bring.
 
-use amends_core::audit::{AuditContext, RecordKind};
+use amends_core::audit::AuditContext;
 use amends_core::compensation::{
     self, AlreadyGranted, Compensation, CompensationKind, CompensationState, NewCompensation,
 };
 use amends_core::standing::{self, Standing, StandingPolicy};
-use amends_core::{Agent, AuditEvent, FieldError, Timestamp};
+use amends_core::{Agent, FieldError, Timestamp};
 use sqlx::AnyConnection;
 
-use crate::cases::load_case;
+use crate::apply::apply;
 use crate::customers::load_customer;
-use crate::recovery::tell_supervisors;
+use crate::table::cases::load_case;
 use crate::{audit, Backend, Store, StoreError};
 
 #[derive(sqlx::FromRow)]
@@ -108,31 +108,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let line = Compensation::try_from(row)?;
-        let action = match state {
-            CompensationState::Granted => "compensation.granted",
-            _ => "compensation.requested",
-        };
-        let event = AuditEvent::new(action, RecordKind::Compensation, line.id);
-        audit::record(&mut tx, context, &[event]).await?;
-        if state == CompensationState::AwaitingApproval {
-            let body = format!(
-                "Case #{case_id}: {} asks to give a {} of {} {} (above their authority): {}",
-                agent.name,
-                new.kind.as_str(),
-                minor_units(new.amount_minor),
-                new.currency,
-                new.reason
-            );
-            tell_supervisors(
-                &mut tx,
-                Some(agent.id),
-                case_id,
-                "approval",
-                &body,
-                context.at,
-            )
-            .await?;
-        }
+        apply(&mut tx, context, compensation::recorded(&line, agent)).await?;
         tx.commit().await?;
         Ok(line)
     }
@@ -271,8 +247,4 @@ async fn already_granted(
         on_case_minor,
         to_customer_minor,
     })
-}
-
-fn minor_units(amount: i64) -> String {
-    format!("{}.{:02}", amount / 100, amount % 100)
 }

@@ -1,8 +1,8 @@
 //! Customers and the addresses that find them.
 
-use amends_core::audit::{AuditContext, RecordKind};
+use amends_core::audit::AuditContext;
 use amends_core::customer::NewCustomer;
-use amends_core::{AuditEvent, Customer};
+use amends_core::{events, Customer};
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, Row};
@@ -29,7 +29,7 @@ impl Store {
     ) -> Result<Customer, StoreError> {
         let mut tx = self.write.begin().await?;
         let id = insert_customer(&mut tx, customer, context).await?;
-        let event = AuditEvent::new("customer.created", RecordKind::Customer, id);
+        let event = events::customer_created(id);
         audit::record(&mut tx, context, &[event]).await?;
         let created = load_customer(&mut tx, id).await?;
         tx.commit().await?;

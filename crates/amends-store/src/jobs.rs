@@ -6,10 +6,16 @@
 //! effect on the database is saved in the same transaction that marks it done, so a crash
 //! either leaves both undone (the lease expires and the job runs again) or both done.
 
-use amends_core::audit::{AuditContext, RecordKind};
-use amends_core::{AuditEvent, Direction, Timestamp};
+use amends_core::audit::AuditContext;
+use amends_core::job::{FollowUpCheck, Job, PromiseCheck, Scheduled, UnreadableJob};
+use amends_core::{conversation, events, follow_up, outcome, promise, Timestamp};
+use sqlx::AnyConnection;
 
-use crate::cases::{insert_message, load_case, NewMessage};
+use crate::apply::apply;
+use crate::table::cases::{load_case, refresh_case};
+use crate::table::jobs::insert_job;
+use crate::table::promises::{load_promise, save_promise};
+use crate::table::{notices, staff_mails};
 use crate::{audit, Backend, Store, StoreError};
 
 /// Where a job stands.
@@ -49,22 +55,18 @@ impl JobStatus {
     }
 }
 
-/// A job to schedule.
+/// A job to schedule by hand.
 #[derive(Debug, Clone)]
 pub struct NewJob {
-    /// What to do, such as `case.reminder`.
-    pub kind: String,
-    /// Its arguments, as JSON.
-    pub payload: String,
-    /// Not before this instant.
-    pub run_at: Timestamp,
+    /// What to do, and when.
+    pub work: Scheduled,
     /// How many attempts before it is marked failed.
     pub max_attempts: i64,
 }
 
 /// A job as stored.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Job {
+#[derive(Debug, Clone)]
+pub struct JobRecord {
     /// The job's id.
     pub id: i64,
     /// What to do.
@@ -101,11 +103,11 @@ struct JobRow {
 const JOB_COLUMNS: &str =
     "id, kind, payload, status, run_at, attempts, max_attempts, locked_by, last_error";
 
-impl TryFrom<JobRow> for Job {
+impl TryFrom<JobRow> for JobRecord {
     type Error = StoreError;
 
-    fn try_from(row: JobRow) -> Result<Job, StoreError> {
-        Ok(Job {
+    fn try_from(row: JobRow) -> Result<JobRecord, StoreError> {
+        Ok(JobRecord {
             status: JobStatus::parse(&row.status)
                 .ok_or_else(|| StoreError::Corrupt(format!("job status {:?}", row.status)))?,
             id: row.id,
@@ -120,89 +122,33 @@ impl TryFrom<JobRow> for Job {
     }
 }
 
+impl JobRecord {
+    /// The work the stored kind and arguments name.
+    pub fn work(&self) -> Result<Job, UnreadableJob> {
+        Job::read(&self.kind, &self.payload)
+    }
+}
+
 /// What finishing a job writes, in the transaction that marks it done.
 #[derive(Debug, Clone)]
 pub enum JobEffect {
     /// Nothing beyond marking it done.
     Nothing,
-    /// An internal note on a case, such as a reminder coming due.
-    Note {
-        /// The case.
-        case_id: i64,
-        /// The note's text.
-        body: String,
+    /// The job's own rule, decided by the core on the records it names (a promise's reminder or
+    /// due-time check, an agent's reminder on a case).
+    Decided,
+    /// A follow-up, asked through the survey page's address signed for the case.
+    FollowUp {
+        /// Which resolution to ask about.
+        check: FollowUpCheck,
+        /// The survey page's address.
+        survey_url: String,
     },
-    /// Reminds a promise's owner that it is coming due (when it still is, at that time).
-    PromiseReminder(PromiseCheck),
-    /// Marks a promise broken when its time has come and it was not kept, and tells the
-    /// owner's supervisor.
-    PromiseDue(PromiseCheck),
     /// A notice went out by mail (or was kept in the local outbox).
     MailSent(crate::mail::MailSent),
     /// A staff mail (a password reset link) went out (or was kept in the local outbox).
     StaffMailSent(crate::resets::StaffMailSent),
-    /// Asks the customer, through a signed link, whether they are satisfied.
-    FollowUp {
-        /// Which resolution to ask about.
-        check: FollowUpCheck,
-        /// The survey page's address, signed for this case.
-        survey_url: String,
-    },
 }
-
-/// A job kind that reminds a promise's owner ahead of its due time.
-pub const PROMISE_REMINDER: &str = "promise.reminder";
-/// A job kind that breaks a promise not kept by its due time.
-pub const PROMISE_DUE: &str = "promise.due";
-/// A job kind that follows a resolved case up with a satisfaction survey.
-pub const FOLLOW_UP: &str = "case.follow_up";
-
-/// Which promise, at which due time: a check scheduled before an extension finds a different
-/// due time and does nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct PromiseCheck {
-    /// The promise.
-    pub promise_id: i64,
-    /// Its due time when the check was scheduled, epoch milliseconds.
-    pub due_at: i64,
-}
-
-/// Which case, resolved when: a case reopened and resolved again gets its own follow-up.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct FollowUpCheck {
-    /// The case.
-    pub case_id: i64,
-    /// When it was resolved, epoch milliseconds.
-    pub resolved_at: i64,
-    /// A thank-you or goodwill gesture to mention in the follow-up, in the agent's words.
-    #[serde(default)]
-    pub gesture: Option<String>,
-}
-
-/// Inserts a pending job in the caller's transaction; returns its id.
-pub(crate) async fn insert_job(
-    conn: &mut sqlx::AnyConnection,
-    kind: &str,
-    payload: &str,
-    run_at: Timestamp,
-    now: Timestamp,
-) -> Result<i64, StoreError> {
-    let id = sqlx::query_scalar(
-        "insert into jobs (kind, payload, status, run_at, max_attempts, created_at, updated_at) \
-         values ($1, $2, 'pending', $3, $4, $5, $5) returning id",
-    )
-    .bind(kind)
-    .bind(payload)
-    .bind(run_at.millis())
-    .bind(DEFAULT_ATTEMPTS)
-    .bind(now.millis())
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(id)
-}
-
-/// Attempts a job scheduled by the store itself gets before it is marked failed.
-pub const DEFAULT_ATTEMPTS: i64 = 10;
 
 impl Store {
     /// Schedules a job; returns its id.
@@ -212,19 +158,8 @@ impl Store {
         context: &AuditContext,
     ) -> Result<i64, StoreError> {
         let mut tx = self.write.begin().await?;
-        let id: i64 = sqlx::query_scalar(
-            "insert into jobs (kind, payload, status, run_at, max_attempts, created_at, updated_at) \
-             values ($1, $2, 'pending', $3, $4, $5, $5) returning id",
-        )
-        .bind(&job.kind)
-        .bind(&job.payload)
-        .bind(job.run_at.millis())
-        .bind(job.max_attempts)
-        .bind(context.at.millis())
-        .fetch_one(&mut *tx)
-        .await?;
-        let event = AuditEvent::new("job.scheduled", RecordKind::Job, id);
-        audit::record(&mut tx, context, &[event]).await?;
+        let id = insert_job(&mut tx, &job.work, job.max_attempts, context.at).await?;
+        audit::record(&mut tx, context, &[events::job_scheduled(id)]).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -237,7 +172,7 @@ impl Store {
         now: Timestamp,
         lease_millis: i64,
         limit: i64,
-    ) -> Result<Vec<Job>, StoreError> {
+    ) -> Result<Vec<JobRecord>, StoreError> {
         let skip_locked = match self.backend {
             Backend::Postgres => " for update skip locked",
             Backend::Sqlite => "",
@@ -256,7 +191,7 @@ impl Store {
         .await?;
         let mut jobs = rows
             .into_iter()
-            .map(Job::try_from)
+            .map(JobRecord::try_from)
             .collect::<Result<Vec<_>, _>>()?;
         jobs.sort_by_key(|job| (job.run_at, job.id));
         Ok(jobs)
@@ -267,7 +202,7 @@ impl Store {
     /// another runner took it), and then writes nothing.
     pub async fn complete_job(
         &self,
-        job: &Job,
+        job: &JobRecord,
         runner: &str,
         effect: &JobEffect,
         context: &AuditContext,
@@ -288,35 +223,32 @@ impl Store {
                 constraint: "job lease".to_owned(),
             });
         }
-        if let JobEffect::Note { case_id, body } = effect {
-            let case = load_case(&mut tx, *case_id, false).await?;
-            let note = NewMessage {
-                direction: Direction::Note,
-                channel: case.channel,
-                author_id: None,
-                body: body.clone(),
-                body_html: None,
-                external_id: Some(format!("job:{}", job.id)),
-                reading: None,
-            };
-            let message = insert_message(&mut tx, *case_id, &note, context.at).await?;
-            let event = AuditEvent::new("note.added", RecordKind::Message, message.id);
-            audit::record(&mut tx, context, &[event]).await?;
-        }
         match effect {
-            JobEffect::Nothing | JobEffect::Note { .. } => {}
-            JobEffect::PromiseReminder(check) => {
-                crate::promises::remind(&mut tx, *check, context).await?
-            }
-            JobEffect::PromiseDue(check) => {
-                crate::promises::break_if_due(&mut tx, *check, context).await?
-            }
+            JobEffect::Nothing => {}
+            JobEffect::Decided => match job.work() {
+                Ok(work) => decide(&mut tx, job.id, &work, context).await?,
+                Err(unreadable) => return Err(StoreError::Corrupt(unreadable.to_string())),
+            },
             JobEffect::FollowUp { check, survey_url } => {
-                crate::surveys::follow_up(&mut tx, check, survey_url, context).await?
+                ask_follow_up(&mut tx, check, survey_url, context).await?
             }
-            JobEffect::MailSent(sent) => crate::mail::mark_sent(&mut tx, sent, context).await?,
+            JobEffect::MailSent(sent) => {
+                let out = notices::mark_out(
+                    &mut tx,
+                    sent.notice_id,
+                    sent.held,
+                    &sent.message_id,
+                    &sent.mail,
+                    context.at,
+                )
+                .await?;
+                if out {
+                    let event = events::notice_went_out(sent.notice_id, sent.held);
+                    audit::record(&mut tx, context, &[event]).await?;
+                }
+            }
             JobEffect::StaffMailSent(sent) => {
-                crate::resets::mark_staff_mail_sent(&mut tx, sent, context.at).await?
+                staff_mails::mark_out(&mut tx, sent, context.at).await?
             }
         }
         tx.commit().await?;
@@ -327,7 +259,7 @@ impl Store {
     /// `retry_at` is `None` (no attempts left, or a failure that retrying cannot mend).
     pub async fn fail_job(
         &self,
-        job: &Job,
+        job: &JobRecord,
         runner: &str,
         error: &str,
         retry_at: Option<Timestamp>,
@@ -353,10 +285,10 @@ impl Store {
         .await?;
         // A mail that could not be sent says why on its notice, and a last failure tells a
         // person, in the same transaction.
-        if held.rows_affected() == 1 && job.kind == crate::mail::MAIL_SEND {
-            if let Ok(send) = serde_json::from_str::<crate::mail::MailSend>(&job.payload) {
+        if held.rows_affected() == 1 {
+            if let Ok(Job::MailSend(send)) = job.work() {
                 let last = retry_at.is_none();
-                crate::mail::mark_failed(&mut tx, send.notice_id, error, last, now).await?;
+                notice_failed(&mut tx, send.notice_id, error, last, now).await?;
             }
         }
         tx.commit().await?;
@@ -364,7 +296,11 @@ impl Store {
     }
 
     /// Jobs in any of `statuses`, soonest first, at most `limit`.
-    pub async fn jobs(&self, statuses: &[JobStatus], limit: i64) -> Result<Vec<Job>, StoreError> {
+    pub async fn jobs(
+        &self,
+        statuses: &[JobStatus],
+        limit: i64,
+    ) -> Result<Vec<JobRecord>, StoreError> {
         let names: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
         let rows: Vec<JobRow> = sqlx::query_as(&format!(
             "select {JOB_COLUMNS} from jobs where status in ($1, $2, $3, $4) order by run_at, id limit $5"
@@ -376,16 +312,123 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.read)
         .await?;
-        rows.into_iter().map(Job::try_from).collect()
+        rows.into_iter().map(JobRecord::try_from).collect()
     }
 
     /// One job.
-    pub async fn job(&self, id: i64) -> Result<Job, StoreError> {
+    pub async fn job(&self, id: i64) -> Result<JobRecord, StoreError> {
         let row: JobRow = sqlx::query_as(&format!("select {JOB_COLUMNS} from jobs where id = $1"))
             .bind(id)
             .fetch_optional(&self.read)
             .await?
             .ok_or(StoreError::NotFound("job"))?;
-        Job::try_from(row)
+        JobRecord::try_from(row)
     }
+}
+
+/// Runs a job's own rule: loads the records it names, lets the core decide, applies it.
+async fn decide(
+    conn: &mut AnyConnection,
+    job_id: i64,
+    work: &Job,
+    context: &AuditContext,
+) -> Result<(), StoreError> {
+    let now = context.at;
+    match work {
+        Job::PromiseReminder(check) => {
+            let current = load_promise(conn, check.promise_id, false).await?;
+            if let Some(outcome) = promise::remind(&current, *check) {
+                refresh_case(conn, current.case_id, now).await?;
+                apply(conn, context, outcome).await?;
+            }
+        }
+        Job::PromiseDue(check) => break_if_due(conn, *check, context).await?,
+        Job::CaseReminder(reminder) => {
+            load_case(conn, reminder.case_id, false).await?;
+            let outcome = conversation::reminder_due(reminder.case_id, &reminder.note, job_id);
+            apply(conn, context, outcome).await?;
+        }
+        // Jobs that talk to the world carry their own effect; nothing to decide here.
+        Job::FollowUp(_) | Job::MailSend(_) | Job::StaffMail(_) => {}
+    }
+    Ok(())
+}
+
+/// The due-time check: breaks the promise when it was not kept or extended, and tells the
+/// owner's supervisor.
+async fn break_if_due(
+    conn: &mut AnyConnection,
+    check: PromiseCheck,
+    context: &AuditContext,
+) -> Result<(), StoreError> {
+    let current = load_promise(conn, check.promise_id, false).await?;
+    let Some((broken, outcome)) = promise::break_and_tell(&current, check, context.at) else {
+        return Ok(());
+    };
+    save_promise(conn, &broken).await?;
+    refresh_case(conn, broken.case_id, context.at).await?;
+    apply(conn, context, outcome).await?;
+    Ok(())
+}
+
+/// The follow-up: when the core finds the case still resolved from the same resolution, the
+/// survey is recorded once and the customer asked.
+async fn ask_follow_up(
+    conn: &mut AnyConnection,
+    check: &FollowUpCheck,
+    survey_url: &str,
+    context: &AuditContext,
+) -> Result<(), StoreError> {
+    let case = load_case(conn, check.case_id, false).await?;
+    let Some(outcome) = follow_up::ask(&case, check, survey_url) else {
+        return Ok(());
+    };
+    let inserted = sqlx::query(
+        "insert into surveys (case_id, resolved_at, created_at, updated_at) \
+         values ($1, $2, $3, $3) on conflict (case_id, resolved_at) do nothing",
+    )
+    .bind(case.id)
+    .bind(check.resolved_at)
+    .bind(context.at.millis())
+    .execute(&mut *conn)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        apply(conn, context, outcome).await?;
+    }
+    Ok(())
+}
+
+/// Records why sending a notice failed; when it failed for good, the case's owner (or someone
+/// in charge) hears that the customer did not get it.
+async fn notice_failed(
+    conn: &mut AnyConnection,
+    notice_id: i64,
+    reason: &str,
+    last: bool,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let changed = notices::mark_failed(conn, notice_id, reason, last, now).await?;
+    if last && changed {
+        let notice = notices::load_notice(conn, notice_id).await?;
+        let case = load_case(conn, notice.case_id, false).await?;
+        let effect = outcome::notice_failed(
+            case.id,
+            case.owner_id,
+            &notice.subject,
+            notice.to_address.as_deref(),
+            reason,
+        );
+        let context = AuditContext {
+            actor: amends_core::Actor::System,
+            at: now,
+            remote_addr: None,
+        };
+        apply(
+            conn,
+            &context,
+            amends_core::outcome::Outcome::default().and(effect),
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod agents;
+mod apply;
 mod audit;
 mod cases;
 mod compensation;
@@ -22,6 +23,7 @@ mod resets;
 mod rows;
 mod stats;
 mod surveys;
+mod table;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
@@ -34,20 +36,21 @@ use sqlx::{AnyPool, Executor};
 
 pub use agents::{NewAgent, Session, TokenInfo};
 pub use audit::AuditEntry;
-pub use cases::{
-    NewMessage, OpenCase, OpenedCase, QueueCursor, QueueFilter, QueueFlag, QueuePage, QueuedCase,
-};
+pub use cases::{QueueCursor, QueueFilter, QueueFlag, QueuePage, QueuedCase};
 pub use customers::CustomerPage;
 pub use error::StoreError;
-pub use jobs::{FollowUpCheck, Job, JobEffect, JobStatus, NewJob, PromiseCheck};
-pub use jobs::{FOLLOW_UP, PROMISE_DUE, PROMISE_REMINDER};
-pub use mail::{AttachmentInfo, InboundMailEntry, Intake, MailFiling, MailSend, MailSent};
-pub use mail::{MailThread, NewAttachment, SetAside, MAIL_SEND};
+pub use jobs::{JobEffect, JobRecord, JobStatus, NewJob};
+pub use mail::{AttachmentInfo, InboundMailEntry, Intake, MailFiling, MailSent};
+pub use mail::{MailThread, NewAttachment, SetAside};
+pub use openings::{OpenCase, OpenedCase};
 pub use plans::{Plan, Summary};
-pub use recovery::{Notice, Notification};
-pub use resets::{NewPasswordReset, StaffMailRecord, StaffMailSend, StaffMailSent, STAFF_MAIL};
+pub use resets::{NewPasswordReset, StaffMailRecord, StaffMailSent};
 pub use stats::Figures;
 pub use surveys::Survey;
+pub use table::jobs::DEFAULT_ATTEMPTS;
+pub use table::messages::NewMessage;
+pub use table::notices::Notice;
+pub use table::notifications::Notification;
 
 /// When the store schedules the jobs it makes itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

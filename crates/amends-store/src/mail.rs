@@ -7,27 +7,18 @@
 //! reference from the case's own customer), then add it to that case or open a new one, with
 //! its attachments and its line in the intake log.
 
-use amends_core::audit::{AuditContext, RecordKind};
+use amends_core::audit::AuditContext;
 use amends_core::case::{after_message, NewCase};
 use amends_core::customer::NewCustomer;
 use amends_core::message::Reading;
-use amends_core::{AuditEvent, Channel, Direction, Priority, Timestamp};
+use amends_core::{events, Channel, Direction, Priority, Timestamp};
 use sqlx::AnyConnection;
 
-use crate::cases::{add_message_in, load_case, message_by_external_id, open_case_in};
-use crate::cases::{NewMessage, OpenCase};
-use crate::recovery::Notice;
+use crate::cases::add_message_in;
+use crate::openings::{open_case_in, OpenCase};
+use crate::table::messages::{message_by_external_id, NewMessage};
+use crate::table::notices::{load_notice, Notice};
 use crate::{audit, Backend, Store, StoreError};
-
-/// The job kind that sends one notice by mail; its payload is [`MailSend`].
-pub const MAIL_SEND: &str = "mail.send";
-
-/// The arguments of a [`MAIL_SEND`] job.
-#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
-pub struct MailSend {
-    /// The notice to send.
-    pub notice_id: i64,
-}
 
 /// How a sent (or held) notice went out, saved with the job's completion.
 #[derive(Debug, Clone)]
@@ -337,7 +328,7 @@ impl Store {
             now,
         )
         .await?;
-        let event = AuditEvent::new("mail.filed", RecordKind::Message, message_id);
+        let event = events::mail_filed(message_id);
         audit::record(&mut tx, context, &[event]).await?;
         tracing::debug!(intake = log_id, case_id, message_id, "mail filed");
         tx.commit().await?;
@@ -481,7 +472,7 @@ impl Store {
     /// One notice.
     pub async fn notice(&self, id: i64) -> Result<Notice, StoreError> {
         let mut conn = self.read.acquire().await?;
-        crate::recovery::load_notice(&mut conn, id).await
+        load_notice(&mut conn, id).await
     }
 
     /// The whole mail a notice went out as (or is held as).
@@ -535,79 +526,6 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound("case"))
     }
-}
-
-/// Saves how a notice went out (or was held), once: a notice no longer queued is left alone.
-pub(crate) async fn mark_sent(
-    conn: &mut AnyConnection,
-    sent: &MailSent,
-    context: &AuditContext,
-) -> Result<(), StoreError> {
-    let status = if sent.held { "held" } else { "sent" };
-    let changed = sqlx::query(
-        "update notices set status = $1, message_id = $2, mail = $3, sent_at = $4, \
-         last_error = null, updated_at = $4 where id = $5 and status = 'queued'",
-    )
-    .bind(status)
-    .bind(&sent.message_id)
-    .bind(&sent.mail)
-    .bind(context.at.millis())
-    .bind(sent.notice_id)
-    .execute(&mut *conn)
-    .await?;
-    if changed.rows_affected() == 1 {
-        let action = if sent.held {
-            "notice.held"
-        } else {
-            "notice.sent"
-        };
-        let event = AuditEvent::new(action, RecordKind::Notice, sent.notice_id);
-        audit::record(conn, context, &[event]).await?;
-    }
-    Ok(())
-}
-
-/// Records why sending a notice failed; when it failed for good, marks it failed and tells
-/// the case's owner (or a supervisor) that the customer did not get it.
-pub(crate) async fn mark_failed(
-    conn: &mut AnyConnection,
-    notice_id: i64,
-    reason: &str,
-    final_attempt: bool,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let status = if final_attempt { "failed" } else { "queued" };
-    let changed = sqlx::query(
-        "update notices set status = $1, last_error = $2, updated_at = $3 where id = $4 \
-         and status = 'queued'",
-    )
-    .bind(status)
-    .bind(reason)
-    .bind(now.millis())
-    .bind(notice_id)
-    .execute(&mut *conn)
-    .await?;
-    if final_attempt && changed.rows_affected() == 1 {
-        let notice = crate::recovery::load_notice(conn, notice_id).await?;
-        let case = load_case(conn, notice.case_id, false).await?;
-        let body = format!(
-            "Case #{}: the mail \"{}\" could not be sent to {}: {reason}",
-            case.id,
-            notice.subject,
-            notice.to_address.as_deref().unwrap_or("the customer"),
-        );
-        match case.owner_id {
-            Some(owner) => {
-                crate::recovery::notify(conn, owner, Some(case.id), "mail_failed", &body, now)
-                    .await?
-            }
-            None => {
-                crate::recovery::tell_supervisors(conn, None, case.id, "mail_failed", &body, now)
-                    .await?
-            }
-        }
-    }
-    Ok(())
 }
 
 async fn seen_digest(conn: &mut AnyConnection, digest: &str) -> Result<Option<Intake>, StoreError> {

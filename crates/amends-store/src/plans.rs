@@ -1,13 +1,13 @@
 //! Action plans shared with the customer, and the written summary they confirm or correct.
 
-use amends_core::audit::{AuditContext, Change, RecordKind};
+use amends_core::audit::AuditContext;
 use amends_core::recovery::{check_plan, NewPlanStep, PlanAnswer, PlanStep};
-use amends_core::{AuditEvent, Direction, FieldError, Timestamp};
+use amends_core::{plan, FieldError, Timestamp};
 use sqlx::AnyConnection;
 
-use crate::cases::{insert_message, load_case, NewMessage};
-use crate::recovery::{queue_notice, tell_supervisors};
-use crate::{audit, Backend, Store, StoreError};
+use crate::apply::apply;
+use crate::table::cases::load_case;
+use crate::{Backend, Store, StoreError};
 
 type StepRow = (i64, i64, i64, String, i64, i64, Option<i64>);
 
@@ -53,21 +53,6 @@ pub struct Summary {
     pub created_at: Timestamp,
 }
 
-fn describe(steps: &[PlanStep]) -> String {
-    steps
-        .iter()
-        .map(|s| {
-            format!(
-                "{}. {} by {}",
-                s.position,
-                s.description,
-                s.due_at.to_rfc3339()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 impl Store {
     /// A case's plan.
     pub async fn plan(&self, case_id: i64) -> Result<Plan, StoreError> {
@@ -86,7 +71,7 @@ impl Store {
     ) -> Result<Plan, StoreError> {
         check_plan(steps, context.at)?;
         let mut tx = self.write.begin().await?;
-        let case = load_case(&mut tx, case_id, self.backend == Backend::Postgres).await?;
+        load_case(&mut tx, case_id, self.backend == Backend::Postgres).await?;
         for (i, new) in steps.iter().enumerate() {
             crate::agents::load_agent(&mut tx, new.owner_id)
                 .await
@@ -117,43 +102,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let plan = load_plan(&mut tx, case_id).await?;
-        let action = if before.steps.is_empty() {
-            "plan.shared"
-        } else {
-            "plan.changed"
-        };
-        let body = format!(
-            "Here is our plan to put things right, step by step, with the date of each. You can \
-             follow it, and tell us whether it works for you, here:\n\n{plan_url}\n\n{}",
-            plan.steps
-                .iter()
-                .map(|s| format!(
-                    "{}. {} (by {})",
-                    s.position,
-                    s.description,
-                    s.due_at.to_rfc3339()
-                ))
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-        let notice = queue_notice(
-            &mut tx,
-            &case,
-            action,
-            &format!("Our plan for your case #{case_id}"),
-            &body,
-            context.at,
-        )
-        .await?;
-        let events = [
-            AuditEvent::new(action, RecordKind::Case, case_id).with_changes(vec![Change::new(
-                "plan",
-                describe(&before.steps),
-                describe(&plan.steps),
-            )]),
-            AuditEvent::new("notice.queued", RecordKind::Notice, notice),
-        ];
-        audit::record(&mut tx, context, &events).await?;
+        let outcome = plan::shared(case_id, &before.steps, &plan.steps, plan_url);
+        apply(&mut tx, context, outcome).await?;
         tx.commit().await?;
         Ok(plan)
     }
@@ -174,42 +124,14 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound("plan step"))?;
         let done = step(row);
-        if done.done_at.is_some() {
-            return Err(FieldError::new("step", "this step is already done").into());
-        }
+        let outcome = plan::step_done(&done, &plan_url(done.case_id))?;
         sqlx::query("update plan_steps set done_at = $1, updated_at = $1 where id = $2")
             .bind(context.at.millis())
             .bind(step_id)
             .execute(&mut *tx)
             .await?;
-        let case = load_case(&mut tx, done.case_id, false).await?;
-        let body = format!(
-            "Step {} of our plan is done: {}.\n\nThe whole plan: {}",
-            done.position,
-            done.description,
-            plan_url(case.id)
-        );
-        let notice = queue_notice(
-            &mut tx,
-            &case,
-            "plan.step_done",
-            &format!("Progress on your case #{}", case.id),
-            &body,
-            context.at,
-        )
-        .await?;
-        let events = [
-            AuditEvent::new("plan.step_done", RecordKind::Case, case.id).with_changes(vec![
-                Change::new(
-                    "step",
-                    "",
-                    format!("{}. {}", done.position, done.description),
-                ),
-            ]),
-            AuditEvent::new("notice.queued", RecordKind::Notice, notice),
-        ];
-        audit::record(&mut tx, context, &events).await?;
-        let plan = load_plan(&mut tx, case.id).await?;
+        apply(&mut tx, context, outcome).await?;
+        let plan = load_plan(&mut tx, done.case_id).await?;
         tx.commit().await?;
         Ok(plan)
     }
@@ -228,66 +150,14 @@ impl Store {
         if plan.steps.is_empty() {
             return Err(StoreError::NotFound("plan"));
         }
-        if !PlanAnswer::may_become(plan.answer, answer) {
-            return Err(FieldError::new(
-                "answer",
-                format!(
-                    "cannot answer {} after {}",
-                    answer.as_str(),
-                    plan.answer.map_or("nothing", PlanAnswer::as_str)
-                ),
-            )
-            .into());
-        }
+        let outcome = plan::answered(case_id, case.owner_id, plan.answer, answer)?;
         sqlx::query("update cases set plan_answer = $1, updated_at = $2 where id = $3")
             .bind(answer.as_str())
             .bind(context.at.millis())
             .bind(case_id)
             .execute(&mut *tx)
             .await?;
-        let note = match answer {
-            PlanAnswer::Accepted => "The customer accepted the action plan.",
-            PlanAnswer::Rejected => {
-                "The customer rejected the action plan; they were offered a full refund."
-            }
-            PlanAnswer::FullRefund => "The customer chose the full refund instead of the plan.",
-            PlanAnswer::RefundDeclined => {
-                "The customer rejected the plan and declined the full refund: a supervisor \
-                 should call them."
-            }
-        };
-        let message = NewMessage {
-            direction: Direction::Note,
-            channel: case.channel,
-            author_id: None,
-            body: note.to_owned(),
-            body_html: None,
-            external_id: None,
-            reading: None,
-        };
-        let stored = insert_message(&mut tx, case_id, &message, context.at).await?;
-        let events = [
-            AuditEvent::new("plan.answered", RecordKind::Case, case_id).with_changes(vec![
-                Change::new(
-                    "plan_answer",
-                    plan.answer.map_or("none", PlanAnswer::as_str),
-                    answer.as_str(),
-                ),
-            ]),
-            AuditEvent::new("note.added", RecordKind::Message, stored.id),
-        ];
-        audit::record(&mut tx, context, &events).await?;
-        if answer == PlanAnswer::RefundDeclined {
-            tell_supervisors(
-                &mut tx,
-                case.owner_id,
-                case_id,
-                "plan_declined",
-                note,
-                context.at,
-            )
-            .await?;
-        }
+        apply(&mut tx, context, outcome).await?;
         let plan = load_plan(&mut tx, case_id).await?;
         tx.commit().await?;
         Ok(plan)
@@ -305,7 +175,7 @@ impl Store {
     ) -> Result<Summary, StoreError> {
         let body = amends_core::message::parse_body("body", body)?;
         let mut tx = self.write.begin().await?;
-        let case = load_case(&mut tx, case_id, false).await?;
+        load_case(&mut tx, case_id, false).await?;
         let id: i64 = sqlx::query_scalar(
             "insert into summaries (case_id, body, sent_by, created_at, updated_at) \
              values ($1, $2, $3, $4, $4) returning id",
@@ -316,23 +186,12 @@ impl Store {
         .bind(context.at.millis())
         .fetch_one(&mut *tx)
         .await?;
-        let text = format!(
-            "{body}\n\nIs this right? Confirm it, or tell us what is wrong, here:\n{summary_url}"
-        );
-        let notice = queue_notice(
+        apply(
             &mut tx,
-            &case,
-            "summary",
-            &format!("Summary of your case #{case_id}"),
-            &text,
-            context.at,
+            context,
+            plan::summary_sent(case_id, &body, summary_url),
         )
         .await?;
-        let events = [
-            AuditEvent::new("summary.sent", RecordKind::Case, case_id),
-            AuditEvent::new("notice.queued", RecordKind::Notice, notice),
-        ];
-        audit::record(&mut tx, context, &events).await?;
         tx.commit().await?;
         Ok(Summary {
             id,
@@ -364,18 +223,15 @@ impl Store {
             .filter(|c| !c.is_empty())
             .map(|c| amends_core::message::parse_body("comment", c))
             .transpose()?;
-        if !confirmed && comment.is_none() {
-            return Err(FieldError::new("comment", "tell us what is wrong").into());
-        }
         let mut tx = self.write.begin().await?;
-        let case = load_case(&mut tx, case_id, self.backend == Backend::Postgres).await?;
+        load_case(&mut tx, case_id, self.backend == Backend::Postgres).await?;
         let summary = latest_summary(&mut tx, case_id)
             .await?
             .ok_or(StoreError::NotFound("summary"))?;
-        if summary.answer.is_some() {
-            return Err(FieldError::new("confirmed", "this summary was already answered").into());
-        }
-        let answer = if confirmed { "confirmed" } else { "wrong" };
+        let answered = summary.answer.is_some();
+        let outcome =
+            plan::summary_answered(case_id, summary.id, answered, confirmed, comment.as_deref())?;
+        let answer = plan::summary_answer(confirmed);
         sqlx::query(
             "update summaries set answer = $1, answer_comment = $2, answered_at = $3, \
              updated_at = $3 where id = $4",
@@ -386,33 +242,7 @@ impl Store {
         .bind(summary.id)
         .execute(&mut *tx)
         .await?;
-        let mut events = vec![
-            AuditEvent::new("summary.answered", RecordKind::Case, case_id)
-                .with_changes(vec![Change::new("summary", "", answer)]),
-        ];
-        if let Some(words) = &comment {
-            let said = if confirmed {
-                format!("About the summary (confirmed): {words}")
-            } else {
-                format!("The summary is not right: {words}")
-            };
-            let message = NewMessage {
-                direction: Direction::Inbound,
-                channel: case.channel,
-                author_id: None,
-                body: said,
-                body_html: None,
-                external_id: Some(format!("summary-answer:{}", summary.id)),
-                reading: None,
-            };
-            let stored = insert_message(&mut tx, case_id, &message, context.at).await?;
-            events.push(AuditEvent::new(
-                "message.received",
-                RecordKind::Message,
-                stored.id,
-            ));
-        }
-        audit::record(&mut tx, context, &events).await?;
+        apply(&mut tx, context, outcome).await?;
         tx.commit().await?;
         Ok(Summary {
             answer: Some(answer.to_owned()),

@@ -1,24 +1,15 @@
 //! Resetting a forgotten password: a single-use reset record (only the link's digest) and the
 //! mail that carries the link to the agent, sent by a durable job like the customers' notices.
 
-use amends_core::audit::{AuditContext, RecordKind};
-use amends_core::{Agent, AuditEvent, Timestamp};
-use sqlx::AnyConnection;
+use amends_core::audit::AuditContext;
+use amends_core::job::{Job, Scheduled, StaffMailSend};
+use amends_core::{events, Agent, Timestamp};
 
 use crate::accounts::replace_password;
 use crate::agents::load_agent;
-use crate::jobs::insert_job;
+use crate::table::jobs::{insert_job, DEFAULT_ATTEMPTS};
+pub use crate::table::staff_mails::StaffMailSent;
 use crate::{audit, Store, StoreError};
-
-/// The job kind that sends a staff mail.
-pub const STAFF_MAIL: &str = "staff_mail.send";
-
-/// The arguments of a [`STAFF_MAIL`] job.
-#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
-pub struct StaffMailSend {
-    /// The mail to send.
-    pub staff_mail_id: i64,
-}
 
 /// A mail to one of the desk's people, as queued.
 #[derive(Debug, Clone)]
@@ -37,17 +28,6 @@ pub struct StaffMailRecord {
     pub status: String,
     /// The whole mail as sent or held.
     pub mail: Option<String>,
-}
-
-/// How a staff mail went out, saved with the job's completion.
-#[derive(Debug, Clone)]
-pub struct StaffMailSent {
-    /// The mail.
-    pub staff_mail_id: i64,
-    /// The whole mail as sent.
-    pub mail: String,
-    /// Kept in the local outbox (no SMTP relay) rather than sent.
-    pub held: bool,
 }
 
 /// A password reset to record: the link's digest, until when it works, and its mail.
@@ -99,17 +79,14 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        let payload = StaffMailSend {
-            staff_mail_id: mail_id,
+        let work = Scheduled {
+            job: Job::StaffMail(StaffMailSend {
+                staff_mail_id: mail_id,
+            }),
+            run_at: context.at,
         };
-        let payload = serde_json::to_string(&payload)
-            .map_err(|e| StoreError::Corrupt(format!("staff mail payload: {e}")))?;
-        insert_job(&mut tx, STAFF_MAIL, &payload, context.at, context.at).await?;
-        let event = AuditEvent::new(
-            "agent.password_reset_requested",
-            RecordKind::Agent,
-            reset.agent_id,
-        );
+        insert_job(&mut tx, &work, DEFAULT_ATTEMPTS, context.at).await?;
+        let event = events::password_reset_requested(reset.agent_id);
         audit::record(&mut tx, context, &[event]).await?;
         tx.commit().await?;
         Ok(mail_id)
@@ -176,29 +153,9 @@ impl Store {
             return Err(StoreError::NotFound("link"));
         }
         replace_password(&mut tx, agent.id, password_hash, None, context.at).await?;
-        let event = AuditEvent::new("agent.password_reset", RecordKind::Agent, agent.id);
+        let event = events::password_reset(agent.id);
         audit::record(&mut tx, context, &[event]).await?;
         tx.commit().await?;
         Ok(agent)
     }
-}
-
-/// Saves how a staff mail went out, with its job's completion.
-pub(crate) async fn mark_staff_mail_sent(
-    conn: &mut AnyConnection,
-    sent: &StaffMailSent,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let status = if sent.held { "held" } else { "sent" };
-    sqlx::query(
-        "update staff_mails set status = $1, mail = $2, updated_at = $3 \
-         where id = $4 and status = 'queued'",
-    )
-    .bind(status)
-    .bind(&sent.mail)
-    .bind(now.millis())
-    .bind(sent.staff_mail_id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }

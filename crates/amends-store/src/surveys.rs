@@ -1,15 +1,13 @@
 //! Following up a resolved case: the satisfaction survey, asked through a signed link.
 
-use amends_core::audit::{AuditContext, Change, RecordKind};
-use amends_core::case::{reopen_after_follow_up, Case};
+use amends_core::audit::AuditContext;
+use amends_core::case::Case;
 use amends_core::recovery::SurveyAnswer;
-use amends_core::{AuditEvent, CaseStatus, FieldError, Timestamp};
-use sqlx::AnyConnection;
+use amends_core::{follow_up, Timestamp};
 
-use crate::cases::{load_case, refresh_case, save_case};
-use crate::jobs::{insert_job, FollowUpCheck, FOLLOW_UP};
-use crate::recovery::queue_notice;
-use crate::{audit, Backend, Store, StoreError};
+use crate::apply::apply;
+use crate::table::cases::{load_case, refresh_case, save_case};
+use crate::{Backend, Store, StoreError};
 
 /// A follow-up survey of one resolution.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -80,13 +78,10 @@ impl Store {
         .bind(case_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let survey_id = match open {
-            None => return Err(StoreError::NotFound("survey")),
-            Some((_, Some(_))) => {
-                return Err(FieldError::new("score", "this survey was already answered").into())
-            }
-            Some((id, None)) => id,
+        let Some((survey_id, answered_at)) = open else {
+            return Err(StoreError::NotFound("survey"));
         };
+        let (next, outcome) = follow_up::answer(&case, answered_at.is_some(), answer, context.at)?;
         sqlx::query(
             "update surveys set score = $1, solved = $2, comment = $3, answered_at = $4, \
              updated_at = $4 where id = $5",
@@ -98,104 +93,10 @@ impl Store {
         .bind(survey_id)
         .execute(&mut *tx)
         .await?;
-        let mut next = case.clone();
-        next.csat = Some(answer.score);
-        let mut events = vec![
-            AuditEvent::new("survey.answered", RecordKind::Case, case_id).with_changes(vec![
-                Change::new("csat", "", answer.score.to_string()),
-                Change::new("solved", "", answer.solved.to_string()),
-            ]),
-        ];
-        if answer.reopens() {
-            let (reopened, event) = reopen_after_follow_up(&next, context.at);
-            next = reopened;
-            events.push(event);
-        }
         save_case(&mut tx, &next).await?;
         let next = refresh_case(&mut tx, case_id, context.at).await?;
-        audit::record(&mut tx, context, &events).await?;
+        apply(&mut tx, context, outcome).await?;
         tx.commit().await?;
         Ok(next)
     }
-}
-
-/// Schedules the follow-up of a case just resolved at `resolved_at`, mentioning `gesture`.
-pub(crate) async fn schedule_follow_up(
-    conn: &mut AnyConnection,
-    case_id: i64,
-    resolved_at: Timestamp,
-    gesture: Option<&str>,
-    delay_millis: i64,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let check = FollowUpCheck {
-        case_id,
-        resolved_at: resolved_at.millis(),
-        gesture: gesture.map(str::to_owned),
-    };
-    let payload = serde_json::to_string(&check).expect("a check serialises");
-    insert_job(
-        conn,
-        FOLLOW_UP,
-        &payload,
-        resolved_at.plus_millis(delay_millis),
-        now,
-    )
-    .await?;
-    Ok(())
-}
-
-/// The follow-up job: when the case is still resolved from the same resolution, asks the
-/// customer how it went. A case reopened in the meantime has nothing to follow up yet.
-pub(crate) async fn follow_up(
-    conn: &mut AnyConnection,
-    check: &FollowUpCheck,
-    survey_url: &str,
-    context: &AuditContext,
-) -> Result<(), StoreError> {
-    let case = load_case(conn, check.case_id, false).await?;
-    let still_resolved = matches!(case.status, CaseStatus::Resolved | CaseStatus::Closed)
-        && case.resolved_at == Some(Timestamp(check.resolved_at));
-    if !still_resolved {
-        return Ok(());
-    }
-    let inserted = sqlx::query(
-        "insert into surveys (case_id, resolved_at, created_at, updated_at) \
-         values ($1, $2, $3, $3) on conflict (case_id, resolved_at) do nothing",
-    )
-    .bind(case.id)
-    .bind(check.resolved_at)
-    .bind(context.at.millis())
-    .execute(&mut *conn)
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Ok(());
-    }
-    let thanks = check
-        .gesture
-        .as_deref()
-        .map(|g| format!("\n\nAs a thank-you for your patience: {g}"))
-        .unwrap_or_default();
-    let body = format!(
-        "We recently put right the problem you raised with us (case #{}: {}).\n\nDid we solve \
-         it? It takes a few seconds to tell us, and if anything is still wrong we will pick it \
-         up straight away:\n\n{survey_url}{thanks}\n\nThank you for giving us the chance to \
-         make it right.",
-        case.id, case.subject
-    );
-    let notice = queue_notice(
-        conn,
-        &case,
-        "follow_up",
-        &format!("How did we do? (case #{})", case.id),
-        &body,
-        context.at,
-    )
-    .await?;
-    let events = [
-        AuditEvent::new("case.followed_up", RecordKind::Case, case.id),
-        AuditEvent::new("notice.queued", RecordKind::Notice, notice),
-    ];
-    audit::record(conn, context, &events).await?;
-    Ok(())
 }

@@ -136,3 +136,24 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// Stores a job row as it is, kind and arguments unchecked, as a newer or broken server might
+/// have left it; answers its id.
+pub async fn insert_raw_job(
+    store: &crate::Store,
+    kind: &str,
+    payload: &str,
+    run_at: amends_core::Timestamp,
+    max_attempts: i64,
+) -> Result<i64, crate::StoreError> {
+    Ok(sqlx::query_scalar(
+        "insert into jobs (kind, payload, status, run_at, max_attempts, created_at, updated_at) \
+         values ($1, $2, 'pending', $3, $4, $3, $3) returning id",
+    )
+    .bind(kind)
+    .bind(payload)
+    .bind(run_at.millis())
+    .bind(max_attempts)
+    .fetch_one(&store.write)
+    .await?)
+}

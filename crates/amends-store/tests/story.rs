@@ -6,13 +6,13 @@ use amends_core::account::TokenScope;
 use amends_core::audit::{Actor, AuditContext};
 use amends_core::case::{after_message, apply_change, CaseChange, NewCase};
 use amends_core::customer::{CustomerName, NewCustomer};
+use amends_core::job::{CaseReminder, Job, MailSend, Scheduled};
 use amends_core::{
     queue, AgentRole, CaseStatus, Channel, Direction, EmailAddress, Priority, Timestamp,
 };
 use amends_store::testing::TestDatabase;
 use amends_store::{
     JobEffect, JobStatus, MailSent, NewAgent, NewJob, NewMessage, OpenCase, Store, StoreError,
-    MAIL_SEND,
 };
 
 #[path = "story/accounts.rs"]
@@ -407,7 +407,7 @@ async fn reply_goes_out_by_mail_once(store: &Store, case_id: i64) {
         .await
         .unwrap();
     assert_eq!(jobs.len(), 1);
-    assert_eq!(jobs[0].kind, MAIL_SEND);
+    assert_eq!(jobs[0].kind, "mail.send");
     let sent = MailSent {
         notice_id: notice.id,
         message_id: "m1@desk.example".to_owned(),
@@ -439,9 +439,13 @@ async fn jobs_are_claimed_once_and_retried(store: &Store) {
         .case
         .id;
     let job = |run_at| NewJob {
-        kind: "case.reminder".to_owned(),
-        payload: "{}".to_owned(),
-        run_at: Timestamp(run_at),
+        work: Scheduled {
+            job: Job::CaseReminder(CaseReminder {
+                case_id,
+                note: "call Ann back".to_owned(),
+            }),
+            run_at: Timestamp(run_at),
+        },
         max_attempts: 2,
     };
     let early = store.schedule_job(&job(50_000), &at(40_000)).await.unwrap();
@@ -469,10 +473,7 @@ async fn jobs_are_claimed_once_and_retried(store: &Store) {
         .await
         .unwrap();
     assert_eq!(taken_over[0].attempts, 2, "lease ran out, b takes it");
-    let effect = JobEffect::Note {
-        case_id,
-        body: "call Ann back".to_owned(),
-    };
+    let effect = JobEffect::Decided;
     let late_completion = store
         .complete_job(&claimed[0], "a", &effect, &at(51_100))
         .await;
@@ -542,9 +543,10 @@ async fn concurrent_runners_never_claim_the_same_job() {
         let store = fresh(&database).await;
         for i in 0..60 {
             let job = NewJob {
-                kind: "noop".to_owned(),
-                payload: "{}".to_owned(),
-                run_at: Timestamp(i),
+                work: Scheduled {
+                    job: Job::MailSend(MailSend { notice_id: i }),
+                    run_at: Timestamp(i),
+                },
                 max_attempts: 3,
             };
             store.schedule_job(&job, &at(0)).await.unwrap();

@@ -2,10 +2,13 @@
 
 use amends_core::case::{after_message, apply_change, parse_subject, CaseChange, NewCase};
 use amends_core::customer::{CustomerName, NewCustomer};
+use amends_core::job::{CaseReminder, Job, Scheduled};
 use amends_core::message::{parse_body, parse_external_id};
 use amends_core::{queue, AgentRole, CaseStatus, Channel, Direction, FieldError};
 use amends_core::{PhoneNumber, Priority, Timestamp};
-use amends_store::{NewJob, NewMessage, OpenCase, QueueCursor, QueueFilter, QueueFlag};
+use amends_store::{
+    NewJob, NewMessage, OpenCase, QueueCursor, QueueFilter, QueueFlag, DEFAULT_ATTEMPTS,
+};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -15,7 +18,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::{page_limit, Cursor};
 use crate::accounts::CurrentAgent;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::runner::{ReminderPayload, REMINDER};
 use crate::views::{CaseDetail, CaseView, MessageView, QueueEntry, QueuePageView};
 use crate::{AppError, AppState};
 
@@ -471,13 +473,12 @@ pub async fn schedule_reminder(
         .ok_or_else(|| AppError::invalid("at", "must be an RFC 3339 date-time"))?;
     let note = parse_body("note", &request.note)?;
     state.store.case(id).await?;
-    let payload = serde_json::to_string(&ReminderPayload { case_id: id, note })
-        .map_err(|e| AppError::Internal(e.to_string()))?;
     let job = NewJob {
-        kind: REMINDER.to_owned(),
-        payload,
-        run_at: at,
-        max_attempts: 10,
+        work: Scheduled {
+            job: Job::CaseReminder(CaseReminder { case_id: id, note }),
+            run_at: at,
+        },
+        max_attempts: DEFAULT_ATTEMPTS,
     };
     let job_id = state
         .store

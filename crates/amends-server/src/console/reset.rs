@@ -96,7 +96,8 @@ async fn send_link(state: &AppState, email: &str, client: Option<String>) -> Res
         "{}/password-reset/{secret}",
         state.settings.public_url.trim_end_matches('/')
     );
-    let (subject, body) = account::password_reset_mail(&agent.name, &link);
+    let amends_core::wording::Wording { subject, body } =
+        amends_core::wording::password_reset_mail(&agent.name, &link);
     let reset = NewPasswordReset {
         agent_id: agent.id,
         token_hash: digest(&secret),

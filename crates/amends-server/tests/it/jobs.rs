@@ -1,3 +1,4 @@
+use amends_core::job::{CaseReminder, Job, Scheduled};
 use amends_core::AgentRole;
 use amends_store::NewJob;
 use serde_json::{json, Value};
@@ -61,17 +62,18 @@ async fn a_job_that_cannot_run_fails_visibly() {
             at: crate::helpers::START,
             remote_addr: None,
         };
-        let job = NewJob {
-            kind: "no.such.kind".to_owned(),
-            payload: "{}".to_owned(),
-            run_at: crate::helpers::START,
-            max_attempts: 3,
-        };
-        let id = app.store.schedule_job(&job, &context).await.unwrap();
+        let start = crate::helpers::START;
+        let id = amends_store::testing::insert_raw_job(&app.store, "no.such.kind", "{}", start, 3)
+            .await
+            .unwrap();
         let gone = NewJob {
-            kind: "case.reminder".to_owned(),
-            payload: json!({"case_id": 4242, "note": "x"}).to_string(),
-            run_at: crate::helpers::START,
+            work: Scheduled {
+                job: Job::CaseReminder(CaseReminder {
+                    case_id: 4242,
+                    note: "x".to_owned(),
+                }),
+                run_at: start,
+            },
             max_attempts: 3,
         };
         app.store.schedule_job(&gone, &context).await.unwrap();
@@ -92,7 +94,7 @@ async fn a_job_that_cannot_run_fails_visibly() {
         assert!(failed[0]["last_error"]
             .as_str()
             .unwrap()
-            .contains("unknown job kind"));
+            .contains("cannot be read: unknown variant"));
         assert!(failed[1]["last_error"]
             .as_str()
             .unwrap()

@@ -1,0 +1,219 @@
+//! Every sentence the desk writes by itself, in one place: the notices customers read, the
+//! notes it leaves on a case and the alerts its people get. A business will edit and translate
+//! these; nothing else in the code base words a notice.
+
+use crate::account::PASSWORD_RESET_MINUTES;
+use crate::recovery::{PlanAnswer, PlanStep};
+use crate::Timestamp;
+
+/// A notice's subject line and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wording {
+    /// The subject line.
+    pub subject: String,
+    /// The text.
+    pub body: String,
+}
+
+/// `2026-05-04 09:30`: a time as a customer reads it in a sentence (UTC).
+fn minute(at: Timestamp) -> String {
+    let when = at.to_rfc3339();
+    when.get(..16).unwrap_or(&when).replace('T', " ")
+}
+
+/// An agent's reply on an email case, as it goes out.
+pub fn reply(case_subject: &str, body: &str) -> Wording {
+    Wording {
+        subject: format!("Re: {case_subject}"),
+        body: body.to_owned(),
+    }
+}
+
+/// A promise moved to a later time, told to the customer before it falls due.
+pub fn promise_extended(
+    case_id: i64,
+    promised: &str,
+    reason: &str,
+    new_due_at: Timestamp,
+) -> Wording {
+    Wording {
+        subject: format!("An update on your case #{case_id}"),
+        body: format!(
+            "We promised: {promised}.\n\nWe need a little more time, and we would rather tell \
+             you now than keep you waiting: {}\n\nThe new time is {}. We will be in touch by \
+             then.",
+            reason.trim(),
+            new_due_at.to_rfc3339()
+        ),
+    }
+}
+
+/// A call-back is an appointment: the customer is reminded of it too, so they are free to
+/// take the call (or can answer with a better time).
+pub fn call_back_reminder(case_id: i64, promised: &str, due_at: Timestamp) -> Wording {
+    Wording {
+        subject: format!("Our call to you about case #{case_id}"),
+        body: format!(
+            "As promised, we will call you by {} (UTC) about your case: {promised}.\n\n\
+             If another time suits you better, simply reply to this email.",
+            minute(due_at)
+        ),
+    }
+}
+
+/// The satisfaction survey after a resolution, with a gesture of thanks when one was given.
+pub fn follow_up(
+    case_id: i64,
+    case_subject: &str,
+    survey_url: &str,
+    gesture: Option<&str>,
+) -> Wording {
+    let thanks = gesture
+        .map(|g| format!("\n\nAs a thank-you for your patience: {g}"))
+        .unwrap_or_default();
+    Wording {
+        subject: format!("How did we do? (case #{case_id})"),
+        body: format!(
+            "We recently put right the problem you raised with us (case #{case_id}: \
+             {case_subject}).\n\nDid we solve it? It takes a few seconds to tell us, and if \
+             anything is still wrong we will pick it up straight away:\n\n{survey_url}{thanks}\
+             \n\nThank you for giving us the chance to make it right."
+        ),
+    }
+}
+
+/// An action plan shared with the customer (or changed), with the link to follow and answer it.
+pub fn plan_shared(case_id: i64, plan_url: &str, steps: &[PlanStep]) -> Wording {
+    let lines = steps
+        .iter()
+        .map(|s| {
+            format!(
+                "{}. {} (by {})",
+                s.position,
+                s.description,
+                s.due_at.to_rfc3339()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    Wording {
+        subject: format!("Our plan for your case #{case_id}"),
+        body: format!(
+            "Here is our plan to put things right, step by step, with the date of each. You can \
+             follow it, and tell us whether it works for you, here:\n\n{plan_url}\n\n{lines}"
+        ),
+    }
+}
+
+/// One step of the plan done.
+pub fn plan_step_done(case_id: i64, step: &PlanStep, plan_url: &str) -> Wording {
+    Wording {
+        subject: format!("Progress on your case #{case_id}"),
+        body: format!(
+            "Step {} of our plan is done: {}.\n\nThe whole plan: {plan_url}",
+            step.position, step.description
+        ),
+    }
+}
+
+/// The note the customer's answer to a plan leaves on the case.
+pub fn plan_answer_note(answer: PlanAnswer) -> &'static str {
+    match answer {
+        PlanAnswer::Accepted => "The customer accepted the action plan.",
+        PlanAnswer::Rejected => {
+            "The customer rejected the action plan; they were offered a full refund."
+        }
+        PlanAnswer::FullRefund => "The customer chose the full refund instead of the plan.",
+        PlanAnswer::RefundDeclined => {
+            "The customer rejected the plan and declined the full refund: a supervisor should \
+             call them."
+        }
+    }
+}
+
+/// The written summary, with the link where the customer confirms or corrects it.
+pub fn summary(case_id: i64, body: &str, summary_url: &str) -> Wording {
+    Wording {
+        subject: format!("Summary of your case #{case_id}"),
+        body: format!(
+            "{body}\n\nIs this right? Confirm it, or tell us what is wrong, here:\n{summary_url}"
+        ),
+    }
+}
+
+/// What the customer said about the summary, as their message on the case.
+pub fn summary_answer(confirmed: bool, words: &str) -> String {
+    if confirmed {
+        format!("About the summary (confirmed): {words}")
+    } else {
+        format!("The summary is not right: {words}")
+    }
+}
+
+/// The note an agent's reminder leaves on the case when it comes due.
+pub fn case_reminder(note: &str) -> String {
+    format!("Reminder: {note}")
+}
+
+/// Tells a promise's owner it is coming due.
+pub fn promise_due_soon(case_id: i64, promised: &str, due_at: Timestamp) -> String {
+    format!(
+        "Promise on case #{case_id} due at {}: {promised}",
+        due_at.to_rfc3339()
+    )
+}
+
+/// Tells a supervisor a promise was broken.
+pub fn promise_broken(case_id: i64, promised: &str, due_at: Timestamp) -> String {
+    format!(
+        "Broken promise on case #{case_id}: \"{promised}\" was due at {} and was not kept.",
+        due_at.to_rfc3339()
+    )
+}
+
+/// Tells a supervisor a customer threatens to leave.
+pub fn win_back(case_id: i64) -> String {
+    format!("Case #{case_id}: the customer threatens to leave")
+}
+
+/// Tells a supervisor a contact was ended under the abuse policy.
+pub fn abuse_contact_ended(case_id: i64) -> String {
+    format!("Case #{case_id}: contact ended under the abuse policy; it needs a supervisor")
+}
+
+/// Tells the case's owner (or a supervisor) that a mail to the customer could not be sent.
+pub fn mail_failed(case_id: i64, subject: &str, to: Option<&str>, reason: &str) -> String {
+    format!(
+        "Case #{case_id}: the mail \"{subject}\" could not be sent to {}: {reason}",
+        to.unwrap_or("the customer"),
+    )
+}
+
+/// Asks a supervisor to approve compensation above an agent's authority.
+pub fn approval_asked(
+    case_id: i64,
+    agent_name: &str,
+    kind: &str,
+    amount: &str,
+    currency: &str,
+    reason: &str,
+) -> String {
+    format!(
+        "Case #{case_id}: {agent_name} asks to give a {kind} of {amount} {currency} (above \
+         their authority): {reason}"
+    )
+}
+
+/// The mail that carries a password reset `link` to `agent_name`.
+pub fn password_reset_mail(agent_name: &str, link: &str) -> Wording {
+    Wording {
+        subject: "Reset your password for the desk".to_owned(),
+        body: format!(
+            "Hello {agent_name},\n\n\
+             Someone (we hope you) asked to reset your password. Open this link within \
+             {PASSWORD_RESET_MINUTES} minutes to choose a new one; it works once:\n\n{link}\n\n\
+             If you did not ask, ignore this mail: your password stays as it is, and nobody can \
+             sign in with this link once it expires."
+        ),
+    }
+}
