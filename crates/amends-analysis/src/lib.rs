@@ -18,6 +18,7 @@ pub mod features;
 pub mod lexicon;
 pub mod linear;
 mod model;
+mod optimise;
 pub mod text;
 pub mod train;
 

@@ -27,6 +27,7 @@ pub mod queue;
 pub mod recovery;
 pub mod retry;
 pub mod standing;
+pub mod status;
 pub mod timestamp;
 pub mod wording;
 

@@ -4,7 +4,20 @@
 use crate::audit::{AuditEvent, Change, RecordKind};
 use crate::outcome::{AlertKind, Effect, NoticeKind, Outcome, Recipient};
 use crate::recovery::{PlanAnswer, PlanStep};
-use crate::{wording, Direction, FieldError};
+use crate::wording::{self, PlanLine};
+use crate::{Direction, FieldError};
+
+fn line(step: &PlanStep) -> PlanLine<'_> {
+    PlanLine {
+        position: step.position,
+        description: &step.description,
+        due_at: step.due_at,
+    }
+}
+
+fn lines(steps: &[PlanStep]) -> Vec<PlanLine<'_>> {
+    steps.iter().map(line).collect()
+}
 
 fn describe(steps: &[PlanStep]) -> String {
     steps
@@ -34,7 +47,7 @@ pub fn shared(case_id: i64, before: &[PlanStep], after: &[PlanStep], plan_url: &
         .and(Effect::NotifyCustomer {
             case_id,
             kind,
-            wording: wording::plan_shared(case_id, plan_url, after),
+            wording: wording::plan_shared(case_id, plan_url, &lines(after)),
         })
 }
 
@@ -55,7 +68,7 @@ pub fn step_done(step: &PlanStep, plan_url: &str) -> Result<Outcome, FieldError>
     .and(Effect::NotifyCustomer {
         case_id: step.case_id,
         kind: NoticeKind::PlanStepDone,
-        wording: wording::plan_step_done(step.case_id, step, plan_url),
+        wording: wording::plan_step_done(step.case_id, line(step), plan_url),
     }))
 }
 
@@ -77,7 +90,12 @@ pub fn answered(
             ),
         ));
     }
-    let note = wording::plan_answer_note(answer);
+    let note = match answer {
+        PlanAnswer::Accepted => wording::PLAN_ACCEPTED,
+        PlanAnswer::Rejected => wording::PLAN_REJECTED,
+        PlanAnswer::FullRefund => wording::PLAN_FULL_REFUND,
+        PlanAnswer::RefundDeclined => wording::PLAN_REFUND_DECLINED,
+    };
     let change = Change::new(
         "plan_answer",
         current.map_or("none", PlanAnswer::as_str),

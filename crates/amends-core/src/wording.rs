@@ -1,9 +1,8 @@
 //! Every sentence the desk writes by itself, in one place: the notices customers read, the
 //! notes it leaves on a case and the alerts its people get. A business will edit and translate
-//! these; nothing else in the code base words a notice.
+//! these; nothing else in the code base words a notice. It takes plain values, so it depends
+//! on no other module of the core and every module may use it.
 
-use crate::account::PASSWORD_RESET_MINUTES;
-use crate::recovery::{PlanAnswer, PlanStep};
 use crate::Timestamp;
 
 /// A notice's subject line and text.
@@ -82,8 +81,19 @@ pub fn follow_up(
     }
 }
 
+/// One step of an action plan, as a sentence shows it.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanLine<'a> {
+    /// Its place in the plan, from 1.
+    pub position: i64,
+    /// What will be done.
+    pub description: &'a str,
+    /// By when.
+    pub due_at: Timestamp,
+}
+
 /// An action plan shared with the customer (or changed), with the link to follow and answer it.
-pub fn plan_shared(case_id: i64, plan_url: &str, steps: &[PlanStep]) -> Wording {
+pub fn plan_shared(case_id: i64, plan_url: &str, steps: &[PlanLine<'_>]) -> Wording {
     let lines = steps
         .iter()
         .map(|s| {
@@ -106,7 +116,7 @@ pub fn plan_shared(case_id: i64, plan_url: &str, steps: &[PlanStep]) -> Wording 
 }
 
 /// One step of the plan done.
-pub fn plan_step_done(case_id: i64, step: &PlanStep, plan_url: &str) -> Wording {
+pub fn plan_step_done(case_id: i64, step: PlanLine<'_>, plan_url: &str) -> Wording {
     Wording {
         subject: format!("Progress on your case #{case_id}"),
         body: format!(
@@ -116,20 +126,16 @@ pub fn plan_step_done(case_id: i64, step: &PlanStep, plan_url: &str) -> Wording 
     }
 }
 
-/// The note the customer's answer to a plan leaves on the case.
-pub fn plan_answer_note(answer: PlanAnswer) -> &'static str {
-    match answer {
-        PlanAnswer::Accepted => "The customer accepted the action plan.",
-        PlanAnswer::Rejected => {
-            "The customer rejected the action plan; they were offered a full refund."
-        }
-        PlanAnswer::FullRefund => "The customer chose the full refund instead of the plan.",
-        PlanAnswer::RefundDeclined => {
-            "The customer rejected the plan and declined the full refund: a supervisor should \
-             call them."
-        }
-    }
-}
+/// The note left on the case when the customer accepts the action plan.
+pub const PLAN_ACCEPTED: &str = "The customer accepted the action plan.";
+/// The note left when they reject it (the desk then offers the full refund).
+pub const PLAN_REJECTED: &str =
+    "The customer rejected the action plan; they were offered a full refund.";
+/// The note left when they take the full refund instead.
+pub const PLAN_FULL_REFUND: &str = "The customer chose the full refund instead of the plan.";
+/// The note left (and told to a supervisor) when they decline the refund too.
+pub const PLAN_REFUND_DECLINED: &str = "The customer rejected the plan and declined the full \
+     refund: a supervisor should call them.";
 
 /// The written summary, with the link where the customer confirms or corrects it.
 pub fn summary(case_id: i64, body: &str, summary_url: &str) -> Wording {
@@ -204,14 +210,14 @@ pub fn approval_asked(
     )
 }
 
-/// The mail that carries a password reset `link` to `agent_name`.
-pub fn password_reset_mail(agent_name: &str, link: &str) -> Wording {
+/// The mail that carries a password reset `link`, working for `minutes`, to `agent_name`.
+pub fn password_reset_mail(agent_name: &str, link: &str, minutes: i64) -> Wording {
     Wording {
         subject: "Reset your password for the desk".to_owned(),
         body: format!(
             "Hello {agent_name},\n\n\
              Someone (we hope you) asked to reset your password. Open this link within \
-             {PASSWORD_RESET_MINUTES} minutes to choose a new one; it works once:\n\n{link}\n\n\
+             {minutes} minutes to choose a new one; it works once:\n\n{link}\n\n\
              If you did not ask, ignore this mail: your password stays as it is, and nobody can \
              sign in with this link once it expires."
         ),

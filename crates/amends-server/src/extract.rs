@@ -192,3 +192,20 @@ impl FromRequestParts<AppState> for ClientAddr {
         )))
     }
 }
+
+/// An email address the desk can write to: the core's rule (one normal form, so the same
+/// person is found again) and the sender's own parser (so an address taken here never fails
+/// only when the first notice goes out, like `a>,evil@evil.test`).
+pub(crate) fn parse_email(
+    field: &str,
+    raw: &str,
+) -> Result<amends_core::EmailAddress, amends_core::FieldError> {
+    let email = amends_core::EmailAddress::parse(field, raw)?;
+    if !amends_mail::can_be_mailed(email.as_str()) {
+        return Err(amends_core::FieldError::new(
+            field,
+            "must be an address mail can be sent to, like name@example.com",
+        ));
+    }
+    Ok(email)
+}

@@ -19,7 +19,7 @@ pub mod mail;
 mod pages;
 mod reading;
 pub mod runner;
-mod views;
+pub mod wire;
 
 use std::future::Future;
 use std::sync::Arc;

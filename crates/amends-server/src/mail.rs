@@ -96,7 +96,7 @@ async fn filing(
     source: &str,
     mail: &InboundMail,
 ) -> Result<MailFiling, String> {
-    let email = crate::api::parse_email("from", &mail.from_address).map_err(|_| {
+    let email = crate::extract::parse_email("from", &mail.from_address).map_err(|_| {
         format!(
             "the sender address {:?} cannot be answered",
             mail.from_address

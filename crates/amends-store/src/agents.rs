@@ -39,7 +39,7 @@ pub struct Session {
 }
 
 /// An API token as listed (never its secret).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct TokenInfo {
     /// The token's id.
     pub id: i64,

@@ -57,7 +57,7 @@ pub(crate) async fn record_each(
 }
 
 /// One entry of the audit trail as read back.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditEntry {
     /// The entry's id.
     pub id: i64,

@@ -8,7 +8,7 @@ use amends_core::{queue, AuditEvent, Case, CaseStatus, Channel, FieldError, Mess
 use sqlx::AnyConnection;
 
 use crate::apply::apply;
-use crate::openings::{OpenCase, OpenedCase};
+use crate::new_cases::{OpenCase, OpenedCase};
 use crate::rows::{CaseRow, MessageRow, CASE_COLUMNS, MESSAGE_COLUMNS};
 use crate::table::cases::{load_case, refresh_case, save_case};
 use crate::table::messages::{insert_message, message_by_external_id, NewMessage};

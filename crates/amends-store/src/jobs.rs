@@ -19,8 +19,7 @@ use crate::table::{notices, staff_mails};
 use crate::{audit, Backend, Store, StoreError};
 
 /// Where a job stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobStatus {
     /// Waiting for its time.
     Pending,

@@ -15,9 +15,8 @@ use amends_core::{events, Channel, Direction, Priority, Timestamp};
 use sqlx::AnyConnection;
 
 use crate::cases::add_message_in;
-use crate::openings::{open_case_in, OpenCase};
+use crate::new_cases::{open_case_in, OpenCase};
 use crate::table::messages::{message_by_external_id, NewMessage};
-use crate::table::notices::{load_notice, Notice};
 use crate::{audit, Backend, Store, StoreError};
 
 /// How a sent (or held) notice went out, saved with the job's completion.
@@ -45,25 +44,6 @@ pub struct NewAttachment {
     /// Its bytes, unless a limit kept them out.
     pub content: Option<Vec<u8>>,
     /// Why the bytes were not kept.
-    pub omitted: Option<String>,
-}
-
-/// An attachment as stored (without its bytes).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct AttachmentInfo {
-    /// Its id.
-    pub id: i64,
-    /// The message it came with.
-    pub message_id: i64,
-    /// Its file name.
-    pub name: Option<String>,
-    /// Its MIME type.
-    pub content_type: String,
-    /// Its size in bytes.
-    pub size: i64,
-    /// Whether its bytes were kept.
-    pub kept: bool,
-    /// Why they were not.
     pub omitted: Option<String>,
 }
 
@@ -123,8 +103,7 @@ pub struct SetAside {
 }
 
 /// What taking in one mail did.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Intake {
     /// Added to a case.
     Filed {
@@ -157,7 +136,7 @@ pub enum Intake {
 }
 
 /// A mail in quarantine (or any line of the intake log).
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct InboundMailEntry {
     /// Its id.
     pub id: i64,
@@ -179,15 +158,6 @@ pub struct InboundMailEntry {
     pub received_at: Timestamp,
     /// Whether its raw bytes are kept (quarantined, or filed with something left out).
     pub kept_whole: bool,
-}
-
-/// A case's mail thread: what a new mail on it answers and refers to.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MailThread {
-    /// The customer's latest mail, which a new mail answers.
-    pub in_reply_to: Option<String>,
-    /// The thread's Message-IDs, oldest first (at most the last 20).
-    pub references: Vec<String>,
 }
 
 type EntryRow = (
@@ -255,56 +225,9 @@ impl Store {
             });
         }
         let now = context.at;
-        let (case_id, message_id, new_case) = match thread_case(&mut tx, filing).await? {
-            Some(case_id) => {
-                let message = NewMessage {
-                    direction: Direction::Inbound,
-                    channel: Channel::Email,
-                    author_id: None,
-                    body: filing.body.clone(),
-                    body_html: filing.body_html.clone(),
-                    external_id: Some(filing.external_id.clone()),
-                    reading: filing.reading.clone(),
-                };
-                let lock = self.backend == Backend::Postgres;
-                let (_, stored) = add_message_in(&mut tx, case_id, &message, context, lock, |c| {
-                    after_message(c, Direction::Inbound, now)
-                })
-                .await?;
-                (case_id, stored.id, false)
-            }
-            None => {
-                let request = OpenCase {
-                    customer: filing.customer.clone(),
-                    case: NewCase {
-                        channel: Channel::Email,
-                        subject: filing.subject.clone(),
-                        body: filing.body.clone(),
-                        priority: Priority::Normal,
-                    },
-                    external_id: Some(filing.external_id.clone()),
-                    body_html: filing.body_html.clone(),
-                    reading: filing.reading.clone(),
-                };
-                let opened = open_case_in(&mut tx, &request, context).await?;
-                (opened.case.id, opened.message.id, true)
-            }
-        };
-        for attachment in &filing.attachments {
-            sqlx::query(
-                "insert into attachments (message_id, name, content_type, size, content, \
-                 omitted, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $7)",
-            )
-            .bind(message_id)
-            .bind(attachment.name.as_deref())
-            .bind(&attachment.content_type)
-            .bind(attachment.size)
-            .bind(attachment.content.as_deref())
-            .bind(attachment.omitted.as_deref())
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await?;
-        }
+        let lock = self.backend == Backend::Postgres;
+        let (case_id, message_id, new_case) = file_on_case(&mut tx, filing, context, lock).await?;
+        insert_attachments(&mut tx, message_id, &filing.attachments, now).await?;
         let from = filing
             .customer
             .emails
@@ -415,117 +338,6 @@ impl Store {
         raw.flatten()
             .ok_or(StoreError::NotFound("quarantined mail"))
     }
-
-    /// The attachments of a case's messages.
-    pub async fn case_attachments(&self, case_id: i64) -> Result<Vec<AttachmentInfo>, StoreError> {
-        type Row = (i64, i64, Option<String>, String, i64, i64, Option<String>);
-        let rows: Vec<Row> = sqlx::query_as(
-            "select a.id, a.message_id, a.name, a.content_type, a.size, \
-             case when a.content is null then 0 else 1 end, a.omitted \
-             from attachments a join messages m on m.id = a.message_id \
-             where m.case_id = $1 order by a.id",
-        )
-        .bind(case_id)
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| AttachmentInfo {
-                id: r.0,
-                message_id: r.1,
-                name: r.2,
-                content_type: r.3,
-                size: r.4,
-                kept: r.5 == 1,
-                omitted: r.6,
-            })
-            .collect())
-    }
-
-    /// One attachment's bytes, with the case it belongs to (for the access check).
-    pub async fn attachment_content(
-        &self,
-        id: i64,
-    ) -> Result<(i64, AttachmentInfo, Vec<u8>), StoreError> {
-        type Row = (i64, i64, Option<String>, String, i64, Option<Vec<u8>>, i64);
-        let row: Row = sqlx::query_as(
-            "select a.id, a.message_id, a.name, a.content_type, a.size, a.content, m.case_id \
-             from attachments a join messages m on m.id = a.message_id where a.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.read)
-        .await?
-        .ok_or(StoreError::NotFound("attachment"))?;
-        let content = row.5.ok_or(StoreError::NotFound("attachment content"))?;
-        let info = AttachmentInfo {
-            id: row.0,
-            message_id: row.1,
-            name: row.2,
-            content_type: row.3,
-            size: row.4,
-            kept: true,
-            omitted: None,
-        };
-        Ok((row.6, info, content))
-    }
-
-    /// One notice.
-    pub async fn notice(&self, id: i64) -> Result<Notice, StoreError> {
-        let mut conn = self.read.acquire().await?;
-        load_notice(&mut conn, id).await
-    }
-
-    /// The whole mail a notice went out as (or is held as).
-    pub async fn notice_mail(&self, id: i64) -> Result<String, StoreError> {
-        let mail: Option<Option<String>> =
-            sqlx::query_scalar("select mail from notices where id = $1")
-                .bind(id)
-                .fetch_optional(&self.read)
-                .await?;
-        mail.flatten()
-            .ok_or(StoreError::NotFound("mail of this notice"))
-    }
-
-    /// What a new mail on `case_id` answers and refers to: the customer's mails and ours.
-    pub async fn mail_thread(&self, case_id: i64) -> Result<MailThread, StoreError> {
-        let ids: Vec<(i64, String, i64)> = sqlx::query_as(
-            "select created_at, external_id, 0 from messages where case_id = $1 and \
-             channel = 'email' and direction = 'inbound' and external_id is not null \
-             union all select coalesce(sent_at, created_at), message_id, 1 from notices \
-             where case_id = $1 and message_id is not null order by 1",
-        )
-        .bind(case_id)
-        .fetch_all(&self.read)
-        .await?;
-        let in_reply_to = ids
-            .iter()
-            .rev()
-            .find(|(_, id, ours)| *ours == 0 && !id.starts_with("sha256:"))
-            .map(|(_, id, _)| id.clone());
-        let mut references: Vec<String> = ids
-            .into_iter()
-            .map(|(_, id, _)| id)
-            .filter(|id| !id.starts_with("sha256:"))
-            .collect();
-        let keep_from = references.len().saturating_sub(20);
-        references.drain(..keep_from);
-        Ok(MailThread {
-            in_reply_to,
-            references,
-        })
-    }
-
-    /// The name to greet a case's customer by.
-    pub async fn customer_name_of_case(&self, case_id: i64) -> Result<String, StoreError> {
-        sqlx::query_scalar(
-            "select customers.name from cases join customers on customers.id = \
-             cases.customer_id where cases.id = $1",
-        )
-        .bind(case_id)
-        .fetch_optional(&self.read)
-        .await?
-        .ok_or(StoreError::NotFound("case"))
-    }
 }
 
 async fn seen_digest(conn: &mut AnyConnection, digest: &str) -> Result<Option<Intake>, StoreError> {
@@ -612,4 +424,74 @@ async fn log_mail(
     .bind(now.millis())
     .fetch_one(&mut *conn)
     .await?)
+}
+
+/// Files a mail on the case its thread belongs to, or opens one; answers the case, the
+/// message and whether the case is new.
+async fn file_on_case(
+    tx: &mut AnyConnection,
+    filing: &MailFiling,
+    context: &AuditContext,
+    lock: bool,
+) -> Result<(i64, i64, bool), StoreError> {
+    let now = context.at;
+    Ok(match thread_case(&mut *tx, filing).await? {
+        Some(case_id) => {
+            let message = NewMessage {
+                direction: Direction::Inbound,
+                channel: Channel::Email,
+                author_id: None,
+                body: filing.body.clone(),
+                body_html: filing.body_html.clone(),
+                external_id: Some(filing.external_id.clone()),
+                reading: filing.reading.clone(),
+            };
+            let (_, stored) = add_message_in(&mut *tx, case_id, &message, context, lock, |c| {
+                after_message(c, Direction::Inbound, now)
+            })
+            .await?;
+            (case_id, stored.id, false)
+        }
+        None => {
+            let request = OpenCase {
+                customer: filing.customer.clone(),
+                case: NewCase {
+                    channel: Channel::Email,
+                    subject: filing.subject.clone(),
+                    body: filing.body.clone(),
+                    priority: Priority::Normal,
+                },
+                external_id: Some(filing.external_id.clone()),
+                body_html: filing.body_html.clone(),
+                reading: filing.reading.clone(),
+            };
+            let opened = open_case_in(&mut *tx, &request, context).await?;
+            (opened.case.id, opened.message.id, true)
+        }
+    })
+}
+
+/// Keeps a filed mail's attachments (their bytes, or why they were left out).
+async fn insert_attachments(
+    tx: &mut AnyConnection,
+    message_id: i64,
+    attachments: &[NewAttachment],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    for attachment in attachments {
+        sqlx::query(
+            "insert into attachments (message_id, name, content_type, size, content, \
+             omitted, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(message_id)
+        .bind(attachment.name.as_deref())
+        .bind(&attachment.content_type)
+        .bind(attachment.size)
+        .bind(attachment.content.as_deref())
+        .bind(attachment.omitted.as_deref())
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
 }

@@ -26,7 +26,7 @@ fn step(row: StepRow) -> PlanStep {
 }
 
 /// A case's plan and the customer's answer to it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Plan {
     /// The case.
     pub case_id: i64,
@@ -37,7 +37,7 @@ pub struct Plan {
 }
 
 /// A written summary sent to the customer.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Summary {
     /// Its id.
     pub id: i64,

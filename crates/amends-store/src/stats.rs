@@ -2,14 +2,13 @@
 
 use amends_core::figures::{percentile, rate};
 use amends_core::Timestamp;
-use serde::Serialize;
 
 use crate::{Store, StoreError};
 
 /// The desk's figures over `[from, to)`. Each counts the records whose defining moment falls in
 /// the range: resolution for first-contact resolution, opening for response time and win-back,
 /// making for promises, answering for satisfaction, granting for compensation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Figures {
     /// Start of the range.
     pub from: Timestamp,
@@ -37,7 +36,7 @@ pub struct Figures {
 }
 
 /// A median and 90th percentile.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Spread {
     /// The median.
     pub median: Option<i64>,
@@ -48,7 +47,7 @@ pub struct Spread {
 }
 
 /// Promises by outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PromiseFigures {
     /// Kept in time.
     pub kept: i64,
@@ -63,7 +62,7 @@ pub struct PromiseFigures {
 }
 
 /// Satisfaction.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Csat {
     /// Average score, 1 to 5.
     pub average: Option<f64>,
@@ -72,7 +71,7 @@ pub struct Csat {
 }
 
 /// Compensation granted.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct CompensationFigures {
     /// In minor units (cents), all currencies together.
     pub total: i64,
@@ -83,7 +82,7 @@ pub struct CompensationFigures {
 }
 
 /// Win-back cases by outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct WinBackFigures {
     /// Customers who stayed.
     pub stayed: i64,
@@ -116,24 +115,7 @@ impl Store {
         .fetch_all(&mut *conn)
         .await?;
         let waits: Vec<i64> = waits.into_iter().map(|ms| ms / 1000).collect();
-        let promise_rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "select state, count(*), cast(coalesce(sum(case when extensions > 0 then 1 else 0 \
-             end), 0) as bigint) from promises where created_at >= $1 and created_at < $2 \
-             group by state",
-        )
-        .bind(f)
-        .bind(t)
-        .fetch_all(&mut *conn)
-        .await?;
-        let count = |state: &str| {
-            promise_rows
-                .iter()
-                .filter(|r| r.0 == state)
-                .map(|r| r.1)
-                .sum::<i64>()
-        };
-        let extended: i64 = promise_rows.iter().map(|r| r.2).sum();
-        let (kept, broken) = (count("kept"), count("broken"));
+        let promises = promise_figures(&mut conn, f, t).await?;
         let reopened: i64 = sqlx::query_scalar(
             "select count(*) from cases where opened_at >= $1 and opened_at < $2 \
              and reopen_count > 0",
@@ -157,22 +139,7 @@ impl Store {
         .bind(t)
         .fetch_one(&mut *conn)
         .await?;
-        let outcomes: Vec<(String, i64)> = sqlx::query_as(
-            "select win_back, count(*) from cases where win_back is not null and \
-             opened_at >= $1 and opened_at < $2 group by win_back",
-        )
-        .bind(f)
-        .bind(t)
-        .fetch_all(&mut *conn)
-        .await?;
-        let outcome = |name: &str| {
-            outcomes
-                .iter()
-                .filter(|o| o.0 == name)
-                .map(|o| o.1)
-                .sum::<i64>()
-        };
-        let (stayed, left) = (outcome("stayed"), outcome("left"));
+        let win_back = win_back_figures(&mut conn, f, t).await?;
         Ok(Figures {
             from,
             to,
@@ -183,13 +150,7 @@ impl Store {
                 p90: percentile(&waits, 90),
                 count: waits.len(),
             },
-            promises: PromiseFigures {
-                kept,
-                extended,
-                broken,
-                open: count("open") + count("extended"),
-                kept_rate: rate(kept, kept + broken),
-            },
+            promises,
             reopened,
             csat: Csat {
                 average: (!scores.is_empty()).then(|| {
@@ -203,12 +164,69 @@ impl Store {
                 customers,
                 per_customer: (customers > 0).then(|| total_minor / customers),
             },
-            win_back_rate: rate(stayed, stayed + left),
-            win_back: WinBackFigures {
-                stayed,
-                left,
-                undecided: outcome("undecided"),
-            },
+            win_back_rate: rate(win_back.stayed, win_back.stayed + win_back.left),
+            win_back,
         })
     }
+}
+
+/// Promises made in `[f, t)` by what became of them.
+async fn promise_figures(
+    conn: &mut sqlx::AnyConnection,
+    f: i64,
+    t: i64,
+) -> Result<PromiseFigures, StoreError> {
+    let promise_rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "select state, count(*), cast(coalesce(sum(case when extensions > 0 then 1 else 0 \
+             end), 0) as bigint) from promises where created_at >= $1 and created_at < $2 \
+             group by state",
+    )
+    .bind(f)
+    .bind(t)
+    .fetch_all(&mut *conn)
+    .await?;
+    let count = |state: &str| {
+        promise_rows
+            .iter()
+            .filter(|r| r.0 == state)
+            .map(|r| r.1)
+            .sum::<i64>()
+    };
+    let extended: i64 = promise_rows.iter().map(|r| r.2).sum();
+    let (kept, broken) = (count("kept"), count("broken"));
+    Ok(PromiseFigures {
+        kept,
+        extended,
+        broken,
+        open: count("open") + count("extended"),
+        kept_rate: rate(kept, kept + broken),
+    })
+}
+
+/// Win-back cases opened in `[f, t)` by outcome.
+async fn win_back_figures(
+    conn: &mut sqlx::AnyConnection,
+    f: i64,
+    t: i64,
+) -> Result<WinBackFigures, StoreError> {
+    let outcomes: Vec<(String, i64)> = sqlx::query_as(
+        "select win_back, count(*) from cases where win_back is not null and \
+             opened_at >= $1 and opened_at < $2 group by win_back",
+    )
+    .bind(f)
+    .bind(t)
+    .fetch_all(&mut *conn)
+    .await?;
+    let outcome = |name: &str| {
+        outcomes
+            .iter()
+            .filter(|o| o.0 == name)
+            .map(|o| o.1)
+            .sum::<i64>()
+    };
+    Ok(WinBackFigures {
+        stayed: outcome("stayed"),
+        left: outcome("left"),
+        undecided: outcome("undecided"),
+    })
 }

@@ -10,7 +10,7 @@ use crate::table::cases::{load_case, refresh_case, save_case};
 use crate::{Backend, Store, StoreError};
 
 /// A follow-up survey of one resolution.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Survey {
     /// Its id.
     pub id: i64,

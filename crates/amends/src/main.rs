@@ -1,24 +1,24 @@
 //! `amends`: the service-recovery desk. Reading this file shows every moving part: the
 //! configuration, the database, the HTTP server and the job runner under one shutdown signal.
 
+mod admin;
 mod analysis;
 mod bench;
 mod config;
 mod console_bench;
 mod intake_bench;
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use amends_core::audit::{Actor, AuditContext};
 use amends_server::{AppState, Clock, ServerSettings, SystemClock};
 use amends_store::{JobStatus, Store};
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use tokio::sync::watch;
 
+use crate::admin::{run_admin, AdminCommand};
 use crate::config::{Config, DatabaseUrl};
 
 #[derive(Parser)]
@@ -135,49 +135,6 @@ enum Command {
         encoder: analysis::EncoderArg,
         #[command(flatten)]
         training: analysis::TrainingArgs,
-    },
-}
-
-#[derive(Subcommand)]
-enum AdminCommand {
-    /// Adds an agent; the password is read from standard input.
-    CreateAgent {
-        #[command(flatten)]
-        database: DatabaseArg,
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        name: String,
-        /// agent, supervisor or admin.
-        #[arg(long, default_value = "agent")]
-        role: String,
-        /// Compensation authority per case, in minor units (cents).
-        #[arg(long, default_value_t = 0)]
-        authority_limit: i64,
-    },
-    /// Sets an agent's password (read from standard input) and ends their sessions: the way
-    /// back in for an agent who forgot it.
-    SetPassword {
-        #[command(flatten)]
-        database: DatabaseArg,
-        #[arg(long)]
-        email: String,
-    },
-    /// Makes an API token for an agent and prints it on standard output, nothing else.
-    CreateToken {
-        #[command(flatten)]
-        database: DatabaseArg,
-        #[arg(long)]
-        email: String,
-        /// What the token is for.
-        #[arg(long, default_value = "created from the shell")]
-        label: String,
-        /// What it may do: full, read_only, or intake (mail and webhooks only, for an MTA).
-        #[arg(long, default_value = "full")]
-        scope: String,
-        /// Days until it stops working; never when absent.
-        #[arg(long)]
-        expires_in_days: Option<i64>,
     },
 }
 
@@ -311,44 +268,9 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         );
     }
     if demo {
-        let hash = amends_server::accounts::hash_password(amends_demo::DEMO_PASSWORD)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let login = amends_demo::fill_if_empty(
-            &store,
-            clock.now(),
-            &hash,
-            300,
-            amends_server::read_message,
-        )
-        .await
-        .context("filling the demo desk")?;
-        eprintln!(
-            "\n  Amends is running at {url}\n  Sign in as {} with password {}\n  ({})\n",
-            login.email, login.password, login.note
-        );
+        fill_demo_desk(&store, clock.now(), &url).await?;
     }
-    let settings = ServerSettings {
-        max_body_bytes: config.max_body_bytes,
-        session_ttl: Duration::from_secs(config.session_hours * 3600),
-        secure_cookies: config.secure_cookies(),
-        hsts: config.hsts,
-        trusted_proxies: config.trusted_proxies()?,
-        session_idle: Duration::from_secs(config.session_idle_minutes.max(1) * 60),
-        public_url: config.public_url(),
-        standing: config.standing(),
-        abuse_policy: config.abuse_policy()?,
-        mail: config.mail()?,
-        job_lease: Duration::from_millis(config.job_lease_ms),
-        reader: config.reader()?,
-        connections: config.connections(open_files),
-        authority_period_days: config.authority_period_days.max(1),
-        body_timeout: Duration::from_secs(config.body_timeout_seconds.max(1)),
-        password_checks: match config.password_checks {
-            0 => ServerSettings::default().password_checks,
-            n => n,
-        },
-        ..ServerSettings::default()
-    };
+    let settings = server_settings(&config, open_files)?;
     tracing::info!(
         open_files,
         max_connections = settings.connections.max_connections,
@@ -402,6 +324,50 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     }
 }
 
+/// Fills an empty desk with the demo's customers and cases, and says how to sign in.
+async fn fill_demo_desk(
+    store: &Store,
+    now: amends_core::Timestamp,
+    url: &str,
+) -> anyhow::Result<()> {
+    let hash = amends_server::accounts::hash_password(amends_demo::DEMO_PASSWORD)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let login = amends_demo::fill_if_empty(store, now, &hash, 300, amends_server::read_message)
+        .await
+        .context("filling the demo desk")?;
+    eprintln!(
+        "\n  Amends is running at {url}\n  Sign in as {} with password {}\n  ({})\n",
+        login.email, login.password, login.note
+    );
+    Ok(())
+}
+
+/// What the server is told from the configuration.
+fn server_settings(config: &Config, open_files: u64) -> anyhow::Result<ServerSettings> {
+    Ok(ServerSettings {
+        max_body_bytes: config.max_body_bytes,
+        session_ttl: Duration::from_secs(config.session_hours * 3600),
+        secure_cookies: config.secure_cookies(),
+        hsts: config.hsts,
+        trusted_proxies: config.trusted_proxies()?,
+        session_idle: Duration::from_secs(config.session_idle_minutes.max(1) * 60),
+        public_url: config.public_url(),
+        standing: config.standing(),
+        abuse_policy: config.abuse_policy()?,
+        mail: config.mail()?,
+        job_lease: Duration::from_millis(config.job_lease_ms),
+        reader: config.reader()?,
+        connections: config.connections(open_files),
+        authority_period_days: config.authority_period_days.max(1),
+        body_timeout: Duration::from_secs(config.body_timeout_seconds.max(1)),
+        password_checks: match config.password_checks {
+            0 => ServerSettings::default().password_checks,
+            n => n,
+        },
+        ..ServerSettings::default()
+    })
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_owned())
@@ -424,104 +390,6 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = interrupt.await;
-}
-
-fn shell(at: amends_core::Timestamp) -> AuditContext {
-    AuditContext {
-        actor: Actor::Shell,
-        at,
-        remote_addr: None,
-    }
-}
-
-async fn run_admin(command: AdminCommand, config: &Config) -> anyhow::Result<()> {
-    let now = SystemClock.now();
-    match command {
-        AdminCommand::CreateAgent {
-            database,
-            email,
-            name,
-            role,
-            authority_limit,
-        } => {
-            let mut password = String::new();
-            std::io::stdin()
-                .read_to_string(&mut password)
-                .context("reading the password from standard input")?;
-            let password = password.trim_end_matches(['\n', '\r']);
-            let agent = amends_server::new_agent(&email, &name, &role, password, authority_limit)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let store = open(&database, config).await?;
-            let created = store.create_agent(&agent, &shell(now)).await;
-            store.close().await;
-            let created = created.with_context(|| format!("creating {email}"))?;
-            eprintln!(
-                "created {} {} <{}> (id {})",
-                created.role.as_str(),
-                created.name,
-                created.email,
-                created.id
-            );
-            Ok(())
-        }
-        AdminCommand::SetPassword { database, email } => {
-            let mut password = String::new();
-            std::io::stdin()
-                .read_to_string(&mut password)
-                .context("reading the password from standard input")?;
-            let password = password.trim_end_matches(['\n', '\r']);
-            amends_core::agent::check_password(password).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let hash = amends_server::accounts::hash_password(password)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let store = open(&database, config).await?;
-            let email = email.trim().to_lowercase();
-            let agent = store.agents().await?.into_iter().find(|a| a.email == email);
-            let Some(agent) = agent else {
-                store.close().await;
-                bail!("no agent with email {email}");
-            };
-            let set = store.set_password(agent.id, &hash, None, &shell(now)).await;
-            store.close().await;
-            set.with_context(|| format!("setting the password of {email}"))?;
-            eprintln!("set the password of {email}; their sessions have ended");
-            Ok(())
-        }
-        AdminCommand::CreateToken {
-            database,
-            email,
-            label,
-            scope,
-            expires_in_days,
-        } => {
-            let Some(scope) = amends_core::account::TokenScope::parse(&scope) else {
-                bail!("--scope must be one of full, read_only, intake");
-            };
-            let expires_at = match expires_in_days {
-                None => None,
-                Some(days @ 1..=3650) => Some(now.plus_millis(days * 86_400_000)),
-                Some(_) => bail!("--expires-in-days must be between 1 and 3650"),
-            };
-            let store = open(&database, config).await?;
-            let agents = store.agents().await?;
-            let email = email.trim().to_lowercase();
-            let Some(agent) = agents.into_iter().find(|a| a.email == email) else {
-                store.close().await;
-                bail!("no agent with email {email}");
-            };
-            let secret = amends_server::accounts::new_secret();
-            let digest = amends_server::accounts::digest(&secret);
-            let created = store
-                .create_token(agent.id, &digest, &label, scope, expires_at, &shell(now))
-                .await;
-            store.close().await;
-            created?;
-            #[allow(clippy::print_stdout)] // the token on stdout is this command's whole output
-            {
-                println!("{secret}");
-            }
-            Ok(())
-        }
-    }
 }
 
 async fn print_stats(
@@ -547,7 +415,8 @@ async fn print_stats(
     store.close().await;
     #[allow(clippy::print_stdout)] // the figures are this command's output
     {
-        println!("{}", serde_json::to_string_pretty(&figures?)?);
+        let figures = amends_server::wire::FiguresView::from(figures?);
+        println!("{}", serde_json::to_string_pretty(&figures)?);
     }
     Ok(())
 }

@@ -18,7 +18,7 @@ use crate::accounts::{
     SESSION_COOKIE,
 };
 use crate::extract::{ApiJson, ApiPath, ClientAddr};
-use crate::views::AgentView;
+use crate::wire::AgentView;
 use crate::{AppError, AppState};
 
 /// Credentials.
@@ -112,7 +112,7 @@ pub fn new_agent(
     password: &str,
     authority_limit_minor: i64,
 ) -> Result<NewAgent, AppError> {
-    let email = super::parse_email("email", email)?;
+    let email = crate::extract::parse_email("email", email)?;
     let name = bounded_text("name", name, 200, false)?;
     let role = AgentRole::parse(role)
         .ok_or_else(|| FieldError::new("role", "must be one of agent, supervisor, admin"))?;

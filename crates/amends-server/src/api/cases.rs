@@ -18,7 +18,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::{page_limit, Cursor};
 use crate::accounts::CurrentAgent;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::views::{CaseDetail, CaseView, MessageView, QueueEntry, QueuePageView};
+use crate::wire::{AuditEntryView, CaseDetail, CaseView, FactView, MessageView, PromiseView};
+use crate::wire::{QueueEntry, QueuePageView};
 use crate::{AppError, AppState};
 
 /// Who complains, found by email then phone, created when new.
@@ -69,7 +70,7 @@ impl OpenCaseRequest {
         let mut customer =
             NewCustomer::named(CustomerName::parse("customer.name", &self.customer.name)?);
         customer.emails = (self.customer.email.as_deref())
-            .map(|e| super::parse_email("customer.email", e))
+            .map(|e| crate::extract::parse_email("customer.email", e))
             .transpose()?
             .into_iter()
             .collect();
@@ -152,8 +153,8 @@ fn detail(
         case: CaseView::from(case),
         messages: messages.into_iter().map(MessageView::from).collect(),
         unconfirmed_facts: facts.iter().filter(|f| !f.confirmed).count(),
-        facts,
-        promises,
+        facts: facts.into_iter().map(FactView::from).collect(),
+        promises: promises.into_iter().map(PromiseView::from).collect(),
     }
 }
 
@@ -489,13 +490,14 @@ pub async fn schedule_reminder(
 
 /// The audit trail of a case.
 #[utoipa::path(get, path = "/cases/{id}/audit", tag = "cases", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<Object>)))]
+    responses((status = 200, body = Vec<AuditEntryView>)))]
 pub async fn case_audit(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Vec<amends_store::AuditEntry>>, AppError> {
+) -> Result<Json<Vec<AuditEntryView>>, AppError> {
     current.require(AgentRole::Agent)?;
     state.store.case(id).await?;
-    Ok(Json(state.store.audit_trail("case", id).await?))
+    let trail = state.store.audit_trail("case", id).await?;
+    Ok(Json(trail.into_iter().map(AuditEntryView::from).collect()))
 }

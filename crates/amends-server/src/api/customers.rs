@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{page_limit, Cursor};
 use crate::accounts::CurrentAgent;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::views::{CaseView, CustomerDetail, CustomerPageView, CustomerView};
+use crate::wire::{CaseView, CustomerDetail, CustomerPageView, CustomerView};
 use crate::{AppError, AppState};
 
 /// A new customer.
@@ -85,7 +85,12 @@ impl CreateCustomerRequest {
         };
         Ok(NewCustomer {
             name: CustomerName::parse("name", &self.name)?,
-            emails: each("emails", &self.emails, MAX_CONTACTS, super::parse_email)?,
+            emails: each(
+                "emails",
+                &self.emails,
+                MAX_CONTACTS,
+                crate::extract::parse_email,
+            )?,
             phones: each("phones", &self.phones, MAX_CONTACTS, PhoneNumber::parse)?,
             social_handles: each(
                 "social_handles",

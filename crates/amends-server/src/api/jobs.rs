@@ -1,15 +1,15 @@
 //! The durable jobs, for supervisors watching that nothing is stuck.
 
 use amends_core::AgentRole;
-use amends_core::Timestamp;
-use amends_store::{JobRecord, JobStatus};
+use amends_store::JobStatus;
 use axum::extract::State;
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::accounts::CurrentAgent;
 use crate::extract::ApiQuery;
+use crate::wire::{all, JobView};
 use crate::{AppError, AppState};
 
 /// Which jobs.
@@ -36,46 +36,5 @@ pub async fn list_jobs(
         })?],
     };
     let jobs = state.store.jobs(&statuses, 500).await?;
-    Ok(Json(jobs.into_iter().map(JobView::from).collect()))
-}
-
-/// A durable job as a supervisor sees it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct JobView {
-    /// The job's id.
-    pub id: i64,
-    /// What it does, such as `promise.due` or `mail.send`.
-    pub kind: String,
-    /// Its arguments, as JSON text.
-    pub payload: String,
-    /// `pending`, `running`, `done` or `failed`.
-    #[schema(pattern = "^(pending|running|done|failed)$")]
-    pub status: String,
-    /// When it is due (or due again, after a failed attempt).
-    #[schema(value_type = String, format = DateTime)]
-    pub run_at: Timestamp,
-    /// Attempts so far.
-    pub attempts: i64,
-    /// Attempts allowed.
-    pub max_attempts: i64,
-    /// The runner holding it.
-    pub locked_by: Option<String>,
-    /// Why the last attempt failed.
-    pub last_error: Option<String>,
-}
-
-impl From<JobRecord> for JobView {
-    fn from(job: JobRecord) -> Self {
-        JobView {
-            id: job.id,
-            kind: job.kind,
-            payload: job.payload,
-            status: job.status.as_str().to_owned(),
-            run_at: job.run_at,
-            attempts: job.attempts,
-            max_attempts: job.max_attempts,
-            locked_by: job.locked_by,
-            last_error: job.last_error,
-        }
-    }
+    Ok(Json(all(jobs)))
 }

@@ -2,7 +2,6 @@
 //! its quarantine, the mail a notice went out as, and attachments.
 
 use amends_core::AgentRole;
-use amends_store::{AttachmentInfo, InboundMailEntry, Intake};
 use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::http::{HeaderValue, StatusCode};
@@ -14,6 +13,7 @@ use utoipa::IntoParams;
 use crate::accounts::CurrentAgent;
 use crate::extract::{ApiMail, ApiPath, ApiQuery};
 use crate::mail::HTTP_SOURCE;
+use crate::wire::{all, AttachmentView, InboundMailView, IntakeView};
 use crate::{AppError, AppState};
 
 /// Takes in one raw mail (`Content-Type: message/rfc822`): filed under its case or a new one,
@@ -22,17 +22,17 @@ use crate::{AppError, AppState};
 #[utoipa::path(post, path = "/inbound/email", tag = "mail",
     request_body(content = serde_json::Value, content_type = "message/rfc822",
         description = "the raw mail (RFC 5322), as received: any bytes are taken, and what cannot be read is quarantined whole"),
-    responses((status = 202, body = Object, description = "taken in: {outcome, case_id?, message_id?, new_case?, reason?}"),
+    responses((status = 202, body = IntakeView, description = "what became of the mail"),
               (status = 413, body = crate::error::Problem),
               (status = 415, body = crate::error::Problem)))]
 pub async fn take_in_mail(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiMail(raw): ApiMail,
-) -> Result<(StatusCode, Json<Intake>), AppError> {
+) -> Result<(StatusCode, Json<IntakeView>), AppError> {
     current.require(AgentRole::Agent)?;
     let intake = crate::mail::take_in(&state, &raw, HTTP_SOURCE, &current.audit(&state)).await?;
-    Ok((StatusCode::ACCEPTED, Json(intake)))
+    Ok((StatusCode::ACCEPTED, Json(intake.into())))
 }
 
 /// Which lines of the intake log.
@@ -47,12 +47,12 @@ pub struct IntakeQuery {
 /// The intake log, newest first: every mail taken in, or those with one outcome
 /// (`?outcome=quarantined` is the quarantine).
 #[utoipa::path(get, path = "/mail/intake", tag = "mail", params(IntakeQuery),
-    responses((status = 200, body = Vec<Object>)))]
+    responses((status = 200, body = Vec<InboundMailView>)))]
 pub async fn intake_log(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiQuery(query): ApiQuery<IntakeQuery>,
-) -> Result<Json<Vec<InboundMailEntry>>, AppError> {
+) -> Result<Json<Vec<InboundMailView>>, AppError> {
     current.require(AgentRole::Supervisor)?;
     let outcome = query.outcome.as_deref();
     if outcome.is_some_and(|o| !matches!(o, "filed" | "ignored" | "quarantined")) {
@@ -61,7 +61,7 @@ pub async fn intake_log(
             "must be one of filed, ignored, quarantined",
         ));
     }
-    Ok(Json(state.store.inbound_mails(outcome, 200).await?))
+    Ok(Json(all(state.store.inbound_mails(outcome, 200).await?)))
 }
 
 /// A quarantined mail, whole, as it arrived.
@@ -98,15 +98,15 @@ pub async fn notice_mail(
 
 /// The attachments of a case's messages (without their bytes).
 #[utoipa::path(get, path = "/cases/{id}/attachments", tag = "mail", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<Object>)))]
+    responses((status = 200, body = Vec<AttachmentView>)))]
 pub async fn case_attachments(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Vec<AttachmentInfo>>, AppError> {
+) -> Result<Json<Vec<AttachmentView>>, AppError> {
     current.require(AgentRole::Agent)?;
     state.store.case(id).await?;
-    Ok(Json(state.store.case_attachments(id).await?))
+    Ok(Json(all(state.store.case_attachments(id).await?)))
 }
 
 /// One attachment's bytes, always as a download (never shown inline by the browser).

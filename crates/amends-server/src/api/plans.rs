@@ -2,7 +2,6 @@
 
 use amends_core::recovery::{draft_summary, NewPlanStep, PlanAnswer, SummarySource};
 use amends_core::{AgentRole, FieldError, Timestamp};
-use amends_store::{Plan, Summary};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -12,6 +11,7 @@ use utoipa::ToSchema;
 use crate::accounts::CurrentAgent;
 use crate::extract::{ApiJson, ApiPath};
 use crate::links::Purpose;
+use crate::wire::{PlanView, SummaryView};
 use crate::{AppError, AppState};
 
 /// One step of a plan.
@@ -36,13 +36,13 @@ pub struct PlanRequest {
 
 /// Writes or rewrites a case's action plan and shares it with the customer by signed link.
 #[utoipa::path(put, path = "/cases/{id}/plan", tag = "recovery", params(("id" = i64, Path)),
-    request_body = PlanRequest, responses((status = 200, body = Object)))]
+    request_body = PlanRequest, responses((status = 200, body = PlanView)))]
 pub async fn set_plan(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<PlanRequest>,
-) -> Result<Json<Plan>, AppError> {
+) -> Result<Json<PlanView>, AppError> {
     current.require(AgentRole::Agent)?;
     let mut steps = Vec::with_capacity(request.steps.len());
     for (i, step) in request.steps.into_iter().enumerate() {
@@ -63,36 +63,36 @@ pub async fn set_plan(
         .store
         .set_plan(id, &steps, &url, &current.audit(&state))
         .await?;
-    Ok(Json(plan))
+    Ok(Json(plan.into()))
 }
 
 /// A case's plan and the customer's answer.
 #[utoipa::path(get, path = "/cases/{id}/plan", tag = "recovery", params(("id" = i64, Path)),
-    responses((status = 200, body = Object)))]
+    responses((status = 200, body = PlanView)))]
 pub async fn get_plan(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Plan>, AppError> {
+) -> Result<Json<PlanView>, AppError> {
     current.require(AgentRole::Agent)?;
-    Ok(Json(state.store.plan(id).await?))
+    Ok(Json(state.store.plan(id).await?.into()))
 }
 
 /// Marks a step done; the customer is told.
 #[utoipa::path(post, path = "/plan-steps/{id}/done", tag = "recovery",
-    params(("id" = i64, Path)), responses((status = 200, body = Object)))]
+    params(("id" = i64, Path)), responses((status = 200, body = PlanView)))]
 pub async fn complete_step(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Plan>, AppError> {
+) -> Result<Json<PlanView>, AppError> {
     current.require(AgentRole::Agent)?;
     let link = |case_id| state.customer_link("plan", case_id, Purpose::Plan);
     let plan = state
         .store
         .complete_plan_step(id, link, &current.audit(&state))
         .await?;
-    Ok(Json(plan))
+    Ok(Json(plan.into()))
 }
 
 /// A summary's text.
@@ -132,13 +132,13 @@ pub async fn draft(
 /// Sends the written summary to the customer, with a link to confirm or correct it.
 #[utoipa::path(post, path = "/cases/{id}/summary", tag = "recovery",
     params(("id" = i64, Path)), request_body = SummaryText,
-    responses((status = 201, body = Object)))]
+    responses((status = 201, body = SummaryView)))]
 pub async fn send(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<SummaryText>,
-) -> Result<(StatusCode, Json<Summary>), AppError> {
+) -> Result<(StatusCode, Json<SummaryView>), AppError> {
     current.require(AgentRole::Agent)?;
     let url = state.customer_link("summary", id, Purpose::Summary);
     let summary = state
@@ -151,18 +151,18 @@ pub async fn send(
             &current.audit(&state),
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(summary)))
+    Ok((StatusCode::CREATED, Json(summary.into())))
 }
 
 /// The plan as the customer sees it, behind a signed link (no sign-in).
 #[utoipa::path(get, path = "/public/plans/{token}", tag = "customer",
-    params(("token" = String, Path)), responses((status = 200, body = Object),
+    params(("token" = String, Path)), responses((status = 200, body = PlanView),
     (status = 404, body = crate::error::Problem)), security(()))]
 pub async fn public_plan(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
-) -> Result<Json<Plan>, AppError> {
-    Ok(Json(state.plan_behind_link(&token).await?))
+) -> Result<Json<PlanView>, AppError> {
+    Ok(Json(state.plan_behind_link(&token).await?.into()))
 }
 
 /// The customer's answer to the plan.
@@ -177,8 +177,7 @@ pub struct PlanAnswerRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanAnswerView {
     /// The plan and the answer recorded.
-    #[schema(value_type = Object)]
-    pub plan: Plan,
+    pub plan: PlanView,
     /// After a rejection: the full refund is offered (answer full_refund or refund_declined).
     pub full_refund_offered: bool,
 }
@@ -205,7 +204,7 @@ pub async fn answer_plan(
         .await?;
     Ok(Json(PlanAnswerView {
         full_refund_offered: plan.answer == Some(PlanAnswer::Rejected),
-        plan,
+        plan: plan.into(),
     }))
 }
 

@@ -1,14 +1,10 @@
-//! The recovery protocol over HTTP: facts, what the customer expects, promises, compensation,
-//! win-back, the abuse policy, the follow-up survey (public, by signed link), notifications,
+//! The recovery protocol over HTTP: facts, what the customer expects, promises, win-back, the abuse policy, the follow-up survey (public, by signed link), notifications,
 //! the outbox of notices and the figures.
 
 use amends_core::case::{record_win_back, set_expectation, Expectation, ResolutionKind, WinBack};
-use amends_core::compensation::{Compensation, CompensationKind, NewCompensation};
-use amends_core::promise::{NewPromise, Promise, PromiseKind};
-use amends_core::recovery::{self, Fact, FactSource, SurveyAnswer};
-use amends_core::standing::Standing;
+use amends_core::promise::{NewPromise, PromiseKind};
+use amends_core::recovery::{self, FactSource, SurveyAnswer};
 use amends_core::{AgentRole, FieldError, Timestamp};
-use amends_store::{Figures, Notice, Notification};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -18,7 +14,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::accounts::CurrentAgent;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::links::Purpose;
-use crate::views::{CaseView, MessageView};
+use crate::wire::{all, CaseView, FactView, FiguresView, MessageView};
+use crate::wire::{NoticeView, NotificationView, PromiseView};
 use crate::{AppError, AppState};
 
 fn parse_time(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, FieldError> {
@@ -45,13 +42,13 @@ pub struct NewFactRequest {
 
 /// Notes a fact on a case.
 #[utoipa::path(post, path = "/cases/{id}/facts", tag = "recovery", params(("id" = i64, Path)),
-    request_body = NewFactRequest, responses((status = 201, body = Object)))]
+    request_body = NewFactRequest, responses((status = 201, body = FactView)))]
 pub async fn add_fact(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<NewFactRequest>,
-) -> Result<(StatusCode, Json<Fact>), AppError> {
+) -> Result<(StatusCode, Json<FactView>), AppError> {
     current.require(AgentRole::Agent)?;
     let source = match request.source.as_deref() {
         None => FactSource::CustomerSaid,
@@ -66,7 +63,7 @@ pub async fn add_fact(
         .store
         .add_fact(id, &request.text, source, &current.audit(&state))
         .await?;
-    Ok((StatusCode::CREATED, Json(fact)))
+    Ok((StatusCode::CREATED, Json(fact.into())))
 }
 
 /// A change to a fact: new wording, or the customer's answer when it was read back.
@@ -81,13 +78,13 @@ pub struct FactChangeRequest {
 
 /// Corrects a fact, or records that it was read back and whether the customer confirmed it.
 #[utoipa::path(patch, path = "/facts/{id}", tag = "recovery", params(("id" = i64, Path)),
-    request_body = FactChangeRequest, responses((status = 200, body = Object)))]
+    request_body = FactChangeRequest, responses((status = 200, body = FactView)))]
 pub async fn change_fact(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<FactChangeRequest>,
-) -> Result<Json<Fact>, AppError> {
+) -> Result<Json<FactView>, AppError> {
     current.require(AgentRole::Agent)?;
     let context = current.audit(&state);
     let now = context.at;
@@ -115,7 +112,7 @@ pub async fn change_fact(
             ))
         }
     };
-    Ok(Json(fact))
+    Ok(Json(fact.into()))
 }
 
 /// What the customer asked for.
@@ -183,14 +180,14 @@ pub struct NewPromiseRequest {
 
 /// Makes a promise on a case; its owner is reminded ahead of time and it breaks if not kept.
 #[utoipa::path(post, path = "/cases/{id}/promises", tag = "recovery", params(("id" = i64, Path)),
-    request_body = NewPromiseRequest, responses((status = 201, body = Object),
+    request_body = NewPromiseRequest, responses((status = 201, body = PromiseView),
     (status = 422, body = crate::error::Problem)))]
 pub async fn make_promise(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<NewPromiseRequest>,
-) -> Result<(StatusCode, Json<Promise>), AppError> {
+) -> Result<(StatusCode, Json<PromiseView>), AppError> {
     current.require(AgentRole::Agent)?;
     let kind = PromiseKind::parse(&request.kind).ok_or_else(|| {
         FieldError::new(
@@ -203,21 +200,20 @@ pub async fn make_promise(
     let context = current.audit(&state);
     let new = NewPromise::parse(kind, &request.description, owner, due_at, context.at)?;
     let promise = state.store.make_promise(id, &new, &context).await?;
-    Ok((StatusCode::CREATED, Json(promise)))
+    Ok((StatusCode::CREATED, Json(promise.into())))
 }
 
 /// Marks a promise kept.
 #[utoipa::path(post, path = "/promises/{id}/keep", tag = "recovery", params(("id" = i64, Path)),
-    responses((status = 200, body = Object)))]
+    responses((status = 200, body = PromiseView)))]
 pub async fn keep_promise(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Promise>, AppError> {
+) -> Result<Json<PromiseView>, AppError> {
     current.require(AgentRole::Agent)?;
-    Ok(Json(
-        state.store.keep_promise(id, &current.audit(&state)).await?,
-    ))
+    let kept = state.store.keep_promise(id, &current.audit(&state)).await?;
+    Ok(Json(kept.into()))
 }
 
 /// An extension: a later time, and why.
@@ -233,171 +229,20 @@ pub struct ExtendRequest {
 /// Extends a promise before its due time; the customer is told.
 #[utoipa::path(post, path = "/promises/{id}/extend", tag = "recovery",
     params(("id" = i64, Path)), request_body = ExtendRequest,
-    responses((status = 200, body = Object), (status = 422, body = crate::error::Problem)))]
+    responses((status = 200, body = PromiseView), (status = 422, body = crate::error::Problem)))]
 pub async fn extend_promise(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<ExtendRequest>,
-) -> Result<Json<Promise>, AppError> {
+) -> Result<Json<PromiseView>, AppError> {
     current.require(AgentRole::Agent)?;
     let due_at = parse_time("due_at", Some(&request.due_at))?.expect("given");
-    Ok(Json(
-        state
-            .store
-            .extend_promise(id, due_at, &request.reason, &current.audit(&state))
-            .await?,
-    ))
-}
-
-/// Compensation to grant.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CompensationRequest {
-    /// refund, discount, credit or gift.
-    #[schema(pattern = "^(refund|discount|credit|gift)$")]
-    pub kind: String,
-    /// How much, in minor units (cents).
-    pub amount_minor: i64,
-    /// ISO 4217; the customer's currency when absent.
-    pub currency: Option<String>,
-    /// Why.
-    pub reason: String,
-}
-
-/// Grants compensation within the agent's authority, or asks a supervisor to approve it.
-#[utoipa::path(post, path = "/cases/{id}/compensation", tag = "recovery",
-    params(("id" = i64, Path)), request_body = CompensationRequest,
-    responses((status = 201, body = Object, description = "state is granted or awaiting_approval")))]
-pub async fn grant_compensation(
-    State(state): State<AppState>,
-    current: CurrentAgent,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(request): ApiJson<CompensationRequest>,
-) -> Result<(StatusCode, Json<Compensation>), AppError> {
-    current.require(AgentRole::Agent)?;
-    let kind = CompensationKind::parse(&request.kind)
-        .ok_or_else(|| FieldError::new("kind", "must be refund, discount, credit or gift"))?;
-    let currency = match request.currency {
-        Some(code) => code,
-        None => {
-            let case = state.store.case(id).await?;
-            state.store.customer(case.customer_id).await?.currency
-        }
-    };
-    let new = NewCompensation::parse(kind, request.amount_minor, &currency, &request.reason)?;
-    let line = state
+    let moved = state
         .store
-        .grant_compensation(
-            id,
-            &current.agent,
-            &new,
-            state.settings.authority_period_days,
-            &current.audit(&state),
-        )
+        .extend_promise(id, due_at, &request.reason, &current.audit(&state))
         .await?;
-    Ok((StatusCode::CREATED, Json(line)))
-}
-
-/// A case's compensation ledger.
-#[utoipa::path(get, path = "/cases/{id}/compensation", tag = "recovery",
-    params(("id" = i64, Path)), responses((status = 200, body = Vec<Object>)))]
-pub async fn case_compensation(
-    State(state): State<AppState>,
-    current: CurrentAgent,
-    ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Vec<Compensation>>, AppError> {
-    current.require(AgentRole::Agent)?;
-    state.store.case(id).await?;
-    Ok(Json(state.store.compensation(Some(id)).await?))
-}
-
-/// A customer's compensation ledger over all their cases.
-#[utoipa::path(get, path = "/customers/{id}/compensation", tag = "recovery",
-    params(("id" = i64, Path)), responses((status = 200, body = Vec<Object>)))]
-pub async fn customer_compensation(
-    State(state): State<AppState>,
-    current: CurrentAgent,
-    ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Vec<Compensation>>, AppError> {
-    current.require(AgentRole::Agent)?;
-    state.store.customer(id).await?;
-    Ok(Json(state.store.customer_compensation(id).await?))
-}
-
-/// Grants waiting for a supervisor.
-#[utoipa::path(get, path = "/approvals", tag = "recovery",
-    responses((status = 200, body = Vec<Object>)))]
-pub async fn approvals(
-    State(state): State<AppState>,
-    current: CurrentAgent,
-) -> Result<Json<Vec<Compensation>>, AppError> {
-    current.require(AgentRole::Supervisor)?;
-    Ok(Json(state.store.compensation(None).await?))
-}
-
-/// A supervisor's decision.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DecisionRequest {
-    /// Approve (true) or refuse (false).
-    pub approve: bool,
-}
-
-/// Approves or refuses a grant above the agent's authority.
-#[utoipa::path(post, path = "/compensation/{id}/decision", tag = "recovery",
-    params(("id" = i64, Path)), request_body = DecisionRequest,
-    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem)))]
-pub async fn decide_compensation(
-    State(state): State<AppState>,
-    current: CurrentAgent,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(request): ApiJson<DecisionRequest>,
-) -> Result<Json<Compensation>, AppError> {
-    current.require(AgentRole::Supervisor)?;
-    Ok(Json(
-        state
-            .store
-            .decide_compensation(
-                id,
-                &current.agent,
-                request.approve,
-                state.settings.authority_period_days,
-                &current.audit(&state),
-            )
-            .await?,
-    ))
-}
-
-/// What a customer costs against what they bring, with its flags.
-#[utoipa::path(get, path = "/customers/{id}/standing", tag = "recovery",
-    params(("id" = i64, Path)), responses((status = 200, body = Object)))]
-pub async fn customer_standing(
-    State(state): State<AppState>,
-    current: CurrentAgent,
-    ApiPath(id): ApiPath<i64>,
-) -> Result<Json<StandingView>, AppError> {
-    current.require(AgentRole::Agent)?;
-    let standing = state
-        .store
-        .customer_standing(id, &state.settings.standing, state.clock.now())
-        .await?;
-    let abuse_steps = state.store.abuse_steps_for_customer(id).await?;
-    Ok(Json(StandingView {
-        standing,
-        abuse_steps,
-    }))
-}
-
-/// A customer's standing and their record under the abuse policy.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StandingView {
-    /// Cost against value, complaints and flags.
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub standing: Standing,
-    /// Abuse-policy steps taken with them, over all cases.
-    pub abuse_steps: i64,
+    Ok(Json(moved.into()))
 }
 
 /// Marks the customer as threatening to leave: the case is flagged for win-back.
@@ -491,15 +336,16 @@ pub async fn take_abuse_step(
 
 /// The signed-in agent's latest notifications.
 #[utoipa::path(get, path = "/notifications", tag = "recovery",
-    responses((status = 200, body = Vec<Object>)))]
+    responses((status = 200, body = Vec<NotificationView>)))]
 pub async fn notifications(
     State(state): State<AppState>,
     current: CurrentAgent,
-) -> Result<Json<Vec<Notification>>, AppError> {
+) -> Result<Json<Vec<NotificationView>>, AppError> {
     current.require(AgentRole::Agent)?;
-    Ok(Json(
-        state.store.notifications(current.agent.id, 100).await?,
-    ))
+    Ok(Json(all(state
+        .store
+        .notifications(current.agent.id, 100)
+        .await?)))
 }
 
 /// Filter for the outbox.
@@ -513,14 +359,14 @@ pub struct NoticeQuery {
 
 /// Notices to customers, newest first (the outbox).
 #[utoipa::path(get, path = "/notices", tag = "recovery", params(NoticeQuery),
-    responses((status = 200, body = Vec<Object>)))]
+    responses((status = 200, body = Vec<NoticeView>)))]
 pub async fn notices(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiQuery(query): ApiQuery<NoticeQuery>,
-) -> Result<Json<Vec<Notice>>, AppError> {
+) -> Result<Json<Vec<NoticeView>>, AppError> {
     current.require(AgentRole::Agent)?;
-    Ok(Json(state.store.notices(query.case_id, 200).await?))
+    Ok(Json(all(state.store.notices(query.case_id, 200).await?)))
 }
 
 /// The range of the figures.
@@ -536,12 +382,12 @@ pub struct StatsQuery {
 
 /// The desk's figures over a date range.
 #[utoipa::path(get, path = "/stats", tag = "recovery", params(StatsQuery),
-    responses((status = 200, body = Object)))]
+    responses((status = 200, body = FiguresView)))]
 pub async fn stats(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiQuery(query): ApiQuery<StatsQuery>,
-) -> Result<Json<Figures>, AppError> {
+) -> Result<Json<FiguresView>, AppError> {
     current.require(AgentRole::Agent)?;
     let to =
         parse_time("to", query.to.as_deref())?.unwrap_or_else(|| state.clock.now().plus_millis(1));
@@ -550,7 +396,7 @@ pub async fn stats(
     if from >= to {
         return Err(AppError::invalid("from", "must be before to"));
     }
-    Ok(Json(state.store.figures(from, to).await?))
+    Ok(Json(state.store.figures(from, to).await?.into()))
 }
 
 /// What the customer sees of their survey.

@@ -15,7 +15,7 @@ use crate::accounts::{
     SESSION_COOKIE,
 };
 use crate::extract::{ApiJson, ApiPath};
-use crate::views::AgentView;
+use crate::wire::AgentView;
 use crate::{AppError, AppState};
 
 /// What to change about an agent; absent fields stay.

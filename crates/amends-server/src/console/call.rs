@@ -6,11 +6,13 @@ use axum::extract::State;
 use axum::response::Response;
 use maud::{html, Markup};
 
-use super::case::{
-    abuse_panel, case_badges, case_file_page, compensation_panel, expectation_form, facts_panel,
-    plan_panel, promises_panel, summary_panel, CaseFile,
-};
+use super::case::{case_badges, case_file_page};
+use super::case_file::CaseFile;
 use super::format::label;
+use super::panels::{
+    abuse_panel, compensation_panel, expectation_form, facts_panel, plan_panel, promises_panel,
+    summary_panel,
+};
 use super::{form_status, Console};
 use crate::extract::ApiPath;
 use crate::{AppError, AppState};

@@ -9,8 +9,10 @@
 
 mod call;
 mod case;
+mod case_file;
 mod charts;
 mod format;
+mod panels;
 mod queue;
 mod reset;
 mod supervisor;

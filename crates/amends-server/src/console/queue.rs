@@ -13,7 +13,7 @@ use super::{layout, trouble, Console, Section};
 use crate::accounts::CurrentAgent;
 use crate::api::{read_queue, QueueQuery};
 use crate::extract::ApiQuery;
-use crate::views::QueuePageView;
+use crate::wire::QueuePageView;
 use crate::{AppError, AppState};
 
 const FLAGS: [(&str, &str); 6] = [

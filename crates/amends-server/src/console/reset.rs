@@ -96,8 +96,11 @@ async fn send_link(state: &AppState, email: &str, client: Option<String>) -> Res
         "{}/password-reset/{secret}",
         state.settings.public_url.trim_end_matches('/')
     );
-    let amends_core::wording::Wording { subject, body } =
-        amends_core::wording::password_reset_mail(&agent.name, &link);
+    let amends_core::wording::Wording { subject, body } = amends_core::wording::password_reset_mail(
+        &agent.name,
+        &link,
+        account::PASSWORD_RESET_MINUTES,
+    );
     let reset = NewPasswordReset {
         agent_id: agent.id,
         token_hash: digest(&secret),

@@ -10,7 +10,7 @@ use super::charts::{bar_chart, Bar};
 use super::format::{label, money, span, when};
 use super::{form_status, layout, trouble, Console, Section};
 use crate::api::{read_queue, QueueQuery};
-use crate::views::QueuePageView;
+use crate::wire::QueuePageView;
 use crate::{AppError, AppState};
 
 const WEEK_MILLIS: i64 = 7 * 86_400_000;

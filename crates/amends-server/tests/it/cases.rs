@@ -305,4 +305,38 @@ async fn the_openapi_document_describes_the_api() {
     }
     assert!(paths["/cases/{id}"].get("patch").is_some());
     assert!(document["components"]["schemas"]["OpenCaseRequest"].is_object());
+    // Every answer and every field has a real schema: no untyped object anywhere.
+    fn untyped(value: &Value, at: &str, found: &mut Vec<String>) {
+        match value {
+            Value::Object(fields) => {
+                let bare = fields.get("type").and_then(Value::as_str) == Some("object")
+                    && !fields.contains_key("properties")
+                    && !fields.contains_key("additionalProperties")
+                    && !fields.contains_key("oneOf")
+                    && !fields.contains_key("allOf");
+                if bare {
+                    found.push(at.to_owned());
+                }
+                for (key, inner) in fields {
+                    untyped(inner, &format!("{at}/{key}"), found);
+                }
+            }
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .for_each(|(i, inner)| untyped(inner, &format!("{at}/{i}"), found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    untyped(&document, "", &mut found);
+    assert!(found.is_empty(), "untyped objects at {found:?}");
+    for (schema, body) in [
+        ("/cases/{id}/plan", "PlanView"),
+        ("/jobs", "JobView"),
+        ("/stats", "FiguresView"),
+    ] {
+        let answer = paths[schema]["get"]["responses"]["200"].to_string();
+        assert!(answer.contains(body), "{schema} answers {answer}");
+    }
 }

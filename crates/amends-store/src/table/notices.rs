@@ -8,7 +8,7 @@ use sqlx::AnyConnection;
 use crate::StoreError;
 
 /// A notice to a customer in the outbox.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Notice {
     /// Its id.
     pub id: i64,

@@ -7,7 +7,7 @@ use sqlx::AnyConnection;
 use crate::StoreError;
 
 /// A message to a member of staff.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Notification {
     /// Its id.
     pub id: i64,

@@ -1,13 +1,13 @@
 //! What the API answers: JSON shapes with their OpenAPI schemas, built from core records.
 
-use amends_core::case::{Expectation, WinBack};
+use amends_core::case::{Expectation, ResolutionKind, WinBack};
 use amends_core::customer::Contacts;
-use amends_core::promise::Promise;
-use amends_core::recovery::Fact;
 use amends_core::{Agent, AgentRole, Case, CaseStatus, Channel, Customer, Direction, Message};
 use amends_core::{Priority, Timestamp};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use super::protocol::{FactView, PromiseView};
 
 /// A case.
 #[derive(Debug, Serialize, ToSchema)]
@@ -64,8 +64,7 @@ pub struct CaseView {
     /// Reopened because the customer said at follow-up it was not solved.
     pub reopened_by_follow_up: bool,
     /// What the customer expects.
-    #[schema(value_type = Option<Object>)]
-    pub expectation: Option<Expectation>,
+    pub expectation: Option<ExpectationView>,
     /// Satisfaction at follow-up, 1 to 5.
     pub csat: Option<i64>,
     /// Its urgency score in the queue (see the queue's reasons).
@@ -99,7 +98,7 @@ impl From<Case> for CaseView {
             broken_promises: case.broken_promises,
             next_promise_due_at: case.next_promise_due_at,
             reopened_by_follow_up: case.reopened_by_follow_up,
-            expectation: case.expectation,
+            expectation: case.expectation.map(ExpectationView::from),
             csat: case.csat,
             urgency: case.urgency,
             updated_at: case.updated_at,
@@ -116,13 +115,11 @@ pub struct CaseDetail {
     /// Its messages, oldest first.
     pub messages: Vec<MessageView>,
     /// The facts gathered, in the order noted.
-    #[schema(value_type = Vec<Object>)]
-    pub facts: Vec<Fact>,
+    pub facts: Vec<FactView>,
     /// How many facts are not confirmed by the customer yet.
     pub unconfirmed_facts: usize,
     /// The promises made, in the order made.
-    #[schema(value_type = Vec<Object>)]
-    pub promises: Vec<Promise>,
+    pub promises: Vec<PromiseView>,
 }
 
 /// A message on a case.
@@ -150,7 +147,7 @@ pub struct MessageView {
     pub abusive: bool,
     /// What the text engine read in it (customer messages): anger, complaint, churn threat,
     /// abuse and the evidence spans behind each finding.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<AssessmentShape>)]
     pub assessment: Option<serde_json::Value>,
     /// When it was recorded.
     #[schema(value_type = String, format = DateTime)]
@@ -305,4 +302,81 @@ impl From<Agent> for AgentView {
             active: agent.active,
         }
     }
+}
+
+/// What the customer expects, in their words.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpectationView {
+    /// refund, replacement, repair, credit, apology, call_back, cancel or other.
+    #[schema(value_type = String, example = "refund")]
+    pub kind: ResolutionKind,
+    /// In the customer's words.
+    pub words: String,
+    /// Whether the solution agreed meets it; unknown until a solution is agreed.
+    pub met_by_solution: Option<bool>,
+}
+
+impl From<Expectation> for ExpectationView {
+    fn from(e: Expectation) -> Self {
+        ExpectationView {
+            kind: e.kind,
+            words: e.words,
+            met_by_solution: e.met_by_solution,
+        }
+    }
+}
+
+/// The words behind a finding of the engine: a byte span of the message.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // a schema only: the assessment is kept as the engine wrote it
+pub struct EvidenceShape {
+    /// Which finding, such as `churn_threat` or `negative`.
+    kind: String,
+    /// Byte offset where the words start.
+    start: usize,
+    /// Byte offset just past them.
+    end: usize,
+}
+
+/// What the text engine read in a customer's message, kept as it wrote it when the message
+/// arrived (so an older message shows what an older engine read).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // a schema only: the assessment is kept as the engine wrote it
+pub struct AssessmentShape {
+    /// Whether the message is negative in tone.
+    negative: bool,
+    /// How negative, 0 to 1.
+    negativity: f32,
+    /// How angry, 0 to 1.
+    anger: f32,
+    /// The anger in a word: calm, dissatisfied, angry or furious.
+    label: String,
+    /// Whether it is a complaint.
+    complaint: bool,
+    /// How likely a complaint, 0 to 1.
+    complaint_score: f32,
+    /// What the complaint is about, for complaints and negative messages.
+    category: Option<String>,
+    /// Whether the customer threatens to leave.
+    churn_threat: bool,
+    /// Whether it insults or offends people, not only swears about the situation.
+    abusive: bool,
+    /// Whether the abuse is aimed at the staff.
+    abuse_at_staff: bool,
+    /// Whether the customer swears (at anything).
+    swearing: bool,
+    /// How likely offensive language, 0 to 1.
+    offensive_score: f32,
+    /// Whether they threaten a review, social media or the press.
+    public_exposure_threat: bool,
+    /// Whether they threaten legal or regulatory action.
+    legal_threat: bool,
+    /// Whether money comes up: payment, billing, refund.
+    mentions_payment: bool,
+    /// What they ask for, when they say it.
+    requested_resolutions: Vec<String>,
+    /// Whether they say it is urgent.
+    urgent: bool,
+    /// The words behind every finding.
+    evidence: Vec<EvidenceShape>,
 }

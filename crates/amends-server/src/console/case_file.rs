@@ -1,0 +1,87 @@
+//! Everything the case page and the call assistant show of one case, read in one go.
+
+use std::collections::HashMap;
+
+use amends_core::recovery::{draft_summary, SummarySource};
+use amends_core::{Case, Customer, Message, Timestamp};
+use amends_store::{AttachmentInfo, Plan, Summary};
+
+use crate::{AppError, AppState};
+
+/// Everything the case page shows, read in one go.
+pub struct CaseFile {
+    pub case: Case,
+    pub customer: Customer,
+    pub messages: Vec<Message>,
+    pub past_cases: Vec<Case>,
+    pub standing: amends_core::standing::Standing,
+    pub facts: Vec<amends_core::recovery::Fact>,
+    pub promises: Vec<amends_core::promise::Promise>,
+    pub plan: Plan,
+    pub compensation: Vec<amends_core::compensation::Compensation>,
+    pub summary: Option<Summary>,
+    pub attachments: Vec<AttachmentInfo>,
+    pub notices: Vec<amends_store::Notice>,
+    pub agents: HashMap<i64, String>,
+    pub abuse_steps_taken: i64,
+    pub now: Timestamp,
+}
+
+impl CaseFile {
+    /// Reads case `id` and all around it.
+    pub async fn read(state: &AppState, id: i64) -> Result<CaseFile, AppError> {
+        let store = &state.store;
+        let case = store.case(id).await?;
+        let customer = store.customer(case.customer_id).await?;
+        let now = state.clock.now();
+        Ok(CaseFile {
+            messages: store.case_messages(id).await?,
+            past_cases: store.customer_cases(customer.id, 11).await?,
+            standing: store
+                .customer_standing(customer.id, &state.settings.standing, now)
+                .await?,
+            facts: store.case_facts(id).await?,
+            promises: store.case_promises(id).await?,
+            plan: store.plan(id).await?,
+            compensation: store.compensation(Some(id)).await?,
+            summary: store.latest_summary(id).await?,
+            attachments: store.case_attachments(id).await?,
+            notices: store.notices(Some(id), 100).await?,
+            agents: store
+                .agents()
+                .await?
+                .into_iter()
+                .map(|a| (a.id, a.name))
+                .collect(),
+            abuse_steps_taken: store.abuse_steps_for_customer(customer.id).await?,
+            case,
+            customer,
+            now,
+        })
+    }
+
+    pub fn agent_name(&self, id: i64) -> &str {
+        self.agents.get(&id).map_or("an agent", String::as_str)
+    }
+
+    /// The first name the desk greets the customer by.
+    pub fn first_name(&self) -> &str {
+        self.customer
+            .name
+            .split_whitespace()
+            .next()
+            .unwrap_or(&self.customer.name)
+    }
+
+    /// The draft of the written summary, from what the case knows now.
+    pub fn summary_draft(&self) -> String {
+        draft_summary(&SummarySource {
+            customer_name: &self.customer.name,
+            subject: &self.case.subject,
+            facts: &self.facts,
+            expectation: self.case.expectation.as_ref(),
+            plan: &self.plan.steps,
+            promises: &self.promises,
+        })
+    }
+}
