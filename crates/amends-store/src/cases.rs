@@ -141,13 +141,7 @@ impl Store {
         request: &OpenCase,
         context: &AuditContext,
     ) -> Result<OpenedCase, StoreError> {
-        match self.backend {
-            Backend::Sqlite => self.openings.open(&self.write, request, context).await,
-            Backend::Postgres => {
-                let mut conn = self.write.acquire().await?;
-                crate::openings::alone(&mut conn, request, context).await
-            }
-        }
+        self.openings.open(&self.write, request, context).await
     }
 
     /// One case.

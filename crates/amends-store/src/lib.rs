@@ -133,7 +133,7 @@ impl Store {
                 write: pool.clone(),
                 read: pool,
                 timing: Timing::default(),
-                openings: Default::default(),
+                openings: std::sync::Arc::new(openings::Openings::new(Backend::Postgres)),
             })
         } else {
             Err(StoreError::BadUrl(
@@ -168,7 +168,7 @@ impl Store {
             write,
             read,
             timing: Timing::default(),
-            openings: Default::default(),
+            openings: std::sync::Arc::new(openings::Openings::new(Backend::Sqlite)),
         })
     }
 
@@ -188,8 +188,8 @@ impl Store {
         self.backend
     }
 
-    /// How many commits opened more than one case (SQLite's group commit; always 0 on
-    /// PostgreSQL, where concurrent openings commit on their own connections).
+    /// How many commits opened more than one case (the group commit of `openings.rs`, on
+    /// both backends).
     pub fn shared_commits(&self) -> u64 {
         self.openings.shared_commits()
     }

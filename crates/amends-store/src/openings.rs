@@ -30,7 +30,7 @@ use crate::apply::apply;
 use crate::customers::{bind_customer, contacts, lookup_addresses};
 use crate::new_cases::{open_case_in, OpenCase, OpenedCase, Opening};
 use crate::rows::{placeholders, CaseRow, MessageRow, CASE_COLUMNS, MESSAGE_COLUMNS};
-use crate::{audit, StoreError};
+use crate::{audit, Backend, StoreError};
 
 /// At most this many cases share one commit, which bounds how long the last of them waits.
 const MOST_PER_COMMIT: usize = 64;
@@ -42,8 +42,9 @@ const BATCHES_PER_CONNECTION: usize = 8;
 const BINDS_PER_STATEMENT: usize = 10_000;
 
 /// The cases waiting for the writer, and whose turn it is.
-#[derive(Default)]
 pub(crate) struct Openings {
+    /// Which database the batches are written to: ids are given out differently.
+    backend: Backend,
     waiting: Mutex<Vec<Waiting>>,
     turn: Arc<tokio::sync::Mutex<()>>,
     /// Commits that opened more than one case, since the store was opened.
@@ -57,6 +58,16 @@ struct Waiting {
 }
 
 impl Openings {
+    /// No case waiting yet, on `backend`.
+    pub(crate) fn new(backend: Backend) -> Openings {
+        Openings {
+            backend,
+            waiting: Mutex::default(),
+            turn: Arc::default(),
+            shared_commits: AtomicU64::default(),
+        }
+    }
+
     /// Opens the case, sharing the commit with whatever else is waiting.
     pub(crate) async fn open(
         self: &Arc<Self>,
@@ -112,7 +123,7 @@ impl Openings {
                 }
             };
             for _ in 0..BATCHES_PER_CONNECTION {
-                if run(&mut conn, batch).await {
+                if run(&mut conn, self.backend, batch).await {
                     self.shared_commits.fetch_add(1, Ordering::Relaxed);
                 }
                 batch = self.next_batch();
@@ -168,9 +179,9 @@ fn copy_of(error: &StoreError) -> StoreError {
 }
 
 /// Writes a batch and answers each of its cases; says whether they shared one commit.
-async fn run(conn: &mut AnyConnection, batch: Vec<Waiting>) -> bool {
+async fn run(conn: &mut AnyConnection, backend: Backend, batch: Vec<Waiting>) -> bool {
     if batch.len() > 1 {
-        if let Ok(opened) = together(conn, &batch).await {
+        if let Ok(opened) = together(conn, backend, &batch).await {
             for (waiting, opened) in batch.into_iter().zip(opened) {
                 let _ = waiting.answer.send(Ok(opened));
             }
@@ -187,10 +198,11 @@ async fn run(conn: &mut AnyConnection, batch: Vec<Waiting>) -> bool {
 /// Every case of the batch in one transaction, or none of them.
 async fn together(
     conn: &mut AnyConnection,
+    backend: Backend,
     batch: &[Waiting],
 ) -> Result<Vec<OpenedCase>, StoreError> {
     let mut tx = conn.begin().await?;
-    match open_all_in(&mut tx, batch).await {
+    match open_all_in(&mut tx, backend, batch).await {
         Ok(opened) => {
             tx.commit().await?;
             Ok(opened)
@@ -207,6 +219,7 @@ async fn together(
 /// takes the one-by-one path after everything before it is written.
 async fn open_all_in(
     tx: &mut AnyConnection,
+    backend: Backend,
     batch: &[Waiting],
 ) -> Result<Vec<OpenedCase>, StoreError> {
     let mut opened = Vec::with_capacity(batch.len());
@@ -216,11 +229,11 @@ async fn open_all_in(
             run.push(waiting);
             continue;
         }
-        opened.extend(write_run(tx, &run).await?);
+        opened.extend(write_run(tx, backend, &run).await?);
         run.clear();
         opened.push(open_case_in(tx, &waiting.request, &waiting.context).await?);
     }
-    opened.extend(write_run(tx, &run).await?);
+    opened.extend(write_run(tx, backend, &run).await?);
     Ok(opened)
 }
 
@@ -234,27 +247,85 @@ struct Numbered<'a> {
     opening: Opening,
 }
 
-/// The last ids given out for customers, cases and messages.
-async fn last_ids(tx: &mut AnyConnection) -> Result<(i64, i64, i64), StoreError> {
-    Ok(sqlx::query_as(
-        "select max(coalesce((select seq from sqlite_sequence where name = 'customers'), 0), \
-         coalesce((select max(id) from customers), 0)), \
-         max(coalesce((select seq from sqlite_sequence where name = 'cases'), 0), \
-         coalesce((select max(id) from cases), 0)), \
-         max(coalesce((select seq from sqlite_sequence where name = 'messages'), 0), \
-         coalesce((select max(id) from messages), 0))",
-    )
-    .fetch_one(&mut *tx)
-    .await?)
+/// Ids for a run of `n` cases: as many for customers (some go unused: a gap), cases and
+/// messages.
+struct Ids {
+    customers: Vec<i64>,
+    cases: Vec<i64>,
+    messages: Vec<i64>,
 }
 
-/// Gives each case of the run its ids after `last`, finds its customer among those `known`
+/// Gives out ids for `n` new cases. On SQLite the single writer's transaction holds the file,
+/// so the ids after the last ones given out are ours; on PostgreSQL they are taken from the
+/// tables' sequences, which no other transaction will hand out again.
+async fn give_out_ids(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    n: usize,
+) -> Result<Ids, StoreError> {
+    let count = i64::try_from(n).map_err(|_| StoreError::Corrupt("batch size".to_owned()))?;
+    match backend {
+        Backend::Sqlite => {
+            let (customers, cases, messages): (i64, i64, i64) = sqlx::query_as(
+                "select max(coalesce((select seq from sqlite_sequence where name = 'customers'), \
+                 0), coalesce((select max(id) from customers), 0)), \
+                 max(coalesce((select seq from sqlite_sequence where name = 'cases'), 0), \
+                 coalesce((select max(id) from cases), 0)), \
+                 max(coalesce((select seq from sqlite_sequence where name = 'messages'), 0), \
+                 coalesce((select max(id) from messages), 0))",
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            let after = |last: i64| (1..=count).map(|i| last + i).collect();
+            Ok(Ids {
+                customers: after(customers),
+                cases: after(cases),
+                messages: after(messages),
+            })
+        }
+        Backend::Postgres => {
+            let mut taken = Vec::with_capacity(3);
+            for table in ["customers", "cases", "messages"] {
+                let ids: Vec<i64> = sqlx::query_scalar(&format!(
+                    "select nextval(pg_get_serial_sequence('{table}', 'id')) \
+                     from generate_series(1, $1)"
+                ))
+                .bind(count)
+                .fetch_all(&mut *tx)
+                .await?;
+                taken.push(ids);
+            }
+            let messages = taken.pop().unwrap_or_default();
+            let cases = taken.pop().unwrap_or_default();
+            let customers = taken.pop().unwrap_or_default();
+            Ok(Ids {
+                customers,
+                cases,
+                messages,
+            })
+        }
+    }
+}
+
+/// `overriding system value` where PostgreSQL needs it to take the ids given out here.
+fn given_ids(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " overriding system value",
+    }
+}
+
+/// A run numbered: its cases, and the new customers with their ids.
+type Run<'a> = (Vec<Numbered<'a>>, Vec<(i64, &'a Waiting)>);
+
+/// Gives each case of the run its `ids`, finds its customer among those `known`
 /// (on file, or new earlier in the run) or numbers a new one, and lets the core decide it.
 fn number<'a>(
     run: &[&'a Waiting],
     mut known: HashMap<(&'static str, String), (i64, i64)>,
-    (last_customer, last_case, last_message): (i64, i64, i64),
-) -> (Vec<Numbered<'a>>, Vec<(i64, &'a Waiting)>) {
+    ids: &Ids,
+) -> Result<Run<'a>, StoreError> {
+    let short = || StoreError::Corrupt("fewer ids than cases".to_owned());
     let mut numbered = Vec::with_capacity(run.len());
     let mut new_customers = Vec::new();
     for (i, waiting) in run.iter().enumerate() {
@@ -264,7 +335,7 @@ fn number<'a>(
         let (customer_id, revenue, customer_created) = match found {
             Some((id, revenue)) => (id, revenue, false),
             None => {
-                let id = last_customer + 1 + new_customers.len() as i64;
+                let id = *ids.customers.get(new_customers.len()).ok_or_else(short)?;
                 for (kind, value) in contacts(customer) {
                     known.insert(
                         (kind, value.to_owned()),
@@ -275,36 +346,36 @@ fn number<'a>(
                 (id, customer.revenue_to_date_minor, true)
             }
         };
-        let offset = i as i64 + 1;
         numbered.push(Numbered {
             waiting,
             customer_id,
             customer_created,
-            case_id: last_case + offset,
-            message_id: last_message + offset,
+            case_id: *ids.cases.get(i).ok_or_else(short)?,
+            message_id: *ids.messages.get(i).ok_or_else(short)?,
             opening: Opening::decide(&waiting.request, customer_id, revenue, waiting.context.at),
         });
     }
-    (numbered, new_customers)
+    Ok((numbered, new_customers))
 }
 
-/// Writes a run of new cases (no external ids) with one statement per table. This runs only
-/// on SQLite, inside the single writer's transaction, so nobody else can take an id between
-/// reading the last one and inserting: ids are given out here, which lets one multi-row
-/// insert per table stand in for one insert per case.
+/// Writes a run of new cases (no external ids) with one statement per table: ids are given
+/// out here (see [`give_out_ids`]), which lets one multi-row insert per table stand in for one
+/// insert per case, on both backends.
 async fn write_run(
     tx: &mut AnyConnection,
+    backend: Backend,
     run: &[&Waiting],
 ) -> Result<Vec<OpenedCase>, StoreError> {
     if run.is_empty() {
         return Ok(Vec::new());
     }
-    let last = last_ids(tx).await?;
+    let ids = give_out_ids(tx, backend, run.len()).await?;
     let known = customers_on_file(tx, run).await?;
-    let (mut numbered, new_customers) = number(run, known, last);
-    insert_customers(tx, &new_customers).await?;
-    let mut cases = insert_cases(tx, &numbered).await?;
-    let mut messages = insert_messages(tx, &numbered).await?;
+    let (mut numbered, new_customers) = number(run, known, &ids)?;
+    let given = given_ids(backend);
+    insert_customers(tx, given, &new_customers).await?;
+    let mut cases = insert_cases(tx, given, &numbered).await?;
+    let mut messages = insert_messages(tx, given, &numbered).await?;
     let outcomes: Vec<Outcome> = numbered
         .iter_mut()
         .map(|n| {
@@ -393,12 +464,13 @@ async fn customers_on_file(
 
 async fn insert_customers(
     tx: &mut AnyConnection,
+    given: &str,
     customers: &[(i64, &Waiting)],
 ) -> Result<(), StoreError> {
     for chunk in customers.chunks(BINDS_PER_STATEMENT / 10) {
         let sql = format!(
             "insert into customers (id, name, revenue_to_date_minor, currency, plan, billing_day, \
-             invoice_dates, notes, created_at, updated_at) values {}",
+             invoice_dates, notes, created_at, updated_at){given} values {}",
             placeholders(chunk.len(), 10)
         );
         let mut query = sqlx::query(&sql);
@@ -436,12 +508,13 @@ async fn insert_customers(
 /// rows in no promised order).
 async fn insert_cases(
     tx: &mut AnyConnection,
+    given: &str,
     run: &[Numbered<'_>],
 ) -> Result<HashMap<i64, CaseRow>, StoreError> {
     let sql = format!(
         "insert into cases (id, customer_id, channel, subject, status, priority, opened_at, \
          anger_permille, churn_threat, win_back, abusive_messages, urgency, created_at, \
-         updated_at) values {} returning {CASE_COLUMNS}",
+         updated_at){given} values {} returning {CASE_COLUMNS}",
         placeholders(run.len(), 14)
     );
     let mut query = sqlx::query_as::<_, CaseRow>(&sql);
@@ -471,12 +544,13 @@ async fn insert_cases(
 /// Inserts the run's first messages; returns them as stored, by id.
 async fn insert_messages(
     tx: &mut AnyConnection,
+    given: &str,
     run: &[Numbered<'_>],
 ) -> Result<HashMap<i64, MessageRow>, StoreError> {
     let sql = format!(
         "insert into messages (id, case_id, direction, channel, author_id, body, body_html, \
-         external_id, anger_permille, abusive, churn_threat, assessment, created_at, updated_at) \
-         values {} returning {MESSAGE_COLUMNS}",
+         external_id, anger_permille, abusive, churn_threat, assessment, created_at, updated_at)\
+         {given} values {} returning {MESSAGE_COLUMNS}",
         placeholders(run.len(), 14)
     );
     let mut query = sqlx::query_as::<_, MessageRow>(&sql);

@@ -28,6 +28,11 @@ pub struct BenchArgs {
     /// the server's resident memory (0 to skip).
     #[arg(long, default_value_t = 0)]
     fill_to: usize,
+    /// After measuring on the empty desk, fill it (unmeasured) until it holds this many cases
+    /// and measure again at each concurrency, so creation on a full desk is read beside creation
+    /// on an empty one (0 to skip).
+    #[arg(long, default_value_t = 0)]
+    then_at: usize,
 }
 
 pub(crate) struct Server {
@@ -56,29 +61,26 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;
-    eprintln!("| backend | concurrency | cases | cases/s | p50 ms | p99 ms |");
-    eprintln!("|---|---|---|---|---|---|");
-    let backend = if args.database.starts_with("sqlite:") {
-        "SQLite"
-    } else {
-        "PostgreSQL"
-    };
+    eprintln!("| backend | desk held | concurrency | cases | cases/s | p50 ms | p99 ms |");
+    eprintln!("|---|---|---|---|---|---|---|");
     let mut created = 0;
     for concurrency in &args.concurrency {
-        let report = drive(
+        created = measure(&client, &server.url, &token, &args, *concurrency, created).await?;
+    }
+    if args.then_at > created {
+        drive(
             &client,
             &server.url,
             &token,
-            args.cases,
-            *concurrency,
+            args.then_at - created,
+            8,
             created,
         )
         .await?;
-        created += args.cases;
-        eprintln!(
-            "| {backend} | {concurrency} | {} | {:.0} | {:.2} | {:.2} |",
-            args.cases, report.per_second, report.p50_ms, report.p99_ms
-        );
+        created = args.then_at;
+        for concurrency in &args.concurrency {
+            created = measure(&client, &server.url, &token, &args, *concurrency, created).await?;
+        }
     }
     if args.fill_to > created {
         drive(
@@ -104,6 +106,29 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Creates `args.cases` cases at `concurrency` on a desk holding `held`, prints the row, and
+/// answers how many the desk holds after.
+async fn measure(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    args: &BenchArgs,
+    concurrency: usize,
+    held: usize,
+) -> anyhow::Result<usize> {
+    let backend = if args.database.starts_with("sqlite:") {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    };
+    let report = drive(client, url, token, args.cases, concurrency, held).await?;
+    eprintln!(
+        "| {backend} | {held} | {concurrency} | {} | {:.0} | {:.2} | {:.2} |",
+        args.cases, report.per_second, report.p50_ms, report.p99_ms
+    );
+    Ok(held + args.cases)
 }
 
 pub(crate) async fn bench_token(store: &Store) -> anyhow::Result<String> {

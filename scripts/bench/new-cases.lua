@@ -1,0 +1,25 @@
+-- wrk script: POST /api/v1/cases with a new customer on every request.
+-- TOKEN and RUN come from the environment; RUN keeps addresses unique across runs.
+local token = os.getenv("TOKEN")
+local run = os.getenv("RUN") or "0"
+local threads = 0
+
+function setup(thread)
+  thread:set("thread_id", threads)
+  threads = threads + 1
+end
+
+function init(args)
+  counter = 0
+end
+
+request = function()
+  counter = counter + 1
+  local body = string.format(
+    '{"customer":{"name":"Customer %s-%d-%d","email":"w%s-%d-%d@bench.test"},' ..
+    '"channel":"email","subject":"My parcel has not arrived",' ..
+    '"body":"I ordered a week ago and the parcel still has not arrived. I am really fed up with waiting."}',
+    run, thread_id, counter, run, thread_id, counter)
+  return wrk.format("POST", "/api/v1/cases",
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
+end
