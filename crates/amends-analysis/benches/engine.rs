@@ -7,6 +7,8 @@
 //! the heads' weights and the phrase lists are looked up as for real traffic, not for one text
 //! whose every lookup stays in the cache.
 
+#![allow(clippy::expect_used)] // a benchmark that cannot set up should stop right there
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 

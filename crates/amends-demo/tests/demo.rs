@@ -2,7 +2,7 @@
 //! team, customers and cases in every state with the recovery records that go with them, and a
 //! database that already has agents is left alone.
 
-#![allow(clippy::unwrap_used)] // a test that cannot go on should stop right there
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot go on should stop right there
 
 use amends_core::{CaseStatus, Timestamp};
 use amends_store::testing::TestDatabase;

@@ -1,7 +1,7 @@
 //! Cases opened at the same moment share commits (group commit) on both backends, and every
 //! request must get exactly what it would have got alone.
 
-#![allow(clippy::unwrap_used)] // a test that cannot go on should stop right there
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot go on should stop right there
 
 use std::collections::{HashMap, HashSet};
 

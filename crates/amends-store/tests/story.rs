@@ -1,6 +1,6 @@
 //! One conformance story, told against SQLite and PostgreSQL alike.
 
-#![allow(clippy::unwrap_used)] // a test that cannot go on should stop right there
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot go on should stop right there
 
 use amends_core::account::TokenScope;
 use amends_core::audit::{Actor, AuditContext};

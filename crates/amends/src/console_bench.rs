@@ -76,7 +76,8 @@ pub async fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
         ("queue page, mine (owns none)", "/queue?owner=me"),
     ] {
         let url = format!("{}{path}", server.url);
-        let times = time(args.requests, || {
+        #[allow(clippy::expect_used)] // a cycle over a list this function just filled never ends
+    let times = time(args.requests, || {
             let request = client.get(&url).header("authorization", &auth);
             async move { check(request.send().await?).await }
         })
@@ -87,6 +88,7 @@ pub async fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
         .map(|_| format!("{}/cases/{}", server.url, rng.gen_range(1..=args.cases)))
         .collect();
     let mut next = urls.iter().cycle();
+    #[allow(clippy::expect_used)] // a cycle over a list this function just filled never ends
     let times = time(args.requests, || {
         let request = client
             .get(next.next().expect("one url per request"))
@@ -96,6 +98,7 @@ pub async fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
     .await?;
     report("case page (random case)", &times);
     let coach = format!("{}/api/v1/coach", server.url);
+    #[allow(clippy::expect_used)] // a cycle over a list this function just filled never ends
     let times = time(args.requests, || {
         let request = client
             .post(&coach)

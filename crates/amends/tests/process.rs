@@ -4,7 +4,7 @@
 //! These tests talk to child processes, so they wait on real time; every wait polls for a
 //! condition with a deadline rather than sleeping a fixed amount.
 
-#![allow(clippy::unwrap_used)] // a test that cannot go on should stop right there
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot go on should stop right there
 
 use std::io::Write;
 use std::process::{Child, Command, Stdio};

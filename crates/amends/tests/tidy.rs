@@ -3,7 +3,7 @@
 //! audit event and no wire type; only the server speaks HTTP; no two modules of a crate use
 //! each other in a circle; files and functions stay small; every crate is on the code map.
 
-#![allow(clippy::unwrap_used)] // a test that cannot go on should stop right there
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot go on should stop right there
 
 use std::path::{Path, PathBuf};
 

@@ -2,6 +2,8 @@
 //! folder in AMENDS_ENCODER), for the encoder's tests and benchmark. Without it they say so;
 //! under CI=true a missing encoder is a failure: a skipped suite is not a pass.
 
+#![allow(clippy::expect_used)] // a test helper that cannot load the model should stop right there
+
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 

@@ -237,7 +237,8 @@ pub async fn extend_promise(
     ApiJson(request): ApiJson<ExtendRequest>,
 ) -> Result<Json<PromiseView>, AppError> {
     current.require(AgentRole::Agent)?;
-    let due_at = parse_time("due_at", Some(&request.due_at))?.expect("given");
+    let due_at = parse_time("due_at", Some(&request.due_at))?
+        .ok_or_else(|| FieldError::new("due_at", "is required"))?;
     let moved = state
         .store
         .extend_promise(id, due_at, &request.reason, &current.audit(&state))

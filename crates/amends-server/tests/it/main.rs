@@ -1,7 +1,7 @@
 //! The server's integration tests: the real server on a random port, a fresh database per
 //! test on each backend, and a clock the tests move instead of sleeping.
 
-#![allow(clippy::unwrap_used)] // a test that cannot go on should stop right there
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test that cannot go on should stop right there
 
 mod auth;
 mod bad_input;
