@@ -13,6 +13,7 @@ mod cases;
 mod compensation;
 mod customers;
 mod error;
+mod ids;
 mod jobs;
 mod mail;
 mod new_cases;

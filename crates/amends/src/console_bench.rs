@@ -76,8 +76,7 @@ pub async fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
         ("queue page, mine (owns none)", "/queue?owner=me"),
     ] {
         let url = format!("{}{path}", server.url);
-        #[allow(clippy::expect_used)] // a cycle over a list this function just filled never ends
-    let times = time(args.requests, || {
+        let times = time(args.requests, || {
             let request = client.get(&url).header("authorization", &auth);
             async move { check(request.send().await?).await }
         })
@@ -98,7 +97,6 @@ pub async fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
     .await?;
     report("case page (random case)", &times);
     let coach = format!("{}/api/v1/coach", server.url);
-    #[allow(clippy::expect_used)] // a cycle over a list this function just filled never ends
     let times = time(args.requests, || {
         let request = client
             .post(&coach)
