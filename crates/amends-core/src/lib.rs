@@ -4,6 +4,12 @@
 //! This crate decides; it never does. It must not perform IO, spawn tasks, read the clock or
 //! depend on sqlx, axum, tokio or any other amends crate. Time and ids come in as arguments, so
 //! every rule here is a pure function that a plain `#[test]` can check.
+//!
+//! A workflow's function takes the records it concerns and answers the changed record and an
+//! [`outcome::Outcome`]: the audit events and the effects (a notice to the customer worded by
+//! [`wording`], an alert to someone in charge, a line on the case, a [`job::Job`] for later).
+//! The store applies an outcome as it is; so an audit event, a notice wording or a job kind is
+//! added here, and only here.
 #![deny(missing_docs)]
 
 pub mod abuse;

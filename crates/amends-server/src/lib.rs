@@ -4,7 +4,9 @@
 //!
 //! This is the only crate that knows HTTP, JSON or HTML. It must not contain SQL (that is
 //! `amends-store`) nor domain rules (that is `amends-core`): a handler parses, asks the core
-//! to decide, lets the store save, and renders.
+//! to decide, lets the store save, and renders. It owns the wire format: every answer is a
+//! type of `wire/` with its OpenAPI schema, and every route is listed once (`api/mod.rs`) for
+//! both the router and the document.
 
 pub mod accounts;
 mod api;

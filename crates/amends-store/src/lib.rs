@@ -1,9 +1,11 @@
 //! Storage for Amends: one [`Store`] over embedded SQLite or PostgreSQL, its migrations, the
 //! append-only audit trail and the durable jobs table.
 //!
-//! This is the only crate that contains SQL. It must not decide domain rules: a change is
-//! decided by a pure function of `amends-core`, and the store loads, calls it and saves the
-//! result with its audit events in one transaction. Callers never see which backend is in use.
+//! This is the only crate that contains SQL. It must not decide domain rules, word a sentence
+//! or an audit event, or shape the wire: a workflow loads its records (plain data access by
+//! table, in `table/`), calls a pure function of `amends-core`, saves the record it answers
+//! and applies its outcome (`apply.rs`: notices, alerts, lines on a case, jobs, audit events),
+//! all in one transaction. Callers never see which backend is in use.
 
 mod accounts;
 mod agents;
