@@ -21,7 +21,7 @@ macro_rules! lexicon {
 
 /// Phrases with a label each (a kind, a category, a severity and suggestion).
 #[derive(Debug, Clone, Default)]
-pub struct LabelledPhrases {
+pub(crate) struct LabelledPhrases {
     /// The phrases.
     pub list: PhraseList,
     /// For each phrase, its columns other than the phrase itself.
@@ -30,7 +30,7 @@ pub struct LabelledPhrases {
 
 impl LabelledPhrases {
     /// Lines of tab-separated columns; column `phrase_column` is the phrase.
-    pub fn parse(text: &str, phrase_column: usize) -> Self {
+    pub(crate) fn parse(text: &str, phrase_column: usize) -> Self {
         let mut phrases = Vec::new();
         let mut labels = Vec::new();
         for columns in tab_lines(text) {

@@ -7,7 +7,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 /// The demo team: name, role, compensation authority in cents.
-pub const TEAM: [(&str, &str, i64); 9] = [
+pub(crate) const TEAM: [(&str, &str, i64); 9] = [
     ("Dana Admin", "admin", 100_000),
     ("Sam Okafor", "supervisor", 50_000),
     ("Priya Raman", "supervisor", 50_000),
@@ -19,13 +19,13 @@ pub const TEAM: [(&str, &str, i64); 9] = [
     ("Zoe Lindqvist", "agent", 2_500),
 ];
 
-pub const FIRST_NAMES: [&str; 24] = [
+pub(crate) const FIRST_NAMES: [&str; 24] = [
     "Ann", "Ben", "Chloe", "David", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jamal", "Kate",
     "Luis", "Maya", "Nils", "Olga", "Pedro", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera",
     "Will", "Yuki",
 ];
 
-pub const LAST_NAMES: [&str; 20] = [
+pub(crate) const LAST_NAMES: [&str; 20] = [
     "Smith", "Garcia", "Kowalski", "Nguyen", "Okoye", "Rossi", "Schmidt", "Tanaka", "Dubois",
     "Silva", "Jensen", "Murphy", "Haddad", "Ivanova", "Patel", "Moreau", "Costa", "Berg", "Walsh",
     "Kim",
@@ -68,7 +68,7 @@ const PROBLEMS: [(&str, &str); 8] = [
 
 /// How the customer feels, which shapes what they write and the priority the desk gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mood {
+pub(crate) enum Mood {
     Calm,
     Frustrated,
     Furious,
@@ -77,7 +77,7 @@ pub enum Mood {
 }
 
 impl Mood {
-    pub fn priority(self, rng: &mut StdRng) -> Priority {
+    pub(crate) fn priority(self, rng: &mut StdRng) -> Priority {
         match self {
             Mood::Calm => *[Priority::Low, Priority::Normal]
                 .choose(rng)
@@ -91,7 +91,7 @@ impl Mood {
     }
 }
 
-pub fn pick_mood(rng: &mut StdRng) -> Mood {
+pub(crate) fn pick_mood(rng: &mut StdRng) -> Mood {
     match rng.gen_range(0..100) {
         0..=34 => Mood::Calm,
         35..=69 => Mood::Frustrated,
@@ -101,7 +101,7 @@ pub fn pick_mood(rng: &mut StdRng) -> Mood {
     }
 }
 
-pub fn complaint(rng: &mut StdRng, mood: Mood, name: &str) -> (String, String) {
+pub(crate) fn complaint(rng: &mut StdRng, mood: Mood, name: &str) -> (String, String) {
     let (subject, problem) = *PROBLEMS.choose(rng).unwrap_or(&PROBLEMS[0]);
     let problem = problem.replace("{n}", &rng.gen_range(10_000..99_999).to_string());
     let first = name.split(' ').next().unwrap_or(name);
@@ -120,7 +120,7 @@ pub fn complaint(rng: &mut StdRng, mood: Mood, name: &str) -> (String, String) {
     (subject, body)
 }
 
-pub fn reply(rng: &mut StdRng) -> String {
+pub(crate) fn reply(rng: &mut StdRng) -> String {
     [
         "I'm so sorry about this, and thank you for telling us. I've checked your order and I'm arranging a replacement today; I'll call you by 4 pm with the tracking number.",
         "Thank you for your patience, and I apologise for the trouble. I've refunded the duplicate charge; you will see it on your statement within 3 working days.",
@@ -131,7 +131,7 @@ pub fn reply(rng: &mut StdRng) -> String {
     .unwrap_or_default()
 }
 
-pub fn follow_up(rng: &mut StdRng) -> String {
+pub(crate) fn follow_up(rng: &mut StdRng) -> String {
     [
         "Thanks for getting back to me. Any news?",
         "It's been two days and still nothing. When will this actually be fixed?",
@@ -142,7 +142,7 @@ pub fn follow_up(rng: &mut StdRng) -> String {
     .unwrap_or_default()
 }
 
-pub fn note(rng: &mut StdRng) -> String {
+pub(crate) fn note(rng: &mut StdRng) -> String {
     [
         "Checked with the warehouse: the parcel was mis-sorted at the depot.",
         "Customer has been with us four years; goodwill gesture approved up to $25.",
@@ -153,7 +153,7 @@ pub fn note(rng: &mut StdRng) -> String {
     .unwrap_or_default()
 }
 
-pub fn still_broken(rng: &mut StdRng) -> String {
+pub(crate) fn still_broken(rng: &mut StdRng) -> String {
     [
         "This is not solved at all. It happened again this morning.",
         "You closed this but nothing has changed. Please reopen it.",

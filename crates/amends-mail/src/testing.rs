@@ -323,10 +323,10 @@ mod tempdir {
     use std::path::{Path, PathBuf};
 
     /// A directory removed when dropped.
-    pub struct Dir(PathBuf);
+    pub(super) struct Dir(PathBuf);
 
     impl Dir {
-        pub fn new(what: &str) -> Dir {
+        pub(super) fn new(what: &str) -> Dir {
             use std::sync::atomic::{AtomicU64, Ordering};
             static NEXT: AtomicU64 = AtomicU64::new(0);
             let path = std::env::temp_dir().join(format!(
@@ -339,7 +339,7 @@ mod tempdir {
             Dir(path)
         }
 
-        pub fn path(&self) -> &Path {
+        pub(super) fn path(&self) -> &Path {
             &self.0
         }
     }

@@ -63,7 +63,7 @@ pub enum AppError {
 
 /// An RFC 9457 problem document.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Problem {
+pub(crate) struct Problem {
     /// A URI reference naming the kind of problem.
     #[serde(rename = "type")]
     pub kind: &'static str,

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use crate::{AppError, AppState};
 
 /// A JSON request body. The request type should `#[serde(deny_unknown_fields)]`.
-pub struct ApiJson<T>(pub T);
+pub(crate) struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
@@ -44,7 +44,7 @@ fn media_type(request: &Request) -> Option<String> {
 
 /// A raw email as the request body (`Content-Type: message/rfc822`), bounded by the route's
 /// body limit.
-pub struct ApiMail(pub Bytes);
+pub(crate) struct ApiMail(pub Bytes);
 
 impl<S: Send + Sync> FromRequest<S> for ApiMail {
     type Rejection = AppError;
@@ -63,7 +63,7 @@ impl<S: Send + Sync> FromRequest<S> for ApiMail {
 /// Parses `bytes` as `T`, naming the path of the field that failed. A number written with a
 /// zero fraction (`12.0`) is the integer it equals, as JSON Schema's `integer` says, so a
 /// client that writes every number as a float is not refused for it.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let mut value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|error| AppError::BadRequest {
             message: error.to_string(),
@@ -109,7 +109,7 @@ fn body_rejection(rejection: BytesRejection) -> AppError {
 }
 
 /// Path parameters.
-pub struct ApiPath<T>(pub T);
+pub(crate) struct ApiPath<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
     type Rejection = AppError;
@@ -126,7 +126,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
 }
 
 /// Query parameters.
-pub struct ApiQuery<T>(pub T);
+pub(crate) struct ApiQuery<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = AppError;
@@ -157,7 +157,7 @@ fn storable_query(uri: &Uri) -> std::borrow::Cow<'_, Uri> {
 /// nearest address in `X-Forwarded-For` that is not (a client can put anything at the left
 /// of that header, so it is read from the right). `None` when the server was started without
 /// connect info (tests calling the router directly).
-pub fn remote_addr(parts: &Parts, trusted: &[IpAddr]) -> Option<String> {
+pub(crate) fn remote_addr(parts: &Parts, trusted: &[IpAddr]) -> Option<String> {
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
     if !trusted.contains(&peer) {
         return Some(peer.to_string());
@@ -180,7 +180,7 @@ pub fn remote_addr(parts: &Parts, trusted: &[IpAddr]) -> Option<String> {
 
 /// The client's address (see [`remote_addr`]), for handlers that need it before anyone is
 /// signed in.
-pub struct ClientAddr(pub Option<String>);
+pub(crate) struct ClientAddr(pub Option<String>);
 
 impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = AppError;

@@ -40,7 +40,7 @@ impl Default for ConnectionLimits {
 
 /// Serves `app` on `listener` within `limits` until `shutdown` completes, then lets requests
 /// in flight finish.
-pub async fn serve_bounded(
+pub(crate) async fn serve_bounded(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,

@@ -16,7 +16,7 @@ use crate::links::Purpose;
 use crate::{AppError, AppState};
 
 /// No scripts at all, styles only from our own stylesheet, forms only back to us.
-pub const CUSTOMER_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+pub(crate) const CUSTOMER_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 const STYLESHEET: &str = "body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;\
@@ -26,7 +26,7 @@ padding:.5rem 1rem;margin:.5rem .5rem 0 0}ol li{margin:.4rem 0}.done{color:#2e7d
 pre{white-space:pre-wrap;font-family:inherit;background:#f5f7f8;padding:1rem}";
 
 /// The customer pages' routes.
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/survey/{token}", get(survey_page).post(survey_answer))
         .route("/plan/{token}", get(plan_page).post(plan_answer))

@@ -18,7 +18,7 @@ pub fn read(text: &str) -> Reading {
 /// What the desk's engine reads in `text`: the model in its settings, when it has one (a
 /// sentence encoder costs milliseconds a message, so that reading runs off the async threads),
 /// else the built-in one.
-pub async fn read_for(state: &AppState, text: &str) -> Reading {
+pub(crate) async fn read_for(state: &AppState, text: &str) -> Reading {
     let Some(model) = state.settings.reader.clone() else {
         return read(text);
     };

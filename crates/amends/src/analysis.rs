@@ -169,7 +169,7 @@ fn text_of(request: &Value) -> Result<&str, String> {
 /// The optional sentence encoder. Without `--encoder`, the one `scripts/encoder/install` put in
 /// the checkout this binary was built from is read when it is there.
 #[derive(clap::Args, Clone, Default)]
-pub struct EncoderArg {
+pub(crate) struct EncoderArg {
     /// A sentence-transformers model folder (config.json, vocab.txt, model.safetensors) whose
     /// reading the complaint head adds to its own. By default the installed one
     /// (scripts/encoder/install), if any; without one the engine reads n-grams only.
@@ -182,7 +182,7 @@ pub struct EncoderArg {
 
 impl EncoderArg {
     /// The encoder's folder to read, if any (`--encoder installed` names the installed one).
-    pub fn folder(&self) -> anyhow::Result<Option<PathBuf>> {
+    pub(crate) fn folder(&self) -> anyhow::Result<Option<PathBuf>> {
         if self.no_encoder {
             return Ok(None);
         }
@@ -201,12 +201,12 @@ impl EncoderArg {
 }
 
 /// Loads the encoder in `dir`.
-pub fn load_encoder(dir: &Path) -> anyhow::Result<Arc<Encoder>> {
+pub(crate) fn load_encoder(dir: &Path) -> anyhow::Result<Arc<Encoder>> {
     amends_server::load_encoder(dir).map_err(|e| anyhow::anyhow!(e))
 }
 
 /// The English model, reading through the encoder when one is given.
-pub fn english(encoder: &EncoderArg) -> anyhow::Result<Model> {
+pub(crate) fn english(encoder: &EncoderArg) -> anyhow::Result<Model> {
     match &encoder.folder()? {
         None => Ok(Model::english().clone()),
         Some(dir) => amends_server::english_with_encoder(dir).map_err(|e| anyhow::anyhow!(e)),
@@ -226,7 +226,7 @@ fn encode_complaints(encoder: &Encoder, items: &mut [LabelledText]) {
 }
 
 /// `amends analyze`.
-pub fn analyze(encoder: &EncoderArg) -> anyhow::Result<()> {
+pub(crate) fn analyze(encoder: &EncoderArg) -> anyhow::Result<()> {
     let model = &english(encoder)?;
     stream(|request| {
         let assessment = assess(text_of(request)?, model);
@@ -242,7 +242,7 @@ struct CoachRequest {
 }
 
 /// `amends coach`.
-pub fn coach_drafts() -> anyhow::Result<()> {
+pub(crate) fn coach_drafts() -> anyhow::Result<()> {
     let model = Model::english();
     stream(|request| {
         let text = text_of(request)?;
@@ -258,7 +258,7 @@ pub fn coach_drafts() -> anyhow::Result<()> {
 }
 
 /// Reads the labelled sets in `dir` (see shared/eval/README.md).
-pub fn load(dir: &Path) -> anyhow::Result<Vec<LabelledText>> {
+pub(crate) fn load(dir: &Path) -> anyhow::Result<Vec<LabelledText>> {
     let mut items = Vec::new();
     let mut read = |name: &str, label: &dyn Fn(&Value, &mut LabelledText)| -> anyhow::Result<()> {
         let path = dir.join(name);
@@ -329,7 +329,7 @@ impl From<TrainingArgs> for Training {
 }
 
 /// `amends train DIR --out FILE [--encoder DIR --encoder-out FILE]`.
-pub fn train_model(
+pub(crate) fn train_model(
     dir: &Path,
     out: &Path,
     encoder: &EncoderArg,
@@ -357,10 +357,10 @@ pub fn train_model(
 }
 
 /// The targets of issue 3, on data the engine has not seen: `--check` with no floors given.
-pub const TARGETS: &str = "negative=0.88,complaint=0.80,abusive=0.95";
+pub(crate) const TARGETS: &str = "negative=0.88,complaint=0.80,abusive=0.95";
 
 /// Parses `task=F1,…` floors.
-pub fn parse_floors(raw: &str) -> Result<Vec<(String, f64)>, String> {
+pub(crate) fn parse_floors(raw: &str) -> Result<Vec<(String, f64)>, String> {
     raw.split(',')
         .map(|pair| {
             let (task, floor) = pair
@@ -380,7 +380,7 @@ pub fn parse_floors(raw: &str) -> Result<Vec<(String, f64)>, String> {
 }
 
 /// `amends eval DIR`.
-pub fn eval(
+pub(crate) fn eval(
     dir: &Path,
     folds: usize,
     check: Option<String>,

@@ -14,7 +14,7 @@ use clap::Args;
 
 /// What to measure.
 #[derive(Args)]
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     /// An empty database: `sqlite:PATH` or `postgres://…/DB`.
     #[arg(long)]
     database: String,
@@ -47,7 +47,7 @@ impl Drop for Server {
     }
 }
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let store = Store::connect(&args.database)
         .await
         .context("opening the bench database")?;

@@ -9,7 +9,7 @@ use serde::Deserialize;
 /// A database URL whose password never reaches a log.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(transparent)]
-pub struct DatabaseUrl(pub String);
+pub(crate) struct DatabaseUrl(pub String);
 
 impl std::fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -40,7 +40,7 @@ fn redact(url: &str) -> String {
 /// Everything `amends` can be configured with.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Config {
+pub(crate) struct Config {
     /// Address to listen on.
     pub addr: String,
     /// `sqlite:PATH` or `postgres://…`.
@@ -148,7 +148,7 @@ impl Default for Config {
 }
 
 /// The documented default file, printed by `amends config example`.
-pub const EXAMPLE: &str = r#"# amends.toml: every setting with its default. Environment variables AMENDS_<NAME>
+pub(crate) const EXAMPLE: &str = r#"# amends.toml: every setting with its default. Environment variables AMENDS_<NAME>
 # (for example AMENDS_DATABASE) override this file; command-line flags override both.
 
 # Address the desk listens on.
@@ -258,7 +258,7 @@ password_checks = 0
 
 impl Config {
     /// The desk's public address.
-    pub fn public_url(&self) -> String {
+    pub(crate) fn public_url(&self) -> String {
         if self.public_url.is_empty() {
             format!("http://{}", self.addr)
         } else {
@@ -268,7 +268,7 @@ impl Config {
 
     /// How connections are bounded, given the open-file limit the process runs with: a quarter
     /// of the descriptors stay free for the database, mailboxes and logs.
-    pub fn connections(&self, open_files: u64) -> amends_server::ConnectionLimits {
+    pub(crate) fn connections(&self, open_files: u64) -> amends_server::ConnectionLimits {
         let room = usize::try_from(open_files.saturating_mul(3) / 4).unwrap_or(usize::MAX);
         let max_connections = match self.max_connections {
             0 => room.clamp(16, 65_536),
@@ -282,12 +282,12 @@ impl Config {
 
     /// Whether cookies are marked Secure: as set, and always when customers reach the desk
     /// over HTTPS.
-    pub fn secure_cookies(&self) -> bool {
+    pub(crate) fn secure_cookies(&self) -> bool {
         self.secure_cookies || self.public_url.trim().starts_with("https://")
     }
 
     /// The trusted proxies' addresses, checked.
-    pub fn trusted_proxies(&self) -> anyhow::Result<Vec<std::net::IpAddr>> {
+    pub(crate) fn trusted_proxies(&self) -> anyhow::Result<Vec<std::net::IpAddr>> {
         self.trusted_proxies
             .iter()
             .map(|a| {
@@ -298,7 +298,7 @@ impl Config {
     }
 
     /// The standing thresholds.
-    pub fn standing(&self) -> amends_core::standing::StandingPolicy {
+    pub(crate) fn standing(&self) -> amends_core::standing::StandingPolicy {
         amends_core::standing::StandingPolicy {
             expensive_share_percent: self.expensive_share_percent,
             billing_window_days: self.billing_window_days,
@@ -309,7 +309,7 @@ impl Config {
     }
 
     /// The abuse policy, checked.
-    pub fn abuse_policy(&self) -> anyhow::Result<amends_core::recovery::AbusePolicy> {
+    pub(crate) fn abuse_policy(&self) -> anyhow::Result<amends_core::recovery::AbusePolicy> {
         if self.abuse_policy.is_empty() {
             return Ok(amends_core::recovery::AbusePolicy::default());
         }
@@ -322,7 +322,7 @@ impl Config {
 
     /// Mail settings, checked: a URL that cannot be used stops the desk at start with the
     /// reason, never at the first mail.
-    pub fn mail(&self) -> anyhow::Result<amends_server::mail::MailSettings> {
+    pub(crate) fn mail(&self) -> anyhow::Result<amends_server::mail::MailSettings> {
         let lease = std::time::Duration::from_millis(self.job_lease_ms);
         if lease < std::time::Duration::from_secs(2) {
             anyhow::bail!("job_lease_ms must be at least 2000");
@@ -354,7 +354,7 @@ impl Config {
     }
 
     /// When the store schedules reminders and follow-ups.
-    pub fn timing(&self) -> amends_store::Timing {
+    pub(crate) fn timing(&self) -> amends_store::Timing {
         amends_store::Timing {
             reminder_lead_millis: self.reminder_lead_minutes.max(0) * 60_000,
             follow_up_delay_millis: self.follow_up_minutes.max(0) * 60_000,
@@ -362,7 +362,7 @@ impl Config {
     }
 
     /// Defaults, then `file` (or `amends.toml` when present), then the environment.
-    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+    pub(crate) fn load(file: Option<&Path>) -> anyhow::Result<Config> {
         let mut config = match file {
             Some(path) => Self::from_file(path)?,
             None if Path::new("amends.toml").exists() => {
@@ -470,7 +470,7 @@ impl Config {
     }
 
     /// The text engine the server reads messages with, when the `encoder` setting names one.
-    pub fn reader(&self) -> anyhow::Result<Option<std::sync::Arc<amends_analysis::Model>>> {
+    pub(crate) fn reader(&self) -> anyhow::Result<Option<std::sync::Arc<amends_analysis::Model>>> {
         encoder_folder(&self.encoder)?
             .map(|dir| amends_server::english_with_encoder(&dir).map(std::sync::Arc::new))
             .transpose()
@@ -480,7 +480,7 @@ impl Config {
 
 /// The folder an `encoder` setting names: none for "", the one `scripts/encoder/install` put in
 /// this checkout for "installed" (an error when there is none), else the setting itself.
-pub fn encoder_folder(setting: &str) -> anyhow::Result<Option<PathBuf>> {
+pub(crate) fn encoder_folder(setting: &str) -> anyhow::Result<Option<PathBuf>> {
     match setting.trim() {
         "" => Ok(None),
         "installed" => amends_server::installed_encoder().map(Some).ok_or_else(|| {

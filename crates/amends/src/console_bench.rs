@@ -20,7 +20,7 @@ use crate::bench::{bench_token, start_server};
 
 /// What to measure.
 #[derive(Args)]
-pub struct ConsoleBenchArgs {
+pub(crate) struct ConsoleBenchArgs {
     /// The database: `sqlite:PATH` or `postgres://…/DB`; filled up to `--cases` when short.
     #[arg(long)]
     database: String,
@@ -53,7 +53,7 @@ happen again, and we can't change the courier, but we can make sure you hear fro
 If anything else is not right, reply to this email and it comes straight back to me. \
 Thank you for your patience, and again, I'm sorry.\n\nBest wishes,\nSam";
 
-pub async fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(args: ConsoleBenchArgs) -> anyhow::Result<()> {
     let store = Store::connect(&args.database)
         .await
         .context("opening the bench database")?;

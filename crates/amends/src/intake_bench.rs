@@ -16,7 +16,7 @@ use clap::Args;
 
 /// What to measure.
 #[derive(Args)]
-pub struct IntakeBenchArgs {
+pub(crate) struct IntakeBenchArgs {
     /// An empty database: `sqlite:PATH` or `postgres://…/DB`.
     #[arg(long)]
     database: String,
@@ -28,7 +28,7 @@ pub struct IntakeBenchArgs {
     mails: usize,
 }
 
-pub async fn run(args: IntakeBenchArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(args: IntakeBenchArgs) -> anyhow::Result<()> {
     let files = mail_files(&args.maildir)?;
     if files.is_empty() {
         write_maildir(&args.maildir, args.mails)?;

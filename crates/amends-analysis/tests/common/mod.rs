@@ -34,7 +34,7 @@ fn folder() -> Option<PathBuf> {
 }
 
 /// The installed encoder, loaded once.
-pub fn encoder() -> Option<Arc<Encoder>> {
+pub(crate) fn encoder() -> Option<Arc<Encoder>> {
     static ENCODER: OnceLock<Option<Arc<Encoder>>> = OnceLock::new();
     ENCODER
         .get_or_init(|| {

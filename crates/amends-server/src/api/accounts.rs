@@ -24,7 +24,7 @@ use crate::{AppError, AppState};
 /// Credentials.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SignInRequest {
+pub(super) struct SignInRequest {
     /// Sign-in address.
     pub email: String,
     /// Password.
@@ -33,7 +33,7 @@ pub struct SignInRequest {
 
 /// The signed-in agent and the token to send as `X-CSRF-Token` on unsafe requests.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SessionView {
+pub(super) struct SessionView {
     /// Who is signed in.
     pub agent: AgentView,
     /// Send as the `X-CSRF-Token` header with every POST, PATCH and DELETE.
@@ -43,7 +43,7 @@ pub struct SessionView {
 /// Signs in with email and password; sets the session cookie.
 #[utoipa::path(post, path = "/session", tag = "accounts", request_body = SignInRequest,
     responses((status = 200, body = SessionView), (status = 401, body = crate::error::Problem)))]
-pub async fn sign_in(
+pub(super) async fn sign_in(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     ApiJson(request): ApiJson<SignInRequest>,
@@ -59,7 +59,7 @@ pub async fn sign_in(
 /// The signed-in agent and their CSRF token.
 #[utoipa::path(get, path = "/session", tag = "accounts",
     responses((status = 200, body = SessionView), (status = 401, body = crate::error::Problem)))]
-pub async fn current_session(current: CurrentAgent) -> Result<Json<SessionView>, AppError> {
+pub(super) async fn current_session(current: CurrentAgent) -> Result<Json<SessionView>, AppError> {
     match current.credential {
         Credential::Session { csrf_token } => Ok(Json(SessionView {
             agent: AgentView::from(current.agent),
@@ -73,7 +73,7 @@ pub async fn current_session(current: CurrentAgent) -> Result<Json<SessionView>,
 
 /// Signs out: ends the session and clears the cookie.
 #[utoipa::path(delete, path = "/session", tag = "accounts", responses((status = 204)))]
-pub async fn sign_out(
+pub(super) async fn sign_out(
     State(state): State<AppState>,
     headers: HeaderMap,
     _current: CurrentAgent,
@@ -89,7 +89,7 @@ pub async fn sign_out(
 /// A new agent.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateAgentRequest {
+pub(super) struct CreateAgentRequest {
     /// Sign-in address.
     pub email: String,
     /// Name.
@@ -136,7 +136,7 @@ pub fn new_agent(
 /// Adds an agent (admins only).
 #[utoipa::path(post, path = "/agents", tag = "accounts", request_body = CreateAgentRequest,
     responses((status = 201, body = AgentView), (status = 403, body = crate::error::Problem)))]
-pub async fn create_agent(
+pub(super) async fn create_agent(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiJson(request): ApiJson<CreateAgentRequest>,
@@ -162,7 +162,7 @@ pub async fn create_agent(
 
 /// The team (supervisors and admins).
 #[utoipa::path(get, path = "/agents", tag = "accounts", responses((status = 200, body = Vec<AgentView>)))]
-pub async fn list_agents(
+pub(super) async fn list_agents(
     State(state): State<AppState>,
     current: CurrentAgent,
 ) -> Result<Json<Vec<AgentView>>, AppError> {
@@ -181,7 +181,7 @@ pub async fn list_agents(
 /// A new API token for the signed-in agent.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateTokenRequest {
+pub(super) struct CreateTokenRequest {
     /// What it is for, such as "CRM webhook".
     pub label: String,
     /// What it may do: `full` (default), `read_only`, or `intake` (mail and webhooks only, for
@@ -197,7 +197,7 @@ pub struct CreateTokenRequest {
 
 /// A token, shown once.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct NewTokenView {
+pub(super) struct NewTokenView {
     /// The token's id, for revoking it.
     pub id: i64,
     /// The secret: send as `Authorization: Bearer …`. It is not shown again.
@@ -207,7 +207,7 @@ pub struct NewTokenView {
 /// Makes an API token acting as the signed-in agent.
 #[utoipa::path(post, path = "/tokens", tag = "accounts", request_body = CreateTokenRequest,
     responses((status = 201, body = NewTokenView)))]
-pub async fn create_token(
+pub(super) async fn create_token(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiJson(request): ApiJson<CreateTokenRequest>,
@@ -253,7 +253,7 @@ pub async fn create_token(
 
 /// An API token, without its secret.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct TokenView {
+pub(super) struct TokenView {
     /// Its id.
     pub id: i64,
     /// Whose it is.
@@ -289,7 +289,7 @@ impl From<TokenInfo> for TokenView {
 
 /// The signed-in agent's tokens; an admin sees everyone's.
 #[utoipa::path(get, path = "/tokens", tag = "accounts", responses((status = 200, body = Vec<TokenView>)))]
-pub async fn list_tokens(
+pub(super) async fn list_tokens(
     State(state): State<AppState>,
     current: CurrentAgent,
 ) -> Result<Json<Vec<TokenView>>, AppError> {
@@ -309,7 +309,7 @@ pub async fn list_tokens(
 /// Revokes a token: one's own, or anyone's for an admin.
 #[utoipa::path(delete, path = "/tokens/{id}", tag = "accounts", params(("id" = i64, Path)),
     responses((status = 200, body = TokenView), (status = 404, body = crate::error::Problem)))]
-pub async fn revoke_token(
+pub(super) async fn revoke_token(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,

@@ -25,7 +25,7 @@ use crate::{AppError, AppState};
 /// Who complains, found by email then phone, created when new.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CustomerRef {
+pub(super) struct CustomerRef {
     /// Their name.
     pub name: String,
     /// Their email address.
@@ -37,7 +37,7 @@ pub struct CustomerRef {
 /// A complaint arriving from any channel.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct OpenCaseRequest {
+pub(super) struct OpenCaseRequest {
     /// Who complains.
     pub customer: CustomerRef,
     /// email, web_form, chat, phone or social.
@@ -108,7 +108,7 @@ impl OpenCaseRequest {
     responses((status = 201, body = CaseDetail, description = "opened"),
               (status = 200, body = CaseDetail, description = "already opened with this external_id"),
               (status = 422, body = crate::error::Problem)))]
-pub async fn open_case(
+pub(super) async fn open_case(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiJson(request): ApiJson<OpenCaseRequest>,
@@ -161,7 +161,7 @@ fn detail(
 /// A case with its messages, facts and promises.
 #[utoipa::path(get, path = "/cases/{id}", tag = "cases", params(("id" = i64, Path)),
     responses((status = 200, body = CaseDetail), (status = 404, body = crate::error::Problem)))]
-pub async fn get_case(
+pub(super) async fn get_case(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -177,7 +177,7 @@ pub async fn get_case(
 /// A message from the customer, a reply to them, or an internal note.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AddMessageRequest {
+pub(super) struct AddMessageRequest {
     /// inbound (from the customer), outbound (to the customer) or note (internal).
     pub direction: String,
     /// Its text.
@@ -195,7 +195,7 @@ pub struct AddMessageRequest {
 #[utoipa::path(post, path = "/cases/{id}/messages", tag = "cases", params(("id" = i64, Path)),
     request_body = AddMessageRequest,
     responses((status = 201, body = MessageView), (status = 404, body = crate::error::Problem)))]
-pub async fn add_message(
+pub(super) async fn add_message(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -246,7 +246,7 @@ pub async fn add_message(
 /// A change of status, priority or owner; absent fields stay as they are.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ChangeCaseRequest {
+pub(super) struct ChangeCaseRequest {
     /// The new status.
     #[schema(pattern = "^(new|open|waiting_on_customer|waiting_on_us|resolved|closed|reopened)$")]
     pub status: Option<String>,
@@ -273,7 +273,7 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<i
 #[utoipa::path(patch, path = "/cases/{id}", tag = "cases", params(("id" = i64, Path)),
     request_body = ChangeCaseRequest,
     responses((status = 200, body = CaseView), (status = 422, body = crate::error::Problem)))]
-pub async fn change_case(
+pub(super) async fn change_case(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -327,7 +327,7 @@ pub async fn change_case(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct QueueQuery {
+pub(crate) struct QueueQuery {
     /// Where to continue, from the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// How many, 1 to 200 (default 50).
@@ -345,7 +345,7 @@ pub struct QueueQuery {
 
 impl QueueQuery {
     /// The store's filter for this query, asked by `agent_id` at `now`.
-    pub fn filter(&self, agent_id: i64, now: Timestamp) -> Result<QueueFilter, AppError> {
+    pub(crate) fn filter(&self, agent_id: i64, now: Timestamp) -> Result<QueueFilter, AppError> {
         let present =
             |v: &Option<String>| v.as_deref().filter(|v| !v.is_empty()).map(str::to_owned);
         let mut filter = QueueFilter::default();
@@ -432,7 +432,7 @@ pub(crate) async fn read_queue(
 /// Open cases, most urgent first, each with the reasons for its place.
 #[utoipa::path(get, path = "/queue", tag = "cases", params(QueueQuery),
     responses((status = 200, body = QueuePageView)))]
-pub async fn queue_page(
+pub(super) async fn queue_page(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiQuery(query): ApiQuery<QueueQuery>,
@@ -443,7 +443,7 @@ pub async fn queue_page(
 /// A reminder: at `at`, an internal note with `note` lands on the case.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReminderRequest {
+pub(super) struct ReminderRequest {
     /// When, RFC 3339.
     pub at: String,
     /// What to be reminded of.
@@ -452,7 +452,7 @@ pub struct ReminderRequest {
 
 /// The scheduled reminder.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ReminderView {
+pub(super) struct ReminderView {
     /// The durable job that will write the note.
     pub job_id: i64,
     /// When it is due.
@@ -463,7 +463,7 @@ pub struct ReminderView {
 /// Schedules a reminder on a case, kept as a durable job.
 #[utoipa::path(post, path = "/cases/{id}/reminders", tag = "cases", params(("id" = i64, Path)),
     request_body = ReminderRequest, responses((status = 201, body = ReminderView)))]
-pub async fn schedule_reminder(
+pub(super) async fn schedule_reminder(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -491,7 +491,7 @@ pub async fn schedule_reminder(
 /// The audit trail of a case.
 #[utoipa::path(get, path = "/cases/{id}/audit", tag = "cases", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<AuditEntryView>)))]
-pub async fn case_audit(
+pub(super) async fn case_audit(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,

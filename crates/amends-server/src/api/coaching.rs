@@ -13,12 +13,12 @@ use crate::extract::ApiJson;
 use crate::{AppError, AppState};
 
 /// The longest draft coached, in bytes; a reply longer than this is not a reply.
-pub const MAX_DRAFT_BYTES: usize = 64 * 1024;
+pub(super) const MAX_DRAFT_BYTES: usize = 64 * 1024;
 
 /// A draft to check.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CoachRequest {
+pub(super) struct CoachRequest {
     /// The draft so far.
     pub text: String,
     /// The case it answers: its customer's name and anger, and the caller's authority, are
@@ -28,7 +28,7 @@ pub struct CoachRequest {
 
 /// One thing to change in the draft.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct FindingView {
+pub(super) struct FindingView {
     /// forbidden_promise, blame, desperation, negative_wording, missing_acknowledgement,
     /// missing_name, vague_time or over_authority.
     pub kind: String,
@@ -50,7 +50,7 @@ pub struct FindingView {
 
 /// Something the draft does well.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct StrengthView {
+pub(super) struct StrengthView {
     /// apology, empathy, ownership, next_step...
     pub kind: String,
     /// UTF-16 span start.
@@ -61,7 +61,7 @@ pub struct StrengthView {
 
 /// The coaching of a draft.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CoachingView {
+pub(super) struct CoachingView {
     /// 0 to 100.
     pub score: u8,
     /// What to change, most severe first.
@@ -90,7 +90,7 @@ fn label<T: Serialize>(value: &T) -> String {
 }
 
 /// The view of `coaching` for `text`.
-pub fn coaching_view(text: &str, coaching: Coaching) -> CoachingView {
+pub(super) fn coaching_view(text: &str, coaching: Coaching) -> CoachingView {
     CoachingView {
         score: coaching.score,
         needs_confirmation: coaching.needs_confirmation,
@@ -124,7 +124,7 @@ pub fn coaching_view(text: &str, coaching: Coaching) -> CoachingView {
 /// apology or name, vague times and compensation beyond the caller's authority.
 #[utoipa::path(post, path = "/coach", tag = "cases", request_body = CoachRequest,
     responses((status = 200, body = CoachingView), (status = 422, body = crate::error::Problem)))]
-pub async fn coach_draft(
+pub(super) async fn coach_draft(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiJson(request): ApiJson<CoachRequest>,

@@ -43,7 +43,7 @@ const WITH_BODY: [(&str, &str); 5] = [
 ];
 
 /// Adds the problem responses to every operation.
-pub struct ProblemResponses;
+pub(super) struct ProblemResponses;
 
 impl Modify for ProblemResponses {
     fn modify(&self, openapi: &mut OpenApi) {

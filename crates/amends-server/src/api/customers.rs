@@ -20,7 +20,7 @@ use crate::{AppError, AppState};
 /// A new customer.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateCustomerRequest {
+pub(super) struct CreateCustomerRequest {
     /// Their name.
     pub name: String,
     /// Email addresses.
@@ -51,7 +51,7 @@ pub struct CreateCustomerRequest {
 
 /// How many addresses of one kind (emails, phones, handles) a customer record may hold: enough
 /// for any person, few enough that one request cannot make a record nobody can page through.
-pub const MAX_CONTACTS: usize = 20;
+pub(super) const MAX_CONTACTS: usize = 20;
 
 fn each<T>(
     field: &str,
@@ -126,7 +126,7 @@ impl CreateCustomerRequest {
 /// Records a customer.
 #[utoipa::path(post, path = "/customers", tag = "customers", request_body = CreateCustomerRequest,
     responses((status = 201, body = CustomerView), (status = 409, body = crate::error::Problem)))]
-pub async fn create_customer(
+pub(super) async fn create_customer(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiJson(request): ApiJson<CreateCustomerRequest>,
@@ -143,7 +143,7 @@ pub async fn create_customer(
 /// A customer with their cases.
 #[utoipa::path(get, path = "/customers/{id}", tag = "customers", params(("id" = i64, Path)),
     responses((status = 200, body = CustomerDetail), (status = 404, body = crate::error::Problem)))]
-pub async fn get_customer(
+pub(super) async fn get_customer(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -161,7 +161,7 @@ pub async fn get_customer(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct CustomerQuery {
+pub(super) struct CustomerQuery {
     /// Part of a name, email, phone or handle (any case).
     pub q: Option<String>,
     /// Where to continue, from the previous page's `next_cursor`.
@@ -174,7 +174,7 @@ pub struct CustomerQuery {
 /// Customers in the order they were recorded, optionally matching `q`.
 #[utoipa::path(get, path = "/customers", tag = "customers", params(CustomerQuery),
     responses((status = 200, body = CustomerPageView)))]
-pub async fn list_customers(
+pub(super) async fn list_customers(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiQuery(query): ApiQuery<CustomerQuery>,

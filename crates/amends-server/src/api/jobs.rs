@@ -16,14 +16,14 @@ use crate::{AppError, AppState};
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct JobQuery {
+pub(super) struct JobQuery {
     /// pending, running, done or failed; default pending, running and failed.
     pub status: Option<String>,
 }
 
 /// Pending, running and failed jobs, soonest first (at most 500).
 #[utoipa::path(get, path = "/jobs", tag = "jobs", params(JobQuery), responses((status = 200, body = Vec<JobView>)))]
-pub async fn list_jobs(
+pub(super) async fn list_jobs(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiQuery(query): ApiQuery<JobQuery>,

@@ -17,7 +17,7 @@ use crate::{AppError, AppState};
 /// Compensation to grant.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CompensationRequest {
+pub(super) struct CompensationRequest {
     /// refund, discount, credit or gift.
     #[schema(pattern = "^(refund|discount|credit|gift)$")]
     pub kind: String,
@@ -33,7 +33,7 @@ pub struct CompensationRequest {
 #[utoipa::path(post, path = "/cases/{id}/compensation", tag = "recovery",
     params(("id" = i64, Path)), request_body = CompensationRequest,
     responses((status = 201, body = CompensationView, description = "state is granted or awaiting_approval")))]
-pub async fn grant_compensation(
+pub(super) async fn grant_compensation(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -66,7 +66,7 @@ pub async fn grant_compensation(
 /// A case's compensation ledger.
 #[utoipa::path(get, path = "/cases/{id}/compensation", tag = "recovery",
     params(("id" = i64, Path)), responses((status = 200, body = Vec<CompensationView>)))]
-pub async fn case_compensation(
+pub(super) async fn case_compensation(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -79,7 +79,7 @@ pub async fn case_compensation(
 /// A customer's compensation ledger over all their cases.
 #[utoipa::path(get, path = "/customers/{id}/compensation", tag = "recovery",
     params(("id" = i64, Path)), responses((status = 200, body = Vec<CompensationView>)))]
-pub async fn customer_compensation(
+pub(super) async fn customer_compensation(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -92,7 +92,7 @@ pub async fn customer_compensation(
 /// Grants waiting for a supervisor.
 #[utoipa::path(get, path = "/approvals", tag = "recovery",
     responses((status = 200, body = Vec<CompensationView>)))]
-pub async fn approvals(
+pub(super) async fn approvals(
     State(state): State<AppState>,
     current: CurrentAgent,
 ) -> Result<Json<Vec<CompensationView>>, AppError> {
@@ -103,7 +103,7 @@ pub async fn approvals(
 /// A supervisor's decision.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DecisionRequest {
+pub(super) struct DecisionRequest {
     /// Approve (true) or refuse (false).
     pub approve: bool,
 }
@@ -112,7 +112,7 @@ pub struct DecisionRequest {
 #[utoipa::path(post, path = "/compensation/{id}/decision", tag = "recovery",
     params(("id" = i64, Path)), request_body = DecisionRequest,
     responses((status = 200, body = CompensationView), (status = 403, body = crate::error::Problem)))]
-pub async fn decide_compensation(
+pub(super) async fn decide_compensation(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -137,7 +137,7 @@ pub async fn decide_compensation(
 /// What a customer costs against what they bring, with its flags.
 #[utoipa::path(get, path = "/customers/{id}/standing", tag = "recovery",
     params(("id" = i64, Path)), responses((status = 200, body = StandingView)))]
-pub async fn customer_standing(
+pub(super) async fn customer_standing(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -156,7 +156,7 @@ pub async fn customer_standing(
 
 /// A customer's standing and their record under the abuse policy.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct StandingView {
+pub(super) struct StandingView {
     /// Cost against value, complaints and flags.
     #[serde(flatten)]
     pub standing: StandingFigures,

@@ -25,7 +25,7 @@ use crate::{AppError, AppState};
     responses((status = 202, body = IntakeView, description = "what became of the mail"),
               (status = 413, body = crate::error::Problem),
               (status = 415, body = crate::error::Problem)))]
-pub async fn take_in_mail(
+pub(super) async fn take_in_mail(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiMail(raw): ApiMail,
@@ -39,7 +39,7 @@ pub async fn take_in_mail(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct IntakeQuery {
+pub(super) struct IntakeQuery {
     /// filed, ignored or quarantined.
     pub outcome: Option<String>,
 }
@@ -48,7 +48,7 @@ pub struct IntakeQuery {
 /// (`?outcome=quarantined` is the quarantine).
 #[utoipa::path(get, path = "/mail/intake", tag = "mail", params(IntakeQuery),
     responses((status = 200, body = Vec<InboundMailView>)))]
-pub async fn intake_log(
+pub(super) async fn intake_log(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiQuery(query): ApiQuery<IntakeQuery>,
@@ -68,7 +68,7 @@ pub async fn intake_log(
 #[utoipa::path(get, path = "/mail/intake/{id}/raw", tag = "mail", params(("id" = i64, Path)),
     responses((status = 200, content_type = "message/rfc822", body = Vec<u8>),
               (status = 404, body = crate::error::Problem)))]
-pub async fn quarantined_raw(
+pub(super) async fn quarantined_raw(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -82,7 +82,7 @@ pub async fn quarantined_raw(
 #[utoipa::path(get, path = "/notices/{id}/mail", tag = "mail", params(("id" = i64, Path)),
     responses((status = 200, content_type = "message/rfc822", body = Vec<u8>),
               (status = 404, body = crate::error::Problem)))]
-pub async fn notice_mail(
+pub(super) async fn notice_mail(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -99,7 +99,7 @@ pub async fn notice_mail(
 /// The attachments of a case's messages (without their bytes).
 #[utoipa::path(get, path = "/cases/{id}/attachments", tag = "mail", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<AttachmentView>)))]
-pub async fn case_attachments(
+pub(super) async fn case_attachments(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -113,7 +113,7 @@ pub async fn case_attachments(
 #[utoipa::path(get, path = "/attachments/{id}", tag = "mail", params(("id" = i64, Path)),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
               (status = 404, body = crate::error::Problem)))]
-pub async fn attachment(
+pub(super) async fn attachment(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,

@@ -95,7 +95,7 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
 }
 
 /// Every API route, and the OpenAPI document at `/openapi.json`.
-pub fn routes(max_mail_bytes: usize) -> Router<AppState> {
+pub(crate) fn routes(max_mail_bytes: usize) -> Router<AppState> {
     let (router, _) = documented(max_mail_bytes).split_for_parts();
     router.route("/openapi.json", get(|| async { Json(openapi_document()) }))
 }
@@ -142,13 +142,13 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 }
 
 /// Ready when the database answers.
-pub async fn ready(State(state): State<AppState>) -> Result<&'static str, AppError> {
+pub(crate) async fn ready(State(state): State<AppState>) -> Result<&'static str, AppError> {
     state.store.ping().await?;
     Ok("ready")
 }
 
 /// Unknown paths answer problem+json too.
-pub async fn not_found() -> AppError {
+pub(crate) async fn not_found() -> AppError {
     AppError::NotFound("route")
 }
 

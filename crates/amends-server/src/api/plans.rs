@@ -17,7 +17,7 @@ use crate::{AppError, AppState};
 /// One step of a plan.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PlanStepRequest {
+pub(super) struct PlanStepRequest {
     /// What will be done, as the customer reads it.
     pub description: String,
     /// By when, RFC 3339.
@@ -29,7 +29,7 @@ pub struct PlanStepRequest {
 /// A whole plan.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PlanRequest {
+pub(super) struct PlanRequest {
     /// The steps, in date order.
     pub steps: Vec<PlanStepRequest>,
 }
@@ -37,7 +37,7 @@ pub struct PlanRequest {
 /// Writes or rewrites a case's action plan and shares it with the customer by signed link.
 #[utoipa::path(put, path = "/cases/{id}/plan", tag = "recovery", params(("id" = i64, Path)),
     request_body = PlanRequest, responses((status = 200, body = PlanView)))]
-pub async fn set_plan(
+pub(super) async fn set_plan(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -69,7 +69,7 @@ pub async fn set_plan(
 /// A case's plan and the customer's answer.
 #[utoipa::path(get, path = "/cases/{id}/plan", tag = "recovery", params(("id" = i64, Path)),
     responses((status = 200, body = PlanView)))]
-pub async fn get_plan(
+pub(super) async fn get_plan(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -81,7 +81,7 @@ pub async fn get_plan(
 /// Marks a step done; the customer is told.
 #[utoipa::path(post, path = "/plan-steps/{id}/done", tag = "recovery",
     params(("id" = i64, Path)), responses((status = 200, body = PlanView)))]
-pub async fn complete_step(
+pub(super) async fn complete_step(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -98,7 +98,7 @@ pub async fn complete_step(
 /// A summary's text.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SummaryText {
+pub(super) struct SummaryText {
     /// The text, as the customer will read it.
     pub body: String,
 }
@@ -107,7 +107,7 @@ pub struct SummaryText {
 /// for, the plan and the open promises; the agent edits it before sending.
 #[utoipa::path(get, path = "/cases/{id}/summary/draft", tag = "recovery",
     params(("id" = i64, Path)), responses((status = 200, body = SummaryText)))]
-pub async fn draft(
+pub(super) async fn draft(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -133,7 +133,7 @@ pub async fn draft(
 #[utoipa::path(post, path = "/cases/{id}/summary", tag = "recovery",
     params(("id" = i64, Path)), request_body = SummaryText,
     responses((status = 201, body = SummaryView)))]
-pub async fn send(
+pub(super) async fn send(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -158,7 +158,7 @@ pub async fn send(
 #[utoipa::path(get, path = "/public/plans/{token}", tag = "customer",
     params(("token" = String, Path)), responses((status = 200, body = PlanView),
     (status = 404, body = crate::error::Problem)), security(()))]
-pub async fn public_plan(
+pub(super) async fn public_plan(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> Result<Json<PlanView>, AppError> {
@@ -168,14 +168,14 @@ pub async fn public_plan(
 /// The customer's answer to the plan.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PlanAnswerRequest {
+pub(super) struct PlanAnswerRequest {
     /// accepted or rejected; after a rejection, full_refund or refund_declined.
     pub answer: String,
 }
 
 /// What the desk offers after the customer answers.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PlanAnswerView {
+pub(super) struct PlanAnswerView {
     /// The plan and the answer recorded.
     pub plan: PlanView,
     /// After a rejection: the full refund is offered (answer full_refund or refund_declined).
@@ -186,7 +186,7 @@ pub struct PlanAnswerView {
 #[utoipa::path(post, path = "/public/plans/{token}", tag = "customer",
     params(("token" = String, Path)), request_body = PlanAnswerRequest,
     responses((status = 200, body = PlanAnswerView)), security(()))]
-pub async fn answer_plan(
+pub(super) async fn answer_plan(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
     ApiJson(request): ApiJson<PlanAnswerRequest>,
@@ -210,7 +210,7 @@ pub async fn answer_plan(
 
 /// The summary as the customer sees it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PublicSummary {
+pub(super) struct PublicSummary {
     /// The text sent.
     pub body: String,
     /// Whether they already answered.
@@ -221,7 +221,7 @@ pub struct PublicSummary {
 #[utoipa::path(get, path = "/public/summaries/{token}", tag = "customer",
     params(("token" = String, Path)), responses((status = 200, body = PublicSummary)),
     security(()))]
-pub async fn public_summary(
+pub(super) async fn public_summary(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> Result<Json<PublicSummary>, AppError> {
@@ -235,7 +235,7 @@ pub async fn public_summary(
 /// "This is right" or "something is wrong" with what.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SummaryAnswerRequest {
+pub(super) struct SummaryAnswerRequest {
     /// Whether the summary is right.
     pub confirmed: bool,
     /// What is wrong (required when not confirmed).
@@ -246,7 +246,7 @@ pub struct SummaryAnswerRequest {
 #[utoipa::path(post, path = "/public/summaries/{token}", tag = "customer",
     params(("token" = String, Path)), request_body = SummaryAnswerRequest,
     responses((status = 200, body = PublicSummary)), security(()))]
-pub async fn answer_summary(
+pub(super) async fn answer_summary(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
     ApiJson(request): ApiJson<SummaryAnswerRequest>,

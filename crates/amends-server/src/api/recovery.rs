@@ -33,7 +33,7 @@ fn parse_time(field: &str, raw: Option<&str>) -> Result<Option<Timestamp>, Field
 /// A fact gathered from the customer.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewFactRequest {
+pub(super) struct NewFactRequest {
     /// The fact, in words that can be read back.
     pub text: String,
     /// customer_said (default), agent_verified or system_record.
@@ -43,7 +43,7 @@ pub struct NewFactRequest {
 /// Notes a fact on a case.
 #[utoipa::path(post, path = "/cases/{id}/facts", tag = "recovery", params(("id" = i64, Path)),
     request_body = NewFactRequest, responses((status = 201, body = FactView)))]
-pub async fn add_fact(
+pub(super) async fn add_fact(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -69,7 +69,7 @@ pub async fn add_fact(
 /// A change to a fact: new wording, or the customer's answer when it was read back.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct FactChangeRequest {
+pub(super) struct FactChangeRequest {
     /// The corrected wording (the old one stays in the audit trail).
     pub text: Option<String>,
     /// Set when the fact was read back: whether the customer confirmed it.
@@ -79,7 +79,7 @@ pub struct FactChangeRequest {
 /// Corrects a fact, or records that it was read back and whether the customer confirmed it.
 #[utoipa::path(patch, path = "/facts/{id}", tag = "recovery", params(("id" = i64, Path)),
     request_body = FactChangeRequest, responses((status = 200, body = FactView)))]
-pub async fn change_fact(
+pub(super) async fn change_fact(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -118,7 +118,7 @@ pub async fn change_fact(
 /// What the customer asked for.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ExpectationRequest {
+pub(super) struct ExpectationRequest {
     /// refund, replacement, repair, credit, apology, call_back, cancel or other.
     #[schema(pattern = "^(refund|replacement|repair|credit|apology|call_back|cancel|other)$")]
     pub kind: String,
@@ -132,7 +132,7 @@ pub struct ExpectationRequest {
 #[utoipa::path(put, path = "/cases/{id}/expectation", tag = "recovery",
     params(("id" = i64, Path)), request_body = ExpectationRequest,
     responses((status = 200, body = CaseView)))]
-pub async fn set_case_expectation(
+pub(super) async fn set_case_expectation(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -166,7 +166,7 @@ pub async fn set_case_expectation(
 /// A promise to the customer. It needs a concrete time.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewPromiseRequest {
+pub(super) struct NewPromiseRequest {
     /// call_back, update, action_step, refund or other.
     #[schema(pattern = "^(call_back|update|action_step|refund|other)$")]
     pub kind: String,
@@ -182,7 +182,7 @@ pub struct NewPromiseRequest {
 #[utoipa::path(post, path = "/cases/{id}/promises", tag = "recovery", params(("id" = i64, Path)),
     request_body = NewPromiseRequest, responses((status = 201, body = PromiseView),
     (status = 422, body = crate::error::Problem)))]
-pub async fn make_promise(
+pub(super) async fn make_promise(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -206,7 +206,7 @@ pub async fn make_promise(
 /// Marks a promise kept.
 #[utoipa::path(post, path = "/promises/{id}/keep", tag = "recovery", params(("id" = i64, Path)),
     responses((status = 200, body = PromiseView)))]
-pub async fn keep_promise(
+pub(super) async fn keep_promise(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -219,7 +219,7 @@ pub async fn keep_promise(
 /// An extension: a later time, and why.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ExtendRequest {
+pub(super) struct ExtendRequest {
     /// The new time, RFC 3339.
     pub due_at: String,
     /// Why, as the customer will read it.
@@ -230,7 +230,7 @@ pub struct ExtendRequest {
 #[utoipa::path(post, path = "/promises/{id}/extend", tag = "recovery",
     params(("id" = i64, Path)), request_body = ExtendRequest,
     responses((status = 200, body = PromiseView), (status = 422, body = crate::error::Problem)))]
-pub async fn extend_promise(
+pub(super) async fn extend_promise(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -249,7 +249,7 @@ pub async fn extend_promise(
 /// Marks the customer as threatening to leave: the case is flagged for win-back.
 #[utoipa::path(post, path = "/cases/{id}/win-back", tag = "recovery",
     params(("id" = i64, Path)), responses((status = 200, body = CaseView)))]
-pub async fn flag_win_back(
+pub(super) async fn flag_win_back(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -265,7 +265,7 @@ pub async fn flag_win_back(
 /// How a win-back ended.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct WinBackRequest {
+pub(super) struct WinBackRequest {
     /// stayed, left or undecided.
     #[schema(pattern = "^(stayed|left|undecided)$")]
     pub outcome: String,
@@ -275,7 +275,7 @@ pub struct WinBackRequest {
 #[utoipa::path(put, path = "/cases/{id}/win-back", tag = "recovery",
     params(("id" = i64, Path)), request_body = WinBackRequest,
     responses((status = 200, body = CaseView)))]
-pub async fn record_win_back_outcome(
+pub(super) async fn record_win_back_outcome(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -298,7 +298,7 @@ pub async fn record_win_back_outcome(
 
 /// The step of the abuse policy just taken.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AbuseStepView {
+pub(super) struct AbuseStepView {
     /// The step's name.
     pub step: String,
     /// Whether it ended the contact (the case went to a supervisor).
@@ -310,7 +310,7 @@ pub struct AbuseStepView {
 /// Takes the next step of the abuse policy on a case, in one action.
 #[utoipa::path(post, path = "/cases/{id}/abuse-policy", tag = "recovery",
     params(("id" = i64, Path)), responses((status = 201, body = AbuseStepView)))]
-pub async fn take_abuse_step(
+pub(super) async fn take_abuse_step(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -338,7 +338,7 @@ pub async fn take_abuse_step(
 /// The signed-in agent's latest notifications.
 #[utoipa::path(get, path = "/notifications", tag = "recovery",
     responses((status = 200, body = Vec<NotificationView>)))]
-pub async fn notifications(
+pub(super) async fn notifications(
     State(state): State<AppState>,
     current: CurrentAgent,
 ) -> Result<Json<Vec<NotificationView>>, AppError> {
@@ -353,7 +353,7 @@ pub async fn notifications(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct NoticeQuery {
+pub(super) struct NoticeQuery {
     /// Only this case's notices.
     pub case_id: Option<i64>,
 }
@@ -361,7 +361,7 @@ pub struct NoticeQuery {
 /// Notices to customers, newest first (the outbox).
 #[utoipa::path(get, path = "/notices", tag = "recovery", params(NoticeQuery),
     responses((status = 200, body = Vec<NoticeView>)))]
-pub async fn notices(
+pub(super) async fn notices(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiQuery(query): ApiQuery<NoticeQuery>,
@@ -374,7 +374,7 @@ pub async fn notices(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct StatsQuery {
+pub(super) struct StatsQuery {
     /// Start, RFC 3339 (default: 30 days before `to`).
     pub from: Option<String>,
     /// End, RFC 3339, excluded (default: now, included).
@@ -384,7 +384,7 @@ pub struct StatsQuery {
 /// The desk's figures over a date range.
 #[utoipa::path(get, path = "/stats", tag = "recovery", params(StatsQuery),
     responses((status = 200, body = FiguresView)))]
-pub async fn stats(
+pub(super) async fn stats(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiQuery(query): ApiQuery<StatsQuery>,
@@ -402,7 +402,7 @@ pub async fn stats(
 
 /// What the customer sees of their survey.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SurveyView {
+pub(super) struct SurveyView {
     /// The case asked about.
     pub case_id: i64,
     /// What it was about.
@@ -415,7 +415,7 @@ pub struct SurveyView {
 #[utoipa::path(get, path = "/public/surveys/{token}", tag = "customer",
     params(("token" = String, Path)), responses((status = 200, body = SurveyView),
     (status = 404, body = crate::error::Problem)), security(()))]
-pub async fn get_survey(
+pub(super) async fn get_survey(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> Result<Json<SurveyView>, AppError> {
@@ -430,7 +430,7 @@ pub async fn get_survey(
 /// The customer's answer.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SurveyAnswerRequest {
+pub(super) struct SurveyAnswerRequest {
     /// 1 (very unhappy) to 5 (very happy).
     pub score: i64,
     /// Whether the problem is solved.
@@ -445,7 +445,7 @@ pub struct SurveyAnswerRequest {
     params(("token" = String, Path)), request_body = SurveyAnswerRequest,
     responses((status = 200, body = SurveyView), (status = 404, body = crate::error::Problem)),
     security(()))]
-pub async fn answer_survey(
+pub(super) async fn answer_survey(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
     ApiJson(request): ApiJson<SurveyAnswerRequest>,

@@ -21,7 +21,7 @@ use crate::{AppError, AppState};
 /// What to change about an agent; absent fields stay.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ChangeAgentRequest {
+pub(super) struct ChangeAgentRequest {
     /// A new name.
     pub name: Option<String>,
     /// A new role.
@@ -40,7 +40,7 @@ pub struct ChangeAgentRequest {
     request_body = ChangeAgentRequest,
     responses((status = 200, body = AgentView), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
-pub async fn change_agent(
+pub(super) async fn change_agent(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -72,7 +72,7 @@ pub async fn change_agent(
 #[utoipa::path(delete, path = "/agents/{id}/sessions", tag = "accounts", params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = crate::error::Problem),
               (status = 404, body = crate::error::Problem)))]
-pub async fn end_sessions(
+pub(super) async fn end_sessions(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiPath(id): ApiPath<i64>,
@@ -86,7 +86,7 @@ pub async fn end_sessions(
 /// A password change.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ChangePasswordRequest {
+pub(super) struct ChangePasswordRequest {
     /// The password now.
     pub current_password: String,
     /// The new one, at least 10 characters.
@@ -98,7 +98,7 @@ pub struct ChangePasswordRequest {
 #[utoipa::path(put, path = "/session/password", tag = "accounts", request_body = ChangePasswordRequest,
     responses((status = 204), (status = 401, body = crate::error::Problem),
               (status = 422, body = crate::error::Problem), (status = 503, body = crate::error::Problem)))]
-pub async fn change_password(
+pub(super) async fn change_password(
     State(state): State<AppState>,
     headers: HeaderMap,
     current: CurrentAgent,

@@ -27,7 +27,7 @@ const STEPS: [(&str, &str); 6] = [
 ];
 
 /// `GET /cases/{id}/call`.
-pub async fn page(
+pub(super) async fn page(
     State(state): State<AppState>,
     console: Console,
     id: Result<ApiPath<i64>, AppError>,

@@ -20,7 +20,7 @@ use crate::extract::ApiPath;
 use crate::{AppError, AppState};
 
 /// A page about one case: reads it (for agents) and renders it with `render`, or the trouble.
-pub async fn case_file_page(
+pub(super) async fn case_file_page(
     state: &AppState,
     console: &Console,
     id: Result<ApiPath<i64>, AppError>,
@@ -42,7 +42,7 @@ pub async fn case_file_page(
 }
 
 /// `GET /cases/{id}`.
-pub async fn page(
+pub(super) async fn page(
     State(state): State<AppState>,
     console: Console,
     id: Result<ApiPath<i64>, AppError>,
@@ -86,7 +86,7 @@ fn case_page(state: &AppState, console: &Console, file: &CaseFile) -> Markup {
 }
 
 /// The badges of a case's state: how upset, threats, abuse, broken promises.
-pub fn case_badges(case: &Case) -> Markup {
+pub(super) fn case_badges(case: &Case) -> Markup {
     let anger = case.anger_permille;
     let anger_label = if anger <= 0 {
         None

@@ -9,7 +9,7 @@ use amends_store::{AttachmentInfo, Plan, Summary};
 use crate::{AppError, AppState};
 
 /// Everything the case page shows, read in one go.
-pub struct CaseFile {
+pub(super) struct CaseFile {
     pub case: Case,
     pub customer: Customer,
     pub messages: Vec<Message>,
@@ -29,7 +29,7 @@ pub struct CaseFile {
 
 impl CaseFile {
     /// Reads case `id` and all around it.
-    pub async fn read(state: &AppState, id: i64) -> Result<CaseFile, AppError> {
+    pub(super) async fn read(state: &AppState, id: i64) -> Result<CaseFile, AppError> {
         let store = &state.store;
         let case = store.case(id).await?;
         let customer = store.customer(case.customer_id).await?;
@@ -60,12 +60,12 @@ impl CaseFile {
         })
     }
 
-    pub fn agent_name(&self, id: i64) -> &str {
+    pub(super) fn agent_name(&self, id: i64) -> &str {
         self.agents.get(&id).map_or("an agent", String::as_str)
     }
 
     /// The first name the desk greets the customer by.
-    pub fn first_name(&self) -> &str {
+    pub(super) fn first_name(&self) -> &str {
         self.customer
             .name
             .split_whitespace()
@@ -74,7 +74,7 @@ impl CaseFile {
     }
 
     /// The draft of the written summary, from what the case knows now.
-    pub fn summary_draft(&self) -> String {
+    pub(super) fn summary_draft(&self) -> String {
         draft_summary(&SummarySource {
             customer_name: &self.customer.name,
             subject: &self.case.subject,

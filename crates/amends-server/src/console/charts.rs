@@ -4,7 +4,7 @@
 use maud::{html, Markup};
 
 /// One bar: its label and its value, `None` when there is nothing to measure.
-pub struct Bar {
+pub(super) struct Bar {
     pub label: String,
     pub value: Option<f64>,
 }
@@ -16,7 +16,7 @@ const TOP: f64 = 18.0;
 
 /// A bar chart of `bars` with values formatted by `show`; `max` fixes the scale (rates use
 /// 1.0) or, when `None`, the largest bar sets it.
-pub fn bar_chart(
+pub(super) fn bar_chart(
     id: &str,
     title: &str,
     bars: &[Bar],

@@ -4,7 +4,7 @@ use amends_core::Timestamp;
 use maud::{html, Markup};
 
 /// A moment, written in UTC on the server and put into the reader's own time by the script.
-pub fn when(at: Timestamp) -> Markup {
+pub(super) fn when(at: Timestamp) -> Markup {
     let iso = at.to_rfc3339();
     let text = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at.millis()) * 1_000_000)
         .ok()
@@ -19,7 +19,7 @@ pub fn when(at: Timestamp) -> Markup {
 }
 
 /// How long ago (or how long until, when `later` is before `earlier`), briefly: "5 min", "3 h".
-pub fn span(earlier: Timestamp, later: Timestamp) -> String {
+pub(super) fn span(earlier: Timestamp, later: Timestamp) -> String {
     let minutes = (later.millis() - earlier.millis()).abs() / 60_000;
     match minutes {
         0 => "now".to_owned(),
@@ -30,20 +30,20 @@ pub fn span(earlier: Timestamp, later: Timestamp) -> String {
 }
 
 /// An amount in minor units, with its currency.
-pub fn money(minor: i64, currency: &str) -> String {
+pub(super) fn money(minor: i64, currency: &str) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let minor = minor.unsigned_abs();
     format!("{sign}{} {}.{:02}", currency, minor / 100, minor % 100)
 }
 
 /// A machine word made readable: `waiting_on_us` → "waiting on us".
-pub fn label(word: &str) -> String {
+pub(super) fn label(word: &str) -> String {
     word.replace('_', " ")
 }
 
 /// The CSS class of a queue reason: the hot ones (broken or overdue promises, fury, abuse,
 /// threats to leave) stand out from the rest.
-pub fn reason_class(reason: &str) -> &'static str {
+pub(super) fn reason_class(reason: &str) -> &'static str {
     const HOT: [&str; 7] = [
         "broken promise",
         "promise overdue",

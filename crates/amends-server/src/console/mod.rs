@@ -33,7 +33,7 @@ use crate::extract::ClientAddr;
 use crate::{AppError, AppState};
 
 /// Scripts and styles only from our own files; fetches only back to us.
-pub const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+pub(crate) const CONSOLE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
     img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; \
     frame-ancestors 'none'";
 
@@ -41,7 +41,7 @@ const STYLESHEET: &str = include_str!("../../assets/console.css");
 const SCRIPT: &str = include_str!("../../assets/console.js");
 
 /// The console's routes.
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/queue") }))
         .route("/signin", get(sign_in_page).post(sign_in_form))
@@ -85,7 +85,7 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 
 /// A signed-in agent looking at a console page. Without a session the browser is sent to the
 /// sign-in page, which brings them back here afterwards.
-pub struct Console {
+pub(crate) struct Console {
     /// Who.
     pub current: CurrentAgent,
     /// The token the page's script sends with every change.
@@ -148,7 +148,7 @@ fn local_path(next: Option<&str>) -> &str {
 
 /// Which part of the console a page belongs to, for the navigation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Section {
+pub(crate) enum Section {
     Queue,
     Notifications,
     Case,
@@ -157,7 +157,7 @@ pub enum Section {
 }
 
 /// A whole console page.
-pub fn layout(console: &Console, section: Section, title: &str, body: Markup) -> Response {
+pub(crate) fn layout(console: &Console, section: Section, title: &str, body: Markup) -> Response {
     let agent = &console.current.agent;
     let nav = |target: Section, href: &str, label: &str| {
         html! {
@@ -228,7 +228,7 @@ fn secure_headers(headers: &mut HeaderMap) {
 }
 
 /// A plain page for something that went wrong, with the status it deserves.
-pub fn trouble(console: Option<&Console>, error: AppError) -> Response {
+pub(crate) fn trouble(console: Option<&Console>, error: AppError) -> Response {
     let status = error.status();
     if status.is_server_error() {
         tracing::error!(%error, "console page failed");
@@ -362,7 +362,7 @@ fn is_cross_site(headers: &HeaderMap, public_url: &str) -> bool {
 }
 
 /// The outcome line every API form writes into.
-pub fn form_status() -> Markup {
+pub(crate) fn form_status() -> Markup {
     html! { p class="form-status" role="status" aria-live="polite" {} }
 }
 

@@ -14,7 +14,7 @@ use super::format::{label, money, span, when};
 use super::{form_status, Console};
 use crate::AppState;
 
-pub fn expectation_panel(file: &CaseFile) -> Markup {
+pub(super) fn expectation_panel(file: &CaseFile) -> Markup {
     let case = &file.case;
     let current = case.expectation.as_ref();
     html! {
@@ -31,7 +31,7 @@ pub fn expectation_panel(file: &CaseFile) -> Markup {
 }
 
 /// The form recording what the customer expects; `prefix` keeps its ids unique on a page.
-pub fn expectation_form(file: &CaseFile, prefix: &str) -> Markup {
+pub(super) fn expectation_form(file: &CaseFile, prefix: &str) -> Markup {
     let current = file.case.expectation.as_ref();
     html! {
         form data-api={ "/api/v1/cases/" (file.case.id) "/expectation" } data-method="PUT" {
@@ -51,7 +51,7 @@ pub fn expectation_form(file: &CaseFile, prefix: &str) -> Markup {
 }
 
 /// The facts with their read-back controls; also used by the call assistant.
-pub fn facts_panel(file: &CaseFile) -> Markup {
+pub(super) fn facts_panel(file: &CaseFile) -> Markup {
     let unconfirmed = file.facts.iter().filter(|f| !f.confirmed).count();
     html! {
         section class="panel" aria-labelledby="facts-title" id="facts" {
@@ -96,7 +96,7 @@ pub fn facts_panel(file: &CaseFile) -> Markup {
 
 /// The promises with keep and extend, and the form to make one; also used by the call
 /// assistant.
-pub fn promises_panel(file: &CaseFile) -> Markup {
+pub(super) fn promises_panel(file: &CaseFile) -> Markup {
     let now = file.now;
     html! {
         section class="panel" aria-labelledby="promises-title" id="promises" {
@@ -161,7 +161,7 @@ pub fn promises_panel(file: &CaseFile) -> Markup {
 }
 
 /// The action plan editor; also used by the call assistant.
-pub fn plan_panel(file: &CaseFile) -> Markup {
+pub(super) fn plan_panel(file: &CaseFile) -> Markup {
     let plan = &file.plan;
     html! {
         section class="panel" aria-labelledby="plan-title" id="plan" {
@@ -217,7 +217,7 @@ fn plan_row(i: usize, description: &str) -> Markup {
 
 /// Compensation granted on the case and the form to offer more; also used by the call
 /// assistant.
-pub fn compensation_panel(console: &Console, file: &CaseFile) -> Markup {
+pub(super) fn compensation_panel(console: &Console, file: &CaseFile) -> Markup {
     let limit = console.current.agent.authority_limit_minor;
     let currency = &file.customer.currency;
     html! {
@@ -250,7 +250,7 @@ pub fn compensation_panel(console: &Console, file: &CaseFile) -> Markup {
 }
 
 /// The written summary: the latest sent with the customer's answer, and the composer.
-pub fn summary_panel(file: &CaseFile) -> Markup {
+pub(super) fn summary_panel(file: &CaseFile) -> Markup {
     html! {
         section class="panel" aria-labelledby="summary-title" id="summary" {
             h2 id="summary-title" { "Written summary" }
@@ -275,7 +275,7 @@ pub fn summary_panel(file: &CaseFile) -> Markup {
     }
 }
 
-pub fn resolve_panel(file: &CaseFile) -> Markup {
+pub(super) fn resolve_panel(file: &CaseFile) -> Markup {
     let case = &file.case;
     let api = format!("/api/v1/cases/{}", case.id);
     let resolved = matches!(case.status, CaseStatus::Resolved | CaseStatus::Closed);
@@ -323,7 +323,7 @@ pub fn resolve_panel(file: &CaseFile) -> Markup {
 }
 
 /// The next step of the abuse policy, one click away; also used by the call assistant.
-pub fn abuse_panel(state: &AppState, file: &CaseFile) -> Markup {
+pub(super) fn abuse_panel(state: &AppState, file: &CaseFile) -> Markup {
     let steps = &state.settings.abuse_policy.steps;
     let next = usize::try_from(file.abuse_steps_taken)
         .ok()

@@ -26,7 +26,7 @@ const FLAGS: [(&str, &str); 6] = [
 ];
 
 /// The queue page.
-pub async fn page_handler(
+pub(super) async fn page_handler(
     state: &AppState,
     console: &Console,
     query: &QueueQuery,
@@ -63,7 +63,7 @@ pub async fn page_handler(
 }
 
 /// `GET /queue`.
-pub async fn page(
+pub(super) async fn page(
     State(state): State<AppState>,
     console: Console,
     query: Result<ApiQuery<QueueQuery>, AppError>,
@@ -77,7 +77,7 @@ pub async fn page(
 
 /// `GET /queue/rows`: the rows alone, for the page's script to swap in. Without a session it
 /// answers 401 (not the sign-in page), so the script never puts a page inside the table.
-pub async fn rows(
+pub(super) async fn rows(
     State(state): State<AppState>,
     current: CurrentAgent,
     ApiQuery(query): ApiQuery<QueueQuery>,
@@ -221,7 +221,7 @@ fn filters(query: &QueueQuery) -> Markup {
 
 /// `GET /notifications`: what the desk told this agent (promises coming due or broken, mail
 /// that could not go out, approvals), newest first.
-pub async fn notifications(State(state): State<AppState>, console: Console) -> Response {
+pub(super) async fn notifications(State(state): State<AppState>, console: Console) -> Response {
     let found = state
         .store
         .notifications(console.current.agent.id, 100)

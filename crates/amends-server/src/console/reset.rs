@@ -28,7 +28,7 @@ fn page(status: StatusCode, title: &str, body: maud::Markup) -> Response {
 }
 
 /// The form that asks for a reset link.
-pub async fn request_page() -> Response {
+pub(super) async fn request_page() -> Response {
     page(
         StatusCode::OK,
         "Reset your password",
@@ -48,12 +48,12 @@ pub async fn request_page() -> Response {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ResetRequestForm {
+pub(super) struct ResetRequestForm {
     email: String,
 }
 
 /// Mails a reset link when the address is an active agent's; answers the same either way.
-pub async fn request_form(
+pub(super) async fn request_form(
     State(state): State<AppState>,
     headers: HeaderMap,
     ClientAddr(client): ClientAddr,
@@ -160,7 +160,10 @@ fn choose_form_page(status: StatusCode, token: &str, error: Option<&str>) -> Res
 }
 
 /// The page behind a reset link.
-pub async fn choose_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+pub(super) async fn choose_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Response {
     match state
         .store
         .password_reset_open(&digest(&token), state.clock.now())
@@ -173,13 +176,13 @@ pub async fn choose_page(State(state): State<AppState>, Path(token): Path<String
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ChooseForm {
+pub(super) struct ChooseForm {
     password: String,
     confirm: String,
 }
 
 /// Sets the new password through a reset link, once.
-pub async fn choose_form(
+pub(super) async fn choose_form(
     State(state): State<AppState>,
     headers: HeaderMap,
     ClientAddr(client): ClientAddr,

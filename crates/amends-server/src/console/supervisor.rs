@@ -17,7 +17,7 @@ const WEEK_MILLIS: i64 = 7 * 86_400_000;
 const WEEKS: i64 = 8;
 
 /// `GET /supervisor`.
-pub async fn page(State(state): State<AppState>, console: Console) -> Response {
+pub(super) async fn page(State(state): State<AppState>, console: Console) -> Response {
     match supervisor_page(&state, &console).await {
         Ok(body) => layout(&console, Section::Supervisor, "Supervisor", body),
         Err(error) => trouble(Some(&console), error),
@@ -142,7 +142,7 @@ fn case_list(id: &str, title: &str, view: &QueuePageView) -> Markup {
 }
 
 /// `GET /mail`: what went out (or waits to), and what came in that opened no case.
-pub async fn mail_page(State(state): State<AppState>, console: Console) -> Response {
+pub(super) async fn mail_page(State(state): State<AppState>, console: Console) -> Response {
     let result = async {
         console.current.require(AgentRole::Supervisor)?;
         let notices = state.store.notices(None, 100).await?;

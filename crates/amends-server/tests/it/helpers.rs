@@ -9,12 +9,12 @@ use amends_store::{NewAgent, Store};
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{json, Value};
 
-pub const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 /// 2026-11-22T09:00:00Z.
-pub const START: Timestamp = Timestamp(1_795_338_000_000);
+pub(crate) const START: Timestamp = Timestamp(1_795_338_000_000);
 
 /// A running desk for one test.
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub url: String,
     pub store: Store,
     pub clock: Arc<ManualClock>,
@@ -23,14 +23,14 @@ pub struct TestApp {
 }
 
 /// A client signed in to the console with its CSRF token.
-pub struct Console {
+pub(crate) struct Console {
     pub client: reqwest::Client,
     pub csrf: String,
 }
 
 impl TestApp {
     /// One app per backend: SQLite always, PostgreSQL when reachable (always under CI).
-    pub async fn each() -> Vec<TestApp> {
+    pub(crate) async fn each() -> Vec<TestApp> {
         let mut apps = Vec::new();
         for database in TestDatabase::each().await {
             apps.push(TestApp::spawn(database).await);
@@ -38,12 +38,12 @@ impl TestApp {
         apps
     }
 
-    pub async fn spawn(database: TestDatabase) -> TestApp {
+    pub(crate) async fn spawn(database: TestDatabase) -> TestApp {
         Self::spawn_with(database, ServerSettings::default()).await
     }
 
     /// An app with `settings` (its body limit is always 64 KiB, to test the limit cheaply).
-    pub async fn spawn_with(database: TestDatabase, settings: ServerSettings) -> TestApp {
+    pub(crate) async fn spawn_with(database: TestDatabase, settings: ServerSettings) -> TestApp {
         let store = Store::connect(&database.url).await.unwrap();
         store.migrate().await.unwrap();
         let clock = Arc::new(ManualClock::at(START));
@@ -72,12 +72,12 @@ impl TestApp {
         app
     }
 
-    pub fn api(&self, path: &str) -> String {
+    pub(crate) fn api(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.url)
     }
 
     /// Adds an agent with [`PASSWORD`] straight through the store.
-    pub async fn add_agent(&self, email: &str, role: AgentRole) -> i64 {
+    pub(crate) async fn add_agent(&self, email: &str, role: AgentRole) -> i64 {
         let agent = NewAgent {
             email: email.to_owned(),
             name: email.split('@').next().unwrap().to_owned(),
@@ -99,7 +99,7 @@ impl TestApp {
         self.store.create_agent(&agent, &context).await.unwrap().id
     }
 
-    pub async fn sign_in(&self, email: &str) -> Console {
+    pub(crate) async fn sign_in(&self, email: &str) -> Console {
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .build()
@@ -118,12 +118,12 @@ impl TestApp {
         }
     }
 
-    pub async fn admin(&self) -> Console {
+    pub(crate) async fn admin(&self) -> Console {
         self.sign_in("admin@desk.test").await
     }
 
     /// A client sending a fresh API token of a new agent with `role`.
-    pub async fn token_client(&self, role: AgentRole) -> reqwest::Client {
+    pub(crate) async fn token_client(&self, role: AgentRole) -> reqwest::Client {
         let email = format!("{}-{}@desk.test", role.as_str(), rand_suffix());
         self.add_agent(&email, role).await;
         let console = self.sign_in(&email).await;
@@ -142,7 +142,7 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn open_case(
+    pub(crate) async fn open_case(
         &self,
         client: &reqwest::Client,
         name: &str,
@@ -165,14 +165,14 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
-    pub async fn run_due_jobs(&self) -> JobOutcome {
+    pub(crate) async fn run_due_jobs(&self) -> JobOutcome {
         run_due_jobs(&self.state, "test-runner", self.clock.now())
             .await
             .unwrap()
     }
 
     /// How many cases and customers there are: what a refused request must leave unchanged.
-    pub async fn counts(&self) -> (i64, usize) {
+    pub(crate) async fn counts(&self) -> (i64, usize) {
         let customers = self
             .store
             .search_customers(None, 0, 10_000)
@@ -191,7 +191,7 @@ fn rand_suffix() -> u64 {
 }
 
 impl Console {
-    pub async fn post(&self, app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
+    pub(crate) async fn post(&self, app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
         self.client
             .post(app.api(path))
             .header("x-csrf-token", &self.csrf)
@@ -201,7 +201,7 @@ impl Console {
             .unwrap()
     }
 
-    pub async fn get(&self, app: &TestApp, path: &str) -> Value {
+    pub(crate) async fn get(&self, app: &TestApp, path: &str) -> Value {
         let response = self.client.get(app.api(path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "GET {path}");
         response.json().await.unwrap()
@@ -209,7 +209,7 @@ impl Console {
 }
 
 /// Asserts a problem+json answer with `status` and, when given, the offending `field`.
-pub async fn assert_problem(
+pub(crate) async fn assert_problem(
     response: reqwest::Response,
     status: u16,
     field: Option<&str>,
@@ -230,7 +230,7 @@ pub async fn assert_problem(
 }
 
 /// Sends `body` (as JSON, when given) and answers the status and the JSON body (null if none).
-pub async fn call(
+pub(crate) async fn call(
     client: &reqwest::Client,
     method: reqwest::Method,
     url: String,
@@ -247,14 +247,14 @@ pub async fn call(
 }
 
 /// GETs an API path that must answer 200, and its JSON.
-pub async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> Value {
+pub(crate) async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> Value {
     let (status, body) = call(client, reqwest::Method::GET, app.api(path), None).await;
     assert_eq!(status, 200, "GET {path}: {body}");
     body
 }
 
 /// POSTs JSON to an API path.
-pub async fn post(
+pub(crate) async fn post(
     app: &TestApp,
     client: &reqwest::Client,
     path: &str,
@@ -264,7 +264,7 @@ pub async fn post(
 }
 
 /// Opens a case by email for `name` (their address made from the name) and returns its id.
-pub async fn complaint(
+pub(crate) async fn complaint(
     app: &TestApp,
     client: &reqwest::Client,
     name: &str,
@@ -292,7 +292,7 @@ pub async fn complaint(
 }
 
 /// Posts a raw mail to the intake endpoint; answers the status and the JSON body.
-pub async fn post_mail(app: &TestApp, client: &reqwest::Client, raw: &[u8]) -> (u16, Value) {
+pub(crate) async fn post_mail(app: &TestApp, client: &reqwest::Client, raw: &[u8]) -> (u16, Value) {
     let response = client
         .post(app.api("/inbound/email"))
         .header("content-type", "message/rfc822")

@@ -51,7 +51,7 @@ fn found(program: &str) -> bool {
 }
 
 /// A chromedriver process and one browser session in it.
-pub struct Browser {
+pub(crate) struct Browser {
     driver: Child,
     http: reqwest::Client,
     session: String,
@@ -60,11 +60,11 @@ pub struct Browser {
 
 /// An element of the page.
 #[derive(Clone)]
-pub struct Element(String);
+pub(crate) struct Element(String);
 
 impl Browser {
     /// Starts chromedriver and a headless Chromium, or `None` (skipped) when either is absent.
-    pub async fn start() -> Option<Browser> {
+    pub(crate) async fn start() -> Option<Browser> {
         if !found("chromium") {
             return missing("chromium");
         }
@@ -149,13 +149,13 @@ impl Browser {
     }
 
     /// Opens `url` and waits for it to load.
-    pub async fn goto(&self, url: &str) {
+    pub(crate) async fn goto(&self, url: &str) {
         self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
             .await;
     }
 
     /// The address the browser is at.
-    pub async fn url(&self) -> String {
+    pub(crate) async fn url(&self) -> String {
         self.call(reqwest::Method::GET, "/url", None)
             .await
             .as_str()
@@ -164,7 +164,7 @@ impl Browser {
     }
 
     /// Resizes the window (a phone-sized screen, say).
-    pub async fn resize(&self, width: u32, height: u32) {
+    pub(crate) async fn resize(&self, width: u32, height: u32) {
         self.call(
             reqwest::Method::POST,
             "/window/rect",
@@ -174,7 +174,7 @@ impl Browser {
     }
 
     /// The first element matching `css`, waiting up to twenty seconds for it to appear.
-    pub async fn find(&self, css: &str) -> Element {
+    pub(crate) async fn find(&self, css: &str) -> Element {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let found = self
@@ -201,7 +201,7 @@ impl Browser {
     }
 
     /// Every element matching `css` now (no waiting).
-    pub async fn find_all(&self, css: &str) -> Vec<Element> {
+    pub(crate) async fn find_all(&self, css: &str) -> Vec<Element> {
         let found = self
             .call(
                 reqwest::Method::POST,
@@ -219,7 +219,7 @@ impl Browser {
 
     /// Waits until `script` (a function body returning a value) returns something truthy,
     /// and returns it.
-    pub async fn wait_for(&self, what: &str, script: &str) -> Value {
+    pub(crate) async fn wait_for(&self, what: &str, script: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let value = self.run(script, json!([])).await;
@@ -239,7 +239,7 @@ impl Browser {
     }
 
     /// Runs `script` (a function body) in the page with `args`, returning what it returns.
-    pub async fn run(&self, script: &str, args: Value) -> Value {
+    pub(crate) async fn run(&self, script: &str, args: Value) -> Value {
         self.call(
             reqwest::Method::POST,
             "/execute/sync",
@@ -249,7 +249,7 @@ impl Browser {
     }
 
     /// Clicks `element`.
-    pub async fn click(&self, element: &Element) {
+    pub(crate) async fn click(&self, element: &Element) {
         self.call(
             reqwest::Method::POST,
             &format!("/element/{}/click", element.0),
@@ -259,7 +259,7 @@ impl Browser {
     }
 
     /// Types `text` into `element`.
-    pub async fn type_into(&self, element: &Element, text: &str) {
+    pub(crate) async fn type_into(&self, element: &Element, text: &str) {
         self.call(
             reqwest::Method::POST,
             &format!("/element/{}/value", element.0),
@@ -269,7 +269,7 @@ impl Browser {
     }
 
     /// Presses keys on whatever has the focus (`\u{E007}` is Enter).
-    pub async fn keys(&self, text: &str) {
+    pub(crate) async fn keys(&self, text: &str) {
         let mut actions = Vec::new();
         for c in text.chars() {
             actions.push(json!({"type": "keyDown", "value": c.to_string()}));
@@ -284,7 +284,7 @@ impl Browser {
     }
 
     /// The visible text of `element`.
-    pub async fn text(&self, element: &Element) -> String {
+    pub(crate) async fn text(&self, element: &Element) -> String {
         self.call(
             reqwest::Method::GET,
             &format!("/element/{}/text", element.0),
@@ -297,7 +297,7 @@ impl Browser {
     }
 
     /// The current value of a form field.
-    pub async fn value(&self, element: &Element) -> String {
+    pub(crate) async fn value(&self, element: &Element) -> String {
         self.call(
             reqwest::Method::GET,
             &format!("/element/{}/property/value", element.0),
@@ -310,13 +310,13 @@ impl Browser {
     }
 
     /// The visible text of the whole page.
-    pub async fn page_text(&self) -> String {
+    pub(crate) async fn page_text(&self) -> String {
         let body = self.find("body").await;
         self.text(&body).await
     }
 
     /// Saves a screenshot of the page as `target/screenshots/{name}.png`.
-    pub async fn screenshot(&self, name: &str) {
+    pub(crate) async fn screenshot(&self, name: &str) {
         let png = self.call(reqwest::Method::GET, "/screenshot", None).await;
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(png.as_str().unwrap())
@@ -328,7 +328,7 @@ impl Browser {
 
     /// Runs axe-core on the page and returns the serious and critical violations, each as
     /// "rule: nodes". Panics (or skips outside CI) when axe-core is not installed.
-    pub async fn serious_accessibility_violations(&self) -> Vec<String> {
+    pub(crate) async fn serious_accessibility_violations(&self) -> Vec<String> {
         let path = workspace().join("target/browser/node_modules/axe-core/axe.min.js");
         let Ok(axe) = std::fs::read_to_string(&path) else {
             assert!(
@@ -368,7 +368,7 @@ impl Browser {
 
 impl Browser {
     /// Ends the session (closing the browser) and stops chromedriver.
-    pub async fn quit(self) {
+    pub(crate) async fn quit(self) {
         let url = format!("{}/session/{}", self.base, self.session);
         let _ = self.http.delete(url).send().await;
     }

@@ -7,7 +7,7 @@ use amends_store::{NewAgent, Store};
 
 use super::at;
 
-pub async fn accounts_are_throttled_changed_and_ended(store: &Store) {
+pub(crate) async fn accounts_are_throttled_changed_and_ended(store: &Store) {
     let keys = vec![
         "account:lee@desk.test".to_owned(),
         "address:192.0.2.7".to_owned(),
