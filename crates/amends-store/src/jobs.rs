@@ -146,7 +146,7 @@ pub enum JobEffect {
     /// A notice went out by mail (or was kept in the local outbox).
     MailSent(crate::mail::MailSent),
     /// A staff mail (a password reset link) went out (or was kept in the local outbox).
-    StaffMailSent(crate::resets::StaffMailSent),
+    StaffMailSent(crate::table::staff_mails::StaffMailSent),
 }
 
 impl Store {
@@ -342,8 +342,8 @@ async fn decide(
             }
         }
         Job::PromiseDue(check) => break_if_due(conn, *check, context).await?,
+        // Writing the note loads the case: a case that is gone fails the job as "not found".
         Job::CaseReminder(reminder) => {
-            load_case(conn, reminder.case_id, false).await?;
             let outcome = conversation::reminder_due(reminder.case_id, &reminder.note, job_id);
             apply(conn, context, outcome).await?;
         }

@@ -50,13 +50,14 @@ pub use mail::{NewAttachment, SetAside};
 pub use new_cases::{OpenCase, OpenedCase};
 pub use outbox::{AttachmentInfo, MailThread};
 pub use plans::{Plan, Summary};
-pub use resets::{NewPasswordReset, StaffMailRecord, StaffMailSent};
+pub use resets::{NewPasswordReset, StaffMailRecord};
 pub use stats::Figures;
 pub use surveys::Survey;
 pub use table::jobs::DEFAULT_ATTEMPTS;
 pub use table::messages::NewMessage;
 pub use table::notices::Notice;
 pub use table::notifications::Notification;
+pub use table::staff_mails::StaffMailSent;
 
 /// When the store schedules the jobs it makes itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

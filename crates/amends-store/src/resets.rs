@@ -8,7 +8,6 @@ use amends_core::{events, Agent, Timestamp};
 use crate::accounts::replace_password;
 use crate::agents::load_agent;
 use crate::table::jobs::{insert_job, DEFAULT_ATTEMPTS};
-pub use crate::table::staff_mails::StaffMailSent;
 use crate::{audit, Store, StoreError};
 
 /// A mail to one of the desk's people, as queued.
