@@ -20,6 +20,7 @@ pub mod case;
 pub mod compensation;
 pub mod conversation;
 pub mod customer;
+pub mod due;
 pub mod events;
 pub mod field;
 pub mod figures;

@@ -73,9 +73,9 @@ async fn effect_of(state: &AppState, job: &JobRecord) -> Result<JobEffect, Failu
             let survey_url = state.customer_link("survey", check.case_id, Purpose::Survey);
             Ok(JobEffect::FollowUp { check, survey_url })
         }
-        Job::PromiseReminder(_) | Job::PromiseDue(_) | Job::CaseReminder(_) => {
-            Ok(JobEffect::Decided)
-        }
+        // Every other kind only decides on the desk's records (`amends_core::due`); the store
+        // does that when it completes the job, so a new kind of that sort needs no arm here.
+        _ => Ok(JobEffect::Decided),
     }
 }
 

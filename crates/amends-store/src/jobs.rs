@@ -7,8 +7,9 @@
 //! either leaves both undone (the lease expires and the job runs again) or both done.
 
 use amends_core::audit::AuditContext;
-use amends_core::job::{FollowUpCheck, Job, PromiseCheck, Scheduled, UnreadableJob};
-use amends_core::{conversation, events, follow_up, outcome, promise, Timestamp};
+use amends_core::due::{self, Loaded, Needs};
+use amends_core::job::{FollowUpCheck, Job, Scheduled, UnreadableJob};
+use amends_core::{events, follow_up, outcome, Timestamp};
 use sqlx::AnyConnection;
 
 use crate::apply::apply;
@@ -325,48 +326,29 @@ impl Store {
     }
 }
 
-/// Runs a job's own rule: loads the records it names, lets the core decide, applies it.
+/// Runs a due job that only decides: loads the record the core says it needs, lets the core
+/// decide, saves the promise it changed and applies the outcome. No arm per kind: a kind of
+/// this sort is added in the core alone.
 async fn decide(
     conn: &mut AnyConnection,
     job_id: i64,
     work: &Job,
     context: &AuditContext,
 ) -> Result<(), StoreError> {
-    let now = context.at;
-    match work {
-        Job::PromiseReminder(check) => {
-            let current = load_promise(conn, check.promise_id, false).await?;
-            if let Some(outcome) = promise::remind(&current, *check) {
-                refresh_case(conn, current.case_id, now).await?;
-                apply(conn, context, outcome).await?;
-            }
-        }
-        Job::PromiseDue(check) => break_if_due(conn, *check, context).await?,
-        // Writing the note loads the case: a case that is gone fails the job as "not found".
-        Job::CaseReminder(reminder) => {
-            let outcome = conversation::reminder_due(reminder.case_id, &reminder.note, job_id);
-            apply(conn, context, outcome).await?;
-        }
-        // Jobs that talk to the world carry their own effect; nothing to decide here.
-        Job::FollowUp(_) | Job::MailSend(_) | Job::StaffMail(_) => {}
-    }
-    Ok(())
-}
-
-/// The due-time check: breaks the promise when it was not kept or extended, and tells the
-/// owner's supervisor.
-async fn break_if_due(
-    conn: &mut AnyConnection,
-    check: PromiseCheck,
-    context: &AuditContext,
-) -> Result<(), StoreError> {
-    let current = load_promise(conn, check.promise_id, false).await?;
-    let Some((broken, outcome)) = promise::break_and_tell(&current, check, context.at) else {
+    let loaded = match due::needs(work) {
+        // The server runs (and completes) the jobs that talk to the world.
+        None => return Ok(()),
+        Some(Needs::Nothing) => Loaded::Nothing,
+        Some(Needs::Promise(id)) => Loaded::Promise(load_promise(conn, id, false).await?),
+    };
+    let Some(decision) = due::decide(work, job_id, loaded, context.at) else {
         return Ok(());
     };
-    save_promise(conn, &broken).await?;
-    refresh_case(conn, broken.case_id, context.at).await?;
-    apply(conn, context, outcome).await?;
+    if let Some(promise) = &decision.promise {
+        save_promise(conn, promise).await?;
+        refresh_case(conn, promise.case_id, context.at).await?;
+    }
+    apply(conn, context, decision.outcome).await?;
     Ok(())
 }
 
