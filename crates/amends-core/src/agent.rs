@@ -1,12 +1,9 @@
 //! Agents: the people who answer, and what each may do.
 
-use serde::Serialize;
-
 use crate::Timestamp;
 
 /// What an agent is allowed to do. Roles are ordered: each includes the ones before it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AgentRole {
     /// Works cases.
     Agent,
@@ -43,7 +40,7 @@ impl AgentRole {
 }
 
 /// A member of the team.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agent {
     /// The agent's id.
     pub id: i64,

@@ -5,8 +5,7 @@ use serde::Serialize;
 use crate::Timestamp;
 
 /// The kind of record an event is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RecordKind {
     /// A customer.
     Customer,
@@ -74,7 +73,7 @@ impl Change {
 pub type AuditAction = &'static str;
 
 /// What happened to a record, decided by the core; the shell adds who, when and from where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
     /// What happened.
     pub action: AuditAction,
@@ -105,8 +104,7 @@ impl AuditEvent {
 }
 
 /// Who acted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     /// An agent signed in to the console or using one of their API tokens.
     Agent {

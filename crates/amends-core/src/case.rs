@@ -1,7 +1,5 @@
 //! Cases: one problem of one customer, from first word to follow-up.
 
-use serde::Serialize;
-
 use crate::audit::{AuditEvent, Change, RecordKind};
 use crate::field::{bounded_text, FieldError};
 use crate::Timestamp;
@@ -9,7 +7,7 @@ use crate::Timestamp;
 pub use crate::status::{CaseStatus, Channel, Priority};
 
 /// A case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Case {
     /// The case's id.
     pub id: i64,
@@ -64,8 +62,7 @@ pub struct Case {
 }
 
 /// A win-back effort on a customer who threatened to leave, and how it ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WinBack {
     /// Flagged; not settled yet.
     Undecided,
@@ -95,8 +92,7 @@ impl WinBack {
 }
 
 /// What the customer asked for to put things right.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResolutionKind {
     /// Money back.
     Refund,
@@ -150,7 +146,7 @@ impl ResolutionKind {
 }
 
 /// What the customer expects, and whether the agreed solution meets it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expectation {
     /// The kind of resolution asked for.
     pub kind: ResolutionKind,

@@ -1,15 +1,12 @@
 //! Compensation: refunds, discounts, credits and gifts, each within the authority of the agent
 //! who grants it, or approved by a supervisor.
 
-use serde::Serialize;
-
 use crate::audit::{AuditEvent, Change, RecordKind};
 use crate::field::{bounded_text, FieldError};
 use crate::{Agent, AgentRole, Timestamp};
 
 /// What is given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CompensationKind {
     /// Money back.
     Refund,
@@ -49,8 +46,7 @@ impl CompensationKind {
 }
 
 /// Where a grant stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CompensationState {
     /// Given: counts against the customer.
     Granted,
@@ -86,7 +82,7 @@ impl CompensationState {
 }
 
 /// One line of the compensation ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compensation {
     /// The line's id.
     pub id: i64,

@@ -1,12 +1,10 @@
 //! Customers: one record per person or business, however many channels they use.
 
-use serde::Serialize;
-
 use crate::field::{bounded_text, FieldError};
 use crate::Timestamp;
 
 /// A customer's email address, trimmed and lowercased so the same person is found again.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EmailAddress(String);
 
 impl EmailAddress {
@@ -36,7 +34,7 @@ impl EmailAddress {
 }
 
 /// A phone number reduced to its digits, with a leading `+` when it had one.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PhoneNumber(String);
 
 impl PhoneNumber {
@@ -66,7 +64,7 @@ impl PhoneNumber {
 }
 
 /// A validated customer name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerName(String);
 
 impl CustomerName {
@@ -82,7 +80,7 @@ impl CustomerName {
 }
 
 /// Where to reach a customer, one kind of address at a time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contacts {
     /// Email addresses, normalised.
     pub emails: Vec<String>,
@@ -93,7 +91,7 @@ pub struct Contacts {
 }
 
 /// A customer as the desk knows them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Customer {
     /// The customer's id.
     pub id: i64,

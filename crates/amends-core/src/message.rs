@@ -1,13 +1,10 @@
 //! Messages: what the customer said, what we answered, and the team's internal notes.
 
-use serde::Serialize;
-
 use crate::field::{bounded_text, FieldError};
 use crate::{Channel, Timestamp};
 
 /// Which way a message went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
     /// From the customer.
     Inbound,
@@ -39,7 +36,7 @@ impl Direction {
 }
 
 /// A message on a case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     /// The message's id.
     pub id: i64,
@@ -65,7 +62,7 @@ pub struct Message {
 
 /// What the text engine read in a customer's message: the part the case's rules use, and the
 /// whole assessment (JSON, with its evidence spans) for the console to show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reading {
     /// How angry, 0 to 1000.
     pub anger_permille: i64,
@@ -74,7 +71,6 @@ pub struct Reading {
     /// A threat to leave.
     pub churn_threat: bool,
     /// The engine's whole assessment, as JSON.
-    #[serde(skip)]
     pub assessment_json: String,
 }
 

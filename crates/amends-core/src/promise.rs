@@ -5,8 +5,6 @@
 //! due time has passed without it being kept it is broken, and that is final: the figures
 //! count it and the owner's supervisor is told.
 
-use serde::Serialize;
-
 use crate::audit::{AuditEvent, Change, RecordKind};
 use crate::field::{bounded_text, FieldError};
 use crate::job::{Job, PromiseCheck};
@@ -14,8 +12,7 @@ use crate::outcome::{AlertKind, Effect, NoticeKind, Outcome, Recipient};
 use crate::{wording, Timestamp};
 
 /// What was promised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PromiseKind {
     /// To call the customer back.
     CallBack,
@@ -57,8 +54,7 @@ impl PromiseKind {
 }
 
 /// Where a promise stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PromiseState {
     /// Made, not yet due.
     Open,
@@ -101,7 +97,7 @@ impl PromiseState {
 }
 
 /// A promise as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Promise {
     /// The promise's id.
     pub id: i64,

@@ -1,15 +1,12 @@
 //! The recovery protocol's records: facts read back to the customer, the follow-up survey and
 //! the abuse policy.
 
-use serde::Serialize;
-
 use crate::audit::{AuditEvent, Change, RecordKind};
 use crate::field::{bounded_text, FieldError};
 use crate::Timestamp;
 
 /// Where a fact came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FactSource {
     /// The customer told us.
     CustomerSaid,
@@ -43,7 +40,7 @@ impl FactSource {
 }
 
 /// One fact of the case, as the customer confirmed it (or not yet).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fact {
     /// The fact's id.
     pub id: i64,
@@ -110,7 +107,7 @@ pub fn read_back_fact(fact: &Fact, confirmed: bool, now: Timestamp) -> (Fact, Au
 }
 
 /// A customer's answer to the follow-up survey.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SurveyAnswer {
     /// Satisfaction, 1 (very unhappy) to 5 (very happy).
     pub score: i64,
@@ -147,7 +144,7 @@ impl SurveyAnswer {
 pub const LOW_CSAT: i64 = 2;
 
 /// One step of the abuse policy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct AbuseStep {
     /// Its short name, such as `warning`.
     pub name: String,
@@ -159,7 +156,7 @@ pub struct AbuseStep {
 
 /// The desk's policy for customers who become personally abusive to staff: steps taken in
 /// order, each recorded on the case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct AbusePolicy {
     /// The steps, in order; the last one should end the contact.
     pub steps: Vec<AbuseStep>,
@@ -230,7 +227,7 @@ impl AbusePolicy {
 }
 
 /// One step of a case's action plan, shared with the customer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanStep {
     /// The step's id.
     pub id: i64,
@@ -295,8 +292,7 @@ pub fn check_plan(steps: &[NewPlanStep], now: Timestamp) -> Result<(), FieldErro
 }
 
 /// What the customer said about the plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PlanAnswer {
     /// They accept it.
     Accepted,

@@ -3,7 +3,6 @@
 //! These flags are shown to people, never acted on automatically: a customer who is "too
 //! expensive to keep" is a conversation for a manager, not a rule for the desk.
 
-use serde::Serialize;
 use time::{Date, Month, OffsetDateTime};
 
 use crate::{Customer, Timestamp};
@@ -11,7 +10,7 @@ use crate::{Customer, Timestamp};
 const DAY_MILLIS: i64 = 86_400_000;
 
 /// The thresholds behind the flags; configurable per desk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StandingPolicy {
     /// Compensation above this share of revenue, in percent, flags the customer as too
     /// expensive to keep.
@@ -39,8 +38,7 @@ impl Default for StandingPolicy {
 }
 
 /// A pattern worth a look.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StandingFlag {
     /// Compensation to date above the policy's share of revenue to date.
     TooExpensiveToKeep,
@@ -50,8 +48,19 @@ pub enum StandingFlag {
     RepeatComplainer,
 }
 
+impl StandingFlag {
+    /// Its name, such as `repeat_complainer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StandingFlag::TooExpensiveToKeep => "too_expensive_to_keep",
+            StandingFlag::ComplainsNearBilling => "complains_near_billing",
+            StandingFlag::RepeatComplainer => "repeat_complainer",
+        }
+    }
+}
+
 /// A customer's cost against their value, with the flags that apply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Standing {
     /// What they have paid to date, in minor units.
     pub revenue_to_date_minor: i64,

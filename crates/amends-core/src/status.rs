@@ -1,11 +1,8 @@
 //! The words a case is sorted by: where it came in (channel), how soon it needs attention
 //! (priority) and where it stands (status), with the moves a status may make.
 
-use serde::Serialize;
-
 /// Where a case or message came in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Channel {
     /// Email.
     Email,
@@ -47,8 +44,7 @@ impl Channel {
 }
 
 /// How soon a case needs attention, as set by a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Priority {
     /// Can wait.
     Low,
@@ -101,8 +97,7 @@ impl Priority {
 }
 
 /// Where a case stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CaseStatus {
     /// Arrived, nobody has looked yet.
     New,

@@ -378,6 +378,46 @@ fn the_store_applies_and_decides_nothing() {
     }
 }
 
+/// The core's types that serialise, each a stored format rather than the wire's.
+const STORED_FORMATS: &[(&str, &str)] = &[
+    ("audit.rs", "Change"),     // the audit trail's `changes` column
+    ("job.rs", "PromiseCheck"), // the jobs table's kind and arguments, from here down
+    ("job.rs", "FollowUpCheck"),
+    ("job.rs", "CaseReminder"),
+    ("job.rs", "MailSend"),
+    ("job.rs", "StaffMailSend"),
+    ("job.rs", "Job"),
+];
+
+#[test]
+fn core_types_derive_serialize_only_for_what_is_stored() {
+    for (path, text) in sources("amends-core") {
+        let file = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let mut lines = text.lines().map(str::trim_start);
+        while let Some(line) = lines.next() {
+            if !(line.starts_with("#[derive(") && line.contains("Serialize,")
+                || line.starts_with("#[derive(") && line.contains("Serialize)"))
+            {
+                continue;
+            }
+            let item = lines
+                .by_ref()
+                .find(|l| l.starts_with("pub "))
+                .unwrap_or_default();
+            let name = item
+                .split_whitespace()
+                .nth(2)
+                .unwrap_or_default()
+                .trim_end_matches(['{', '(', ';']);
+            assert!(
+                STORED_FORMATS.contains(&(file.as_str(), name)),
+                "{file}: {name} derives Serialize; the server's wire types own the API's format \
+                 (a stored format goes in STORED_FORMATS with its table)"
+            );
+        }
+    }
+}
+
 #[test]
 fn every_crate_is_in_the_code_map() {
     let map =

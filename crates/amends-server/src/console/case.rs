@@ -426,7 +426,7 @@ fn customer_card(file: &CaseFile) -> Markup {
             @if !s.flags.is_empty() {
                 ul class="badges" aria-label="Customer flags" {
                     @for flag in &s.flags {
-                        li class="badge hot" { (label(&serde_json::to_value(flag).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())) }
+                        li class="badge hot" { (label(flag.as_str())) }
                     }
                 }
             }

@@ -167,7 +167,7 @@ pub(super) fn plan_panel(file: &CaseFile) -> Markup {
         section class="panel" aria-labelledby="plan-title" id="plan" {
             h2 id="plan-title" { "Action plan" }
             @if let Some(answer) = &plan.answer {
-                p class="muted" { "Customer's answer: " (label(&serde_json::to_value(answer).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())) }
+                p class="muted" { "Customer's answer: " (label(answer.as_str())) }
             }
             ol class="plain steps" {
                 @for step in &plan.steps {

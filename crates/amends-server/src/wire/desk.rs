@@ -18,14 +18,17 @@ pub struct CaseView {
     pub customer_id: i64,
     /// Where it came in: email, web_form, chat, phone or social.
     #[schema(value_type = String, example = "email")]
+    #[serde(serialize_with = "super::word")]
     pub channel: Channel,
     /// What it is about.
     pub subject: String,
     /// new, open, waiting_on_customer, waiting_on_us, resolved, closed or reopened.
     #[schema(value_type = String, example = "open")]
+    #[serde(serialize_with = "super::word")]
     pub status: CaseStatus,
     /// low, normal, high or urgent.
     #[schema(value_type = String, example = "normal")]
+    #[serde(serialize_with = "super::word")]
     pub priority: Priority,
     /// The agent working it.
     pub owner_id: Option<i64>,
@@ -53,6 +56,7 @@ pub struct CaseView {
     pub churn_threat: bool,
     /// The win-back effort: undecided, stayed or left; absent when not flagged.
     #[schema(value_type = Option<String>)]
+    #[serde(serialize_with = "super::maybe_word")]
     pub win_back: Option<WinBack>,
     /// Customer messages abusive to staff.
     pub abusive_messages: i64,
@@ -131,9 +135,11 @@ pub struct MessageView {
     pub case_id: i64,
     /// inbound, outbound or note.
     #[schema(value_type = String, example = "inbound")]
+    #[serde(serialize_with = "super::word")]
     pub direction: Direction,
     /// The channel.
     #[schema(value_type = String, example = "email")]
+    #[serde(serialize_with = "super::word")]
     pub channel: Channel,
     /// The agent who wrote it.
     pub author_id: Option<i64>,
@@ -284,6 +290,7 @@ pub struct AgentView {
     pub email: String,
     /// agent, supervisor or admin.
     #[schema(value_type = String, example = "agent")]
+    #[serde(serialize_with = "super::word")]
     pub role: AgentRole,
     /// Compensation authority per case, minor units.
     pub authority_limit_minor: i64,
@@ -309,6 +316,7 @@ impl From<Agent> for AgentView {
 pub struct ExpectationView {
     /// refund, replacement, repair, credit, apology, call_back, cancel or other.
     #[schema(value_type = String, example = "refund")]
+    #[serde(serialize_with = "super::word")]
     pub kind: ResolutionKind,
     /// In the customer's words.
     pub words: String,

@@ -21,6 +21,7 @@ pub struct FactView {
     pub text: String,
     /// customer_said, agent_verified or system_record.
     #[schema(value_type = String, example = "customer_said")]
+    #[serde(serialize_with = "super::word")]
     pub source: FactSource,
     /// Whether it was read back to the customer.
     pub read_back: bool,
@@ -58,6 +59,7 @@ pub struct PromiseView {
     pub case_id: i64,
     /// call_back, update, action_step, refund or other.
     #[schema(value_type = String, example = "call_back")]
+    #[serde(serialize_with = "super::word")]
     pub kind: PromiseKind,
     /// What was promised, in the customer's terms.
     pub description: String,
@@ -68,6 +70,7 @@ pub struct PromiseView {
     pub due_at: Timestamp,
     /// open, extended, kept or broken.
     #[schema(value_type = String, example = "open")]
+    #[serde(serialize_with = "super::word")]
     pub state: PromiseState,
     /// How many times it was moved.
     pub extensions: i64,
@@ -148,6 +151,7 @@ pub struct PlanView {
     pub steps: Vec<PlanStepView>,
     /// accepted, rejected, full_refund or refund_declined, once the customer answers.
     #[schema(value_type = Option<String>, example = "accepted")]
+    #[serde(serialize_with = "super::maybe_word")]
     pub answer: Option<PlanAnswer>,
 }
 
@@ -204,6 +208,7 @@ pub struct CompensationView {
     pub customer_id: i64,
     /// refund, discount, credit or gift.
     #[schema(value_type = String, example = "refund")]
+    #[serde(serialize_with = "super::word")]
     pub kind: CompensationKind,
     /// How much, in minor units (cents); a gift carries its value.
     pub amount_minor: i64,
@@ -213,6 +218,7 @@ pub struct CompensationView {
     pub reason: String,
     /// granted, awaiting_approval or refused.
     #[schema(value_type = String, example = "granted")]
+    #[serde(serialize_with = "super::word")]
     pub state: CompensationState,
     /// The agent who granted or asked for it.
     pub granted_by: i64,
@@ -260,6 +266,7 @@ pub struct StandingFigures {
     pub complaints_near_billing: usize,
     /// too_expensive_to_keep, complains_near_billing, repeat_complainer.
     #[schema(value_type = Vec<String>)]
+    #[serde(serialize_with = "super::words")]
     pub flags: Vec<StandingFlag>,
 }
 
