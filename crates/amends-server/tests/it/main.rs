@@ -9,6 +9,7 @@ mod browser;
 mod cases;
 mod console;
 mod customers;
+mod desk;
 mod hardening;
 mod helpers;
 mod jobs;
