@@ -74,7 +74,7 @@ impl TestApp {
     }
 
     /// The instant `offset` milliseconds from now on the desk's clock, as the API writes it.
-    pub(crate) fn from_now(&self, offset: i64) -> String {
+    pub(crate) fn time_in(&self, offset: i64) -> String {
         self.clock.now().plus_millis(offset).to_rfc3339()
     }
 
@@ -149,7 +149,7 @@ impl Agent<'_> {
     ) -> Answer {
         let mut body = json!({"kind": kind, "description": description});
         if let Some(due_in) = due_in {
-            body["due_at"] = json!(self.app.from_now(due_in));
+            body["due_at"] = json!(self.app.time_in(due_in));
         }
         self.post(&format!("/cases/{}/promises", case.id), body)
             .await
@@ -161,7 +161,7 @@ impl Agent<'_> {
     }
 
     pub(crate) async fn extend(&self, promise: i64, due_in: i64, reason: &str) -> Answer {
-        let body = json!({"due_at": self.app.from_now(due_in), "reason": reason});
+        let body = json!({"due_at": self.app.time_in(due_in), "reason": reason});
         self.post(&format!("/promises/{promise}/extend"), body)
             .await
     }
@@ -250,7 +250,7 @@ impl Agent<'_> {
         let steps: Vec<Value> = steps
             .iter()
             .map(|(description, due_in)| {
-                json!({"description": description, "due_at": self.app.from_now(*due_in)})
+                json!({"description": description, "due_at": self.app.time_in(*due_in)})
             })
             .collect();
         let path = format!("/cases/{}/plan", case.id);
