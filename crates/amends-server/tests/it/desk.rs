@@ -97,6 +97,11 @@ async fn send(
 }
 
 impl Agent<'_> {
+    /// The desk's address, for pages a browser opens.
+    pub(crate) fn url(&self) -> &str {
+        &self.app.url
+    }
+
     /// Sends `body` to an API path.
     pub(crate) async fn send(&self, method: Method, path: &str, body: Value) -> Answer {
         send(self.app, &self.client, method, path, Some(body)).await
