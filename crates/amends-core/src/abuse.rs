@@ -3,7 +3,7 @@
 use crate::audit::{AuditEvent, Change, RecordKind};
 use crate::case::Case;
 use crate::outcome::{AlertKind, Effect, Outcome, Recipient};
-use crate::recovery::{AbusePolicy, AbuseStep};
+use crate::protocol::{AbusePolicy, AbuseStep};
 use crate::{wording, Direction, FieldError, Timestamp};
 
 /// The policy's next step, when `taken` steps were taken on the case; refused when every step

@@ -5,7 +5,7 @@ use crate::audit::{AuditEvent, Change, RecordKind};
 use crate::case::{reopen_after_follow_up, Case};
 use crate::job::FollowUpCheck;
 use crate::outcome::{Effect, NoticeKind, Outcome};
-use crate::recovery::SurveyAnswer;
+use crate::protocol::SurveyAnswer;
 use crate::{wording, CaseStatus, FieldError, Timestamp};
 
 /// The survey a follow-up check asks, when the case is still resolved from the resolution the

@@ -30,8 +30,8 @@ pub mod message;
 pub mod outcome;
 pub mod plan;
 pub mod promise;
+pub mod protocol;
 pub mod queue;
-pub mod recovery;
 pub mod retry;
 pub mod standing;
 pub mod status;
@@ -49,6 +49,6 @@ pub use timestamp::Timestamp;
 #[cfg(test)]
 mod account_tests;
 #[cfg(test)]
-mod recovery_tests;
+mod protocol_tests;
 #[cfg(test)]
 mod tests;

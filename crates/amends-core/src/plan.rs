@@ -3,7 +3,7 @@
 
 use crate::audit::{AuditEvent, Change, RecordKind};
 use crate::outcome::{AlertKind, Effect, NoticeKind, Outcome, Recipient};
-use crate::recovery::{PlanAnswer, PlanStep};
+use crate::protocol::{PlanAnswer, PlanStep};
 use crate::wording::{self, PlanLine};
 use crate::{Direction, FieldError};
 

@@ -17,7 +17,7 @@ mod extract;
 mod limits;
 pub mod links;
 mod listen;
-pub mod mail;
+pub mod mailroom;
 mod pages;
 mod reading;
 pub mod runner;
@@ -27,7 +27,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use amends_core::recovery::AbusePolicy;
+use amends_core::protocol::AbusePolicy;
 use amends_core::standing::StandingPolicy;
 use amends_store::{Store, StoreError};
 use axum::extract::DefaultBodyLimit;
@@ -69,7 +69,7 @@ pub struct ServerSettings {
     /// The steps taken with a customer who is abusive to staff.
     pub abuse_policy: AbusePolicy,
     /// Email in and out.
-    pub mail: mail::MailSettings,
+    pub mail: mailroom::MailSettings,
     /// How long a claimed job is held before another runner may take it over. Sending a mail
     /// must finish well within it (its SMTP timeout is kept under half of it).
     pub job_lease: Duration,
@@ -101,7 +101,7 @@ impl Default for ServerSettings {
             link_ttl: Duration::from_secs(30 * 86_400),
             standing: StandingPolicy::default(),
             abuse_policy: AbusePolicy::default(),
-            mail: mail::MailSettings::default(),
+            mail: mailroom::MailSettings::default(),
             job_lease: Duration::from_secs(60),
             reader: None,
             connections: ConnectionLimits::default(),

@@ -2,7 +2,7 @@
 //! written summary. Plain HTML forms, no script, no sign-in; every customer-visible word from
 //! the desk is escaped by the template engine, and a strict Content-Security-Policy is set.
 
-use amends_core::recovery::{PlanAnswer, SurveyAnswer};
+use amends_core::protocol::{PlanAnswer, SurveyAnswer};
 use axum::extract::{Form, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

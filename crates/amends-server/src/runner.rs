@@ -12,7 +12,7 @@ use amends_store::{JobEffect, JobRecord, StoreError};
 use tokio::sync::watch;
 
 use crate::links::Purpose;
-use crate::mail::SendFailure;
+use crate::mailroom::SendFailure;
 use crate::AppState;
 
 const BATCH: i64 = 32;
@@ -62,11 +62,11 @@ async fn effect_of(state: &AppState, job: &JobRecord) -> Result<JobEffect, Failu
         .map_err(|unreadable| Failure::Permanent(unreadable.to_string()))?;
     match work {
         Job::MailSend(send) => sent(
-            crate::mail::send_notice(state, send).await,
+            crate::mailroom::send_notice(state, send).await,
             JobEffect::MailSent,
         ),
         Job::StaffMail(send) => sent(
-            crate::mail::send_staff_mail(state, send).await,
+            crate::mailroom::send_staff_mail(state, send).await,
             JobEffect::StaffMailSent,
         ),
         Job::FollowUp(check) => {

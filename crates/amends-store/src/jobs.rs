@@ -145,7 +145,7 @@ pub enum JobEffect {
         survey_url: String,
     },
     /// A notice went out by mail (or was kept in the local outbox).
-    MailSent(crate::mail::MailSent),
+    MailSent(crate::mail_log::MailSent),
     /// A staff mail (a password reset link) went out (or was kept in the local outbox).
     StaffMailSent(crate::table::staff_mails::StaffMailSent),
 }

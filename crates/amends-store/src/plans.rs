@@ -1,7 +1,7 @@
 //! Action plans shared with the customer, and the written summary they confirm or correct.
 
 use amends_core::audit::AuditContext;
-use amends_core::recovery::{check_plan, NewPlanStep, PlanAnswer, PlanStep};
+use amends_core::protocol::{check_plan, NewPlanStep, PlanAnswer, PlanStep};
 use amends_core::{plan, FieldError, Timestamp};
 use sqlx::AnyConnection;
 

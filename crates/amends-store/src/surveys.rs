@@ -2,7 +2,7 @@
 
 use amends_core::audit::AuditContext;
 use amends_core::case::Case;
-use amends_core::recovery::SurveyAnswer;
+use amends_core::protocol::SurveyAnswer;
 use amends_core::{follow_up, Timestamp};
 
 use crate::apply::apply;

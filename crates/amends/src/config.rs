@@ -73,7 +73,7 @@ pub(crate) struct Config {
     /// The repeat-complainer window, days.
     pub repeat_window_days: i64,
     /// The abuse policy's steps, in order; the built-in policy when empty.
-    pub abuse_policy: Vec<amends_core::recovery::AbuseStep>,
+    pub abuse_policy: Vec<amends_core::protocol::AbuseStep>,
     /// How long a claimed job is held before another server may take it over, milliseconds.
     pub job_lease_ms: u64,
     /// The SMTP relay mail goes out through; empty keeps mail in the local outbox.
@@ -309,11 +309,11 @@ impl Config {
     }
 
     /// The abuse policy, checked.
-    pub(crate) fn abuse_policy(&self) -> anyhow::Result<amends_core::recovery::AbusePolicy> {
+    pub(crate) fn abuse_policy(&self) -> anyhow::Result<amends_core::protocol::AbusePolicy> {
         if self.abuse_policy.is_empty() {
-            return Ok(amends_core::recovery::AbusePolicy::default());
+            return Ok(amends_core::protocol::AbusePolicy::default());
         }
-        let policy = amends_core::recovery::AbusePolicy {
+        let policy = amends_core::protocol::AbusePolicy {
             steps: self.abuse_policy.clone(),
         };
         policy.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -322,7 +322,7 @@ impl Config {
 
     /// Mail settings, checked: a URL that cannot be used stops the desk at start with the
     /// reason, never at the first mail.
-    pub(crate) fn mail(&self) -> anyhow::Result<amends_server::mail::MailSettings> {
+    pub(crate) fn mail(&self) -> anyhow::Result<amends_server::mailroom::MailSettings> {
         let lease = std::time::Duration::from_millis(self.job_lease_ms);
         if lease < std::time::Duration::from_secs(2) {
             anyhow::bail!("job_lease_ms must be at least 2000");
@@ -343,7 +343,7 @@ impl Config {
                 amends_mail::MailboxUrl::parse(u).map_err(|e| anyhow::anyhow!("imap_urls: {e}"))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        Ok(amends_server::mail::MailSettings {
+        Ok(amends_server::mailroom::MailSettings {
             from: self.mail_from.clone(),
             signature: self.mail_signature.clone(),
             relay,

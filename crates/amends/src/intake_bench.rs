@@ -72,7 +72,7 @@ pub(crate) async fn run(args: IntakeBenchArgs) -> anyhow::Result<()> {
             at: clock.now(),
             remote_addr: None,
         };
-        match amends_server::mail::take_in(&state, raw, "maildir", &context).await? {
+        match amends_server::mailroom::take_in(&state, raw, "maildir", &context).await? {
             Intake::Filed { new_case: true, .. } => filed += 1,
             Intake::Filed { .. } => threaded += 1,
             Intake::Duplicate { .. } => duplicate += 1,

@@ -297,7 +297,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let mut watchers = Vec::new();
     for mailbox in state.settings.mail.mailboxes.clone() {
         tracing::info!(mailbox = %mailbox.describe(), "taking mail in");
-        watchers.push(tokio::spawn(amends_server::mail::watch_mailbox(
+        watchers.push(tokio::spawn(amends_server::mailroom::watch_mailbox(
             state.clone(),
             mailbox,
             stopped.clone(),

@@ -146,7 +146,7 @@ pub(super) async fn open_case(
 fn detail(
     case: amends_core::Case,
     messages: Vec<amends_core::Message>,
-    facts: Vec<amends_core::recovery::Fact>,
+    facts: Vec<amends_core::protocol::Fact>,
     promises: Vec<amends_core::promise::Promise>,
 ) -> CaseDetail {
     CaseDetail {

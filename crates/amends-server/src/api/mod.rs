@@ -3,14 +3,14 @@
 
 mod accounts;
 mod cases;
+mod casework;
 mod coaching;
 mod contract;
 mod customers;
 mod jobs;
 mod ledger;
-mod mail;
+mod mail_log;
 mod plans;
-mod recovery;
 mod team;
 
 use axum::extract::{DefaultBodyLimit, State};
@@ -33,7 +33,7 @@ use contract::ProblemResponses;
 fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
     let intake_limit = DefaultBodyLimit::max(max_mail_bytes);
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(mail::take_in_mail).layer(intake_limit))
+        .routes(routes!(mail_log::take_in_mail).layer(intake_limit))
         .routes(routes!(
             accounts::sign_in,
             accounts::current_session,
@@ -58,12 +58,12 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(customers::get_customer))
         .routes(routes!(jobs::list_jobs))
-        .routes(routes!(recovery::add_fact))
-        .routes(routes!(recovery::change_fact))
-        .routes(routes!(recovery::set_case_expectation))
-        .routes(routes!(recovery::make_promise))
-        .routes(routes!(recovery::keep_promise))
-        .routes(routes!(recovery::extend_promise))
+        .routes(routes!(casework::add_fact))
+        .routes(routes!(casework::change_fact))
+        .routes(routes!(casework::set_case_expectation))
+        .routes(routes!(casework::make_promise))
+        .routes(routes!(casework::keep_promise))
+        .routes(routes!(casework::extend_promise))
         .routes(routes!(
             ledger::grant_compensation,
             ledger::case_compensation
@@ -73,25 +73,25 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(ledger::customer_standing))
         .routes(routes!(ledger::customer_compensation))
         .routes(routes!(
-            recovery::flag_win_back,
-            recovery::record_win_back_outcome
+            casework::flag_win_back,
+            casework::record_win_back_outcome
         ))
-        .routes(routes!(recovery::take_abuse_step))
-        .routes(routes!(recovery::notifications))
-        .routes(routes!(recovery::notices))
-        .routes(routes!(mail::notice_mail))
-        .routes(routes!(mail::intake_log))
-        .routes(routes!(mail::quarantined_raw))
-        .routes(routes!(mail::case_attachments))
-        .routes(routes!(mail::attachment))
-        .routes(routes!(recovery::stats))
+        .routes(routes!(casework::take_abuse_step))
+        .routes(routes!(casework::notifications))
+        .routes(routes!(casework::notices))
+        .routes(routes!(mail_log::notice_mail))
+        .routes(routes!(mail_log::intake_log))
+        .routes(routes!(mail_log::quarantined_raw))
+        .routes(routes!(mail_log::case_attachments))
+        .routes(routes!(mail_log::attachment))
+        .routes(routes!(casework::stats))
         .routes(routes!(plans::get_plan, plans::set_plan))
         .routes(routes!(plans::complete_step))
         .routes(routes!(plans::draft))
         .routes(routes!(plans::send))
         .routes(routes!(plans::public_plan, plans::answer_plan))
         .routes(routes!(plans::public_summary, plans::answer_summary))
-        .routes(routes!(recovery::get_survey, recovery::answer_survey))
+        .routes(routes!(casework::get_survey, casework::answer_survey))
 }
 
 /// Every API route, and the OpenAPI document at `/openapi.json`.

@@ -1,6 +1,6 @@
 //! Action plans and written summaries over HTTP, with the customer's side behind signed links.
 
-use amends_core::recovery::{draft_summary, NewPlanStep, PlanAnswer, SummarySource};
+use amends_core::protocol::{draft_summary, NewPlanStep, PlanAnswer, SummarySource};
 use amends_core::{AgentRole, FieldError, Timestamp};
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use amends_core::recovery::{draft_summary, SummarySource};
+use amends_core::protocol::{draft_summary, SummarySource};
 use amends_core::{Case, Customer, Message, Timestamp};
 use amends_store::{AttachmentInfo, Plan, Summary};
 
@@ -15,7 +15,7 @@ pub(super) struct CaseFile {
     pub messages: Vec<Message>,
     pub past_cases: Vec<Case>,
     pub standing: amends_core::standing::Standing,
-    pub facts: Vec<amends_core::recovery::Fact>,
+    pub facts: Vec<amends_core::protocol::Fact>,
     pub promises: Vec<amends_core::promise::Promise>,
     pub plan: Plan,
     pub compensation: Vec<amends_core::compensation::Compensation>,

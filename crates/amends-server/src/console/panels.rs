@@ -5,7 +5,7 @@
 use amends_core::case::ResolutionKind;
 use amends_core::compensation::CompensationKind;
 use amends_core::promise::{PromiseKind, PromiseState};
-use amends_core::recovery::FactSource;
+use amends_core::protocol::FactSource;
 use amends_core::CaseStatus;
 use maud::{html, Markup};
 

@@ -43,8 +43,8 @@ words_of!(
     amends_core::compensation::CompensationState,
     amends_core::promise::PromiseKind,
     amends_core::promise::PromiseState,
-    amends_core::recovery::FactSource,
-    amends_core::recovery::PlanAnswer,
+    amends_core::protocol::FactSource,
+    amends_core::protocol::PlanAnswer,
     amends_core::standing::StandingFlag,
 );
 

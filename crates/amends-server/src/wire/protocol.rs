@@ -3,7 +3,7 @@
 
 use amends_core::compensation::{Compensation, CompensationKind, CompensationState};
 use amends_core::promise::{Promise, PromiseKind, PromiseState};
-use amends_core::recovery::{Fact, FactSource, PlanAnswer, PlanStep};
+use amends_core::protocol::{Fact, FactSource, PlanAnswer, PlanStep};
 use amends_core::standing::{Standing, StandingFlag};
 use amends_core::Timestamp;
 use amends_store::{Plan, Summary};

@@ -467,7 +467,7 @@ async fn the_watcher_takes_the_mail_after_one_with_a_nul_byte() {
             mailbox.append(raw.as_bytes()).await.unwrap();
         }
         let mut watched = amends_mail::Mailbox::open(&url).await.unwrap();
-        let round = amends_server::mail::take_in_unseen(&app.state, &mut watched, "imap-test")
+        let round = amends_server::mailroom::take_in_unseen(&app.state, &mut watched, "imap-test")
             .await
             .unwrap();
         assert_eq!(round.taken, 3);

@@ -7,7 +7,7 @@ use std::time::Duration;
 use amends_core::AgentRole;
 use amends_mail::testing::{free_port, Dovecot, SmtpCapture};
 use amends_mail::{read_mail, Limits, Mailbox, MailboxUrl, Mailer};
-use amends_server::mail::MailSettings;
+use amends_server::mailroom::MailSettings;
 use amends_server::{Clock, ServerSettings};
 use amends_store::testing::TestDatabase;
 use serde_json::json;
@@ -110,7 +110,7 @@ async fn a_summary_goes_out_by_smtp_and_the_reply_comes_back_into_its_case() {
         let url = MailboxUrl::parse(&imap.url()).unwrap();
         let mut mailbox = Mailbox::open(&url).await.unwrap();
         mailbox.append(reply.as_bytes()).await.unwrap();
-        let round = amends_server::mail::take_in_unseen(&app.state, &mut mailbox, "imap-test")
+        let round = amends_server::mailroom::take_in_unseen(&app.state, &mut mailbox, "imap-test")
             .await
             .unwrap();
         assert_eq!(round.taken, 1);
@@ -130,7 +130,7 @@ async fn a_summary_goes_out_by_smtp_and_the_reply_comes_back_into_its_case() {
         mailbox.append(reply.as_bytes()).await.unwrap();
         let redelivered = format!("Received: from relay2\r\n{reply}");
         mailbox.append(redelivered.as_bytes()).await.unwrap();
-        let round = amends_server::mail::take_in_unseen(&app.state, &mut mailbox, "imap-test")
+        let round = amends_server::mailroom::take_in_unseen(&app.state, &mut mailbox, "imap-test")
             .await
             .unwrap();
         assert_eq!(round.taken, 2);
@@ -144,7 +144,7 @@ async fn a_summary_goes_out_by_smtp_and_the_reply_comes_back_into_its_case() {
                    Auto-Submitted: auto-replied\r\nMessage-ID: <ooo-x@example.com>\r\n\r\n\
                    I am away until Monday.\r\n";
         mailbox.append(ooo.as_bytes()).await.unwrap();
-        amends_server::mail::take_in_unseen(&app.state, &mut mailbox, "imap-test")
+        amends_server::mailroom::take_in_unseen(&app.state, &mut mailbox, "imap-test")
             .await
             .unwrap();
         assert_eq!(app.counts().await.0, cases);
@@ -169,7 +169,7 @@ async fn a_watched_mailbox_takes_new_mail_in_without_being_asked() {
     let app = TestApp::spawn_with(database, settings(None)).await;
     let url = MailboxUrl::parse(&imap.url()).unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let watcher = tokio::spawn(amends_server::mail::watch_mailbox(
+    let watcher = tokio::spawn(amends_server::mailroom::watch_mailbox(
         app.state.clone(),
         url.clone(),
         stopped,

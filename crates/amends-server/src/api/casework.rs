@@ -3,7 +3,7 @@
 
 use amends_core::case::{record_win_back, set_expectation, Expectation, ResolutionKind, WinBack};
 use amends_core::promise::{NewPromise, PromiseKind};
-use amends_core::recovery::{self, FactSource, SurveyAnswer};
+use amends_core::protocol::{self, FactSource, SurveyAnswer};
 use amends_core::{AgentRole, FieldError, Timestamp};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -93,7 +93,7 @@ pub(super) async fn change_fact(
             state
                 .store
                 .update_fact(id, &context, |fact| {
-                    recovery::correct_fact(fact, &text, now)
+                    protocol::correct_fact(fact, &text, now)
                 })
                 .await?
         }
@@ -101,7 +101,7 @@ pub(super) async fn change_fact(
             state
                 .store
                 .update_fact(id, &context, |fact| {
-                    Ok(recovery::read_back_fact(fact, confirmed, now))
+                    Ok(protocol::read_back_fact(fact, confirmed, now))
                 })
                 .await?
         }

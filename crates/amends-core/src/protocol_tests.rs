@@ -7,8 +7,8 @@ use crate::compensation::{
 };
 use crate::customer::Contacts;
 use crate::promise::{self, NewPromise, Promise, PromiseKind, PromiseState};
+use crate::protocol::{self, AbusePolicy, Fact, FactSource, SurveyAnswer};
 use crate::queue::{self, Context};
-use crate::recovery::{self, AbusePolicy, Fact, FactSource, SurveyAnswer};
 use crate::standing::{self, StandingFlag, StandingPolicy};
 use crate::tests::case;
 use crate::{Agent, AgentRole, CaseStatus, Customer, Priority, Timestamp};
@@ -570,15 +570,15 @@ fn a_corrected_fact_keeps_its_old_wording_and_must_be_confirmed_again() {
         updated_at: Timestamp(0),
     };
     let (fixed, event) =
-        recovery::correct_fact(&fact, "Order 1234 arrived broken on 4 May", Timestamp(5)).unwrap();
+        protocol::correct_fact(&fact, "Order 1234 arrived broken on 4 May", Timestamp(5)).unwrap();
     assert!(!fixed.confirmed && !fixed.read_back);
     assert_eq!(event.changes[0].from, "Order 1234 arrived broken on 3 May");
     assert_eq!(event.changes[0].to, "Order 1234 arrived broken on 4 May");
-    assert!(recovery::correct_fact(&fact, "", Timestamp(5)).is_err());
-    let (read, event) = recovery::read_back_fact(&fixed, false, Timestamp(6));
+    assert!(protocol::correct_fact(&fact, "", Timestamp(5)).is_err());
+    let (read, event) = protocol::read_back_fact(&fixed, false, Timestamp(6));
     assert!(read.read_back && !read.confirmed);
     assert_eq!(event.action, "fact.read_back");
-    let (ok, event) = recovery::read_back_fact(&read, true, Timestamp(7));
+    let (ok, event) = protocol::read_back_fact(&read, true, Timestamp(7));
     assert!(ok.confirmed);
     assert_eq!(event.action, "fact.confirmed");
 }
@@ -611,7 +611,7 @@ fn percentiles_use_the_nearest_rank_and_rates_round() {
 
 #[test]
 fn a_plan_is_dated_in_order_and_answered_once() {
-    use crate::recovery::{check_plan, NewPlanStep, PlanAnswer};
+    use crate::protocol::{check_plan, NewPlanStep, PlanAnswer};
     let now = Timestamp(HOUR);
     let step = |text: &str, due: i64| NewPlanStep {
         description: text.to_owned(),
@@ -659,7 +659,7 @@ fn a_plan_is_dated_in_order_and_answered_once() {
 #[test]
 fn the_summary_draft_separates_confirmed_facts_and_lists_what_we_will_do() {
     use crate::case::{Expectation, ResolutionKind};
-    use crate::recovery::{draft_summary, PlanStep, SummarySource};
+    use crate::protocol::{draft_summary, PlanStep, SummarySource};
     let fact = |id: i64, text: &str, confirmed: bool| Fact {
         id,
         case_id: 1,

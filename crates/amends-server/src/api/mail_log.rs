@@ -12,7 +12,7 @@ use utoipa::IntoParams;
 
 use crate::accounts::CurrentAgent;
 use crate::extract::{ApiMail, ApiPath, ApiQuery};
-use crate::mail::HTTP_SOURCE;
+use crate::mailroom::HTTP_SOURCE;
 use crate::wire::{all, AttachmentView, InboundMailView, IntakeView};
 use crate::{AppError, AppState};
 
@@ -31,7 +31,8 @@ pub(super) async fn take_in_mail(
     ApiMail(raw): ApiMail,
 ) -> Result<(StatusCode, Json<IntakeView>), AppError> {
     current.require(AgentRole::Agent)?;
-    let intake = crate::mail::take_in(&state, &raw, HTTP_SOURCE, &current.audit(&state)).await?;
+    let intake =
+        crate::mailroom::take_in(&state, &raw, HTTP_SOURCE, &current.audit(&state)).await?;
     Ok((StatusCode::ACCEPTED, Json(intake.into())))
 }
 

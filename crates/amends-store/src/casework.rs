@@ -3,7 +3,7 @@
 
 use amends_core::audit::AuditContext;
 use amends_core::case::Case;
-use amends_core::recovery::{self, AbusePolicy, AbuseStep, Fact, FactSource};
+use amends_core::protocol::{self, AbusePolicy, AbuseStep, Fact, FactSource};
 use amends_core::{abuse, conversation, events, AuditEvent, FieldError, Message, Timestamp};
 
 use crate::apply::apply;
@@ -54,7 +54,7 @@ impl Store {
         source: FactSource,
         context: &AuditContext,
     ) -> Result<Fact, StoreError> {
-        let text = recovery::parse_fact_text(text)?;
+        let text = protocol::parse_fact_text(text)?;
         let mut tx = self.write.begin().await?;
         load_case(&mut tx, case_id, false).await?;
         let row: FactRow = sqlx::query_as(&format!(
