@@ -168,8 +168,9 @@ pub fn coach(draft: &str, context: &CoachContext, model: &Model) -> Coaching {
     let bonus = 3 * ["apology", "empathy", "ownership", "concrete_next_step"]
         .iter()
         .filter(|k| strengths.iter().any(|s| s.kind == **k))
-        .count() as i32;
-    let score = (100 - penalty + bonus).clamp(0, 100) as u8;
+        .count();
+    let bonus = i32::try_from(bonus).unwrap_or(0);
+    let score = u8::try_from((100 - penalty + bonus).clamp(0, 100)).unwrap_or(0);
     let needs_confirmation = findings.iter().any(|f| f.severity == Severity::High);
     Coaching {
         score,

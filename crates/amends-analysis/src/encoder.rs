@@ -151,10 +151,9 @@ impl Encoder {
                 "the hidden size does not split into the attention heads",
             ));
         }
-        let vocab: HashMap<String, u32> = vocab
-            .lines()
-            .enumerate()
-            .map(|(i, w)| (w.trim_end_matches('\r').to_owned(), i as u32))
+        let vocab: HashMap<String, u32> = (0..)
+            .zip(vocab.lines())
+            .map(|(i, w)| (w.trim_end_matches('\r').to_owned(), i))
             .collect();
         let id = |token: &str| {
             vocab
@@ -541,8 +540,8 @@ mod tests {
         // A vocabulary of a few pieces; the weights do not matter for tokenizing.
         let vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\nun\n##want\n##ed\nwant\n,\nrun\n##ning";
         let mut map = HashMap::new();
-        for (i, w) in vocab.lines().enumerate() {
-            map.insert(w.to_owned(), i as u32);
+        for (i, w) in (0..).zip(vocab.lines()) {
+            map.insert(w.to_owned(), i);
         }
         let zeros = |r, c| Array2::zeros((r, c));
         let norm = Norm {

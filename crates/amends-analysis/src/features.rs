@@ -80,7 +80,9 @@ impl Buckets {
                     continue;
                 };
                 while *bits != 0 {
-                    out.push(((word << 6) as u32) | bits.trailing_zeros());
+                    out.push(
+                        (u32::try_from(word << 6).unwrap_or(u32::MAX)) | bits.trailing_zeros(),
+                    );
                     *bits &= *bits - 1;
                 }
             }

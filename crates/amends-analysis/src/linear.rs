@@ -88,7 +88,7 @@ impl RowIndex {
         self.0.iter().enumerate().flat_map(|(b, block)| {
             (0..64)
                 .filter(move |bit| block.bits >> bit & 1 == 1)
-                .map(move |bit| ((b as u32) << 6) | bit)
+                .map(move |bit| (u32::try_from(b).unwrap_or(u32::MAX) << 6) | bit)
         })
     }
 }
@@ -227,6 +227,10 @@ impl LinearModel {
     /// excepted), by L-BFGS, the features and the dense vector together. Slower than
     /// [`LinearModel::train`] on big sets, but it converges where one pass of Adagrad stops
     /// short; used for the heads that read a sentence encoder's vector. Same inputs, same model.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "the optimiser works in f64; the model keeps f32"
+    )]
     pub fn train_exact(
         heads: Vec<String>,
         examples: &[Example],
@@ -423,6 +427,11 @@ impl LinearModel {
     }
 
     /// The model as bytes, weights quantised to one byte per head.
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "heads, name lengths and rows are counted in u32 and u8 by the format; weights are \
+                  quantised to i8 after clamping to ±127"
+    )]
     pub fn to_bytes(&self) -> Vec<u8> {
         let h = self.heads.len();
         let rows = self.index.buckets().count();
@@ -469,7 +478,7 @@ impl LinearModel {
         out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
         for (bucket, weights) in entries {
             out.extend_from_slice(&bucket.to_le_bytes());
-            out.extend(weights.iter().map(|w| *w as u8));
+            out.extend(weights.iter().map(|w| w.to_le_bytes()[0]));
         }
         out
     }
@@ -532,7 +541,7 @@ impl LinearModel {
                     .map(|(_, weights)| {
                         let mut row = [0i8; LANES];
                         for (to, from) in row.iter_mut().zip(weights.iter()) {
-                            *to = *from as i8;
+                            *to = i8::from_le_bytes([*from]);
                         }
                         row
                     })
@@ -543,7 +552,7 @@ impl LinearModel {
             Rows::Exact(
                 read.iter()
                     .flat_map(|(_, weights)| weights.iter().zip(&scales))
-                    .map(|(q, s)| f32::from(*q as i8) * s)
+                    .map(|(q, s)| f32::from(i8::from_le_bytes([*q])) * s)
                     .collect(),
             )
         };

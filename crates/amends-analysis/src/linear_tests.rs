@@ -73,10 +73,10 @@ fn entries_in_any_order_read_the_same_and_a_bucket_twice_is_an_error() {
         bytes.extend_from_slice(&[1, b'x']);
         bytes.extend_from_slice(&0f32.to_le_bytes());
         bytes.extend_from_slice(&0.5f32.to_le_bytes());
-        bytes.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&u32::try_from(entries.len()).unwrap().to_le_bytes());
         for (bucket, weight) in entries {
             bytes.extend_from_slice(&bucket.to_le_bytes());
-            bytes.push(*weight as u8);
+            bytes.push(weight.to_le_bytes()[0]);
         }
         bytes
     };

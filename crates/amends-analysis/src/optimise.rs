@@ -91,7 +91,8 @@ impl Shuffle {
     pub(crate) fn order(&mut self, n: usize) -> Vec<usize> {
         let mut order: Vec<usize> = (0..n).collect();
         for i in (1..n).rev() {
-            let j = (self.next() % (i as u64 + 1)) as usize;
+            let j = usize::try_from(self.next() % (u64::try_from(i).unwrap_or(u64::MAX) + 1))
+                .unwrap_or(0);
             order.swap(i, j);
         }
         order

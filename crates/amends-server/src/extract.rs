@@ -88,7 +88,9 @@ fn integral_floats_as_integers(value: &mut serde_json::Value) {
             let float = number.as_f64().unwrap_or(f64::NAN);
             // 2^63 is exactly representable; anything below it and whole converts exactly.
             if float.fract() == 0.0 && float >= -(2f64.powi(63)) && float < 2f64.powi(63) {
-                *value = Value::from(float as i64);
+                #[expect(clippy::cast_possible_truncation, reason = "whole and within i64")]
+                let whole = float as i64;
+                *value = Value::from(whole);
             }
         }
         Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),

@@ -124,7 +124,7 @@ async fn filing(
     Ok(MailFiling {
         source: source.to_owned(),
         digest: mail.digest.clone(),
-        size: raw.len() as i64,
+        size: i64::try_from(raw.len()).unwrap_or(i64::MAX),
         external_id: mail.external_id(),
         thread,
         case_reference: mail.case_reference,
@@ -139,7 +139,7 @@ async fn filing(
             .map(|a| NewAttachment {
                 name: a.name.clone(),
                 content_type: a.content_type.clone(),
-                size: a.size as i64,
+                size: i64::try_from(a.size).unwrap_or(i64::MAX),
                 content: a.content.clone(),
                 omitted: a.omitted.clone(),
             })

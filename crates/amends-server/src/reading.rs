@@ -76,8 +76,13 @@ pub fn english_with_encoder(dir: &Path) -> Result<Model, String> {
 
 fn read_with(model: &Model, text: &str) -> Reading {
     let assessment = assess(text, model);
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a whole number of 0..=1000"
+    )]
+    let anger_permille = (f64::from(assessment.anger.clamp(0.0, 1.0)) * 1000.0).round() as i64;
     Reading {
-        anger_permille: (f64::from(assessment.anger.clamp(0.0, 1.0)) * 1000.0).round() as i64,
+        anger_permille,
         abusive: assessment.abusive,
         churn_threat: assessment.churn_threat,
         assessment_json: serde_json::to_string(&assessment).unwrap_or_else(|_| "{}".to_owned()),

@@ -146,7 +146,7 @@ pub async fn run_jobs(
         }
         match run_due_jobs(&state, &runner, state.clock.now()).await {
             // A full batch means more may be waiting: go again without pausing.
-            Ok(outcome) if outcome.total() as i64 >= BATCH => continue,
+            Ok(outcome) if i64::try_from(outcome.total()).is_ok_and(|n| n >= BATCH) => continue,
             Ok(_) => {}
             Err(error) => tracing::error!(%error, "claiming jobs failed"),
         }

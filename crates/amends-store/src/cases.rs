@@ -289,10 +289,11 @@ impl Store {
             })
             .fetch_all(&self.read)
             .await?;
-        let more = rows.len() as i64 > limit;
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let more = rows.len() > limit;
         let cases = rows
             .into_iter()
-            .take(limit as usize)
+            .take(limit)
             .map(|(row, revenue, customer_name)| {
                 Ok(QueuedCase {
                     case: Case::try_from(row)?,

@@ -75,9 +75,10 @@ impl Store {
             }
         };
         let mut conn = self.read.acquire().await?;
-        let more = rows.len() as i64 > limit;
+        let limit = usize::try_from(limit).unwrap_or(0);
+        let more = rows.len() > limit;
         let mut customers = Vec::new();
-        for row in rows.into_iter().take(limit as usize) {
+        for row in rows.into_iter().take(limit) {
             let contacts = contacts_of(&mut conn, row.id).await?;
             customers.push(row.into_customer(&contacts)?);
         }

@@ -290,7 +290,7 @@ impl Store {
                 subject: mail.subject.as_deref(),
                 case_id: None,
                 message_row_id: None,
-                size: mail.raw.len() as i64,
+                size: i64::try_from(mail.raw.len()).unwrap_or(i64::MAX),
                 raw: mail.quarantine.then_some(mail.raw.as_slice()),
             },
             now,

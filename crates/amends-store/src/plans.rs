@@ -88,7 +88,7 @@ impl Store {
                  created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6)",
             )
             .bind(case_id)
-            .bind(i as i64 + 1)
+            .bind(i64::try_from(i + 1).unwrap_or(i64::MAX))
             .bind(new.description.trim())
             .bind(new.owner_id)
             .bind(new.due_at.millis())

@@ -157,7 +157,7 @@ impl Store {
                     let sum: i64 = scores.iter().sum();
                     (sum as f64 / scores.len() as f64 * 100.0).round() / 100.0
                 }),
-                count: scores.len() as i64,
+                count: i64::try_from(scores.len()).unwrap_or(i64::MAX),
             },
             compensation: CompensationFigures {
                 total: total_minor,

@@ -33,7 +33,7 @@ fn request(name: &str, email: &str) -> OpenCase {
 fn from(i: usize) -> AuditContext {
     AuditContext {
         actor: Actor::System,
-        at: Timestamp(1_000 + i as i64),
+        at: Timestamp(1_000 + i64::try_from(i).unwrap()),
         remote_addr: Some(format!("10.0.0.{i}")),
     }
 }
@@ -102,7 +102,10 @@ async fn a_burst_of_cases_is_filed_as_if_one_by_one() {
             created += usize::from(o.customer_created);
             assert_eq!(o.message.case_id, o.case.id);
             assert_eq!(o.message.body, format!("Where is the order for {email}?"));
-            assert_eq!(o.case.opened_at, Timestamp(1_000 + i as i64));
+            assert_eq!(
+                o.case.opened_at,
+                Timestamp(1_000 + i64::try_from(i).unwrap())
+            );
             if i % 7 == 0 {
                 assert_eq!(o.case.anger_permille, 900);
                 assert!(o.case.churn_threat);

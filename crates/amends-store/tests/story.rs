@@ -203,7 +203,7 @@ async fn the_queue_matches_the_core_order_across_pages(store: &Store) {
     .take(23)
     .enumerate()
     {
-        let opened_at = 10_000 + (i as i64 % 5) * 100;
+        let opened_at = 10_000 + (i64::try_from(i).unwrap() % 5) * 100;
         store
             .open_case(
                 &open_request(&format!("Q{i}"), None, *priority),

@@ -248,16 +248,16 @@ async fn drive(
     }
     let elapsed = started.elapsed();
     latencies.sort_unstable();
-    let at = |q: f64| {
+    let at = |per_mille| {
         latencies
-            .get(((latencies.len() as f64 - 1.0) * q).round() as usize)
+            .get(rank(latencies.len(), per_mille))
             .copied()
             .unwrap_or_default()
     };
     Ok(Report {
         per_second: cases as f64 / elapsed.as_secs_f64(),
-        p50_ms: at(0.50).as_secs_f64() * 1000.0,
-        p99_ms: at(0.99).as_secs_f64() * 1000.0,
+        p50_ms: at(500).as_secs_f64() * 1000.0,
+        p99_ms: at(990).as_secs_f64() * 1000.0,
     })
 }
 
@@ -269,4 +269,9 @@ fn resident_kib(pid: u32) -> anyhow::Result<u64> {
         .find_map(|line| line.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .context("reading VmRSS")
+}
+
+/// Where the `per_mille` quantile sits in `len` sorted figures: the nearest rank.
+pub(crate) fn rank(len: usize, per_mille: usize) -> usize {
+    (len.saturating_sub(1) * per_mille + 500) / 1000
 }

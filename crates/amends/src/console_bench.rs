@@ -138,12 +138,12 @@ where
 }
 
 fn report(name: &str, sorted: &[f64]) {
-    let at = |q: f64| sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)];
+    let at = |per_mille| sorted[crate::bench::rank(sorted.len(), per_mille)];
     eprintln!(
         "| {name} | {} | {:.2} | {:.2} | {:.2} |",
         sorted.len(),
-        at(0.5),
-        at(0.99),
+        at(500),
+        at(990),
         sorted[sorted.len() - 1]
     );
 }

@@ -174,7 +174,7 @@ fn in_seconds(seconds: i64) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap();
-    amends_core::Timestamp(now.as_millis() as i64 + seconds * 1000).to_rfc3339()
+    amends_core::Timestamp(i64::try_from(now.as_millis()).unwrap() + seconds * 1000).to_rfc3339()
 }
 
 async fn notes(client: &reqwest::Client, desk: &Desk, token: &str, case: i64) -> Vec<String> {

@@ -223,12 +223,11 @@ fn functions(text: &str) -> Vec<(String, usize)> {
         if !head.starts_with("fn ") || line.trim_end().ends_with(';') {
             continue;
         }
-        let mut depth = 0i64;
-        let mut opened = false;
+        let (mut opens, mut closes) = (0, 0);
         for (j, body) in lines[i..].iter().enumerate() {
-            depth += body.matches('{').count() as i64 - body.matches('}').count() as i64;
-            opened |= body.contains('{');
-            if opened && depth <= 0 {
+            opens += body.matches('{').count();
+            closes += body.matches('}').count();
+            if opens > 0 && closes >= opens {
                 found.push((line.trim().to_owned(), j + 1));
                 break;
             }

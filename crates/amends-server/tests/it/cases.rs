@@ -269,11 +269,11 @@ async fn the_queue_puts_the_most_urgent_first_and_pages_without_gaps() {
     }
 }
 
-fn rank(priority: &str) -> i32 {
+fn rank(priority: &str) -> usize {
     ["low", "normal", "high", "urgent"]
         .iter()
         .position(|p| *p == priority)
-        .unwrap() as i32
+        .unwrap()
 }
 
 #[tokio::test]

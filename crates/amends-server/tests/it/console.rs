@@ -269,12 +269,12 @@ async fn coaching_a_draft_gives_spans_a_browser_can_use() {
             .find(|f| f["kind"] == "forbidden_promise")
             .unwrap_or_else(|| panic!("{coaching}"));
         let (start, end) = (
-            finding["start"].as_u64().unwrap() as usize,
-            finding["end"].as_u64().unwrap() as usize,
+            usize::try_from(finding["start"].as_u64().unwrap()).unwrap(),
+            usize::try_from(finding["end"].as_u64().unwrap()).unwrap(),
         );
         let (from, to) = (
-            finding["from"].as_u64().unwrap() as usize,
-            finding["to"].as_u64().unwrap() as usize,
+            usize::try_from(finding["from"].as_u64().unwrap()).unwrap(),
+            usize::try_from(finding["to"].as_u64().unwrap()).unwrap(),
         );
         let utf16: Vec<u16> = text.encode_utf16().collect();
         assert_eq!(
