@@ -9,3 +9,6 @@ pub(crate) mod notices;
 pub(crate) mod notifications;
 pub(crate) mod promises;
 pub(crate) mod staff_mails;
+
+#[cfg(test)]
+mod tests;
