@@ -185,6 +185,44 @@ fn agent_at(agent_id: i64, instant: Timestamp) -> AuditContext {
     }
 }
 
+/// One agent's hand on one case: what they say on it goes through the store as real traffic.
+#[derive(Clone, Copy)]
+struct Hand<'a> {
+    store: &'a Store,
+    case_id: i64,
+    agent: i64,
+    read: Reader,
+}
+
+impl Hand<'_> {
+    async fn say(
+        self,
+        direction: Direction,
+        body: String,
+        when: Timestamp,
+    ) -> Result<(), StoreError> {
+        send(
+            self.store,
+            self.case_id,
+            self.agent,
+            direction,
+            body,
+            when,
+            self.read,
+        )
+        .await
+    }
+
+    async fn change(self, change: CaseChange, when: Timestamp) -> Result<(), StoreError> {
+        self.store
+            .update_case(self.case_id, &agent_at(self.agent, when), |c| {
+                apply_change(c, &change, when)
+            })
+            .await?;
+        Ok(())
+    }
+}
+
 /// Moves a case along a plausible path: assigned, answered, maybe answered back, resolved,
 /// closed or reopened, with a reminder for some of those still open.
 async fn work_the_case(
@@ -200,6 +238,12 @@ async fn work_the_case(
         return Ok(()); // new, nobody has looked yet
     }
     let agent = *team.choose(rng).unwrap_or(&team[0]);
+    let hand = Hand {
+        store,
+        case_id: case.id,
+        agent,
+        read,
+    };
     let mut when = case
         .opened_at
         .plus_millis(rng.gen_range(5 * 60_000..6 * 3_600_000))
@@ -209,56 +253,14 @@ async fn work_the_case(
         status: Some(CaseStatus::Open),
         ..CaseChange::default()
     };
-    store
-        .update_case(case.id, &agent_at(agent, when), |c| {
-            apply_change(c, &assign, when)
-        })
-        .await?;
+    hand.change(assign, when).await?;
     if stage >= 2 {
-        send(
-            store,
-            case.id,
-            agent,
-            Direction::Outbound,
-            words::reply(rng),
-            when,
-            read,
-        )
-        .await?;
+        hand.say(Direction::Outbound, words::reply(rng), when)
+            .await?;
     }
     if stage >= 4 && rng.gen_bool(0.6) {
         when = when.plus_millis(rng.gen_range(600_000..DAY)).min(now);
-        send(
-            store,
-            case.id,
-            agent,
-            Direction::Inbound,
-            words::follow_up(rng),
-            when,
-            read,
-        )
-        .await?;
-        send(
-            store,
-            case.id,
-            agent,
-            Direction::Note,
-            words::note(rng),
-            when,
-            read,
-        )
-        .await?;
-        // Answering again means the first contact did not settle it.
-        send(
-            store,
-            case.id,
-            agent,
-            Direction::Outbound,
-            words::reply(rng),
-            when.plus_millis(rng.gen_range(60_000..3_600_000)).min(now),
-            read,
-        )
-        .await?;
+        back_and_forth(hand, rng, when, now).await?;
     }
     if stage >= 6 {
         when = when.plus_millis(rng.gen_range(600_000..2 * DAY)).min(now);
@@ -272,43 +274,57 @@ async fn work_the_case(
             status: Some(status),
             ..CaseChange::default()
         };
-        store
-            .update_case(case.id, &agent_at(agent, when), |c| {
-                apply_change(c, &resolve, when)
-            })
-            .await?;
+        hand.change(resolve, when).await?;
         if stage == 8 && rng.gen_bool(0.4) {
             when = when.plus_millis(rng.gen_range(600_000..DAY)).min(now);
-            send(
-                store,
-                case.id,
-                agent,
-                Direction::Inbound,
-                words::still_broken(rng),
-                when,
-                read,
-            )
-            .await?;
+            hand.say(Direction::Inbound, words::still_broken(rng), when)
+                .await?;
         }
     } else if rng.gen_bool(0.4) {
-        // A call-back promised when the case was picked up: most still ahead, some already
-        // missed (the job runner breaks those when the desk starts).
-        let due = if rng.gen_bool(0.25) {
-            when.plus_millis(rng.gen_range(3_600_000..4 * 3_600_000))
-        } else {
-            now.plus_millis(rng.gen_range(20 * 60_000..3 * DAY))
-        };
-        let promise = NewPromise::parse(
-            PromiseKind::CallBack,
-            "call back with an update on what we found",
-            agent,
-            Some(due),
-            when,
-        )?;
-        store
-            .make_promise(case.id, &promise, &agent_at(agent, when))
-            .await?;
+        promise_a_call_back(hand, rng, when, now).await?;
     }
+    Ok(())
+}
+
+/// The customer writes again, the agent notes it and answers: the first contact did not
+/// settle it.
+async fn back_and_forth(
+    hand: Hand<'_>,
+    rng: &mut StdRng,
+    when: Timestamp,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    hand.say(Direction::Inbound, words::follow_up(rng), when)
+        .await?;
+    hand.say(Direction::Note, words::note(rng), when).await?;
+    let reply = words::reply(rng);
+    let answered = when.plus_millis(rng.gen_range(60_000..3_600_000)).min(now);
+    hand.say(Direction::Outbound, reply, answered).await
+}
+
+/// A call-back promised when the case was picked up: most still ahead, some already missed
+/// (the job runner breaks those when the desk starts).
+async fn promise_a_call_back(
+    hand: Hand<'_>,
+    rng: &mut StdRng,
+    when: Timestamp,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let due = if rng.gen_bool(0.25) {
+        when.plus_millis(rng.gen_range(3_600_000..4 * 3_600_000))
+    } else {
+        now.plus_millis(rng.gen_range(20 * 60_000..3 * DAY))
+    };
+    let promise = NewPromise::parse(
+        PromiseKind::CallBack,
+        "call back with an update on what we found",
+        hand.agent,
+        Some(due),
+        when,
+    )?;
+    hand.store
+        .make_promise(hand.case_id, &promise, &agent_at(hand.agent, when))
+        .await?;
     Ok(())
 }
 

@@ -67,23 +67,11 @@ pub fn parse_server_url(raw: &str, schemes: [&str; 2]) -> Result<ServerUrl, UrlE
             schemes[0], schemes[1]
         )));
     }
-    let (rest, query) = match rest.split_once('?') {
-        Some((rest, query)) => (rest, query),
-        None => (rest, ""),
-    };
-    let (authority, path) = match rest.split_once('/') {
-        Some((authority, path)) => (authority, path),
-        None => (rest, ""),
-    };
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
     let (userinfo, hostport) = match authority.rsplit_once('@') {
         Some((userinfo, hostport)) => (Some(userinfo), hostport),
         None => (None, authority),
-    };
-    let decode = |s: &str| -> Result<String, UrlError> {
-        percent_decode_str(s)
-            .decode_utf8()
-            .map(|c| c.into_owned())
-            .map_err(|_| UrlError("the user or password is not UTF-8 once decoded".into()))
     };
     let (user, password) = match userinfo {
         None => (None, None),
@@ -92,6 +80,29 @@ pub fn parse_server_url(raw: &str, schemes: [&str; 2]) -> Result<ServerUrl, UrlE
             None => (Some(decode(info)?), None),
         },
     };
+    let (host, port) = host_and_port(hostport)?;
+    let security = security(query, &scheme, scheme == schemes[1])?;
+    Ok(ServerUrl {
+        port: port.unwrap_or_else(|| default_port(&scheme, security)),
+        scheme,
+        host,
+        user,
+        password,
+        path: decode(path)?,
+        security,
+    })
+}
+
+/// A user, password or path, percent-decoded.
+fn decode(raw: &str) -> Result<String, UrlError> {
+    percent_decode_str(raw)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| UrlError("the user or password is not UTF-8 once decoded".into()))
+}
+
+/// `host`, `host:port`, `[v6]` or `[v6]:port`.
+fn host_and_port(hostport: &str) -> Result<(String, Option<u16>), UrlError> {
     let (host, port) = match hostport.rsplit_once(':') {
         Some((host, port)) if !host.ends_with(']') || hostport.starts_with('[') => {
             let port = port
@@ -101,14 +112,16 @@ pub fn parse_server_url(raw: &str, schemes: [&str; 2]) -> Result<ServerUrl, UrlE
         }
         _ => (hostport, None),
     };
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
     if host.is_empty() {
         return Err(UrlError("the URL has no host".into()));
     }
-    let secure_scheme = scheme == schemes[1];
+    Ok((host.to_owned(), port))
+}
+
+/// The protection the query asks for (`tls=none|starttls|tls`); TLS on the secure scheme,
+/// STARTTLS otherwise.
+fn security(query: &str, scheme: &str, secure_scheme: bool) -> Result<Security, UrlError> {
     let mut security = if secure_scheme {
         Security::Tls
     } else {
@@ -121,34 +134,29 @@ pub fn parse_server_url(raw: &str, schemes: [&str; 2]) -> Result<ServerUrl, UrlE
             ("tls", "starttls") if !secure_scheme => security = Security::StartTls,
             ("tls", "tls" | "wrapper" | "implicit") => security = Security::Tls,
             ("tls", other) => {
+                let allowed = if secure_scheme {
+                    "tls only"
+                } else {
+                    "all three"
+                };
                 return Err(UrlError(format!(
-                    "tls={other:?}: expected none, starttls or tls ({scheme} allows {})",
-                    if secure_scheme {
-                        "tls only"
-                    } else {
-                        "all three"
-                    }
-                )))
+                    "tls={other:?}: expected none, starttls or tls ({scheme} allows {allowed})"
+                )));
             }
             (other, _) => return Err(UrlError(format!("unknown setting {other:?} in the URL"))),
         }
     }
-    let default_port = match (scheme.as_str(), security) {
+    Ok(security)
+}
+
+fn default_port(scheme: &str, security: Security) -> u16 {
+    match (scheme, security) {
         ("smtp" | "smtps", Security::Tls) => 465,
         ("smtp", Security::StartTls) => 587,
         ("smtp", Security::None) => 25,
         ("imap" | "imaps", Security::Tls) => 993,
         _ => 143,
-    };
-    Ok(ServerUrl {
-        scheme,
-        host,
-        port: port.unwrap_or(default_port),
-        user,
-        password,
-        path: decode(path)?,
-        security,
-    })
+    }
 }
 
 /// Whether mail can be sent to `address` (a bare `local@domain`): the same parser the desk's

@@ -202,12 +202,6 @@ const LONG_FUNCTIONS: &[(&str, &str)] = &[
         "pub fn from_parts(config: &str",
         "the encoder's loader: owed to the engine issue",
     ),
-    // Owed: a story of the demo desk and a URL parser's cases, still to be split by step.
-    (
-        "async fn work_the_case(",
-        "the demo's story of one case: owed",
-    ),
-    ("pub fn parse_server_url(", "one branch per URL part: owed"),
 ];
 
 /// The functions of `text` as (first line's text, length in lines).
