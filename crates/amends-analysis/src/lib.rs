@@ -15,6 +15,7 @@ mod assess;
 mod coach;
 pub mod encoder;
 pub mod features;
+pub mod judge;
 pub mod lexicon;
 pub mod linear;
 mod model;

@@ -35,6 +35,21 @@ pub struct LabelledText {
     pub reason: Option<String>,
     /// The sentence encoder's reading of the text (`Encoder::reading`), when one was computed.
     pub vector: Option<Vec<f32>>,
+    /// The writer threatens to leave (judged on the phrase lists, not trained).
+    pub churn: Option<bool>,
+    /// An insult aimed at people: the agent, named staff, "you" as a group (not trained).
+    pub abuse_at_staff: Option<bool>,
+}
+
+impl LabelledText {
+    /// Whether a statistical head learns from this text: the sets judged only on the phrase
+    /// lists (churn, abuse at staff) stay out of training, so adding them changes no model.
+    pub fn trains_a_head(&self) -> bool {
+        self.negative.is_some()
+            || self.complaint.is_some()
+            || self.abusive.is_some()
+            || self.reason.is_some()
+    }
 }
 
 /// The heads, in order.
@@ -111,7 +126,11 @@ pub fn train_encoder_heads(
 
 /// Trains every head on `items`. Deterministic.
 pub fn train(items: &[LabelledText], training: Training) -> LinearModel {
-    let examples: Vec<Example> = items.iter().map(example).collect();
+    let examples: Vec<Example> = items
+        .iter()
+        .filter(|item| item.trains_a_head())
+        .map(example)
+        .collect();
     LinearModel::train(heads(), &examples, training)
 }
 
@@ -129,7 +148,7 @@ pub struct Confusion {
 }
 
 impl Confusion {
-    fn add(&mut self, predicted: bool, actual: bool) {
+    pub(crate) fn add(&mut self, predicted: bool, actual: bool) {
         match (predicted, actual) {
             (true, true) => self.true_positive += 1,
             (true, false) => self.false_positive += 1,
@@ -168,6 +187,10 @@ pub struct Report {
     pub complaint: Confusion,
     /// abusive = hate or offensive.
     pub abusive: Confusion,
+    /// churn = threatens to leave.
+    pub churn: Confusion,
+    /// abuse at staff = an insult aimed at people.
+    pub abuse_at_staff: Confusion,
     /// Airline reasons guessed right, of those tried.
     pub reason_right: u32,
     /// Airline reasons tried.
@@ -187,6 +210,8 @@ impl Report {
             (&mut self.negative, &other.negative),
             (&mut self.complaint, &other.complaint),
             (&mut self.abusive, &other.abusive),
+            (&mut self.churn, &other.churn),
+            (&mut self.abuse_at_staff, &other.abuse_at_staff),
         ] {
             mine.true_positive += theirs.true_positive;
             mine.false_positive += theirs.false_positive;
@@ -235,6 +260,12 @@ pub fn evaluate(model: &Model, items: &[LabelledText]) -> Report {
         }
         if let Some(actual) = item.abusive {
             report.abusive.add(assessment.abusive, actual);
+        }
+        if let Some(actual) = item.churn {
+            report.churn.add(assessment.churn_threat, actual);
+        }
+        if let Some(actual) = item.abuse_at_staff {
+            report.abuse_at_staff.add(assessment.abuse_at_staff, actual);
         }
         if let Some(reason) = item.reason.as_deref().filter(|r| REASONS.contains(r)) {
             let value = features(&tokenize(&item.text), &mut buckets);

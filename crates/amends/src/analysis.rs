@@ -9,12 +9,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use amends_analysis::encoder::Encoder;
-use amends_analysis::linear::{LinearModel, Training};
-use amends_analysis::train::{
-    cross_validate, evaluate, train, train_encoder_heads, LabelledText, Report,
-};
+use amends_analysis::linear::Training;
+use amends_analysis::train::LabelledText;
 use amends_analysis::{assess, coach, CoachContext, Model};
-use anyhow::{bail, Context};
+use anyhow::Context;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -215,7 +213,7 @@ pub(crate) fn english(encoder: &EncoderArg) -> anyhow::Result<Model> {
 
 /// Computes the encoder's reading of every item with a complaint label (the only head that reads
 /// it), on every core.
-fn encode_complaints(encoder: &Encoder, items: &mut [LabelledText]) {
+pub(crate) fn encode_complaints(encoder: &Encoder, items: &mut [LabelledText]) {
     let wanted: Vec<usize> = (0..items.len())
         .filter(|i| items[*i].complaint.is_some())
         .collect();
@@ -257,44 +255,6 @@ pub(crate) fn coach_drafts() -> anyhow::Result<()> {
     })
 }
 
-/// Reads the labelled sets in `dir` (see shared/eval/README.md).
-pub(crate) fn load(dir: &Path) -> anyhow::Result<Vec<LabelledText>> {
-    let mut items = Vec::new();
-    let mut read = |name: &str, label: &dyn Fn(&Value, &mut LabelledText)| -> anyhow::Result<()> {
-        let path = dir.join(name);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        for (n, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let value: Value = serde_json::from_str(line)
-                .with_context(|| format!("{}:{}", path.display(), n + 1))?;
-            let mut item = LabelledText {
-                text: value["text"].as_str().unwrap_or_default().to_owned(),
-                ..LabelledText::default()
-            };
-            label(&value, &mut item);
-            items.push(item);
-        }
-        Ok(())
-    };
-    read("airline_sentiment.jsonl", &|v, item| {
-        item.negative = v["sentiment"].as_str().map(|s| s == "negative");
-        if item.negative == Some(true) {
-            item.reason = v["reason"].as_str().map(str::to_owned);
-        }
-    })?;
-    read("complaints.jsonl", &|v, item| {
-        item.complaint = v["complaint"].as_bool()
-    })?;
-    read("offensive.jsonl", &|v, item| {
-        item.abusive = v["class"].as_str().map(|c| c == "hate" || c == "offensive")
-    })?;
-    Ok(items)
-}
-
 /// Training settings; the defaults are the ones the shipped model was trained with.
 #[derive(clap::Args, Clone, Copy)]
 pub struct TrainingArgs {
@@ -326,143 +286,4 @@ impl From<TrainingArgs> for Training {
             ..Training::default()
         }
     }
-}
-
-/// `amends train DIR --out FILE [--encoder DIR --encoder-out FILE]`.
-pub(crate) fn train_model(
-    dir: &Path,
-    out: &Path,
-    encoder: &EncoderArg,
-    encoder_out: &Path,
-    training: Training,
-) -> anyhow::Result<()> {
-    let mut items = load(dir)?;
-    let write = |path: &Path, bytes: Vec<u8>| -> anyhow::Result<()> {
-        std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("wrote {} ({} KiB)", path.display(), bytes.len() / 1024);
-        Ok(())
-    };
-    let linear = train(&items, training);
-    write(out, linear.to_bytes())?;
-    if let Some(dir) = &encoder.folder()? {
-        encode_complaints(&*load_encoder(dir)?, &mut items);
-        // The heads read the negativity of the model as it ships (quantised and pruned).
-        let linear = LinearModel::from_bytes(&linear.to_bytes()).map_err(anyhow::Error::msg)?;
-        let heads = train_encoder_heads(&items, &linear, training)
-            .context("no complaint-labelled texts to train the encoder's heads on")?;
-        write(encoder_out, heads.to_bytes())?;
-    }
-    eprintln!("trained on {} texts", items.len());
-    Ok(())
-}
-
-/// The targets of issue 3, on data the engine has not seen: `--check` with no floors given.
-pub(crate) const TARGETS: &str = "negative=0.88,complaint=0.80,abusive=0.95";
-
-/// Parses `task=F1,…` floors.
-pub(crate) fn parse_floors(raw: &str) -> Result<Vec<(String, f64)>, String> {
-    raw.split(',')
-        .map(|pair| {
-            let (task, floor) = pair
-                .split_once('=')
-                .ok_or_else(|| format!("{pair:?} is not task=F1"))?;
-            let task = task.trim();
-            if !matches!(task, "negative" | "complaint" | "abusive") {
-                return Err(format!("{task:?} is not negative, complaint or abusive"));
-            }
-            let floor: f64 = floor
-                .trim()
-                .parse()
-                .map_err(|_| format!("{floor:?} is not a number"))?;
-            Ok((task.to_owned(), floor))
-        })
-        .collect()
-}
-
-/// `amends eval DIR`.
-pub(crate) fn eval(
-    dir: &Path,
-    folds: usize,
-    check: Option<String>,
-    encoder: &EncoderArg,
-    training: Training,
-) -> anyhow::Result<()> {
-    let check = check
-        .as_deref()
-        .map(parse_floors)
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("--check: {e}"))?;
-    let mut items = load(dir)?;
-    let encoder = encoder.folder()?.as_deref().map(load_encoder).transpose()?;
-    let shipped = match &encoder {
-        None => Model::english().clone(),
-        Some(encoder) => {
-            encode_complaints(encoder, &mut items);
-            // Every text with a complaint label now has its vector; the others need none.
-            Model::english()
-                .with_encoder(encoder.clone())
-                .map(|m| m.without_encoder())
-                .unwrap_or_else(|e| {
-                    eprintln!("the shipped model is judged without the encoder: {e}");
-                    Model::english().clone()
-                })
-        }
-    };
-    let cross = cross_validate(&items, folds, training);
-    let shipped = evaluate(&shipped, &items);
-    let mut table =
-        format!(
-        "{folds}-fold cross-validation on {}{} (each text judged by a model that never saw it):\n",
-        dir.display(),
-        if encoder.is_some() { ", the complaint head reading the sentence encoder too" } else { "" }
-    );
-    table.push_str(&rows(&cross));
-    let (threshold, best) = cross.best_complaint_threshold();
-    table.push_str(&format!("(the complaint threshold with the best cross-validated F1 is {threshold:.2}, F1 {best:.3})\n"));
-    table.push_str(
-        "\nThe shipped model on the same texts (it was trained on them, so this flatters it):\n",
-    );
-    table.push_str(&rows(&shipped));
-    #[allow(clippy::print_stdout)] // the report is this command's output
-    {
-        print!("{table}");
-    }
-    if let Some(floors) = check {
-        let f1 = |task: &str| match task {
-            "negative" => cross.negative.f1(),
-            "complaint" => cross.complaint.f1(),
-            _ => cross.abusive.f1(),
-        };
-        let short: Vec<String> = floors
-            .iter()
-            .filter(|(task, floor)| f1(task) < *floor)
-            .map(|(task, floor)| format!("{task} F1 {:.3} < {floor}", f1(task)))
-            .collect();
-        if !short.is_empty() {
-            bail!("cross-validated F1 below the floor: {}", short.join(", "));
-        }
-    }
-    Ok(())
-}
-
-fn rows(report: &Report) -> String {
-    let mut out = String::from("| task | precision | recall | F1 |\n|---|---|---|---|\n");
-    for (task, confusion) in [
-        ("negative", report.negative),
-        ("complaint", report.complaint),
-        ("abusive", report.abusive),
-    ] {
-        out.push_str(&format!(
-            "| {task} | {:.3} | {:.3} | {:.3} |\n",
-            confusion.precision(),
-            confusion.recall(),
-            confusion.f1()
-        ));
-    }
-    out.push_str(&format!(
-        "| category (airline reason accuracy, {} texts) | | | {:.3} |\n",
-        report.reason_total,
-        report.reason_accuracy()
-    ));
-    out
 }

@@ -7,6 +7,7 @@ mod bench;
 mod config;
 mod console_bench;
 mod intake_bench;
+mod labelled;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -129,7 +130,7 @@ enum Command {
         folds: usize,
         /// Exit non-zero when a cross-validated F1 is below its floor: `task=F1,…`
         /// (with no value, the targets).
-        #[arg(long, num_args = 0..=1, default_missing_value = analysis::TARGETS)]
+        #[arg(long, num_args = 0..=1, default_missing_value = labelled::TARGETS)]
         check: Option<String>,
         #[command(flatten)]
         encoder: analysis::EncoderArg,
@@ -197,14 +198,14 @@ fn main() -> anyhow::Result<()> {
             encoder,
             encoder_out,
             training,
-        } => analysis::train_model(&dir, &out, &encoder, &encoder_out, training.into()),
+        } => labelled::train_model(&dir, &out, &encoder, &encoder_out, training.into()),
         Command::Eval {
             dir,
             folds,
             check,
             encoder,
             training,
-        } => analysis::eval(&dir, folds, check, &encoder, training.into()),
+        } => labelled::eval(&dir, folds, check, &encoder, training.into()),
     }
 }
 

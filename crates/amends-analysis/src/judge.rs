@@ -1,0 +1,60 @@
+//! Measuring the coach on real agent replies: each labelled fault of a reply against the
+//! findings [`coach`] makes on it, with the customer's message read first as the server reads it
+//! (their anger decides whether an acknowledgement was owed).
+
+use crate::train::Confusion;
+use crate::{assess, coach, CoachContext, FindingKind, Model};
+
+/// The labels of the agent-reply set and the finding each is judged by; `None` where the coach
+/// has no such finding yet (every labelled one then counts as missed).
+pub const REPLY_LABELS: [(&str, Option<FindingKind>); 5] = [
+    ("vague_time", Some(FindingKind::VagueTime)),
+    ("forbidden_promise", Some(FindingKind::ForbiddenPromise)),
+    ("blames_customer", Some(FindingKind::Blame)),
+    (
+        "no_empathy_to_upset",
+        Some(FindingKind::MissingAcknowledgement),
+    ),
+    ("dismissive", None),
+];
+
+/// An agent's reply with the faults a person found in it.
+#[derive(Debug, Clone, Default)]
+pub struct LabelledReply {
+    /// The reply.
+    pub text: String,
+    /// The customer's message it answers.
+    pub customer_text: String,
+    /// Each label of [`REPLY_LABELS`] and whether it applies, where the source says.
+    pub labels: Vec<(String, bool)>,
+}
+
+/// Each reply label with how the coach did on it.
+pub fn judge_replies(model: &Model, replies: &[LabelledReply]) -> Vec<(&'static str, Confusion)> {
+    let mut confusions: Vec<(&'static str, Confusion)> = REPLY_LABELS
+        .iter()
+        .map(|(label, _)| (*label, Confusion::default()))
+        .collect();
+    for reply in replies {
+        let customer = assess(&reply.customer_text, model);
+        let context = CoachContext {
+            customer_name: None,
+            customer_anger: Some(customer.anger),
+            authority_limit: None,
+        };
+        let coaching = coach(&reply.text, &context, model);
+        for ((label, kind), (_, confusion)) in REPLY_LABELS.iter().zip(confusions.iter_mut()) {
+            let Some(actual) = reply
+                .labels
+                .iter()
+                .find(|(name, _)| name == label)
+                .map(|(_, value)| *value)
+            else {
+                continue;
+            };
+            let found = kind.is_some_and(|kind| coaching.findings.iter().any(|f| f.kind == kind));
+            confusion.add(found, actual);
+        }
+    }
+    confusions
+}
