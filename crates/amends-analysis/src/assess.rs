@@ -241,12 +241,17 @@ fn read(text: &str, model: &Model, vector: Option<&[f32]>, scratch: &mut Scratch
         .clamp(0.0, 1.0);
     push(&mut evidence, "sarcasm", sarcasm);
 
-    let churn: Vec<Hit> = found
-        .get(Phrases::Churn)
-        .iter()
-        .filter(|h| !negated_before(tokens, h.first, 3))
-        .copied()
-        .collect();
+    // An exit the same message takes back (a pause, a restart as a fix) is none.
+    let churn: Vec<Hit> = if found.get(Phrases::ChurnNot).is_empty() {
+        found
+            .get(Phrases::Churn)
+            .iter()
+            .filter(|h| !negated_before(tokens, h.first, 3))
+            .copied()
+            .collect()
+    } else {
+        Vec::new()
+    };
     push(&mut evidence, "churn_threat", &churn);
     let abuse = abuse_at_staff(tokens, &found);
     push(&mut evidence, "abuse_at_staff", &abuse);

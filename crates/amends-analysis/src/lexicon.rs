@@ -1,7 +1,9 @@
 //! Phrase lists kept as data (`lexicon/en/*.txt`), matched over tokens with their spans.
 //!
 //! A phrase is a sequence of words; `*` stands for any one word. A phrase never matches across
-//! a clause break (`. , ! ? ; :`), so "no. refund" is not "no refund".
+//! a clause break (`. , ! ? ; :`), so "no. refund" is not "no refund". In a list file two
+//! shorthands keep a family of phrases on one line: `fly|use|book` is any one of those words,
+//! `**` is up to three words of any kind (`never fly|use ** again`), and `@mention` any `@name`.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -26,8 +28,44 @@ pub struct Hit {
 /// One word of a phrase: its text and [`word_key`], or any word at all.
 #[derive(Debug, Clone)]
 enum Word {
-    Exactly { key: u64, text: crate::text::Norm },
+    Exactly {
+        key: u64,
+        text: crate::text::Norm,
+    },
     Any,
+    /// Any `@name`: written `@mention` in a list.
+    AnyMention,
+}
+
+/// A comment line: `#` alone or followed by a space.
+fn is_comment(line: &str) -> bool {
+    line == "#" || line.starts_with("# ")
+}
+
+/// Every phrase a list line stands for: `a|b` is either word, `**` up to three of any word.
+pub fn expand(line: &str) -> Vec<String> {
+    let mut phrases = vec![String::new()];
+    for word in line.split_whitespace() {
+        let choices: Vec<String> = if word == "**" {
+            (0..=3).map(|n| vec!["*"; n].join(" ")).collect()
+        } else {
+            word.split('|').map(str::to_owned).collect()
+        };
+        phrases = phrases
+            .iter()
+            .flat_map(|head| {
+                choices.iter().map(move |choice| {
+                    [head.as_str(), choice.as_str()]
+                        .iter()
+                        .filter(|part| !part.is_empty())
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+            })
+            .collect();
+    }
+    phrases
 }
 
 /// A list of phrases, indexed by the key of their first word.
@@ -41,13 +79,16 @@ pub struct PhraseList {
 }
 
 impl PhraseList {
-    /// Parses one phrase per line; `#` starts a comment line.
+    /// Parses one phrase per line, with its shorthands spelt out ([`expand`]); a line of `#`
+    /// then a space is a comment (`#neveragain` is a hashtag to find).
     pub fn parse(text: &str) -> Self {
-        Self::from_phrases(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#')),
-        )
+        let phrases: Vec<String> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !is_comment(l))
+            .flat_map(expand)
+            .collect();
+        Self::from_phrases(phrases.iter().map(String::as_str))
     }
 
     /// Builds a list from phrases.
@@ -60,6 +101,8 @@ impl PhraseList {
                 .map(|t| {
                     if t.kind == TokenKind::Symbol && t.norm == "*" {
                         Word::Any
+                    } else if t.kind == TokenKind::Mention && t.norm == "@mention" {
+                        Word::AnyMention
                     } else {
                         Word::Exactly {
                             key: t.key,
@@ -208,10 +251,10 @@ fn matches_at(words: &[Word], tokens: &[Token], at: usize) -> Option<usize> {
         if token.kind == TokenKind::Stop {
             return None;
         }
-        if let Word::Exactly { key, text } = word {
-            if *key != token.key || *text != token.norm {
-                return None;
-            }
+        match word {
+            Word::Exactly { key, text } if *key != token.key || *text != token.norm => return None,
+            Word::AnyMention if token.kind != TokenKind::Mention => return None,
+            _ => {}
         }
         t += 1;
     }

@@ -76,12 +76,14 @@ pub(crate) enum Phrases {
     Urgency,
     Sarcasm,
     PositiveIdioms,
+    /// What makes an exit no exit: a pause, a fix by starting again, someone else's doing.
+    ChurnNot,
     Categories,
 }
 
 impl Phrases {
     /// Every list, in the order [`Model::customer`] holds them.
-    const ALL: [Phrases; 17] = [
+    const ALL: [Phrases; 18] = [
         Phrases::Churn,
         Phrases::Insults,
         Phrases::Belittling,
@@ -98,6 +100,7 @@ impl Phrases {
         Phrases::Urgency,
         Phrases::Sarcasm,
         Phrases::PositiveIdioms,
+        Phrases::ChurnNot,
         Phrases::Categories,
     ];
 }
@@ -230,6 +233,7 @@ impl Model {
                 Phrases::Sarcasm => PhraseList::parse(lexicon!("sarcasm.txt")),
                 Phrases::PositiveIdioms => PhraseList::parse(lexicon!("positive_idioms.txt")),
                 Phrases::Categories => categories.list.clone(),
+                Phrases::ChurnNot => PhraseList::parse(lexicon!("churn_not.txt")),
             })),
             offensive_stems: Stems::parse(lexicon!("offensive_stems.txt")),
             resolutions: resolutions.labels,

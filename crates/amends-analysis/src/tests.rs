@@ -51,26 +51,61 @@ fn churn_threats_are_found_and_told_apart() {
     for (text, phrase) in [
         (
             "I will never use you again after this",
-            "will never use you again",
+            "never use you again",
         ),
         (
             "I'm cancelling my subscription today",
             "I'm cancelling my subscription",
         ),
-        (
-            "Sorting this out or I'm switching to Acme",
-            "I'm switching to",
-        ),
+        ("Sorting this out or I'm switching to Acme", "I'm switching"),
         ("That is the last time I use you", "last time I use"),
     ] {
         assert_eq!(evidence_of(text, "churn_threat"), [phrase], "{text}");
         assert!(read(text).churn_threat);
     }
+}
+
+/// The ways people say they are leaving (shared/eval/CHURN.md), in words of our own.
+#[test]
+fn every_way_of_leaving_is_a_churn_threat() {
+    for text in [
+        "Three hours on hold. Never again.",
+        "lost my bag twice #NeverAgain",
+        "I won't be shopping with you anymore",
+        "We will no longer be flying with you",
+        "Thinking about switching to another provider",
+        "Considering cancelling my membership after this",
+        "Fix it or I'm switching",
+        "How do I close my account?",
+        "Time to find a new bank",
+        "You just lost a loyal customer",
+        "I'm done with you people",
+        "Taking my business elsewhere",
+        "Cannot wait to leave this network",
+        "Will NOT book you for business travel",
+    ] {
+        assert!(read(text).churn_threat, "{text}");
+    }
+}
+
+/// The hard negatives of shared/eval/CHURN.md: an exit that is no exit stays negative.
+#[test]
+fn bookings_pauses_fixes_and_praise_are_not_churn() {
     for text in [
         "My flight was cancelled",
         "I'm not cancelling, I just want it fixed",
         "You promised this will never happen again, and it did",
         "Please cancel the duplicate order",
+        "Can I cancel my booking for Friday?",
+        "Can I switch to an earlier flight?",
+        "I want to switch to the student plan",
+        "I cancelled my subscription just for the moment, I'll be back next month",
+        "Should I delete my account and create a new one?",
+        "Someone cancelled my subscription without asking me",
+        "Last time I checked it was fine",
+        "I'm moving to Leeds next month, can you change my address?",
+        "I will not cancel my premium",
+        "I'll never leave you for anyone else",
     ] {
         assert!(!read(text).churn_threat, "{text}");
     }
