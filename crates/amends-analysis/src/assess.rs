@@ -393,8 +393,15 @@ fn abuse_at_staff(tokens: &[Token], found: &Found) -> Vec<Hit> {
     insults.extend_from_slice(found.get(Phrases::Belittling));
     for insult in insults {
         let aimed = targets.iter().any(|target| {
+            if in_relative_clause(tokens, target) {
+                return false;
+            }
             let (from, to) = if target.last <= insult.first {
                 (target.last, insult.first)
+            } else if is_you(&tokens[target.first]) {
+                // "a joke you can mail": an insult before "you" is seldom aimed at them; one
+                // before the staff ("useless agents") is.
+                return false;
             } else {
                 (insult.last, target.first)
             };
@@ -408,6 +415,26 @@ fn abuse_at_staff(tokens: &[Token], found: &Found) -> Vec<Hit> {
         }
     }
     hits
+}
+
+/// "the voucher you gave us is useless": "you" opening a clause about a thing is not what the
+/// insult is aimed at.
+fn in_relative_clause(tokens: &[Token], target: &Hit) -> bool {
+    is_you(&tokens[target.first])
+        && target.first >= 2
+        && tokens[target.first - 1].kind == TokenKind::Word
+        && matches!(
+            tokens[target.first - 2].norm.as_str(),
+            "the" | "a" | "an" | "this" | "that" | "every" | "any"
+        )
+}
+
+/// Whether a target is the second person rather than staff by role.
+fn is_you(token: &Token) -> bool {
+    matches!(
+        token.norm.as_str(),
+        "you" | "u" | "ur" | "you're" | "youre" | "yourself" | "y'all" | "yall"
+    )
 }
 
 /// Words that start with one of `stems`, ignoring a leading `#`.

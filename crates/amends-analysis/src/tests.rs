@@ -137,6 +137,30 @@ fn abuse_at_staff_is_kept_apart_from_swearing_at_the_situation() {
     assert!(read("This damn parcel still hasn't come").swearing);
 }
 
+/// Insults aimed at people (shared/eval/SUPPORT_SETS.md): "you" as a group, the staff by role,
+/// people insulted in the plural; the brand's things insulted are frustration, not abuse.
+#[test]
+fn abuse_is_aimed_at_people_not_at_things() {
+    for text in [
+        "you guys suck",
+        "Your employees totally suck",
+        "three useless agents and a four hour wait",
+        "Thanks for nothing, idiots",
+        "You're the worst",
+    ] {
+        assert!(read(text).abuse_at_staff, "{text}");
+    }
+    for text in [
+        "your website is a complete joke",
+        "your airline is a joke",
+        "What a joke, you can post the receipt but not take a payment",
+        "I hate you right now, the update broke my phone",
+        "the voucher you gave us is useless",
+    ] {
+        assert!(!read(text).abuse_at_staff, "{text}");
+    }
+}
+
 #[test]
 fn threats_money_requests_and_urgency_are_found() {
     let text = "I need a refund today or I will post a review on Trustpilot and call my lawyer. You charged me twice.";
