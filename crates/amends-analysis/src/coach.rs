@@ -39,6 +39,8 @@ pub enum FindingKind {
     VagueTime,
     /// Compensation beyond the agent's authority.
     OverAuthority,
+    /// A refusal, a policy or "no information" with no alternative and no next step.
+    Dismissive,
 }
 
 /// How much a finding matters.
@@ -101,6 +103,8 @@ pub fn coach(draft: &str, context: &CoachContext, model: &Model) -> Coaching {
     let draft = clip(draft, MAX_BYTES);
     let tokens = tokenize(draft);
     let concrete = concrete_times(&tokens);
+    // A refusal is dismissive only when nothing in the reply offers a way forward.
+    let way_forward = !model.ways_forward.find(&tokens).is_empty();
     let mut findings = Vec::new();
     for hit in model.coaching.list.find(&tokens) {
         let labels = &model.coaching.labels[hit.phrase];
@@ -110,7 +114,7 @@ pub fn coach(draft: &str, context: &CoachContext, model: &Model) -> Coaching {
         ) else {
             continue;
         };
-        if skip(kind, &hit, &tokens, &concrete) {
+        if skip(kind, &hit, &tokens, &concrete) || kind == FindingKind::Dismissive && way_forward {
             continue;
         }
         let suggestion = labels.get(2).cloned().unwrap_or_default();
@@ -187,6 +191,7 @@ fn kind(raw: &str) -> Option<FindingKind> {
         "desperation" => FindingKind::Desperation,
         "negative_wording" => FindingKind::NegativeWording,
         "vague_time" => FindingKind::VagueTime,
+        "dismissive" => FindingKind::Dismissive,
         _ => return None,
     })
 }
@@ -217,6 +222,9 @@ fn message(kind: FindingKind) -> &'static str {
         FindingKind::VagueTime => "give a concrete time the customer can hold you to",
         FindingKind::OverAuthority => {
             "this is more than you may offer without a supervisor's approval"
+        }
+        FindingKind::Dismissive => {
+            "this turns the customer away: add what they can do next (an alternative, a contact, a next step)"
         }
     }
 }

@@ -15,7 +15,7 @@ pub const REPLY_LABELS: [(&str, Option<FindingKind>); 5] = [
         "no_empathy_to_upset",
         Some(FindingKind::MissingAcknowledgement),
     ),
-    ("dismissive", None),
+    ("dismissive", Some(FindingKind::Dismissive)),
 ];
 
 /// An agent's reply with the faults a person found in it.

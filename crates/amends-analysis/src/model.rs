@@ -143,6 +143,8 @@ pub struct Model {
     pub(crate) categories: Vec<Vec<String>>,
     pub(crate) coaching: LabelledPhrases,
     pub(crate) good: LabelledPhrases,
+    /// What offers a customer a way forward (a contact, an alternative, a next step).
+    pub(crate) ways_forward: PhraseList,
 }
 
 impl Model {
@@ -240,6 +242,7 @@ impl Model {
             categories: categories.labels,
             coaching: LabelledPhrases::parse(lexicon!("coaching.tsv"), 2),
             good: LabelledPhrases::parse(lexicon!("good.tsv"), 1),
+            ways_forward: PhraseList::parse(lexicon!("ways_forward.txt")),
         }
     }
 }

@@ -161,6 +161,32 @@ fn abuse_is_aimed_at_people_not_at_things() {
     }
 }
 
+/// A refusal with no way forward turns the customer away; the same refusal with an
+/// alternative, a contact or a next step does not.
+#[test]
+fn a_refusal_with_no_way_forward_is_dismissive() {
+    let dismissive = |draft: &str| {
+        crate::coach(draft, &crate::CoachContext::default(), Model::english())
+            .findings
+            .iter()
+            .any(|f| f.kind == crate::FindingKind::Dismissive)
+    };
+    for draft in [
+        "Sorry, that is not possible.",
+        "Hi there, we have no information on this.",
+        "That camera is not supported in this version.",
+    ] {
+        assert!(dismissive(draft), "{draft}");
+    }
+    for draft in [
+        "Sorry, that is not possible by chat, but you can change it by phone.",
+        "We have no information yet; we'll keep you posted by Friday.",
+        "That camera is not supported; please try the converter instead.",
+    ] {
+        assert!(!dismissive(draft), "{draft}");
+    }
+}
+
 #[test]
 fn threats_money_requests_and_urgency_are_found() {
     let text = "I need a refund today or I will post a review on Trustpilot and call my lawyer. You charged me twice.";
