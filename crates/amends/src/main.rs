@@ -8,6 +8,7 @@ mod config;
 mod console_bench;
 mod intake_bench;
 mod labelled;
+mod lines;
 
 use std::path::PathBuf;
 use std::sync::Arc;

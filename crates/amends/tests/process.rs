@@ -632,8 +632,8 @@ fn analyze_and_coach_stream_in_order_and_answer_bad_lines_with_errors() {
         "invalid UTF-8 is an error line, not a crash"
     );
 
-    // Lines are answered in batches on every core: past a batch, the order still holds.
-    let many: String = (0..150)
+    // Lines are answered in chunks of 256 on every core: over several chunks, the order holds.
+    let many: String = (0..1000)
         .map(|i| format!("{{\"id\": {i}, \"text\": \"order {i}: where is my parcel?\"}}\n\n"))
         .collect();
     let answered = amends(&["analyze", "--no-encoder"], &many);
@@ -647,7 +647,7 @@ fn analyze_and_coach_stream_in_order_and_answer_bad_lines_with_errors() {
                 .unwrap()
         })
         .collect();
-    assert_eq!(ids, (0..150).collect::<Vec<i64>>());
+    assert_eq!(ids, (0..1000).collect::<Vec<i64>>());
 
     let draft = "{\"id\": 1, \"text\": \"This will never happen again.\", \"customer_name\": \"Ann\", \"customer_anger\": 0.8, \"authority_limit\": 20}\n{\"id\": 2, \"text\": \"x\", \"customer_anger\": \"very\"}\n";
     let coached = amends(&["coach"], draft);
