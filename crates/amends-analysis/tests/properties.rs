@@ -43,6 +43,9 @@ proptest! {
         Just("you useless idiots".to_owned()), Just("I'm cancelling".to_owned()), Just("😡🔥".to_owned()),
         Just("مرحبا بكم".to_owned()), Just("\u{202e}\u{0}\u{7}\t\r\n".to_owned()), Just("$".to_owned()), Just("75.".to_owned()),
         Just("will never happen again".to_owned()), Just("'".to_owned()), Just("@brand".to_owned()), Just("http://x.y/z".to_owned()),
+        Just("#NeverAgain".to_owned()), Just("switching to @rival".to_owned()), Just("I\u{2019}m done with you".to_owned()),
+        Just("as informed earlier".to_owned()), Just("you are only allowed".to_owned()), Just("port my number".to_owned()),
+        Just("last time I fly".to_owned()), Just("your staff are morons".to_owned()), Just("#".to_owned()), Just("|".to_owned()),
         "[a-zA-Z ]{0,12}",
     ], 0..40)) {
         check(&parts.concat());
