@@ -3,9 +3,10 @@
 use serde::Serialize;
 
 use crate::features::features_and_words;
-use crate::lexicon::{negated_before, Hit, Stems};
+use crate::lexicon::{negated_before, Hit};
 use crate::linear::LinearModel;
 use crate::model::{Found, Phrases};
+use crate::offence::offence;
 use crate::text::{tokenize_into, Token, TokenKind};
 use crate::Model;
 
@@ -21,6 +22,18 @@ pub enum AngerLabel {
     Angry,
     /// Shouting, swearing, threatening.
     Furious,
+}
+
+impl AngerLabel {
+    /// The word for an anger of 0 to 1.
+    fn of(anger: f32) -> AngerLabel {
+        match anger {
+            a if a < 0.3 => AngerLabel::Calm,
+            a if a < 0.55 => AngerLabel::Dissatisfied,
+            a if a < 0.8 => AngerLabel::Angry,
+            _ => AngerLabel::Furious,
+        }
+    }
 }
 
 /// What a complaint is about.
@@ -156,7 +169,6 @@ const NEGATIVE_AT: f32 = 0.5;
 const COMPLAINT_AT: f32 = 0.35;
 /// The same for the complaint head that reads the sentence encoder's vector too.
 const ENCODER_COMPLAINT_AT: f32 = 0.40;
-const OFFENSIVE_AT: f32 = 0.3;
 
 /// Longest text read, in bytes: past this the findings would not change, only the cost would.
 const MAX_BYTES: usize = 64 * 1024;
@@ -224,120 +236,43 @@ fn read(text: &str, model: &Model, vector: Option<&[f32]>, scratch: &mut Scratch
     let words = &words[..];
     let mut scores = Vec::new();
     model.linear.predict(buckets, value, &mut scores);
-    let head = |name: &str| {
-        model
-            .linear
-            .head(name)
-            .and_then(|h| scores.get(h).copied())
-            .unwrap_or(0.0)
-    };
+    let head = |name: &str| score_of(&model.linear, &scores, name);
 
     let found = model.find(tokens);
-    let mut negativity = head("negative");
-    let sarcasm = found.get(Phrases::Sarcasm);
-    let praise = found.get(Phrases::PositiveIdioms);
-    negativity = (negativity + 0.25 * sarcasm.len().min(2) as f32
-        - 0.3 * praise.len().min(2) as f32)
-        .clamp(0.0, 1.0);
-    push(&mut evidence, "sarcasm", sarcasm);
-
-    // An exit the same message takes back (a pause, a restart as a fix) is none.
-    let churn: Vec<Hit> = if found.get(Phrases::ChurnNot).is_empty() {
-        found
-            .get(Phrases::Churn)
-            .iter()
-            .filter(|h| !negated_before(tokens, h.first, 3))
-            .copied()
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let negativity = negativity(head("negative"), &found, &mut evidence);
+    let churn = threats_to_leave(tokens, &found);
     push(&mut evidence, "churn_threat", &churn);
-    let abuse = abuse_at_staff(tokens, &found);
-    push(&mut evidence, "abuse_at_staff", &abuse);
-    let profanity = found.get(Phrases::Profanity);
-    push(&mut evidence, "swearing", profanity);
-    let insults = found.get(Phrases::Insults);
-    let mut offensive_words = found.get(Phrases::Offensive).to_vec();
-    offensive_words.extend(insults.iter().copied());
-    offensive_words.extend(stem_hits(tokens, &model.offensive_stems));
-    let offensive_score = head("abusive");
-    let situational = !profanity.is_empty()
-        && insults.is_empty()
-        && profanity.iter().all(|h| about_a_thing(tokens, h));
-    // The head judges tone, the words are the evidence: without an offensive word or an insult
-    // the message is not abusive, whatever the head's prior says.
-    let abusive = !abuse.is_empty()
-        || (offensive_score >= OFFENSIVE_AT && !offensive_words.is_empty() && !situational);
-    if abusive && abuse.is_empty() {
-        push(&mut evidence, "abusive", &offensive_words);
+    let offence = offence(tokens, model, &found, head("abusive"));
+    push(&mut evidence, "abuse_at_staff", &offence.at_staff);
+    push(&mut evidence, "swearing", &offence.swearing);
+    push(&mut evidence, "abusive", &offence.abusive_words);
+    for (kind, list) in [
+        ("public_exposure_threat", Phrases::Public),
+        ("legal_threat", Phrases::Legal),
+        ("payment", Phrases::Payment),
+        ("urgent", Phrases::Urgency),
+        ("anger", Phrases::Anger),
+    ] {
+        push(&mut evidence, kind, found.get(list));
     }
-    let public = found.get(Phrases::Public);
-    push(&mut evidence, "public_exposure_threat", public);
-    let legal = found.get(Phrases::Legal);
-    push(&mut evidence, "legal_threat", legal);
-    let payment = found.get(Phrases::Payment);
-    push(&mut evidence, "payment", payment);
-    let urgency = found.get(Phrases::Urgency);
-    push(&mut evidence, "urgent", urgency);
-    let anger_words = found.get(Phrases::Anger);
-    push(&mut evidence, "anger", anger_words);
 
-    let negative = negativity >= NEGATIVE_AT || !abuse.is_empty() || !churn.is_empty();
-    let encoded;
-    let vector = match vector {
-        Some(v) => Some(v),
-        None if model.encoder_heads.is_some() => {
-            encoded = model.encode(text);
-            encoded.as_deref()
-        }
-        None => None,
-    };
-    let (complaint_score, complaint_at) = match (&model.encoder_heads, vector) {
-        (Some(heads), Some(vector)) => {
-            let mut read = Vec::new();
-            let input = encoder_input(vector, &model.linear, &scores);
-            heads.predict_with(buckets, value, &input, &mut read);
-            let score = heads.head("complaint").and_then(|h| read.get(h).copied());
-            (score.unwrap_or(0.0), ENCODER_COMPLAINT_AT)
-        }
-        _ => (head("complaint"), COMPLAINT_AT),
-    };
+    let negative = negativity >= NEGATIVE_AT || offence.is_at_staff() || !churn.is_empty();
+    let complaint_score = complaint_score(text, model, vector, (buckets, value), &scores);
     // A clearly happy message ("thanks, it works now") is not a complaint unless the complaint
     // head is sure.
-    let happy = negativity < 0.15 && complaint_score < 0.6;
-    let complaint = (complaint_score >= complaint_at && !happy) || !churn.is_empty();
+    let happy = negativity < 0.15 && complaint_score.0 < 0.6;
+    let complaint = (complaint_score.0 >= complaint_score.1 && !happy) || !churn.is_empty();
     let heads = [("negative", negative), ("complaint", complaint)];
     evidence.extend(strongest_words(tokens, words, model, heads, 3));
 
-    let shouting = tokens
-        .iter()
-        .filter(|t| t.shouting && t.norm.len() > 2)
-        .count();
-    let exclaims = tokens.iter().filter(|t| t.norm == "!").count();
-    let boost = 0.12 * anger_words.len().min(3) as f32
-        + if shouting > 0 { 0.1 } else { 0.0 }
-        + 0.04 * exclaims.min(3) as f32
-        + if profanity.is_empty() { 0.0 } else { 0.1 }
-        + if abuse.is_empty() { 0.0 } else { 0.2 }
-        + if churn.is_empty() { 0.0 } else { 0.1 }
-        + if legal.is_empty() && public.is_empty() {
-            0.0
-        } else {
-            0.08
-        };
-    let mut anger = 0.6 * negativity + boost;
-    if !negative {
-        anger *= 0.5;
-    }
-    let anger = anger.clamp(0.0, 1.0);
-    let label = match anger {
-        a if a < 0.3 => AngerLabel::Calm,
-        a if a < 0.55 => AngerLabel::Dissatisfied,
-        a if a < 0.8 => AngerLabel::Angry,
-        _ => AngerLabel::Furious,
+    let signs = Signs {
+        anger_words: found.get(Phrases::Anger).len(),
+        swearing: !offence.swearing.is_empty(),
+        at_staff: offence.is_at_staff(),
+        churn: !churn.is_empty(),
+        threat: !found.get(Phrases::Legal).is_empty() || !found.get(Phrases::Public).is_empty(),
     };
-
+    let anger = anger(tokens, negativity, negative, &signs);
     let (requested_resolutions, asked) = requests(tokens, model, &found);
     evidence.extend(asked);
     let category =
@@ -347,22 +282,118 @@ fn read(text: &str, model: &Model, vector: Option<&[f32]>, scratch: &mut Scratch
         negative,
         negativity,
         anger,
-        label,
+        label: AngerLabel::of(anger),
         complaint,
-        complaint_score,
+        complaint_score: complaint_score.0,
         category,
         churn_threat: !churn.is_empty(),
-        abusive,
-        abuse_at_staff: !abuse.is_empty(),
-        swearing: !profanity.is_empty(),
-        offensive_score,
-        public_exposure_threat: !public.is_empty(),
-        legal_threat: !legal.is_empty(),
-        mentions_payment: !payment.is_empty(),
+        abusive: offence.abusive,
+        abuse_at_staff: offence.is_at_staff(),
+        swearing: !offence.swearing.is_empty(),
+        offensive_score: offence.score,
+        public_exposure_threat: !found.get(Phrases::Public).is_empty(),
+        legal_threat: !found.get(Phrases::Legal).is_empty(),
+        mentions_payment: !found.get(Phrases::Payment).is_empty(),
         requested_resolutions,
-        urgent: !urgency.is_empty(),
+        urgent: !found.get(Phrases::Urgency).is_empty(),
         evidence,
     }
+}
+
+/// What head `name` of `linear` answered, among its `scores`.
+fn score_of(linear: &LinearModel, scores: &[f32], name: &str) -> f32 {
+    linear
+        .head(name)
+        .and_then(|h| scores.get(h).copied())
+        .unwrap_or(0.0)
+}
+
+/// The negativity head's score, raised by sarcasm and lowered by praise, whose words it adds
+/// as evidence.
+fn negativity(score: f32, found: &Found, evidence: &mut Vec<Evidence>) -> f32 {
+    let sarcasm = found.get(Phrases::Sarcasm);
+    let praise = found.get(Phrases::PositiveIdioms);
+    push(evidence, "sarcasm", sarcasm);
+    (score + 0.25 * sarcasm.len().min(2) as f32 - 0.3 * praise.len().min(2) as f32).clamp(0.0, 1.0)
+}
+
+/// The customer's threats to leave. An exit the same message takes back (a pause, a restart as
+/// a fix) is none, nor is one negated just before ("not cancelling").
+fn threats_to_leave(tokens: &[Token], found: &Found) -> Vec<Hit> {
+    if !found.get(Phrases::ChurnNot).is_empty() {
+        return Vec::new();
+    }
+    found
+        .get(Phrases::Churn)
+        .iter()
+        .filter(|h| !negated_before(tokens, h.first, 3))
+        .copied()
+        .collect()
+}
+
+/// The complaint head's score and the threshold it is read against: the head that reads the
+/// sentence encoder's vector beside the n-grams when the model has one (`vector` given, or
+/// computed by the model's encoder), else the n-gram head. `scores` are the n-gram heads'.
+fn complaint_score(
+    text: &str,
+    model: &Model,
+    vector: Option<&[f32]>,
+    (buckets, value): (&[u32], f32),
+    scores: &[f32],
+) -> (f32, f32) {
+    let encoded;
+    let vector = match vector {
+        Some(v) => Some(v),
+        None if model.encoder_heads.is_some() => {
+            encoded = model.encode(text);
+            encoded.as_deref()
+        }
+        None => None,
+    };
+    match (&model.encoder_heads, vector) {
+        (Some(heads), Some(vector)) => {
+            let mut read = Vec::new();
+            let input = encoder_input(vector, &model.linear, scores);
+            heads.predict_with(buckets, value, &input, &mut read);
+            let score = heads.head("complaint").and_then(|h| read.get(h).copied());
+            (score.unwrap_or(0.0), ENCODER_COMPLAINT_AT)
+        }
+        _ => (score_of(&model.linear, scores, "complaint"), COMPLAINT_AT),
+    }
+}
+
+/// What raises the anger beside the tone.
+struct Signs {
+    anger_words: usize,
+    swearing: bool,
+    at_staff: bool,
+    churn: bool,
+    /// A threat of the law or of going public.
+    threat: bool,
+}
+
+/// How angry, 0 to 1: the negativity, raised by angry words, shouting, exclamation marks,
+/// swearing, abuse, a threat to leave or of the law or going public; halved when the message is
+/// not negative.
+fn anger(tokens: &[Token], negativity: f32, negative: bool, signs: &Signs) -> f32 {
+    let shouting = tokens
+        .iter()
+        .filter(|t| t.shouting && t.norm.len() > 2)
+        .count();
+    let exclaims = tokens.iter().filter(|t| t.norm == "!").count();
+    let raise = |sign: bool, by: f32| if sign { by } else { 0.0 };
+    let boost = 0.12 * signs.anger_words.min(3) as f32
+        + raise(shouting > 0, 0.1)
+        + 0.04 * exclaims.min(3) as f32
+        + raise(signs.swearing, 0.1)
+        + raise(signs.at_staff, 0.2)
+        + raise(signs.churn, 0.1)
+        + raise(signs.threat, 0.08);
+    let mut anger = 0.6 * negativity + boost;
+    if !negative {
+        anger *= 0.5;
+    }
+    anger.clamp(0.0, 1.0)
 }
 
 /// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
@@ -383,84 +414,6 @@ fn push(evidence: &mut Vec<Evidence>, kind: &'static str, hits: &[Hit]) {
         start: h.start,
         end: h.end,
     }));
-}
-
-/// Insults aimed at "you" or the staff within the same clause, and abusive phrases.
-fn abuse_at_staff(tokens: &[Token], found: &Found) -> Vec<Hit> {
-    let mut hits = found.get(Phrases::Abuse).to_vec();
-    let targets = found.get(Phrases::Targets);
-    let mut insults = found.get(Phrases::Insults).to_vec();
-    insults.extend_from_slice(found.get(Phrases::Belittling));
-    for insult in insults {
-        let aimed = targets.iter().any(|target| {
-            if in_relative_clause(tokens, target) {
-                return false;
-            }
-            let (from, to) = if target.last <= insult.first {
-                (target.last, insult.first)
-            } else if is_you(&tokens[target.first]) {
-                // "a joke you can mail": an insult before "you" is seldom aimed at them; one
-                // before the staff ("useless agents") is.
-                return false;
-            } else {
-                (insult.last, target.first)
-            };
-            let gap = &tokens[from.min(to)..to.max(from)];
-            gap.len() <= 4 && gap.iter().all(|t| t.kind != TokenKind::Stop)
-        });
-        if aimed {
-            let target = targets.iter().rfind(|t| t.last <= insult.first);
-            let start = target.map_or(insult.start, |t| t.start.min(insult.start));
-            hits.push(Hit { start, ..insult });
-        }
-    }
-    hits
-}
-
-/// "the voucher you gave us is useless": "you" opening a clause about a thing is not what the
-/// insult is aimed at.
-fn in_relative_clause(tokens: &[Token], target: &Hit) -> bool {
-    is_you(&tokens[target.first])
-        && target.first >= 2
-        && tokens[target.first - 1].kind == TokenKind::Word
-        && matches!(
-            tokens[target.first - 2].norm.as_str(),
-            "the" | "a" | "an" | "this" | "that" | "every" | "any"
-        )
-}
-
-/// Whether a target is the second person rather than staff by role.
-fn is_you(token: &Token) -> bool {
-    matches!(
-        token.norm.as_str(),
-        "you" | "u" | "ur" | "you're" | "youre" | "yourself" | "y'all" | "yall"
-    )
-}
-
-/// Words that start with one of `stems`, ignoring a leading `#`.
-fn stem_hits(tokens: &[Token], stems: &Stems) -> Vec<Hit> {
-    tokens
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.kind != TokenKind::Stop && stems.start(t.norm.trim_start_matches('#')))
-        .map(|(i, t)| Hit {
-            phrase: 0,
-            first: i,
-            last: i + 1,
-            start: t.start,
-            end: t.end,
-        })
-        .collect()
-}
-
-/// Whether swearing is about a thing ("this damn parcel", "wtf") rather than at a person.
-fn about_a_thing(tokens: &[Token], hit: &Hit) -> bool {
-    let before = hit.first.checked_sub(1).map(|i| tokens[i].norm.as_str());
-    let after = tokens.get(hit.last).map(|t| t.norm.as_str());
-    matches!(
-        before,
-        Some("this" | "that" | "the" | "these" | "those" | "my" | "so" | "a" | "what" | "of")
-    ) || after.is_none_or(|a| matches!(a, "!" | "." | "?" | ","))
 }
 
 /// The words that pushed each head named in `heads` (when its flag is set) up most, as evidence:

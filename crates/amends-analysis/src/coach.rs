@@ -103,10 +103,39 @@ pub fn coach(draft: &str, context: &CoachContext, model: &Model) -> Coaching {
     let draft = clip(draft, MAX_BYTES);
     let tokens = tokenize(draft);
     let concrete = concrete_times(&tokens);
+    let mut findings = faults(draft, &tokens, &concrete, model);
+    let mut strengths = strengths(&tokens, &concrete, model);
+    let insert_at = greeting_end(&tokens, draft);
+    missing_things(
+        draft,
+        context,
+        &tokens,
+        &strengths,
+        insert_at,
+        &mut findings,
+    );
+    findings.extend(over_authority(draft, &tokens, context));
+    findings.sort_by_key(|f| (f.start, f.end));
+    strengths.sort_by_key(|s| (s.start, s.end));
+    Coaching {
+        score: score(&findings, &strengths),
+        needs_confirmation: findings.iter().any(|f| f.severity == Severity::High),
+        findings,
+        strengths,
+    }
+}
+
+/// The faults the coaching phrase list finds in a draft, each with its suggestion.
+fn faults(
+    draft: &str,
+    tokens: &[Token],
+    concrete: &[(usize, usize)],
+    model: &Model,
+) -> Vec<Finding> {
     // A refusal is dismissive only when nothing in the reply offers a way forward.
-    let way_forward = !model.ways_forward.find(&tokens).is_empty();
+    let way_forward = !model.ways_forward.find(tokens).is_empty();
     let mut findings = Vec::new();
-    for hit in model.coaching.list.find(&tokens) {
+    for hit in model.coaching.list.find(tokens) {
         let labels = &model.coaching.labels[hit.phrase];
         let (Some(kind), Some(severity)) = (
             labels.first().and_then(|k| kind(k)),
@@ -114,13 +143,13 @@ pub fn coach(draft: &str, context: &CoachContext, model: &Model) -> Coaching {
         ) else {
             continue;
         };
-        if skip(kind, &hit, &tokens, &concrete) || kind == FindingKind::Dismissive && way_forward {
+        if skip(kind, &hit, tokens, concrete) || kind == FindingKind::Dismissive && way_forward {
             continue;
         }
         let suggestion = labels.get(2).cloned().unwrap_or_default();
         // "This will never happen again" is replaced whole, subject included, so the rewrite reads.
         let start = if kind == FindingKind::ForbiddenPromise {
-            clause_start(&tokens, hit.first)
+            clause_start(tokens, hit.first)
         } else {
             hit.start
         };
@@ -133,8 +162,13 @@ pub fn coach(draft: &str, context: &CoachContext, model: &Model) -> Coaching {
             suggestion: keep_case(&draft[start..hit.end], &suggestion),
         });
     }
+    findings
+}
+
+/// What the draft does well: the good phrases and the concrete times.
+fn strengths(tokens: &[Token], concrete: &[(usize, usize)], model: &Model) -> Vec<Strength> {
     let mut strengths = Vec::new();
-    for hit in model.good.list.find(&tokens) {
+    for hit in model.good.list.find(tokens) {
         if let Some(kind) = model.good.labels[hit.phrase].first() {
             strengths.push(Strength {
                 kind: kind.clone(),
@@ -148,18 +182,12 @@ pub fn coach(draft: &str, context: &CoachContext, model: &Model) -> Coaching {
         start,
         end,
     }));
-    let insert_at = greeting_end(&tokens, draft);
-    missing_things(
-        draft,
-        context,
-        &tokens,
-        &strengths,
-        insert_at,
-        &mut findings,
-    );
-    findings.extend(over_authority(draft, &tokens, context));
-    findings.sort_by_key(|f| (f.start, f.end));
-    strengths.sort_by_key(|s| (s.start, s.end));
+    strengths
+}
+
+/// 100 less each finding's cost (a missing acknowledgement 20, then by severity 25, 10, 4), plus 3
+/// for each kind of strength among apology, empathy, ownership and a concrete next step; 0 to 100.
+fn score(findings: &[Finding], strengths: &[Strength]) -> u8 {
     let penalty: i32 = findings
         .iter()
         .map(|f| match (f.kind, f.severity) {
@@ -174,14 +202,7 @@ pub fn coach(draft: &str, context: &CoachContext, model: &Model) -> Coaching {
         .filter(|k| strengths.iter().any(|s| s.kind == **k))
         .count();
     let bonus = i32::try_from(bonus).unwrap_or(0);
-    let score = u8::try_from((100 - penalty + bonus).clamp(0, 100)).unwrap_or(0);
-    let needs_confirmation = findings.iter().any(|f| f.severity == Severity::High);
-    Coaching {
-        score,
-        findings,
-        strengths,
-        needs_confirmation,
-    }
+    u8::try_from((100 - penalty + bonus).clamp(0, 100)).unwrap_or(0)
 }
 
 fn kind(raw: &str) -> Option<FindingKind> {

@@ -14,6 +14,10 @@ use std::collections::HashMap;
 use ndarray::{Array1, Array2, ArrayView2, Axis, Slice};
 use unicode_normalization::UnicodeNormalization;
 
+mod tensors;
+
+use tensors::Tensors;
+
 /// Longest input in WordPiece tokens, the two markers included. Complaints show themselves
 /// early; longer texts are cut here, which keeps an email's cost near a tweet's.
 pub const MAX_TOKENS: usize = 128;
@@ -59,6 +63,27 @@ struct Config {
 
 fn default_eps() -> f32 {
     1e-12
+}
+
+impl Config {
+    /// Reads `config.json`: a BERT-style model with the GELU activation whose hidden size splits
+    /// into its attention heads.
+    fn read(json: &str) -> Result<Config, EncoderError> {
+        let config: Config =
+            serde_json::from_str(json).map_err(|e| error(format!("config.json: {e}")))?;
+        if config.model_type.as_deref().is_some_and(|t| t != "bert") {
+            return Err(error("only BERT-style encoders are supported"));
+        }
+        if config.hidden_act.as_deref().is_some_and(|a| a != "gelu") {
+            return Err(error("only the GELU activation is supported"));
+        }
+        if config.hidden_size.checked_rem(config.num_attention_heads) != Some(0) {
+            return Err(error(
+                "the hidden size does not split into the attention heads",
+            ));
+        }
+        Ok(config)
+    }
 }
 
 /// `x · w + b`, with `w` stored input × output.
@@ -137,20 +162,8 @@ impl Encoder {
     /// Builds an encoder from the model's `config.json`, `vocab.txt` and `model.safetensors`.
     /// Checks every tensor's shape, so a wrong or damaged file is an error, never a panic.
     pub fn from_parts(config: &str, vocab: &str, weights: &[u8]) -> Result<Encoder, EncoderError> {
-        let config: Config =
-            serde_json::from_str(config).map_err(|e| error(format!("config.json: {e}")))?;
-        if config.model_type.as_deref().is_some_and(|t| t != "bert") {
-            return Err(error("only BERT-style encoders are supported"));
-        }
-        if config.hidden_act.as_deref().is_some_and(|a| a != "gelu") {
-            return Err(error("only the GELU activation is supported"));
-        }
+        let config = Config::read(config)?;
         let hidden = config.hidden_size;
-        if hidden.checked_rem(config.num_attention_heads) != Some(0) {
-            return Err(error(
-                "the hidden size does not split into the attention heads",
-            ));
-        }
         let vocab: HashMap<String, u32> = (0..)
             .zip(vocab.lines())
             .map(|(i, w)| (w.trim_end_matches('\r').to_owned(), i))
@@ -163,25 +176,6 @@ impl Encoder {
         };
         let (unknown, start, end) = (id("[UNK]")?, id("[CLS]")?, id("[SEP]")?);
         let tensors = Tensors::parse(weights)?;
-        let eps = config.layer_norm_eps;
-        let norm = |name: &str| -> Result<Norm, EncoderError> {
-            Ok(Norm {
-                gain: tensors.vector(&format!("{name}.weight"), hidden)?,
-                bias: tensors.vector(&format!("{name}.bias"), hidden)?,
-                eps,
-            })
-        };
-        let dense = |name: &str, inputs: usize, outputs: usize| -> Result<Dense, EncoderError> {
-            Ok(Dense {
-                // Stored output × input, as PyTorch keeps it; used input × output.
-                weight: tensors
-                    .matrix(&format!("{name}.weight"), outputs, inputs)?
-                    .reversed_axes()
-                    .as_standard_layout()
-                    .to_owned(),
-                bias: tensors.vector(&format!("{name}.bias"), outputs)?,
-            })
-        };
         let words = tensors.matrix("embeddings.word_embeddings.weight", vocab.len(), hidden)?;
         let positions = tensors.matrix(
             "embeddings.position_embeddings.weight",
@@ -200,32 +194,9 @@ impl Encoder {
             .next()
             .ok_or_else(|| error("no token type embedding"))?
             .to_owned();
-        let mut layers = Vec::with_capacity(config.num_hidden_layers);
-        for n in 0..config.num_hidden_layers {
-            let at = |part: &str| format!("encoder.layer.{n}.{part}");
-            let (q, k, v) = (
-                dense(&at("attention.self.query"), hidden, hidden)?,
-                dense(&at("attention.self.key"), hidden, hidden)?,
-                dense(&at("attention.self.value"), hidden, hidden)?,
-            );
-            let qkv = Dense {
-                weight: ndarray::concatenate(
-                    Axis(1),
-                    &[q.weight.view(), k.weight.view(), v.weight.view()],
-                )
-                .map_err(|e| error(e.to_string()))?,
-                bias: ndarray::concatenate(Axis(0), &[q.bias.view(), k.bias.view(), v.bias.view()])
-                    .map_err(|e| error(e.to_string()))?,
-            };
-            layers.push(Layer {
-                qkv,
-                out: dense(&at("attention.output.dense"), hidden, hidden)?,
-                attention_norm: norm(&at("attention.output.LayerNorm"))?,
-                up: dense(&at("intermediate.dense"), hidden, config.intermediate_size)?,
-                down: dense(&at("output.dense"), config.intermediate_size, hidden)?,
-                output_norm: norm(&at("output.LayerNorm"))?,
-            });
-        }
+        let layers = (0..config.num_hidden_layers)
+            .map(|n| tensors.layer(n, &config))
+            .collect::<Result<_, _>>()?;
         Ok(Encoder {
             vocab,
             unknown,
@@ -234,7 +205,7 @@ impl Encoder {
             words,
             positions,
             segment,
-            embedding_norm: norm("embeddings.LayerNorm")?,
+            embedding_norm: tensors.norm("embeddings.LayerNorm", &config)?,
             layers,
             heads: config.num_attention_heads,
         })
@@ -436,90 +407,6 @@ fn is_cjk(c: char) -> bool {
     matches!(c as u32,
         0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x2A6DF | 0x2A700..=0x2B73F
         | 0x2B740..=0x2B81F | 0x2B820..=0x2CEAF | 0xF900..=0xFAFF | 0x2F800..=0x2FA1F)
-}
-
-/// The tensors of a safetensors file: a little-endian u64 header length, a JSON header naming
-/// each tensor's type, shape and byte range, then the data.
-struct Tensors<'a> {
-    header: HashMap<String, serde_json::Value>,
-    data: &'a [u8],
-}
-
-impl<'a> Tensors<'a> {
-    fn parse(bytes: &'a [u8]) -> Result<Tensors<'a>, EncoderError> {
-        let truncated = || error("model.safetensors is truncated");
-        let length: [u8; 8] = bytes
-            .get(..8)
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(truncated)?;
-        let length = usize::try_from(u64::from_le_bytes(length)).map_err(|_| truncated())?;
-        let end = length.checked_add(8).ok_or_else(truncated)?;
-        let header = bytes.get(8..end).ok_or_else(truncated)?;
-        let header: HashMap<String, serde_json::Value> = serde_json::from_slice(header)
-            .map_err(|e| error(format!("model.safetensors header: {e}")))?;
-        Ok(Tensors {
-            header,
-            data: &bytes[end..],
-        })
-    }
-
-    /// A 32-bit float tensor's shape and values; a `bert.` prefix on its name is allowed.
-    fn floats(&self, name: &str) -> Result<(Vec<usize>, Vec<f32>), EncoderError> {
-        let entry = self
-            .header
-            .get(name)
-            .or_else(|| self.header.get(&format!("bert.{name}")))
-            .ok_or_else(|| error(format!("model.safetensors has no {name}")))?;
-        if entry.get("dtype").and_then(|d| d.as_str()) != Some("F32") {
-            return Err(error(format!("{name} is not 32-bit floats")));
-        }
-        let numbers = |key: &str| -> Option<Vec<usize>> {
-            entry
-                .get(key)?
-                .as_array()?
-                .iter()
-                .map(|v| v.as_u64().and_then(|n| usize::try_from(n).ok()))
-                .collect()
-        };
-        let shape = numbers("shape").ok_or_else(|| error(format!("{name} has no shape")))?;
-        let range = numbers("data_offsets")
-            .filter(|r| r.len() == 2 && r[0] <= r[1])
-            .ok_or_else(|| error(format!("{name} has no data offsets")))?;
-        let bytes = self
-            .data
-            .get(range[0]..range[1])
-            .ok_or_else(|| error(format!("{name} lies outside the file")))?;
-        let count = shape.iter().try_fold(1usize, |a, b| a.checked_mul(*b));
-        if count.and_then(|c| c.checked_mul(4)) != Some(bytes.len()) {
-            return Err(error(format!("{name}'s size does not match its shape")));
-        }
-        let values = bytes
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        Ok((shape, values))
-    }
-
-    fn vector(&self, name: &str, length: usize) -> Result<Array1<f32>, EncoderError> {
-        let (shape, values) = self.floats(name)?;
-        if shape != [length] {
-            return Err(error(format!(
-                "{name} has shape {shape:?}, expected [{length}]"
-            )));
-        }
-        Ok(Array1::from(values))
-    }
-
-    /// A matrix of `rows` × `columns`; `rows` 0 takes any number of rows.
-    fn matrix(&self, name: &str, rows: usize, columns: usize) -> Result<Array2<f32>, EncoderError> {
-        let (shape, values) = self.floats(name)?;
-        if shape.len() != 2 || shape[1] != columns || (rows != 0 && shape[0] != rows) {
-            return Err(error(format!(
-                "{name} has shape {shape:?}, expected [{rows}, {columns}]"
-            )));
-        }
-        Array2::from_shape_vec((shape[0], shape[1]), values).map_err(|e| error(e.to_string()))
-    }
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod judge;
 pub mod lexicon;
 pub mod linear;
 mod model;
+mod offence;
 mod optimise;
 pub mod text;
 pub mod train;

@@ -188,20 +188,6 @@ const LONG_FUNCTIONS: &[(&str, &str)] = &[
         "one arm per error: its status, problem type and title",
     ),
     ("fn apply_env(", "one line per AMENDS_* variable"),
-    // Owed, not deliberate: the text engine's one pass over a message, its coach and its
-    // encoder loader are rewritten by the engine issue; until then they keep their length.
-    (
-        "fn read(text: &str, model: &Model",
-        "the engine's pass: owed to the engine issue",
-    ),
-    (
-        "pub fn coach(",
-        "the coach's pass: owed to the engine issue",
-    ),
-    (
-        "pub fn from_parts(config: &str",
-        "the encoder's loader: owed to the engine issue",
-    ),
 ];
 
 /// The functions of `text` as (first line's text, length in lines).
