@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::features::features_and_words;
+use crate::feeling::{anger, Signs};
 use crate::lexicon::{negated_before, Hit};
 use crate::linear::LinearModel;
 use crate::model::{Found, Phrases};
@@ -24,12 +25,15 @@ pub enum AngerLabel {
     Furious,
 }
 
+/// The anger from which a customer reads as angry rather than dissatisfied.
+pub(crate) const ANGRY_AT: f32 = 0.55;
+
 impl AngerLabel {
     /// The word for an anger of 0 to 1.
     fn of(anger: f32) -> AngerLabel {
         match anger {
             a if a < 0.3 => AngerLabel::Calm,
-            a if a < 0.55 => AngerLabel::Dissatisfied,
+            a if a < ANGRY_AT => AngerLabel::Dissatisfied,
             a if a < 0.8 => AngerLabel::Angry,
             _ => AngerLabel::Furious,
         }
@@ -271,6 +275,7 @@ fn read(text: &str, model: &Model, vector: Option<&[f32]>, scratch: &mut Scratch
         at_staff: offence.is_at_staff(),
         churn: !churn.is_empty(),
         threat: !found.get(Phrases::Legal).is_empty() || !found.get(Phrases::Public).is_empty(),
+        sarcasm: !found.get(Phrases::Sarcasm).is_empty(),
     };
     let anger = anger(tokens, negativity, negative, &signs);
     let (requested_resolutions, asked) = requests(tokens, model, &found);
@@ -360,40 +365,6 @@ fn complaint_score(
         }
         _ => (score_of(&model.linear, scores, "complaint"), COMPLAINT_AT),
     }
-}
-
-/// What raises the anger beside the tone.
-struct Signs {
-    anger_words: usize,
-    swearing: bool,
-    at_staff: bool,
-    churn: bool,
-    /// A threat of the law or of going public.
-    threat: bool,
-}
-
-/// How angry, 0 to 1: the negativity, raised by angry words, shouting, exclamation marks,
-/// swearing, abuse, a threat to leave or of the law or going public; halved when the message is
-/// not negative.
-fn anger(tokens: &[Token], negativity: f32, negative: bool, signs: &Signs) -> f32 {
-    let shouting = tokens
-        .iter()
-        .filter(|t| t.shouting && t.norm.len() > 2)
-        .count();
-    let exclaims = tokens.iter().filter(|t| t.norm == "!").count();
-    let raise = |sign: bool, by: f32| if sign { by } else { 0.0 };
-    let boost = 0.12 * signs.anger_words.min(3) as f32
-        + raise(shouting > 0, 0.1)
-        + 0.04 * exclaims.min(3) as f32
-        + raise(signs.swearing, 0.1)
-        + raise(signs.at_staff, 0.2)
-        + raise(signs.churn, 0.1)
-        + raise(signs.threat, 0.08);
-    let mut anger = 0.6 * negativity + boost;
-    if !negative {
-        anger *= 0.5;
-    }
-    anger.clamp(0.0, 1.0)
 }
 
 /// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::assess::clip;
+use crate::assess::{clip, ANGRY_AT};
 use crate::lexicon::{negated_before, Hit};
 use crate::text::{tokenize, Token, TokenKind};
 use crate::Model;
@@ -368,6 +368,12 @@ fn greeting_end(tokens: &[Token], draft: &str) -> usize {
     }
 }
 
+/// The customer's anger from which a reply owes an acknowledgement: when they read as angry. A
+/// plain report of a problem ("my order has not come") reads as dissatisfied; a sign of feeling
+/// on top of it (angry words, "???", an upset face, shouting, swearing) makes it angry. Checked
+/// against the labelled replies' customers (`amends eval`, `no_empathy_to_upset`).
+const UPSET_AT: f32 = ANGRY_AT;
+
 fn missing_things(
     draft: &str,
     context: &CoachContext,
@@ -376,7 +382,7 @@ fn missing_things(
     at: usize,
     findings: &mut Vec<Finding>,
 ) {
-    let upset = context.customer_anger.unwrap_or(0.0) >= 0.3;
+    let upset = context.customer_anger.unwrap_or(0.0) >= UPSET_AT;
     let acknowledged = strengths
         .iter()
         .any(|s| s.kind == "apology" || s.kind == "empathy");

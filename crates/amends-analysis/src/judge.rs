@@ -3,7 +3,7 @@
 //! (their anger decides whether an acknowledgement was owed).
 
 use crate::train::Confusion;
-use crate::{assess, coach, CoachContext, FindingKind, Model};
+use crate::{assess, coach, AngerLabel, CoachContext, FindingKind, Model};
 
 /// The labels of the agent-reply set and the finding each is judged by; `None` where the coach
 /// has no such finding yet (every labelled one then counts as missed).
@@ -27,16 +27,25 @@ pub struct LabelledReply {
     pub customer_text: String,
     /// Each label of [`REPLY_LABELS`] and whether it applies, where the source says.
     pub labels: Vec<(String, bool)>,
+    /// Whether the customer's message is clearly upset, where there is one.
+    pub customer_upset: Option<bool>,
 }
 
-/// Each reply label with how the coach did on it.
+/// Each reply label with how the coach did on it, then `customer_upset`: how well the customer's
+/// reading as angry or furious (which makes the coach ask for an acknowledgement) matches a
+/// person's judgement that they are clearly upset.
 pub fn judge_replies(model: &Model, replies: &[LabelledReply]) -> Vec<(&'static str, Confusion)> {
     let mut confusions: Vec<(&'static str, Confusion)> = REPLY_LABELS
         .iter()
         .map(|(label, _)| (*label, Confusion::default()))
         .collect();
+    let mut upset = Confusion::default();
     for reply in replies {
         let customer = assess(&reply.customer_text, model);
+        if let Some(actual) = reply.customer_upset {
+            let angry = matches!(customer.label, AngerLabel::Angry | AngerLabel::Furious);
+            upset.add(angry, actual);
+        }
         let context = CoachContext {
             customer_name: None,
             customer_anger: Some(customer.anger),
@@ -56,5 +65,6 @@ pub fn judge_replies(model: &Model, replies: &[LabelledReply]) -> Vec<(&'static 
             confusion.add(found, actual);
         }
     }
+    confusions.push(("customer_upset", upset));
     confusions
 }

@@ -15,6 +15,7 @@ mod assess;
 mod coach;
 pub mod encoder;
 pub mod features;
+mod feeling;
 pub mod judge;
 pub mod lexicon;
 pub mod linear;

@@ -284,6 +284,35 @@ fn anger_rises_with_shouting_threats_and_abuse() {
 }
 
 #[test]
+fn a_plain_problem_report_is_dissatisfied_and_signs_of_feeling_make_it_angry() {
+    let report = read("My order hasn't arrived and the tracking has not changed since Monday");
+    assert_eq!(report.label, AngerLabel::Dissatisfied, "{}", report.anger);
+    for upset in [
+        "My order hasn't arrived and the tracking has not changed since Monday???",
+        "My order hasn't arrived and the tracking has not changed since Monday 😭",
+        "My order hasn't arrived and the tracking has not changed since Monday, sooo annoyed",
+    ] {
+        let read = read(upset);
+        assert!(read.anger > report.anger, "{upset}: {}", read.anger);
+        assert!(
+            matches!(read.label, AngerLabel::Angry | AngerLabel::Furious),
+            "{upset}: {}",
+            read.anger
+        );
+    }
+    // One question mark, a happy face, a word with a double letter: no outburst.
+    for calm in [
+        "My order hasn't arrived, is the tracking right?",
+        "My order hasn't arrived yet 🙂 all good",
+        "My order hasn't arrived, the bookkeeper says it will",
+    ] {
+        assert!(read(calm).anger <= report.anger + 0.05, "{calm}");
+    }
+    // A calm message with a cry of feeling is not halved away as if it were neutral.
+    assert!(read("Hello??? Anyone there???").anger > read("Hello, anyone there?").anger);
+}
+
+#[test]
 fn evidence_spans_point_at_the_words() {
     let text = "Ça suffit 😡 — I'm cancelling my account!";
     for evidence in read(text).evidence {
@@ -404,6 +433,58 @@ fn missing_name_and_acknowledgement_depend_on_the_customer() {
             .findings
             .is_empty()
     );
+}
+
+#[test]
+fn recognising_the_feeling_or_the_problem_is_an_acknowledgement_and_set_phrases_are_not() {
+    for acknowledged in [
+        "Oh no! Please DM us your order number.",
+        "Yikes, that shouldn't be happening. Which app version are you on?",
+        "That's not the experience we want you to have. Which phone are you using?",
+        "We hear you. Send us a DM and we'll look into it.",
+        "We understand how frustrating this is. Send us a DM.",
+        "That's concerning. Please tell us more here.",
+        "We certainly don't want you to feel this way. Send us some details by DM.",
+    ] {
+        let findings = coach(acknowledged, &context(), Model::english()).findings;
+        assert!(
+            !findings
+                .iter()
+                .any(|f| f.kind == FindingKind::MissingAcknowledgement),
+            "{acknowledged}"
+        );
+    }
+    for set_phrase in [
+        "Here to help! Please DM us your order number.",
+        "Thanks for reaching out. Please DM us your order number.",
+        "We'd be happy to help. Please DM us your order number.",
+    ] {
+        let findings = coach(set_phrase, &context(), Model::english()).findings;
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.kind == FindingKind::MissingAcknowledgement),
+            "{set_phrase}"
+        );
+    }
+}
+
+#[test]
+fn an_acknowledgement_is_owed_to_an_angry_customer_not_to_a_dissatisfied_one() {
+    let draft = "Please DM us your order number.";
+    let owed = |anger: f32| {
+        let context = CoachContext {
+            customer_anger: Some(anger),
+            customer_name: None,
+            authority_limit: None,
+        };
+        coach(draft, &context, Model::english())
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::MissingAcknowledgement)
+    };
+    assert!(!owed(0.4), "a plain report of a problem");
+    assert!(owed(0.6));
 }
 
 #[test]

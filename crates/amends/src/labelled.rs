@@ -40,6 +40,7 @@ pub(crate) fn load_replies(dir: &Path) -> anyhow::Result<Vec<LabelledReply>> {
                 .iter()
                 .filter_map(|(label, _)| Some(((*label).to_owned(), v["labels"][label].as_bool()?)))
                 .collect(),
+            customer_upset: v["customer_upset"].as_bool(),
         })
         .collect())
 }
@@ -99,9 +100,10 @@ pub(crate) fn parse_floors(raw: &str) -> Result<Vec<(String, f64)>, String> {
                 .split_once('=')
                 .ok_or_else(|| format!("{pair:?} is not task=F1"))?;
             let task = task.trim();
-            if !TASKS.contains(&task) && !REPLY_LABELS.iter().any(|(label, _)| *label == task) {
+            let reply_label = REPLY_LABELS.iter().any(|(label, _)| *label == task);
+            if !TASKS.contains(&task) && !reply_label && task != "customer_upset" {
                 return Err(format!(
-                    "{task:?} is not one of {} or a reply label ({})",
+                    "{task:?} is not one of {}, a reply label ({}) or customer_upset",
                     TASKS.join(", "),
                     REPLY_LABELS.map(|(label, _)| label).join(", ")
                 ));
