@@ -7,7 +7,7 @@ use crate::feeling::{anger, Signs};
 use crate::lexicon::{negated_before, Hit};
 use crate::linear::LinearModel;
 use crate::model::{Found, Phrases};
-use crate::offence::offence;
+use crate::offence::{offence, Offence};
 use crate::text::{tokenize_into, Token, TokenKind};
 use crate::Model;
 
@@ -149,6 +149,9 @@ pub struct Assessment {
     pub abusive: bool,
     /// Whether the abuse is aimed at the staff ("you idiots").
     pub abuse_at_staff: bool,
+    /// Whether the customer threatens violence or harm to people ("I'm going to punch you", "I
+    /// know where you live"); not wishes, hyperbole, accusations or what others threatened.
+    pub threat: bool,
     /// Whether the customer swears (at anything).
     pub swearing: bool,
     /// How likely offensive language, 0 to 1.
@@ -247,6 +250,7 @@ fn read(text: &str, model: &Model, vector: Option<&[f32]>, scratch: &mut Scratch
     let churn = threats_to_leave(tokens, &found);
     push(&mut evidence, "churn_threat", &churn);
     let offence = offence(tokens, model, &found, head("abusive"));
+    push(&mut evidence, "threat", &offence.harm);
     push(&mut evidence, "abuse_at_staff", &offence.at_staff);
     push(&mut evidence, "swearing", &offence.swearing);
     push(&mut evidence, "abusive", &offence.abusive_words);
@@ -260,7 +264,10 @@ fn read(text: &str, model: &Model, vector: Option<&[f32]>, scratch: &mut Scratch
         push(&mut evidence, kind, found.get(list));
     }
 
-    let negative = negativity >= NEGATIVE_AT || offence.is_at_staff() || !churn.is_empty();
+    let negative = negativity >= NEGATIVE_AT
+        || offence.is_at_staff()
+        || !offence.harm.is_empty()
+        || !churn.is_empty();
     let complaint_score = complaint_score(text, model, vector, (buckets, value), &scores);
     // A clearly happy message ("thanks, it works now") is not a complaint unless the complaint
     // head is sure.
@@ -269,14 +276,7 @@ fn read(text: &str, model: &Model, vector: Option<&[f32]>, scratch: &mut Scratch
     let heads = [("negative", negative), ("complaint", complaint)];
     evidence.extend(strongest_words(tokens, words, model, heads, 3));
 
-    let signs = Signs {
-        anger_words: found.get(Phrases::Anger).len(),
-        swearing: !offence.swearing.is_empty(),
-        at_staff: offence.is_at_staff(),
-        churn: !churn.is_empty(),
-        threat: !found.get(Phrases::Legal).is_empty() || !found.get(Phrases::Public).is_empty(),
-        sarcasm: !found.get(Phrases::Sarcasm).is_empty(),
-    };
+    let signs = signs(&found, &offence, &churn);
     let anger = anger(tokens, negativity, negative, &signs);
     let (requested_resolutions, asked) = requests(tokens, model, &found);
     evidence.extend(asked);
@@ -294,6 +294,7 @@ fn read(text: &str, model: &Model, vector: Option<&[f32]>, scratch: &mut Scratch
         churn_threat: !churn.is_empty(),
         abusive: offence.abusive,
         abuse_at_staff: offence.is_at_staff(),
+        threat: !offence.harm.is_empty(),
         swearing: !offence.swearing.is_empty(),
         offensive_score: offence.score,
         public_exposure_threat: !found.get(Phrases::Public).is_empty(),
@@ -311,6 +312,19 @@ fn score_of(linear: &LinearModel, scores: &[f32], name: &str) -> f32 {
         .head(name)
         .and_then(|h| scores.get(h).copied())
         .unwrap_or(0.0)
+}
+
+/// What raises the anger of a message beside its tone.
+fn signs(found: &Found, offence: &Offence, churn: &[Hit]) -> Signs {
+    Signs {
+        anger_words: found.get(Phrases::Anger).len(),
+        swearing: !offence.swearing.is_empty(),
+        at_staff: offence.is_at_staff(),
+        churn: !churn.is_empty(),
+        threat: !found.get(Phrases::Legal).is_empty() || !found.get(Phrases::Public).is_empty(),
+        sarcasm: !found.get(Phrases::Sarcasm).is_empty(),
+        harm: !offence.harm.is_empty(),
+    }
 }
 
 /// The negativity head's score, raised by sarcasm and lowered by praise, whose words it adds

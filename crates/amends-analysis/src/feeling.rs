@@ -11,18 +11,27 @@ pub(crate) struct Signs {
     /// A threat of the law or of going public.
     pub(crate) threat: bool,
     pub(crate) sarcasm: bool,
+    /// A threat of violence or harm.
+    pub(crate) harm: bool,
 }
 
-/// How angry, 0 to 1: the negativity, raised by angry words, shouting, exclamation marks,
-/// outbursts (below), swearing, abuse, a threat to leave or of the law or going public; halved
-/// when the message is neither negative nor shows any sign of feeling.
+/// The anger of a message that threatens harm, whatever its tone: furious.
+const FURIOUS_AT_HARM: f32 = 0.95;
+
+/// How angry, 0 to 1: a threat of harm is furious; otherwise the negativity, raised by angry
+/// words, shouting, exclamation marks, outbursts (below), swearing, abuse, a threat to leave or
+/// of the law or going public, and halved when the message is neither negative nor shows any
+/// sign of feeling.
 pub(crate) fn anger(tokens: &[Token], negativity: f32, negative: bool, signs: &Signs) -> f32 {
-    let shouting = tokens
-        .iter()
-        .filter(|t| t.shouting && t.norm.len() > 2)
-        .count();
-    let exclaims = tokens.iter().filter(|t| t.norm == "!").count();
-    let outbursts = outbursts(tokens) + usize::from(signs.sarcasm);
+    if signs.harm {
+        return FURIOUS_AT_HARM;
+    }
+    let Marks {
+        shouting,
+        exclaims,
+        outbursts,
+    } = marks(tokens);
+    let outbursts = outbursts + usize::from(signs.sarcasm);
     let raise = |sign: bool, by: f32| if sign { by } else { 0.0 };
     let boost = 0.12 * signs.anger_words.min(3) as f32
         + raise(shouting > 0, 0.1)
@@ -46,10 +55,20 @@ const UPSET_EMOJI: &[&str] = &[
     "😱", "💔", "👎", "😑", "🤯", "🤢", "🤮",
 ];
 
-/// Signs of feeling beyond the words: rows of "?!" (two or more together; each row counts,
-/// at most two), upset faces (at most two) and a drawn-out word ("nooo", "pleeease"; one).
-fn outbursts(tokens: &[Token]) -> usize {
-    let mut rows = 0;
+/// What the writing itself shows, beside the words.
+struct Marks {
+    /// Words in capitals, of three letters or more.
+    shouting: usize,
+    exclaims: usize,
+    /// Signs of feeling: rows of "?!" (two or more together; each row counts, at most two),
+    /// upset faces (at most two) and a drawn-out word ("nooo", "pleeease"; one).
+    outbursts: usize,
+}
+
+/// The marks of `tokens`, in one pass.
+fn marks(tokens: &[Token]) -> Marks {
+    let (mut shouting, mut exclaims, mut rows, mut faces) = (0, 0, 0, 0);
+    let mut drawn = false;
     let mut row = 0;
     let mut last_end = usize::MAX;
     for token in tokens {
@@ -59,19 +78,21 @@ fn outbursts(tokens: &[Token]) -> usize {
             (true, _) => 1,
             (false, _) => 0,
         };
-        if row == 2 {
-            rows += 1;
+        rows += usize::from(row == 2);
+        exclaims += usize::from(cry && token.norm == "!");
+        shouting += usize::from(token.shouting && token.norm.len() > 2);
+        match token.kind {
+            TokenKind::Symbol => faces += usize::from(UPSET_EMOJI.contains(&token.norm.as_str())),
+            TokenKind::Word => drawn = drawn || drawn_out(&token.norm),
+            _ => {}
         }
         last_end = token.end;
     }
-    let faces = tokens
-        .iter()
-        .filter(|t| t.kind == TokenKind::Symbol && UPSET_EMOJI.contains(&t.norm.as_str()))
-        .count();
-    let drawn_out = tokens
-        .iter()
-        .any(|t| t.kind == TokenKind::Word && drawn_out(&t.norm));
-    rows.min(2) + faces.min(2) + usize::from(drawn_out)
+    Marks {
+        shouting,
+        exclaims,
+        outbursts: rows.min(2) + faces.min(2) + usize::from(drawn),
+    }
 }
 
 /// A word with a letter three times in a row.

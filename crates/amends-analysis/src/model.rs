@@ -78,12 +78,16 @@ pub(crate) enum Phrases {
     PositiveIdioms,
     /// What makes an exit no exit: a pause, a fix by starting again, someone else's doing.
     ChurnNot,
+    /// Harm to people, a threat when the writer says they will do it.
+    Harm,
+    /// Threats of harm on their own ("I know where you live").
+    Menace,
     Categories,
 }
 
 impl Phrases {
     /// Every list, in the order [`Model::customer`] holds them.
-    const ALL: [Phrases; 18] = [
+    const ALL: [Phrases; 20] = [
         Phrases::Churn,
         Phrases::Insults,
         Phrases::Belittling,
@@ -101,6 +105,8 @@ impl Phrases {
         Phrases::Sarcasm,
         Phrases::PositiveIdioms,
         Phrases::ChurnNot,
+        Phrases::Harm,
+        Phrases::Menace,
         Phrases::Categories,
     ];
 }
@@ -236,6 +242,8 @@ impl Model {
                 Phrases::PositiveIdioms => PhraseList::parse(lexicon!("positive_idioms.txt")),
                 Phrases::Categories => categories.list.clone(),
                 Phrases::ChurnNot => PhraseList::parse(lexicon!("churn_not.txt")),
+                Phrases::Harm => PhraseList::parse(lexicon!("harm.txt")),
+                Phrases::Menace => PhraseList::parse(lexicon!("menace.txt")),
             })),
             offensive_stems: Stems::parse(lexicon!("offensive_stems.txt")),
             resolutions: resolutions.labels,

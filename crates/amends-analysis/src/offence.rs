@@ -1,7 +1,7 @@
 //! Offence in a customer's message: insults aimed at the staff, abusive language in general, and
 //! swearing, told apart from swearing about the situation.
 
-use crate::lexicon::{Hit, Stems};
+use crate::lexicon::{negated_before, Hit, Stems};
 use crate::model::{Found, Phrases};
 use crate::text::{Token, TokenKind};
 use crate::Model;
@@ -11,6 +11,8 @@ const OFFENSIVE_AT: f32 = 0.3;
 
 /// What a message says about offence, each with its words.
 pub(crate) struct Offence {
+    /// Threats of violence or harm to people.
+    pub(crate) harm: Vec<Hit>,
     /// Insults and abusive phrases aimed at the staff ("you idiots").
     pub(crate) at_staff: Vec<Hit>,
     /// Whether the message is abusive: aimed at the staff, or offensive words the head agrees
@@ -33,6 +35,7 @@ impl Offence {
 /// evidence: without an offensive word or an insult the message is not abusive, whatever the
 /// head's prior says, nor when all it does is swear about a thing.
 pub(crate) fn offence(tokens: &[Token], model: &Model, found: &Found, score: f32) -> Offence {
+    let harm = threats_of_harm(tokens, found);
     let at_staff = abuse_at_staff(tokens, found);
     let profanity = found.get(Phrases::Profanity);
     let insults = found.get(Phrases::Insults);
@@ -43,17 +46,97 @@ pub(crate) fn offence(tokens: &[Token], model: &Model, found: &Found, score: f32
         && insults.is_empty()
         && profanity.iter().all(|h| about_a_thing(tokens, h));
     let abusive = !at_staff.is_empty()
+        || !harm.is_empty()
         || (score >= OFFENSIVE_AT && !offensive_words.is_empty() && !situational);
     if !abusive || !at_staff.is_empty() {
         offensive_words.clear();
     }
     Offence {
+        harm,
         at_staff,
         abusive,
         abusive_words: offensive_words,
         swearing: profanity.to_vec(),
         score,
     }
+}
+
+/// Threats of violence or harm: harm to people the writer says they will do ("I'm going to
+/// punch you"), or a menace on its own ("I know where you live"); never when negated ("I would
+/// never hurt you"). Wishes ("I hope someone punches you"), hyperbole about the writer ("this is
+/// killing me", "#killme"), accusations ("trying to kill me") and what others said they would do
+/// (quoted, or retweeted) are not the writer's intent, so they are no threat.
+fn threats_of_harm(tokens: &[Token], found: &Found) -> Vec<Hit> {
+    let harm = found
+        .get(Phrases::Harm)
+        .iter()
+        .filter(|h| said_by_the_writer(tokens, h.first));
+    let menace = found.get(Phrases::Menace).iter();
+    harm.chain(menace)
+        .filter(|h| !negated_before(tokens, h.first, 6) && !reported(tokens, h.first))
+        .copied()
+        .collect()
+}
+
+/// Whether the words at `at` are someone else's, repeated: inside quotation marks, or after
+/// "RT @name" (a retweet).
+fn reported(tokens: &[Token], at: usize) -> bool {
+    let before = &tokens[..at];
+    let quotes = before
+        .iter()
+        .filter(|t| matches!(t.norm.as_str(), "\"" | "\u{201c}" | "\u{201d}"))
+        .count();
+    let retweet = before
+        .windows(2)
+        .any(|w| w[0].norm == "rt" && w[1].kind == TokenKind::Mention);
+    quotes % 2 == 1 || retweet
+}
+
+/// Whether the clause before `at` says the writer will do it: "I'll", "imma", or "will",
+/// "shall", "going (to)" or "gonna" whose subject is "I" (or, for "gonna", no subject at all).
+fn said_by_the_writer(tokens: &[Token], at: usize) -> bool {
+    let before: Vec<&Token> = tokens[..at]
+        .iter()
+        .rev()
+        .take_while(|t| t.kind != TokenKind::Stop)
+        .take(6)
+        .collect();
+    for (i, token) in before.iter().enumerate() {
+        match token.norm.as_str() {
+            "i'll" | "ill" | "imma" | "ima" | "i'mma" | "i'ma" => return true,
+            "will" | "shall" | "going" | "gonna" | "finna" => {
+                let subject = before[i + 1..].iter().find(|t| is_subject(&t.norm));
+                return match subject {
+                    Some(subject) => matches!(subject.norm.as_str(), "i" | "i'm" | "im"),
+                    None => matches!(token.norm.as_str(), "gonna" | "finna"),
+                };
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+fn is_subject(word: &str) -> bool {
+    matches!(
+        word,
+        "i" | "i'm"
+            | "im"
+            | "you"
+            | "u"
+            | "you're"
+            | "he"
+            | "she"
+            | "they"
+            | "we"
+            | "it"
+            | "he's"
+            | "she's"
+            | "they're"
+            | "we're"
+            | "someone"
+            | "somebody"
+    )
 }
 
 /// Insults aimed at "you" or the staff within the same clause, and abusive phrases.

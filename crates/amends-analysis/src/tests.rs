@@ -313,6 +313,55 @@ fn a_plain_problem_report_is_dissatisfied_and_signs_of_feeling_make_it_angry() {
 }
 
 #[test]
+fn a_threat_of_harm_is_the_writers_stated_intent_and_nothing_like_it() {
+    for threat in [
+        "I'm going to punch you in the face",
+        "I swear I'll kill you",
+        "I know where you live",
+        "imma beat the hell out of your driver",
+        "if I see that driver again I will smash his face",
+        "gonna burn down your store",
+        "I am going to hurt the next agent who puts me on hold",
+    ] {
+        let read = read(threat);
+        assert!(read.threat, "{threat}");
+        assert!(
+            read.abusive,
+            "{threat}: a threat is abuse the policy acts on"
+        );
+        assert_eq!(read.label, AngerLabel::Furious, "{threat}");
+        assert!(read.evidence.iter().any(|e| e.kind == "threat"), "{threat}");
+    }
+    // Hard negatives: negation, hyperbole about the writer, accusations, damnation and death
+    // wishes (abuse, not threats), wishes, what others would do or said, the writer's own
+    // things, leaving or legal action, a service, jokes, and harmless idioms.
+    for not_a_threat in [
+        "I would never hurt you",
+        "I'm not going to hurt you",
+        "this is killing me",
+        "#killme",
+        "I'm going to kill myself if this isn't fixed",
+        "are your employees trying to kill me?",
+        "go to hell",
+        "I hope someone punches you",
+        "my mom will kill you lol",
+        "he said he'd punch me",
+        "the driver said \"I'll punch you\" to my son",
+        "RT @someone: I'll kill you",
+        "I'll break it if it doesn't work",
+        "I'm going to fight until I get complete satisfaction",
+        "gonna kill the app and reinstall",
+        "I'd kill for a coffee right now",
+        "you will have hell to pay in the form of my mother",
+        "I'll find you a better seat",
+        "I'm gonna beat you to it",
+        "I will beat your price",
+    ] {
+        assert!(!read(not_a_threat).threat, "{not_a_threat}");
+    }
+}
+
+#[test]
 fn evidence_spans_point_at_the_words() {
     let text = "Ça suffit 😡 — I'm cancelling my account!";
     for evidence in read(text).evidence {

@@ -39,6 +39,8 @@ pub struct LabelledText {
     pub churn: Option<bool>,
     /// An insult aimed at people: the agent, named staff, "you" as a group (not trained).
     pub abuse_at_staff: Option<bool>,
+    /// A threat of violence or harm (not trained).
+    pub threat: Option<bool>,
 }
 
 impl LabelledText {
@@ -191,6 +193,8 @@ pub struct Report {
     pub churn: Confusion,
     /// abuse at staff = an insult aimed at people.
     pub abuse_at_staff: Confusion,
+    /// threat = of violence or harm.
+    pub threat: Confusion,
     /// Airline reasons guessed right, of those tried.
     pub reason_right: u32,
     /// Airline reasons tried.
@@ -212,6 +216,7 @@ impl Report {
             (&mut self.abusive, &other.abusive),
             (&mut self.churn, &other.churn),
             (&mut self.abuse_at_staff, &other.abuse_at_staff),
+            (&mut self.threat, &other.threat),
         ] {
             mine.true_positive += theirs.true_positive;
             mine.false_positive += theirs.false_positive;
@@ -266,6 +271,9 @@ pub fn evaluate(model: &Model, items: &[LabelledText]) -> Report {
         }
         if let Some(actual) = item.abuse_at_staff {
             report.abuse_at_staff.add(assessment.abuse_at_staff, actual);
+        }
+        if let Some(actual) = item.threat {
+            report.threat.add(assessment.threat, actual);
         }
         if let Some(reason) = item.reason.as_deref().filter(|r| REASONS.contains(r)) {
             let value = features(&tokenize(&item.text), &mut buckets);

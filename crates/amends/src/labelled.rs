@@ -75,7 +75,8 @@ pub(crate) fn load(dir: &Path) -> anyhow::Result<Vec<LabelledText>> {
         item.churn = v["churn_threat"].as_bool()
     })?;
     read("abuse_at_staff.jsonl", &|v, item| {
-        item.abuse_at_staff = v["labels"]["abuse_at_staff"].as_bool()
+        item.abuse_at_staff = v["labels"]["abuse_at_staff"].as_bool();
+        item.threat = v["labels"]["threat"].as_bool();
     })?;
     Ok(items)
 }
@@ -226,6 +227,17 @@ fn rows(report: &Report) -> String {
         ("abuse_at_staff", report.abuse_at_staff),
     ] {
         out.push_str(&row(task, confusion));
+    }
+    let threat = report.threat;
+    if threat.true_positive + threat.false_negative == 0 {
+        // A set of threat-like language with no real threat: only false alarms can be counted.
+        out.push_str(&format!(
+            "| threat (false alarms, no real threat in the set) | 0 | {} of {} | | |\n",
+            threat.false_positive,
+            threat.false_positive + threat.true_negative
+        ));
+    } else {
+        out.push_str(&row("threat", threat));
     }
     out.push_str(&format!(
         "| category (airline reason accuracy) | {} | | | {:.3} |\n",

@@ -148,6 +148,7 @@ struct StoredAssessment {
     category: Option<String>,
     churn_threat: bool,
     abusive: bool,
+    threat: bool,
     public_exposure_threat: bool,
     legal_threat: bool,
     mentions_payment: bool,
@@ -210,6 +211,7 @@ fn assessment_badges(a: &StoredAssessment) -> Markup {
                 li class="badge" { "complaint" @if let Some(c) = &a.category { ": " (label(c)) } }
             }
             @if a.churn_threat { li class="badge hot" { "threatens to leave" } }
+            @if a.threat { li class="badge hot" { "threatens harm" } }
             @if a.abusive { li class="badge hot" { "abusive to staff" } }
             @if a.public_exposure_threat { li class="badge hot" { "public exposure threat" } }
             @if a.legal_threat { li class="badge hot" { "legal threat" } }

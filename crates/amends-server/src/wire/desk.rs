@@ -371,6 +371,9 @@ pub struct AssessmentShape {
     abusive: bool,
     /// Whether the abuse is aimed at the staff.
     abuse_at_staff: bool,
+    /// Whether they threaten violence or harm to people (not wishes, hyperbole or what others
+    /// threatened).
+    threat: bool,
     /// Whether the customer swears (at anything).
     swearing: bool,
     /// How likely offensive language, 0 to 1.
