@@ -41,6 +41,9 @@ pub enum FindingKind {
     OverAuthority,
     /// A refusal, a policy or "no information" with no alternative and no next step.
     Dismissive,
+    /// An outcome the agent cannot control or does not know yet, stated as certain ("I'm
+    /// confident it'll be worth the wait", "we'll make sure you can", before anything is checked).
+    GuaranteedOutcome,
 }
 
 /// How much a finding matters.
@@ -213,6 +216,7 @@ fn kind(raw: &str) -> Option<FindingKind> {
         "negative_wording" => FindingKind::NegativeWording,
         "vague_time" => FindingKind::VagueTime,
         "dismissive" => FindingKind::Dismissive,
+        "guaranteed_outcome" => FindingKind::GuaranteedOutcome,
         _ => return None,
     })
 }
@@ -246,6 +250,9 @@ fn message(kind: FindingKind) -> &'static str {
         }
         FindingKind::Dismissive => {
             "this turns the customer away: add what they can do next (an alternative, a contact, a next step)"
+        }
+        FindingKind::GuaranteedOutcome => {
+            "this promises an outcome nobody has checked or can control; promise what you will do instead"
         }
     }
 }

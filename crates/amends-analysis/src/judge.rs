@@ -5,17 +5,24 @@
 use crate::train::Confusion;
 use crate::{assess, coach, AngerLabel, CoachContext, FindingKind, Model};
 
-/// The labels of the agent-reply set and the finding each is judged by; `None` where the coach
-/// has no such finding yet (every labelled one then counts as missed).
-pub const REPLY_LABELS: [(&str, Option<FindingKind>); 5] = [
-    ("vague_time", Some(FindingKind::VagueTime)),
-    ("forbidden_promise", Some(FindingKind::ForbiddenPromise)),
-    ("blames_customer", Some(FindingKind::Blame)),
+/// The labels of the agent-reply set and the findings each is judged by (any of them counts).
+/// A forbidden promise is either kind the labelling rules name: that it will never happen again,
+/// or an outcome stated as certain.
+pub const REPLY_LABELS: [(&str, &[FindingKind]); 5] = [
+    ("vague_time", &[FindingKind::VagueTime]),
+    (
+        "forbidden_promise",
+        &[
+            FindingKind::ForbiddenPromise,
+            FindingKind::GuaranteedOutcome,
+        ],
+    ),
+    ("blames_customer", &[FindingKind::Blame]),
     (
         "no_empathy_to_upset",
-        Some(FindingKind::MissingAcknowledgement),
+        &[FindingKind::MissingAcknowledgement],
     ),
-    ("dismissive", Some(FindingKind::Dismissive)),
+    ("dismissive", &[FindingKind::Dismissive]),
 ];
 
 /// An agent's reply with the faults a person found in it.
@@ -61,7 +68,7 @@ pub fn judge_replies(model: &Model, replies: &[LabelledReply]) -> Vec<(&'static 
             else {
                 continue;
             };
-            let found = kind.is_some_and(|kind| coaching.findings.iter().any(|f| f.kind == kind));
+            let found = coaching.findings.iter().any(|f| kind.contains(&f.kind));
             confusion.add(found, actual);
         }
     }

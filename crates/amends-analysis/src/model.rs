@@ -3,7 +3,7 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::encoder::Encoder;
-use crate::lexicon::{tab_lines, Hit, Lexicon, PhraseList, Stems};
+use crate::lexicon::{expand, tab_lines, Hit, Lexicon, PhraseList, Stems};
 use crate::linear::LinearModel;
 
 /// The embedded English model, written by `amends train`.
@@ -29,7 +29,8 @@ pub(crate) struct LabelledPhrases {
 }
 
 impl LabelledPhrases {
-    /// Lines of tab-separated columns; column `phrase_column` is the phrase.
+    /// Lines of tab-separated columns; column `phrase_column` is the phrase, with the shorthands
+    /// of [`PhraseList::parse`] (each phrase it stands for keeps the line's other columns).
     pub(crate) fn parse(text: &str, phrase_column: usize) -> Self {
         let mut phrases = Vec::new();
         let mut labels = Vec::new();
@@ -40,15 +41,16 @@ impl LabelledPhrases {
             if phrase.is_empty() {
                 continue;
             }
-            phrases.push(phrase.to_string());
-            labels.push(
-                columns
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| *i != phrase_column)
-                    .map(|(_, c)| c.to_string())
-                    .collect(),
-            );
+            let others: Vec<String> = columns
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != phrase_column)
+                .map(|(_, c)| c.to_string())
+                .collect();
+            for phrase in expand(phrase) {
+                phrases.push(phrase);
+                labels.push(others.clone());
+            }
         }
         LabelledPhrases {
             list: PhraseList::from_phrases(phrases.iter().map(String::as_str)),

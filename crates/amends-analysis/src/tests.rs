@@ -537,6 +537,40 @@ fn an_acknowledgement_is_owed_to_an_angry_customer_not_to_a_dissatisfied_one() {
 }
 
 #[test]
+fn an_outcome_stated_as_certain_is_a_guarantee_and_the_agents_own_step_is_not() {
+    let guaranteed = |draft: &str| {
+        coach(draft, &context(), Model::english())
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::GuaranteedOutcome)
+    };
+    for guarantee in [
+        "I'm confident it'll be worth the wait!",
+        "Shoot me a DM, and I'll save the day!",
+        "DM us, we'll make sure you can take advantage of all the goodies.",
+        "Your parcel will definitely arrive tomorrow.",
+        "Don't worry, everything will be fine.",
+        "We guarantee the engineer arrives on Monday.",
+    ] {
+        assert!(guaranteed(guarantee), "{guarantee}");
+    }
+    // The labelling rules' negatives: the agent's own step, effort, wishes, hedged
+    // expectations, explicit non-promises and plain facts.
+    for not_one in [
+        "I can definitely look into this.",
+        "We'll make sure to pass on your feedback.",
+        "We're working to get those items removed.",
+        "We'll definitely look into that.",
+        "We want to make sure you have a working battery.",
+        "You should get all pre-order bonuses.",
+        "We can't make any promises, but we'll ask.",
+        "That card is definitely possible, but it will require Mac OS X 10.5.7.",
+    ] {
+        assert!(!guaranteed(not_one), "{not_one}");
+    }
+}
+
+#[test]
 fn compensation_beyond_authority_is_flagged() {
     let draft = "Hi Ann, I'm sorry. I've added a $75 credit to your account.";
     let coaching = coach(draft, &context(), Model::english());

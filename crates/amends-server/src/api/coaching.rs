@@ -30,7 +30,7 @@ pub(super) struct CoachRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub(super) struct FindingView {
     /// forbidden_promise, blame, desperation, negative_wording, missing_acknowledgement,
-    /// missing_name, vague_time or over_authority.
+    /// missing_name, vague_time, over_authority, dismissive or guaranteed_outcome.
     pub kind: String,
     /// low, medium or high.
     pub severity: String,
