@@ -337,7 +337,8 @@ fn negativity(score: f32, found: &Found, evidence: &mut Vec<Evidence>) -> f32 {
 }
 
 /// The customer's threats to leave. An exit the same message takes back (a pause, a restart as
-/// a fix) is none, nor is one negated just before ("not cancelling").
+/// a fix) is none, nor is one negated just before ("not cancelling"); a hashtag ("#NeverAgain")
+/// stands on its own, whatever came before it.
 fn threats_to_leave(tokens: &[Token], found: &Found) -> Vec<Hit> {
     if !found.get(Phrases::ChurnNot).is_empty() {
         return Vec::new();
@@ -345,7 +346,9 @@ fn threats_to_leave(tokens: &[Token], found: &Found) -> Vec<Hit> {
     found
         .get(Phrases::Churn)
         .iter()
-        .filter(|h| !negated_before(tokens, h.first, 3))
+        .filter(|h| {
+            tokens[h.first].kind == TokenKind::Hashtag || !negated_before(tokens, h.first, 3)
+        })
         .copied()
         .collect()
 }

@@ -83,6 +83,11 @@ fn every_way_of_leaving_is_a_churn_threat() {
         "Taking my business elsewhere",
         "Cannot wait to leave this network",
         "Will NOT book you for business travel",
+        "No staff anywhere, nobody helped #NeverAgain",
+        "I won't be flying with you any time soon",
+        "Will cancel future orders and buy in a shop",
+        "Wondering if I should make the switch",
+        "Already planning my local boycott",
     ] {
         assert!(read(text).churn_threat, "{text}");
     }
@@ -106,6 +111,9 @@ fn bookings_pauses_fixes_and_praise_are_not_churn() {
         "I'm moving to Leeds next month, can you change my address?",
         "I will not cancel my premium",
         "I'll never leave you for anyone else",
+        "You are losing customers over this",
+        "Can you lend your voice to a state boycott?",
+        "I lost a customer's parcel in my hallway",
     ] {
         assert!(!read(text).churn_threat, "{text}");
     }
