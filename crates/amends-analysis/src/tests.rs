@@ -126,9 +126,23 @@ fn abuse_at_staff_is_kept_apart_from_swearing_at_the_situation() {
         "your staff are incompetent",
         "fuck you",
         "you people are a joke",
+        "your driver is the dumbest I have met",
+        "Yet another lazy ass Amazon delivery person",
+        "the tech was worthless",
+        "What the fuck is wrong with you people",
+        "you cheap ass",
     ] {
         let assessment = read(text);
         assert!(assessment.abuse_at_staff && assessment.abusive, "{text}");
+    }
+    // Complaints about the company or its service, however strong, are not insults at people.
+    for text in [
+        "I hate you",
+        "your customer service is a joke",
+        "customer service was useless",
+        "the employees were rude and unwilling to help",
+    ] {
+        assert!(!read(text).abuse_at_staff, "{text}");
     }
     for text in [
         "This damn parcel still hasn't come",
