@@ -257,8 +257,9 @@ fn message(kind: FindingKind) -> &'static str {
     }
 }
 
-/// Cases where a phrase is fine: "I can't promise it will never happen again" is honest, and a
-/// vague word in a sentence that also gives a concrete time is not vague.
+/// Cases where a phrase is fine: "I can't promise it will never happen again" is honest, "you
+/// should have received" is an expectation, and a vague word in a sentence that also gives a
+/// concrete time is not vague.
 fn skip(kind: FindingKind, hit: &Hit, tokens: &[Token], concrete: &[(usize, usize)]) -> bool {
     match kind {
         FindingKind::ForbiddenPromise => {
@@ -276,6 +277,15 @@ fn skip(kind: FindingKind, hit: &Hit, tokens: &[Token], concrete: &[(usize, usiz
             concrete
                 .iter()
                 .any(|&(start, _)| start >= from && start < to)
+        }
+        // "You should have received an email" says what should have happened, not who failed.
+        FindingKind::Blame => {
+            tokens.get(hit.last).is_some_and(|next| {
+                matches!(
+                    next.norm.as_str(),
+                    "received" | "receive" | "gotten" | "got" | "been" | "an" | "a"
+                )
+            }) && tokens[hit.last - 1].norm == "have"
         }
         FindingKind::NegativeWording => {
             negated_before(tokens, hit.first, 1)

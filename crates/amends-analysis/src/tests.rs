@@ -483,6 +483,21 @@ fn blame_desperation_negative_wording_and_vague_times_are_found() {
     }
     assert!(!kinds("Hi Ann, sorry. I'll call you soon, by 3 pm today.")
         .contains(&FindingKind::VagueTime));
+    for draft in [
+        "Hi Ann, sorry. Please follow the previous steps.",
+        "Hi Ann, sorry. You still have to open a claim.",
+        "Hi Ann, sorry. In order to assist you, you need to inform us of your issue.",
+    ] {
+        assert!(kinds(draft).contains(&FindingKind::Blame), "{draft}");
+    }
+    // What should have happened is no blame (shared/eval/SUPPORT_SETS.md).
+    for draft in [
+        "Hi Ann, sorry. You should have received a notification by now.",
+        "Hi Ann, sorry. You shouldn't have received an email if you're not eligible.",
+        "Hi Ann, sorry. You should have an email waiting for you.",
+    ] {
+        assert!(!kinds(draft).contains(&FindingKind::Blame), "{draft}");
+    }
 }
 
 #[test]
