@@ -211,3 +211,35 @@ pub(crate) fn parse_email(
     }
     Ok(email)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a test that cannot go on should stop right there
+mod tests {
+    use super::parse_json;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Amount {
+        amount_minor: i64,
+    }
+
+    /// JSON Schema's integer includes whole numbers written with a fraction; a large one must
+    /// read back exactly (schemathesis found "3687251987976034.0" refused as 3687251987976033.5).
+    #[test]
+    fn a_whole_number_written_as_a_float_reads_exactly() {
+        for (body, expected) in [
+            (
+                r#"{"amount_minor": 3687251987976034.0}"#,
+                3_687_251_987_976_034,
+            ),
+            (r#"{"amount_minor": 25.0}"#, 25),
+            (
+                r#"{"amount_minor": -4503599627370497.0}"#,
+                -4_503_599_627_370_497,
+            ),
+        ] {
+            let amount: Amount = parse_json(body.as_bytes()).unwrap();
+            assert_eq!(amount.amount_minor, expected, "{body}");
+        }
+        assert!(parse_json::<Amount>(br#"{"amount_minor": 25.5}"#).is_err());
+    }
+}
