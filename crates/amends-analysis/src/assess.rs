@@ -321,7 +321,8 @@ fn signs(found: &Found, offence: &Offence, churn: &[Hit]) -> Signs {
         swearing: !offence.swearing.is_empty(),
         at_staff: offence.is_at_staff(),
         churn: !churn.is_empty(),
-        threat: !found.get(Phrases::Legal).is_empty() || !found.get(Phrases::Public).is_empty(),
+        law_or_public: !found.get(Phrases::Legal).is_empty()
+            || !found.get(Phrases::Public).is_empty(),
         sarcasm: !found.get(Phrases::Sarcasm).is_empty(),
         harm: !offence.harm.is_empty(),
     }

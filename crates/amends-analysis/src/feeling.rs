@@ -9,7 +9,7 @@ pub(crate) struct Signs {
     pub(crate) at_staff: bool,
     pub(crate) churn: bool,
     /// A threat of the law or of going public.
-    pub(crate) threat: bool,
+    pub(crate) law_or_public: bool,
     pub(crate) sarcasm: bool,
     /// A threat of violence or harm.
     pub(crate) harm: bool,
@@ -40,7 +40,7 @@ pub(crate) fn anger(tokens: &[Token], negativity: f32, negative: bool, signs: &S
         + raise(signs.swearing, 0.1)
         + raise(signs.at_staff, 0.2)
         + raise(signs.churn, 0.1)
-        + raise(signs.threat, 0.08);
+        + raise(signs.law_or_public, 0.08);
     let mut anger = 0.6 * negativity + boost;
     let feeling = outbursts > 0 || signs.anger_words > 0 || shouting > 0;
     if !negative && !feeling {
