@@ -1,7 +1,7 @@
 //! Training the statistical heads and measuring the engine on labelled text. Pure: the caller
 //! reads the files and hands the items over.
 
-use crate::assess::encoder_input;
+use crate::assess::{complaint_unsure, encoder_input};
 use crate::features::features;
 use crate::linear::{Example, LinearModel, Training};
 use crate::text::tokenize;
@@ -201,6 +201,9 @@ pub struct Report {
     pub reason_total: u32,
     /// The complaint head's score and the label, for choosing its threshold.
     pub complaint_scores: Vec<(f32, bool)>,
+    /// Of the complaint-labelled texts, those the sentence encoder was read for (the n-grams
+    /// being unsure of them).
+    pub complaint_encoded: u32,
 }
 
 impl Report {
@@ -227,6 +230,7 @@ impl Report {
         self.reason_total += other.reason_total;
         self.complaint_scores
             .extend_from_slice(&other.complaint_scores);
+        self.complaint_encoded += other.complaint_encoded;
     }
 
     /// The complaint threshold with the best F1, and that F1.
@@ -262,6 +266,12 @@ pub fn evaluate(model: &Model, items: &[LabelledText]) -> Report {
             report
                 .complaint_scores
                 .push((assessment.complaint_score, actual));
+            if model.encoder_heads.is_some() && (item.vector.is_some() || model.has_encoder()) {
+                let value = features(&tokenize(&item.text), &mut buckets);
+                model.linear.predict(&buckets, value, &mut scores);
+                let ngrams = model.linear.head("complaint").map_or(0.0, |h| scores[h]);
+                report.complaint_encoded += u32::from(complaint_unsure(ngrams));
+            }
         }
         if let Some(actual) = item.abusive {
             report.abusive.add(assessment.abusive, actual);

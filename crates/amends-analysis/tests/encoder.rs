@@ -83,21 +83,39 @@ fn any_text_gives_a_vector_and_long_text_is_cut() {
 }
 
 #[test]
-fn the_complaint_head_reads_the_encoder_when_the_model_has_one() {
+fn the_complaint_head_reads_the_encoder_where_the_n_grams_are_unsure() {
     let Some(encoder) = encoder() else { return };
     let model = Model::english()
         .with_encoder(encoder)
         .expect("the embedded heads were trained on this encoder");
     assert!(model.has_encoder());
+    // The n-grams are sure of this one: the encoder is not read, the score is theirs.
     let complaint = "@AcmeSupport three weeks and my refund still hasn't arrived. Nobody answers.";
-    let thanks = "@AcmeSupport thanks for sorting my order so quickly, great service";
     let (with, without) = (
         assess(complaint, &model),
         assess(complaint, Model::english()),
     );
     assert!(with.complaint, "{}", with.complaint_score);
-    // The two readings differ: the encoder's head is a different head.
-    assert!((with.complaint_score - without.complaint_score).abs() > 1e-4);
+    assert_eq!(with.complaint_score, without.complaint_score);
+    // Unsure of these (a score between 0.22 and 0.60), they hand them to the encoder's head,
+    // which reads a price question as the complaint it is and an address change as none.
+    for (text, is_complaint) in [
+        ("@AcmeSupport why is the price different in store?", true),
+        ("@AcmeSupport can I change my delivery address?", false),
+    ] {
+        let (with, without) = (assess(text, &model), assess(text, Model::english()));
+        assert!((0.22..0.60).contains(&without.complaint_score), "{text}");
+        assert!(
+            (with.complaint_score - without.complaint_score).abs() > 0.2,
+            "{text}"
+        );
+        assert_eq!(
+            with.complaint, is_complaint,
+            "{text}: {}",
+            with.complaint_score
+        );
+    }
+    let thanks = "@AcmeSupport thanks for sorting my order so quickly, great service";
     assert!(!assess(thanks, &model).complaint);
     // Everything else is the n-gram engine's, with or without the encoder.
     assert_eq!(with.negative, without.negative);

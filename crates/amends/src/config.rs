@@ -88,7 +88,7 @@ pub(crate) struct Config {
     pub max_mail_bytes: usize,
     /// How often a mailbox without IDLE is looked at, and the longest IDLE wait, seconds.
     pub mail_poll_seconds: u64,
-    /// The sentence encoder messages are read through: "", "installed" or a model folder.
+    /// The sentence encoder messages are read through: "auto", "", "installed" or a model folder.
     pub encoder: String,
     /// Connections held at once; 0 means as many as the open-file limit leaves room for.
     pub max_connections: usize,
@@ -134,7 +134,7 @@ impl Default for Config {
             mail_signature: "Kind regards,\nThe customer care team".to_owned(),
             max_mail_bytes: 32 * 1024 * 1024,
             mail_poll_seconds: 60,
-            encoder: String::new(),
+            encoder: "auto".to_owned(),
             max_connections: 0,
             header_timeout_seconds: 10,
             body_timeout_seconds: 30,
@@ -239,11 +239,13 @@ max_mail_bytes = 33554432
 # How often a mailbox whose server lacks IDLE is looked at, in seconds (also the longest IDLE).
 mail_poll_seconds = 60
 
-# The sentence encoder the desk reads customers' messages through beside its n-grams (also
-# AMENDS_ENCODER): "" for none, "installed" for the one `bash scripts/encoder/install` puts in
-# this checkout, or a model folder. It tells complaints better (docs/benchmarks.md) but costs
-# about 20 ms of CPU a message and 200 MB of memory a server.
-encoder = ""
+# The sentence encoder the desk reads customers' messages through where its n-grams are unsure
+# whether a message is a complaint (also AMENDS_ENCODER): "auto" for the one `bash
+# scripts/encoder/install` puts in this checkout when it is there, "installed" for that one (an
+# error when it is not), "" for none, or a model folder. It tells complaints better
+# (docs/benchmarks.md) but costs about 20 ms of CPU for each message it reads (about two in five
+# complaints) and 200 MB of memory a server.
+encoder = "auto"
 
 # Limits for a desk on the internet. Connections held at once (0: as many as the open-file
 # limit leaves room for, which the desk raises to its hard limit at start); seconds a client has
@@ -479,10 +481,12 @@ impl Config {
 }
 
 /// The folder an `encoder` setting names: none for "", the one `scripts/encoder/install` put in
-/// this checkout for "installed" (an error when there is none), else the setting itself.
+/// this checkout for "installed" (an error when there is none) and for "auto" (none when there is
+/// none), else the setting itself.
 pub(crate) fn encoder_folder(setting: &str) -> anyhow::Result<Option<PathBuf>> {
     match setting.trim() {
         "" => Ok(None),
+        "auto" => Ok(amends_server::installed_encoder()),
         "installed" => amends_server::installed_encoder().map(Some).ok_or_else(|| {
             anyhow::anyhow!("encoder = \"installed\" but none is: run bash scripts/encoder/install")
         }),
@@ -526,7 +530,11 @@ mod tests {
         };
         let error = config.reader().unwrap_err().to_string();
         assert!(error.contains("/nowhere/at/all"), "{error}");
-        assert!(Config::default().reader().unwrap().is_none());
+        // By default the installed one, when there is one; the n-grams alone when not.
+        assert_eq!(
+            encoder_folder(&Config::default().encoder).unwrap(),
+            amends_server::installed_encoder()
+        );
     }
 
     #[test]

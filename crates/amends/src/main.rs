@@ -279,7 +279,14 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         "connection limits"
     );
     if settings.reader.is_some() {
-        tracing::info!(encoder = %config.encoder, "reading messages through the sentence encoder");
+        tracing::info!(
+            encoder = %config.encoder,
+            "reading messages through the sentence encoder where the n-grams are unsure of a complaint"
+        );
+    } else {
+        tracing::info!(
+            "reading messages by n-grams alone (bash scripts/encoder/install to tell complaints better)"
+        );
     }
     let state = AppState::new(store.clone(), clock, settings)
         .await
