@@ -36,8 +36,9 @@ fn complaint_score(message: &Value) -> f64 {
 #[tokio::test]
 async fn a_desk_with_the_encoder_reads_new_cases_and_inbound_messages_through_it() {
     let Some(model) = reader() else { return };
-    let opening = "@AcmeSupport three weeks and my refund still hasn't arrived. Nobody answers.";
-    let follow_up = "Still nothing. I was promised a call back yesterday and nobody called.";
+    // Texts the n-grams are unsure of, so the encoder's head decides them.
+    let opening = "@AcmeSupport why is the price different in store?";
+    let follow_up = "@AcmeSupport can I change my delivery address?";
     for text in [opening, follow_up] {
         let (with, without) = (assess(text, &model), assess(text, Model::english()));
         assert!(
