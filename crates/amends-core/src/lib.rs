@@ -33,6 +33,7 @@ pub mod promise;
 pub mod protocol;
 pub mod queue;
 pub mod retry;
+pub mod search;
 pub mod standing;
 pub mod status;
 pub mod timestamp;
@@ -50,5 +51,7 @@ pub use timestamp::Timestamp;
 mod account_tests;
 #[cfg(test)]
 mod protocol_tests;
+#[cfg(test)]
+mod search_tests;
 #[cfg(test)]
 mod tests;

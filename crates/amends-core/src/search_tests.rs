@@ -1,0 +1,147 @@
+use crate::search::{rank, snippet, ContactFilter, Found, OwnerFilter, Place, SearchQuery, Term};
+use crate::{CaseStatus, Channel, Timestamp};
+
+fn word(text: &str) -> Term {
+    Term::Word {
+        text: text.to_owned(),
+        prefix: false,
+    }
+}
+
+#[test]
+fn words_phrases_and_filters_are_read_apart() {
+    let query = SearchQuery::parse(
+        r#"Refund "never arrived" status:open channel:chat owner:me angry ORDER-42 parc*"#,
+    )
+    .unwrap();
+    assert_eq!(
+        query.terms,
+        vec![
+            word("refund"),
+            Term::Phrase(vec!["never".into(), "arrived".into()]),
+            Term::Phrase(vec!["order".into(), "42".into()]),
+            Term::Word {
+                text: "parc".into(),
+                prefix: true
+            },
+        ]
+    );
+    assert_eq!(query.filters.status, Some(CaseStatus::Open));
+    assert_eq!(query.filters.channel, Some(Channel::Chat));
+    assert_eq!(query.filters.owner, Some(OwnerFilter::Me));
+    assert!(query.filters.angry && !query.filters.churn);
+    assert_eq!(query.phone, None);
+}
+
+#[test]
+fn dates_customers_and_owners_take_their_own_forms() {
+    let query = SearchQuery::parse(
+        "after:2026-11-01 before:2026-11-08 customer:Bo@Example.com owner:ana@example.com is:churn",
+    )
+    .unwrap();
+    assert!(query.terms.is_empty());
+    assert_eq!(
+        query.filters.after,
+        Timestamp::parse_rfc3339("2026-11-01T00:00:00Z")
+    );
+    assert_eq!(
+        query.filters.before,
+        Timestamp::parse_rfc3339("2026-11-08T00:00:00Z")
+    );
+    assert!(matches!(
+        query.filters.customer,
+        Some(ContactFilter::Email(ref e)) if e.as_str() == "bo@example.com"
+    ));
+    assert!(matches!(query.filters.owner, Some(OwnerFilter::Agent(_))));
+    assert!(query.filters.churn);
+    let phone = SearchQuery::parse("customer:+44 20").unwrap_err();
+    assert_eq!(phone.field, "q");
+}
+
+#[test]
+fn a_phone_number_is_keyed_by_its_last_ten_digits_however_written() {
+    let national = SearchQuery::parse("(020) 7946-0958").unwrap();
+    let international = SearchQuery::parse("+44 20 7946 0958").unwrap();
+    assert_eq!(national.phone.as_deref(), Some("2079460958"));
+    assert_eq!(international.phone.as_deref(), Some("2079460958"));
+    assert_eq!(SearchQuery::parse("order 20794609").unwrap().phone, None);
+}
+
+#[test]
+fn bad_searches_are_refused_with_a_reason() {
+    for bad in [
+        "",
+        "   ",
+        "status:lost",
+        "colour:red",
+        "after:yesterday",
+        "\"\"",
+    ] {
+        let error = SearchQuery::parse(bad).unwrap_err();
+        assert_eq!(error.field, "q", "{bad}");
+        assert!(!error.message.is_empty());
+    }
+    assert!(SearchQuery::parse(&"a ".repeat(300)).is_err());
+    assert!(SearchQuery::parse(&"word ".repeat(17)).is_err());
+    // A colon inside words is not a filter: a time or a URL is searched as words.
+    let time = SearchQuery::parse("10:30 https://example.com/x").unwrap();
+    assert_eq!(time.terms.len(), 2);
+}
+
+fn found(case_id: i64, place: Place, id: i64, at: i64) -> Found {
+    Found {
+        case_id,
+        place,
+        id,
+        at: Timestamp(at),
+    }
+}
+
+#[test]
+fn a_subject_outranks_messages_and_more_finds_outrank_fewer() {
+    let ranked = rank(&[
+        found(1, Place::Note, 10, 900),
+        found(2, Place::CustomerMessage, 11, 100),
+        found(2, Place::Reply, 12, 200),
+        found(3, Place::CustomerMessage, 13, 800),
+        found(4, Place::Subject, 4, 50),
+        found(5, Place::CustomerMessage, 14, 300),
+    ]);
+    let order: Vec<i64> = ranked.iter().map(|c| c.case_id).collect();
+    assert_eq!(order, vec![4, 2, 3, 5, 1]);
+    assert_eq!(ranked[1].score, 21);
+    assert_eq!(ranked[1].best.id, 11);
+}
+
+#[test]
+fn a_snippet_marks_every_word_and_phrase_found() {
+    let query = SearchQuery::parse(r#"refund* "late parcel""#).unwrap();
+    let text = "Hello,\n\nmy   parcel is late. The LATE  parcel needs a refund, refunds are owed.";
+    let piece = snippet(text, &query, 200);
+    let marked: Vec<&str> = piece
+        .marks
+        .iter()
+        .map(|&(s, e)| &piece.text[s..e])
+        .collect();
+    assert_eq!(marked, vec!["LATE parcel", "refund", "refunds"]);
+    assert!(!piece.text.contains('\n'));
+}
+
+#[test]
+fn a_long_text_is_cut_around_the_first_word_found() {
+    let query = SearchQuery::parse("voucher").unwrap();
+    let text = format!(
+        "{} the voucher never came {}",
+        "word ".repeat(200),
+        "more ".repeat(200)
+    );
+    let piece = snippet(&text, &query, 80);
+    assert!(piece.text.starts_with('…') && piece.text.ends_with('…'));
+    assert!(piece.text.chars().count() <= 82);
+    let (start, end) = piece.marks[0];
+    assert_eq!(&piece.text[start..end], "voucher");
+    // Accented and non-Latin text is cut on character boundaries.
+    let accented = format!("{}café voucher", "é".repeat(300));
+    let piece = snippet(&accented, &query, 40);
+    assert_eq!(piece.marks.len(), 1);
+}

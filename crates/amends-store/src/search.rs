@@ -1,0 +1,333 @@
+//! Search over cases, messages and customers through the full-text indexes of migration 0008:
+//! FTS5 on SQLite, GIN indexes over `to_tsvector('simple', …)` on PostgreSQL. Both answer which
+//! texts hold every word; the core ranks them, so both backends give the same cases in the
+//! same order.
+
+use amends_core::search::{rank, ContactFilter, Found, Place, SearchFilters, SearchQuery, Term};
+use amends_core::{queue, Case, Customer, Direction, Timestamp};
+use sqlx::any::AnyArguments;
+use sqlx::query::QueryAs;
+use sqlx::{Any, AnyConnection};
+
+use crate::customers::load_customer;
+use crate::table::cases::load_case;
+use crate::{Backend, Store, StoreError};
+
+/// How many of the latest matching subjects and messages are ranked. A word found in more
+/// texts than this ranks only the latest ones; a filter or another word narrows it.
+pub const CANDIDATES: i64 = 500;
+
+/// How many customers a search shows, beside the cases.
+const CUSTOMERS_SHOWN: i64 = 10;
+
+/// Whose cases a search may find, with `owner:` resolved to an agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerScope {
+    /// This agent's cases.
+    Agent(i64),
+    /// Cases no one owns.
+    Nobody,
+}
+
+/// A case a search found.
+#[derive(Debug, Clone)]
+pub struct CaseFound {
+    /// The case.
+    pub case: Case,
+    /// Its customer's name.
+    pub customer_name: String,
+    /// Its rank and the text shown for it.
+    pub ranked: amends_core::search::RankedCase,
+    /// The text shown: the subject, or the message's body.
+    pub text: String,
+}
+
+/// One page of what a search found.
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    /// Cases, best first.
+    pub cases: Vec<CaseFound>,
+    /// Customers whose name or an address matched (first page only, and only when no filter
+    /// narrows the search to cases).
+    pub customers: Vec<Customer>,
+    /// Whether a later page has more cases.
+    pub more: bool,
+}
+
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+impl Store {
+    /// The `page`th page (from 0) of `per_page` cases that `query` finds, and on the first page
+    /// the customers it finds.
+    pub async fn search(
+        &self,
+        query: &SearchQuery,
+        owner: Option<OwnerScope>,
+        page: usize,
+        per_page: usize,
+    ) -> Result<SearchResults, StoreError> {
+        let mut conn = self.read.acquire().await?;
+        let found = self.found(&mut conn, query, owner).await?;
+        let ranked = rank(&found);
+        let start = page.saturating_mul(per_page).min(ranked.len());
+        let end = start.saturating_add(per_page).min(ranked.len());
+        let mut cases = Vec::new();
+        for ranked in &ranked[start..end] {
+            let case = load_case(&mut conn, ranked.case_id, false).await?;
+            let customer_name: String =
+                sqlx::query_scalar("select name from customers where id = $1")
+                    .bind(case.customer_id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+            let text = match ranked.best.place {
+                Place::Subject => case.subject.clone(),
+                _ => {
+                    sqlx::query_scalar("select body from messages where id = $1")
+                        .bind(ranked.best.id)
+                        .fetch_one(&mut *conn)
+                        .await?
+                }
+            };
+            cases.push(CaseFound {
+                case,
+                customer_name,
+                ranked: *ranked,
+                text,
+            });
+        }
+        let customers = if page == 0 && !query.filters.narrows_cases() {
+            self.customers_found(&mut conn, query).await?
+        } else {
+            Vec::new()
+        };
+        Ok(SearchResults {
+            cases,
+            customers,
+            more: end < ranked.len(),
+        })
+    }
+
+    /// The texts `query` finds: the latest matching subjects and messages, or with no words,
+    /// the latest cases its filters allow.
+    async fn found(
+        &self,
+        conn: &mut AnyConnection,
+        query: &SearchQuery,
+        owner: Option<OwnerScope>,
+    ) -> Result<Vec<Found>, StoreError> {
+        let backend = self.backend;
+        let matching = self.match_expression(&query.terms);
+        let mut found = Vec::new();
+        if query.terms.is_empty() {
+            let (conditions, binds) = conditions(&query.filters, owner, "cases.opened_at", 1);
+            let sql = format!(
+                "select cases.id, cases.id, cast('subject' as text), cases.opened_at from cases \
+                 where 1 = 1 {conditions} order by cases.opened_at desc, cases.id desc \
+                 limit {CANDIDATES}"
+            );
+            found.extend(texts(conn, &sql, None, binds).await?);
+            return Ok(found);
+        }
+        let (on_case, binds) = conditions(&query.filters, owner, "cases.opened_at", 2);
+        let subjects = match backend {
+            Backend::Sqlite => format!(
+                "select cases.id, cases.id, cast('subject' as text), cases.opened_at from case_words \
+                 join cases on cases.id = case_words.rowid where case_words match $1 \
+                 {on_case} order by case_words.rowid desc limit {CANDIDATES}"
+            ),
+            Backend::Postgres => format!(
+                "select cases.id, cases.id, cast('subject' as text), cases.opened_at from cases where \
+                 {} @@ to_tsquery('simple', $1) {on_case} order by cases.id desc \
+                 limit {CANDIDATES}",
+                words_of("cases.subject")
+            ),
+        };
+        found.extend(texts(conn, &subjects, Some(&matching), binds).await?);
+        let (on_message, binds) = conditions(&query.filters, owner, "messages.created_at", 2);
+        let messages = match backend {
+            Backend::Sqlite => format!(
+                "select messages.id, messages.case_id, messages.direction, messages.created_at \
+                 from message_words join messages on messages.id = message_words.rowid \
+                 join cases on cases.id = messages.case_id where message_words match $1 \
+                 {on_message} order by message_words.rowid desc limit {CANDIDATES}"
+            ),
+            Backend::Postgres => format!(
+                "select messages.id, messages.case_id, messages.direction, messages.created_at \
+                 from messages join cases on cases.id = messages.case_id where \
+                 {} @@ to_tsquery('simple', $1) {on_message} order by messages.id desc \
+                 limit {CANDIDATES}",
+                words_of("messages.body")
+            ),
+        };
+        found.extend(texts(conn, &messages, Some(&matching), binds).await?);
+        Ok(found)
+    }
+
+    /// The customers whose name or addresses hold every word, or whose phone number ends in
+    /// the digits typed.
+    async fn customers_found(
+        &self,
+        conn: &mut AnyConnection,
+        query: &SearchQuery,
+    ) -> Result<Vec<Customer>, StoreError> {
+        let mut expression = self.match_expression(&query.terms);
+        if let Some(phone) = &query.phone {
+            expression = match self.backend {
+                Backend::Sqlite => format!("\"{phone}\" OR ({expression})"),
+                Backend::Postgres => format!("'{phone}' | ({expression})"),
+            };
+        }
+        let sql = match self.backend {
+            Backend::Sqlite => format!(
+                "select rowid from customer_words where customer_words match $1 \
+                 order by rowid desc limit {CUSTOMERS_SHOWN}"
+            ),
+            Backend::Postgres => format!(
+                "select customer_id from customer_words where {} @@ to_tsquery('simple', $1) \
+                 order by customer_id desc limit {CUSTOMERS_SHOWN}",
+                words_of("words")
+            ),
+        };
+        let ids: Vec<i64> = sqlx::query_scalar(&sql)
+            .bind(expression)
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut customers = Vec::new();
+        for id in ids {
+            customers.push(load_customer(conn, id).await?);
+        }
+        Ok(customers)
+    }
+
+    /// `terms`, all required, in the backend's query language. Every word is letters and
+    /// digits only (the core splits on anything else), so quoting them is safe.
+    fn match_expression(&self, terms: &[Term]) -> String {
+        let parts = terms.iter().map(|term| match (self.backend, term) {
+            (Backend::Sqlite, Term::Word { text, prefix }) => {
+                format!("\"{text}\"{}", if *prefix { "*" } else { "" })
+            }
+            (Backend::Sqlite, Term::Phrase(words)) => format!("\"{}\"", words.join(" ")),
+            (Backend::Postgres, Term::Word { text, prefix }) => {
+                format!("'{text}'{}", if *prefix { ":*" } else { "" })
+            }
+            (Backend::Postgres, Term::Phrase(words)) => {
+                let words: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+                format!("({})", words.join(" <-> "))
+            }
+        });
+        let separator = match self.backend {
+            Backend::Sqlite => " ",
+            Backend::Postgres => " & ",
+        };
+        parts.collect::<Vec<_>>().join(separator)
+    }
+}
+
+/// The words PostgreSQL's index holds for `column`: the expression of migration 0008 exactly.
+fn words_of(column: &str) -> String {
+    format!("to_tsvector('simple', regexp_replace({column}, '[^[:alnum:]]+', ' ', 'g'))")
+}
+
+/// Runs a query answering (id, case id, direction or 'subject', time) rows.
+async fn texts(
+    conn: &mut AnyConnection,
+    sql: &str,
+    matching: Option<&str>,
+    binds: Vec<Bind>,
+) -> Result<Vec<Found>, StoreError> {
+    let mut select: QueryAs<'_, Any, (i64, i64, String, i64), AnyArguments<'_>> =
+        sqlx::query_as(sql);
+    if let Some(matching) = matching {
+        select = select.bind(matching.to_owned());
+    }
+    for bind in binds {
+        select = match bind {
+            Bind::Int(value) => select.bind(value),
+            Bind::Text(value) => select.bind(value),
+        };
+    }
+    let rows = select.fetch_all(&mut *conn).await?;
+    rows.into_iter()
+        .map(|(id, case_id, kind, at)| {
+            let place = match kind.as_str() {
+                "subject" => Place::Subject,
+                other => Place::of(
+                    Direction::parse(other)
+                        .ok_or_else(|| StoreError::Corrupt(format!("direction {other}")))?,
+                ),
+            };
+            Ok(Found {
+                case_id,
+                place,
+                id,
+                at: Timestamp(at),
+            })
+        })
+        .collect()
+}
+
+/// The SQL conditions of `filters` (on `cases`, with `time` the column dates apply to), their
+/// parameters numbered from `$first`.
+fn conditions(
+    filters: &SearchFilters,
+    owner: Option<OwnerScope>,
+    time: &str,
+    first: usize,
+) -> (String, Vec<Bind>) {
+    let mut sql = String::new();
+    let mut binds = Vec::new();
+    let mut param = |value: Bind| {
+        binds.push(value);
+        format!("${}", first + binds.len() - 1)
+    };
+    if let Some(status) = filters.status {
+        sql += &format!(
+            " and cases.status = {}",
+            param(Bind::Text(status.as_str().into()))
+        );
+    }
+    if let Some(channel) = filters.channel {
+        sql += &format!(
+            " and cases.channel = {}",
+            param(Bind::Text(channel.as_str().into()))
+        );
+    }
+    match owner {
+        Some(OwnerScope::Agent(id)) => {
+            sql += &format!(" and cases.owner_id = {}", param(Bind::Int(id)))
+        }
+        Some(OwnerScope::Nobody) => sql += " and cases.owner_id is null",
+        None => {}
+    }
+    if let Some(contact) = &filters.customer {
+        let (kind, value) = match contact {
+            ContactFilter::Email(email) => ("email", email.as_str()),
+            ContactFilter::Phone(phone) => ("phone", phone.as_str()),
+        };
+        let kind = param(Bind::Text(kind.into()));
+        let value = param(Bind::Text(value.into()));
+        sql += &format!(
+            " and cases.customer_id in (select customer_id from customer_contacts \
+             where kind = {kind} and value = {value})"
+        );
+    }
+    if let Some(after) = filters.after {
+        sql += &format!(" and {time} >= {}", param(Bind::Int(after.millis())));
+    }
+    if let Some(before) = filters.before {
+        sql += &format!(" and {time} < {}", param(Bind::Int(before.millis())));
+    }
+    if filters.angry {
+        sql += &format!(
+            " and cases.anger_permille >= {}",
+            param(Bind::Int(queue::ANGRY_PERMILLE))
+        );
+    }
+    if filters.churn {
+        sql += " and cases.churn_threat = 1";
+    }
+    (sql, binds)
+}
