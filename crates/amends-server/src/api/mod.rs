@@ -11,6 +11,7 @@ mod jobs;
 mod ledger;
 mod mail_log;
 mod plans;
+mod search;
 mod team;
 
 use axum::extract::{DefaultBodyLimit, State};
@@ -24,6 +25,7 @@ use utoipa_axum::routes;
 
 pub use accounts::new_agent;
 pub(crate) use cases::{read_queue, QueueQuery};
+pub(crate) use search::{run_search, SearchRequest};
 
 use crate::{AppError, AppState};
 use contract::ProblemResponses;
@@ -52,6 +54,7 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(cases::case_audit))
         .routes(routes!(cases::queue_page))
         .routes(routes!(coaching::coach_draft))
+        .routes(routes!(search::search))
         .routes(routes!(
             customers::create_customer,
             customers::list_customers

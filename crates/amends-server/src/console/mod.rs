@@ -15,6 +15,7 @@ mod format;
 mod panels;
 mod queue;
 mod reset;
+mod search;
 mod supervisor;
 
 use amends_core::AgentRole;
@@ -58,6 +59,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/notifications", get(queue::notifications))
         .route("/cases/{id}", get(case::page))
         .route("/cases/{id}/call", get(call::page))
+        .route("/search", get(search::page))
         .route("/supervisor", get(supervisor::page))
         .route("/mail", get(supervisor::mail_page))
         .route("/assets/console.css", get(stylesheet))
@@ -152,6 +154,7 @@ pub(crate) enum Section {
     Queue,
     Notifications,
     Case,
+    Search,
     Supervisor,
     Mail,
 }
@@ -181,6 +184,11 @@ pub(crate) fn layout(console: &Console, section: Section, title: &str, body: Mar
                                 (nav(Section::Mail, "/mail", "Mail"))
                             }
                         }
+                    }
+                    form class="search-box" role="search" method="get" action="/search" {
+                        label for="header-search" class="visually-hidden" { "Search" }
+                        input id="header-search" type="search" name="q"
+                            placeholder="Search cases and customers";
                     }
                     div class="who" {
                         span { (agent.name) " · " (agent.role.as_str()) }

@@ -5,11 +5,13 @@
 pub mod desk;
 pub mod outbox;
 pub mod protocol;
+pub mod search;
 pub mod trail;
 
 pub use desk::*;
 pub use outbox::*;
 pub use protocol::*;
+pub use search::*;
 pub use trail::*;
 
 /// A word of the core (a status, a channel, a kind) as the API spells it: the name it is stored

@@ -18,4 +18,5 @@ mod mail;
 mod pages;
 mod reading;
 mod recovery;
+mod search;
 mod webdriver;
