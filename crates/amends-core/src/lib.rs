@@ -36,6 +36,7 @@ pub mod retry;
 pub mod search;
 pub mod standing;
 pub mod status;
+pub mod tag;
 pub mod timestamp;
 pub mod wording;
 

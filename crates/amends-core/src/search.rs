@@ -7,6 +7,7 @@
 
 use crate::customer::{EmailAddress, PhoneNumber};
 use crate::field::FieldError;
+use crate::tag::Tag;
 use crate::{CaseStatus, Channel, Timestamp};
 
 /// The longest search accepted, in characters.
@@ -60,6 +61,8 @@ pub struct SearchFilters {
     pub angry: bool,
     /// `churn`: cases whose customer threatened to leave.
     pub churn: bool,
+    /// `tag:refund` (each one given): cases carrying every one of these tags.
+    pub tags: Vec<Tag>,
 }
 
 impl SearchFilters {
@@ -90,7 +93,8 @@ pub enum ContactFilter {
     Phone(PhoneNumber),
 }
 
-const FILTERS: &str = "status:, channel:, owner:, customer:, after:, before:, angry and churn";
+const FILTERS: &str =
+    "status:, channel:, owner:, customer:, tag:, after:, before:, angry and churn";
 
 impl SearchQuery {
     /// Reads what was typed in the search box. Refuses an empty search, one too long, an
@@ -189,6 +193,13 @@ impl SearchFilters {
                     .or_else(|_| PhoneNumber::parse("q", value).map(ContactFilter::Phone))
                     .map_err(|_| "customer: takes an email address or a phone number".to_owned())?;
                 self.customer = Some(contact);
+            }
+            "tag" => {
+                let tag =
+                    Tag::parse("q", value).map_err(|e| format!("tag:{value} {}", e.message))?;
+                if !self.tags.contains(&tag) {
+                    self.tags.push(tag);
+                }
             }
             "after" => self.after = Some(day_start(key, value)?),
             "before" => self.before = Some(day_start(key, value)?),

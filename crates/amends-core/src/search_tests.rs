@@ -36,7 +36,7 @@ fn words_phrases_and_filters_are_read_apart() {
 #[test]
 fn dates_customers_and_owners_take_their_own_forms() {
     let query = SearchQuery::parse(
-        "after:2026-11-01 before:2026-11-08 customer:Bo@Example.com owner:ana@example.com is:churn",
+        "after:2026-11-01 before:2026-11-08 customer:Bo@Example.com owner:ana@example.com is:churn tag:VIP",
     )
     .unwrap();
     assert!(query.terms.is_empty());
@@ -54,6 +54,7 @@ fn dates_customers_and_owners_take_their_own_forms() {
     ));
     assert!(matches!(query.filters.owner, Some(OwnerFilter::Agent(_))));
     assert!(query.filters.churn);
+    assert_eq!(query.filters.tags[0].as_str(), "vip");
     let phone = SearchQuery::parse("customer:+44 20").unwrap_err();
     assert_eq!(phone.field, "q");
 }
@@ -144,4 +145,25 @@ fn a_long_text_is_cut_around_the_first_word_found() {
     let accented = format!("{}café voucher", "é".repeat(300));
     let piece = snippet(&accented, &query, 40);
     assert_eq!(piece.marks.len(), 1);
+}
+
+#[test]
+fn tags_are_read_lowercase_with_spaces_as_dashes_and_refused_when_odd() {
+    use crate::audit::RecordKind;
+    use crate::tag::{parse_tags, retagged, Tag};
+    let raw = ["Courier Late", "VIP", "vip", "refund"].map(String::from);
+    let tags = parse_tags("tags", &raw).unwrap();
+    let names: Vec<&str> = tags.iter().map(Tag::as_str).collect();
+    assert_eq!(names, ["courier-late", "refund", "vip"]);
+    for bad in ["", "  ", "a;b", "<b>", &"x".repeat(41)] {
+        assert!(Tag::parse("tag", bad).is_err(), "{bad}");
+    }
+    let error = parse_tags("tags", &["ok".into(), "no!".into()]).unwrap_err();
+    assert_eq!(error.field, "tags[1]");
+    assert!(parse_tags("tags", &vec!["t".to_owned(); 21]).is_err());
+    assert_eq!(retagged(RecordKind::Case, 7, &tags, &tags), None);
+    let event = retagged(RecordKind::Case, 7, &tags[..1], &tags).unwrap();
+    assert_eq!(event.action, "case.tagged");
+    assert_eq!(event.changes[0].from, "courier-late");
+    assert_eq!(event.changes[0].to, "courier-late refund vip");
 }

@@ -57,6 +57,8 @@
   function valueOf(el) {
     if (el.type === "checkbox") return el.checked;
     const v = el.value;
+    // A comma-separated list (tags); empty is an empty list, not a missing field.
+    if (el.dataset.type === "list") return v.split(",").map((t) => t.trim()).filter((t) => t !== "");
     if (v === "") return undefined;
     switch (el.dataset.type) {
       case "int": return parseInt(v, 10);

@@ -49,6 +49,8 @@ pub struct QueueFilter {
     pub status: Option<CaseStatus>,
     /// Only cases showing this signal.
     pub flag: Option<QueueFlag>,
+    /// Only cases carrying this tag.
+    pub tag: Option<amends_core::tag::Tag>,
 }
 
 /// A signal the queue can be narrowed to.
@@ -90,12 +92,16 @@ impl QueueFilter {
             sql += " and cases.owner_id is null";
         }
         if let Some(channel) = self.channel {
-            let p = param(QueueBind::Text(channel.as_str()), &mut binds);
+            let p = param(QueueBind::Text(channel.as_str().to_owned()), &mut binds);
             sql += &format!(" and cases.channel = {p}");
         }
         if let Some(status) = self.status {
-            let p = param(QueueBind::Text(status.as_str()), &mut binds);
+            let p = param(QueueBind::Text(status.as_str().to_owned()), &mut binds);
             sql += &format!(" and cases.status = {p}");
+        }
+        if let Some(tag) = &self.tag {
+            let p = param(QueueBind::Text(tag.as_str().to_owned()), &mut binds);
+            sql += &format!(" and cases.id in (select case_id from case_tags where tag = {p})");
         }
         match self.flag {
             None => {}
@@ -119,7 +125,7 @@ impl QueueFilter {
 
 enum QueueBind {
     Int(i64),
-    Text(&'static str),
+    Text(String),
 }
 
 /// One page of the queue.

@@ -30,6 +30,7 @@ mod search;
 mod stats;
 mod surveys;
 mod table;
+mod tags;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
@@ -60,6 +61,7 @@ pub use table::messages::NewMessage;
 pub use table::notices::Notice;
 pub use table::notifications::Notification;
 pub use table::staff_mails::StaffMailSent;
+pub use tags::{TagUse, Tagged};
 
 /// When the store schedules the jobs it makes itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

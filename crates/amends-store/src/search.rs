@@ -3,14 +3,18 @@
 //! texts hold every word; the core ranks them, so both backends give the same cases in the
 //! same order.
 
-use amends_core::search::{rank, ContactFilter, Found, Place, SearchFilters, SearchQuery, Term};
+use std::collections::HashMap;
+
+use amends_core::search::{
+    rank, ContactFilter, Found, Place, RankedCase, SearchFilters, SearchQuery, Term,
+};
 use amends_core::{queue, Case, Customer, Direction, Timestamp};
 use sqlx::any::AnyArguments;
 use sqlx::query::QueryAs;
 use sqlx::{Any, AnyConnection};
 
 use crate::customers::load_customer;
-use crate::table::cases::load_case;
+use crate::rows::{CaseRow, CASE_COLUMNS};
 use crate::{Backend, Store, StoreError};
 
 /// How many of the latest matching subjects and messages are ranked. A word found in more
@@ -37,7 +41,7 @@ pub struct CaseFound {
     /// Its customer's name.
     pub customer_name: String,
     /// Its rank and the text shown for it.
-    pub ranked: amends_core::search::RankedCase,
+    pub ranked: RankedCase,
     /// The text shown: the subject, or the message's body.
     pub text: String,
 }
@@ -74,30 +78,7 @@ impl Store {
         let ranked = rank(&found);
         let start = page.saturating_mul(per_page).min(ranked.len());
         let end = start.saturating_add(per_page).min(ranked.len());
-        let mut cases = Vec::new();
-        for ranked in &ranked[start..end] {
-            let case = load_case(&mut conn, ranked.case_id, false).await?;
-            let customer_name: String =
-                sqlx::query_scalar("select name from customers where id = $1")
-                    .bind(case.customer_id)
-                    .fetch_one(&mut *conn)
-                    .await?;
-            let text = match ranked.best.place {
-                Place::Subject => case.subject.clone(),
-                _ => {
-                    sqlx::query_scalar("select body from messages where id = $1")
-                        .bind(ranked.best.id)
-                        .fetch_one(&mut *conn)
-                        .await?
-                }
-            };
-            cases.push(CaseFound {
-                case,
-                customer_name,
-                ranked: *ranked,
-                text,
-            });
-        }
+        let cases = shown(&mut conn, &ranked[start..end]).await?;
         let customers = if page == 0 && !query.filters.narrows_cases() {
             self.customers_found(&mut conn, query).await?
         } else {
@@ -226,6 +207,82 @@ impl Store {
     }
 }
 
+/// The cases of a page with what is shown for them, read in three queries however many.
+async fn shown(
+    conn: &mut AnyConnection,
+    ranked: &[RankedCase],
+) -> Result<Vec<CaseFound>, StoreError> {
+    if ranked.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = |count: usize| {
+        (1..=count)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let sql = format!(
+        "select {CASE_COLUMNS} from cases where id in ({})",
+        list(ranked.len())
+    );
+    let mut select = sqlx::query_as::<_, CaseRow>(&sql);
+    for case in ranked {
+        select = select.bind(case.case_id);
+    }
+    let mut cases: HashMap<i64, Case> = HashMap::new();
+    for row in select.fetch_all(&mut *conn).await? {
+        let case = Case::try_from(row)?;
+        cases.insert(case.id, case);
+    }
+    let sql = format!(
+        "select cases.id, customers.name from cases join customers on \
+         customers.id = cases.customer_id where cases.id in ({})",
+        list(ranked.len())
+    );
+    let mut select = sqlx::query_as::<_, (i64, String)>(&sql);
+    for case in ranked {
+        select = select.bind(case.case_id);
+    }
+    let names: HashMap<i64, String> = select.fetch_all(&mut *conn).await?.into_iter().collect();
+    let messages: Vec<i64> = ranked
+        .iter()
+        .filter(|r| r.best.place != Place::Subject)
+        .map(|r| r.best.id)
+        .collect();
+    let mut bodies: HashMap<i64, String> = HashMap::new();
+    if !messages.is_empty() {
+        let sql = format!(
+            "select id, body from messages where id in ({})",
+            list(messages.len())
+        );
+        let mut select = sqlx::query_as::<_, (i64, String)>(&sql);
+        for id in messages {
+            select = select.bind(id);
+        }
+        bodies = select.fetch_all(&mut *conn).await?.into_iter().collect();
+    }
+    ranked
+        .iter()
+        .map(|ranked| {
+            let case = cases
+                .remove(&ranked.case_id)
+                .ok_or(StoreError::NotFound("case"))?;
+            let text = match ranked.best.place {
+                Place::Subject => case.subject.clone(),
+                _ => bodies
+                    .remove(&ranked.best.id)
+                    .ok_or(StoreError::NotFound("message"))?,
+            };
+            Ok(CaseFound {
+                customer_name: names.get(&case.id).cloned().unwrap_or_default(),
+                case,
+                ranked: *ranked,
+                text,
+            })
+        })
+        .collect()
+}
+
 /// The words PostgreSQL's index holds for `column`: the expression of migration 0008 exactly.
 fn words_of(column: &str) -> String {
     format!("to_tsvector('simple', regexp_replace({column}, '[^[:alnum:]]+', ' ', 'g'))")
@@ -328,6 +385,10 @@ fn conditions(
     }
     if filters.churn {
         sql += " and cases.churn_threat = 1";
+    }
+    for tag in &filters.tags {
+        let tag = param(Bind::Text(tag.as_str().into()));
+        sql += &format!(" and cases.id in (select case_id from case_tags where tag = {tag})");
     }
     (sql, binds)
 }

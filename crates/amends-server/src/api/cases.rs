@@ -7,7 +7,7 @@ use amends_core::message::{parse_body, parse_external_id};
 use amends_core::{queue, AgentRole, CaseStatus, Channel, Direction, FieldError};
 use amends_core::{PhoneNumber, Priority, Timestamp};
 use amends_store::{
-    NewJob, NewMessage, OpenCase, QueueCursor, QueueFilter, QueueFlag, DEFAULT_ATTEMPTS,
+    NewJob, NewMessage, OpenCase, QueueCursor, QueueFilter, QueueFlag, Tagged, DEFAULT_ATTEMPTS,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -131,16 +131,20 @@ pub(super) async fn open_case(
     } else {
         state.store.case_messages(opened.case.id).await?
     };
-    let (facts, promises) = if opened.created {
-        (Vec::new(), Vec::new())
+    let (facts, promises, tags) = if opened.created {
+        (Vec::new(), Vec::new(), Vec::new())
     } else {
         let id = opened.case.id;
         (
             state.store.case_facts(id).await?,
             state.store.case_promises(id).await?,
+            state.store.tags(Tagged::Case(id)).await?,
         )
     };
-    Ok((status, Json(detail(opened.case, messages, facts, promises))))
+    Ok((
+        status,
+        Json(detail(opened.case, messages, facts, promises, tags)),
+    ))
 }
 
 fn detail(
@@ -148,8 +152,10 @@ fn detail(
     messages: Vec<amends_core::Message>,
     facts: Vec<amends_core::protocol::Fact>,
     promises: Vec<amends_core::promise::Promise>,
+    tags: Vec<amends_core::tag::Tag>,
 ) -> CaseDetail {
     CaseDetail {
+        tags: tags.iter().map(|t| t.as_str().to_owned()).collect(),
         case: CaseView::from(case),
         messages: messages.into_iter().map(MessageView::from).collect(),
         unconfirmed_facts: facts.iter().filter(|f| !f.confirmed).count(),
@@ -171,7 +177,8 @@ pub(super) async fn get_case(
     let messages = state.store.case_messages(id).await?;
     let facts = state.store.case_facts(id).await?;
     let promises = state.store.case_promises(id).await?;
-    Ok(Json(detail(case, messages, facts, promises)))
+    let tags = state.store.tags(Tagged::Case(id)).await?;
+    Ok(Json(detail(case, messages, facts, promises, tags)))
 }
 
 /// A message from the customer, a reply to them, or an internal note.
@@ -341,6 +348,8 @@ pub(crate) struct QueueQuery {
     pub status: Option<String>,
     /// angry, churn_threat, abusive, broken_promise, promise_due or reopened.
     pub flag: Option<String>,
+    /// Only cases carrying this tag.
+    pub tag: Option<String>,
 }
 
 impl QueueQuery {
@@ -357,6 +366,9 @@ impl QueueQuery {
         }
         if let Some(channel) = present(&self.channel) {
             filter.channel = Some(parse_channel("channel", &channel)?);
+        }
+        if let Some(tag) = present(&self.tag) {
+            filter.tag = Some(amends_core::tag::Tag::parse("tag", &tag)?);
         }
         if let Some(status) = present(&self.status) {
             filter.status = match CaseStatus::parse(&status) {

@@ -151,7 +151,9 @@ pub(super) async fn get_customer(
     current.require(AgentRole::Agent)?;
     let customer = state.store.customer(id).await?;
     let cases = state.store.customer_cases(id, 200).await?;
+    let tags = state.store.tags(amends_store::Tagged::Customer(id)).await?;
     Ok(Json(CustomerDetail {
+        tags: tags.iter().map(|t| t.as_str().to_owned()).collect(),
         customer: CustomerView::from(customer),
         cases: cases.into_iter().map(CaseView::from).collect(),
     }))

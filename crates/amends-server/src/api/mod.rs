@@ -12,6 +12,7 @@ mod ledger;
 mod mail_log;
 mod plans;
 mod search;
+mod tags;
 mod team;
 
 use axum::extract::{DefaultBodyLimit, State};
@@ -55,6 +56,9 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(cases::queue_page))
         .routes(routes!(coaching::coach_draft))
         .routes(routes!(search::search))
+        .routes(routes!(tags::tag_case))
+        .routes(routes!(tags::tag_customer))
+        .routes(routes!(tags::tags_in_use))
         .routes(routes!(
             customers::create_customer,
             customers::list_customers

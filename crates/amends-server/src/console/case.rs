@@ -60,6 +60,8 @@ fn case_page(state: &AppState, console: &Console, file: &CaseFile) -> Markup {
         div class="page-head case-head" {
             h1 { span class="case-id" { "#" (case.id) } " " (case.subject) }
             (case_badges(case))
+            (tags_form(&format!("/api/v1/cases/{}/tags", case.id), "case-tags", "Case tags", &file.tags))
+            (tags_datalist(file))
             div class="head-actions" {
                 a class="button primary" href={ "/cases/" (case.id) "/call" } { "Call assistant" }
                 (owner_controls(console, file))
@@ -107,6 +109,38 @@ pub(super) fn case_badges(case: &Case) -> Markup {
             @if case.abusive_messages > 0 { li class="badge hot" { "abusive" } }
             @if case.broken_promises > 0 { li class="badge hot" { "broken promise" } }
             @if case.reopen_count > 0 { li class="badge" { "reopened" } }
+        }
+    }
+}
+
+/// A record's tags as one comma-separated field, sent whole on change; suggestions come from
+/// the tags in use.
+pub(super) fn tags_form(
+    api: &str,
+    id: &str,
+    title: &str,
+    tags: &[amends_core::tag::Tag],
+) -> Markup {
+    let text = tags
+        .iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    html! {
+        form class="inline tags" data-api=(api) data-method="PUT" {
+            label for=(id) { (title) }
+            input id=(id) name="tags" data-type="list" value=(text) list="tags-in-use"
+                placeholder="refund, vip" autocomplete="off";
+            button type="submit" { "Save tags" }
+            (form_status())
+        }
+    }
+}
+
+fn tags_datalist(file: &CaseFile) -> Markup {
+    html! {
+        datalist id="tags-in-use" {
+            @for used in &file.tags_in_use { option value=(used.tag.as_str()) {} }
         }
     }
 }
@@ -433,6 +467,7 @@ fn customer_card(file: &CaseFile) -> Markup {
                 }
             }
             @if !c.notes.is_empty() { p class="notes" { (c.notes) } }
+            (tags_form(&format!("/api/v1/customers/{}/tags", c.id), "customer-tags", "Customer tags", &file.customer_tags))
             @let past: Vec<&Case> = file.past_cases.iter().filter(|p| p.id != file.case.id).take(10).collect();
             @if !past.is_empty() {
                 h3 { "Past cases" }

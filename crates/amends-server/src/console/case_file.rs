@@ -24,6 +24,9 @@ pub(super) struct CaseFile {
     pub notices: Vec<amends_store::Notice>,
     pub agents: HashMap<i64, String>,
     pub abuse_steps_taken: i64,
+    pub tags: Vec<amends_core::tag::Tag>,
+    pub customer_tags: Vec<amends_core::tag::Tag>,
+    pub tags_in_use: Vec<amends_store::TagUse>,
     pub now: Timestamp,
 }
 
@@ -54,6 +57,11 @@ impl CaseFile {
                 .map(|a| (a.id, a.name))
                 .collect(),
             abuse_steps_taken: store.abuse_steps_for_customer(customer.id).await?,
+            tags: store.tags(amends_store::Tagged::Case(id)).await?,
+            customer_tags: store
+                .tags(amends_store::Tagged::Customer(customer.id))
+                .await?,
+            tags_in_use: store.tags_in_use("", 50).await?,
             case,
             customer,
             now,

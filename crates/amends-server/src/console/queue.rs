@@ -156,6 +156,7 @@ fn filter_query(query: &QueueQuery, cursor: Option<&str>) -> String {
         ("channel", query.channel.as_deref()),
         ("status", query.status.as_deref()),
         ("flag", query.flag.as_deref()),
+        ("tag", query.tag.as_deref()),
         ("cursor", cursor),
     ];
     for (key, value) in pairs {
@@ -213,6 +214,10 @@ fn filters(query: &QueueQuery) -> Markup {
                         option value=(value) selected[selected(&query.flag, value)] { (text) }
                     }
                 }
+            }
+            div {
+                label for="f-tag" { "Tag" }
+                input id="f-tag" name="tag" value=(query.tag.as_deref().unwrap_or("")) size="12";
             }
             button type="submit" { "Filter" }
         }

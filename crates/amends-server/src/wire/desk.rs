@@ -124,6 +124,8 @@ pub struct CaseDetail {
     pub unconfirmed_facts: usize,
     /// The promises made, in the order made.
     pub promises: Vec<PromiseView>,
+    /// Its tags, in order.
+    pub tags: Vec<String>,
 }
 
 /// A message on a case.
@@ -268,6 +270,8 @@ pub struct CustomerDetail {
     pub customer: CustomerView,
     /// Their cases, newest first (at most 200).
     pub cases: Vec<CaseView>,
+    /// Their tags, in order.
+    pub tags: Vec<String>,
 }
 
 /// A page of customers.

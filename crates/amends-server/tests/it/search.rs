@@ -179,3 +179,70 @@ fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn tags_are_put_on_cases_and_customers_found_by_search_and_the_queue_and_suggested() {
+    for app in TestApp::each().await {
+        let client = app.token_client(AgentRole::Agent).await;
+        let tagged = app
+            .open_case(&client, "Ada", "ada@example.com", "normal")
+            .await;
+        let other = app
+            .open_case(&client, "Bea", "bea@example.com", "normal")
+            .await;
+        let id = tagged["id"].as_i64().unwrap();
+        let put = |path: String, body: Value| {
+            let request = client.put(app.api(&path)).json(&body);
+            async move {
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                (status, response.json::<Value>().await.unwrap())
+            }
+        };
+        let (status, saved) = put(
+            format!("/cases/{id}/tags"),
+            json!({"tags": ["Refund", "courier late", "refund"]}),
+        )
+        .await;
+        assert_eq!(
+            (status, saved),
+            (200, json!({"tags": ["courier-late", "refund"]}))
+        );
+        let customer = tagged["customer_id"].as_i64().unwrap();
+        let (status, _) = put(
+            format!("/customers/{customer}/tags"),
+            json!({"tags": ["vip"]}),
+        )
+        .await;
+        assert_eq!(status, 200);
+
+        let case = get(&app, &client, &format!("/cases/{id}")).await;
+        assert_eq!(case["tags"], json!(["courier-late", "refund"]));
+        let person = get(&app, &client, &format!("/customers/{customer}")).await;
+        assert_eq!(person["tags"], json!(["vip"]));
+        let found = get(&app, &client, "/search?q=order%20tag:refund").await;
+        assert_eq!(case_ids(&found), [id], "tag: narrows the search");
+        let queue = get(&app, &client, "/queue?tag=Refund").await;
+        let queued: Vec<i64> = queue["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(queued, [id], "and the queue");
+        assert!(!queued.contains(&other["id"].as_i64().unwrap()));
+        let suggested = get(&app, &client, "/tags?prefix=RE").await;
+        assert_eq!(suggested, json!([{"tag": "refund", "uses": 1}]));
+        let trail = get(&app, &client, &format!("/cases/{id}/audit")).await;
+        assert!(trail.to_string().contains("case.tagged"), "{trail}");
+
+        let (status, problem) =
+            put(format!("/cases/{id}/tags"), json!({"tags": ["ok", "<b>"]})).await;
+        assert_eq!((status, &problem["field"]), (422, &json!("tags[1]")));
+        let (status, _) = put("/cases/999999/tags".to_owned(), json!({"tags": ["x"]})).await;
+        assert_eq!(status, 404);
+        let (status, cleared) = put(format!("/cases/{id}/tags"), json!({"tags": []})).await;
+        assert_eq!((status, cleared), (200, json!({"tags": []})));
+        assert!(case_ids(&get(&app, &client, "/search?q=tag:refund").await).is_empty());
+    }
+}
