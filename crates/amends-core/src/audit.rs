@@ -27,6 +27,8 @@ pub enum RecordKind {
     Compensation,
     /// A notice to a customer in the outbox.
     Notice,
+    /// A canned reply.
+    CannedReply,
 }
 
 impl RecordKind {
@@ -43,6 +45,7 @@ impl RecordKind {
             RecordKind::Fact => "fact",
             RecordKind::Compensation => "compensation",
             RecordKind::Notice => "notice",
+            RecordKind::CannedReply => "canned_reply",
         }
     }
 }

@@ -167,3 +167,38 @@ fn tags_are_read_lowercase_with_spaces_as_dashes_and_refused_when_odd() {
     assert_eq!(event.changes[0].from, "courier-late");
     assert_eq!(event.changes[0].to, "courier-late refund vip");
 }
+
+#[test]
+fn canned_replies_fill_their_variables_and_refuse_unknown_ones() {
+    use crate::canned::{render, CannedActions, Filling, NewCannedReply};
+    let body = "Hi {{ customer.first_name }}, case #{{case.id}} ({{case.subject}}) is with me. {{agent.first_name}} {{ unclosed";
+    let reply =
+        NewCannedReply::parse("Where is my parcel", body, CannedActions::default()).unwrap();
+    let filled = render(
+        &reply.body,
+        &Filling {
+            customer_name: "Dana Smith",
+            case_id: 42,
+            case_subject: "Late parcel",
+            agent_name: "Sam Lee",
+        },
+    );
+    assert_eq!(
+        filled,
+        "Hi Dana, case #42 (Late parcel) is with me. Sam {{ unclosed"
+    );
+    let error = NewCannedReply::parse(
+        "x",
+        "Hello {{customer.shoe_size}}",
+        CannedActions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(error.field, "body");
+    assert!(error.message.contains("customer.shoe_size"));
+    assert!(NewCannedReply::parse("", "body", CannedActions::default()).is_err());
+    // An unknown variable kept from before is shown as typed, never dropped silently.
+    assert_eq!(
+        render("a {{old.thing}} b", &Filling::example()),
+        "a {{old.thing}} b"
+    );
+}

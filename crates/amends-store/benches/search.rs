@@ -58,6 +58,11 @@ async fn main() {
         .await
         .unwrap();
     fill(&pool, target).await;
+    // What autovacuum does after a bulk load on PostgreSQL, so the planner knows how common
+    // each word is; SQLite has no statistics to gather.
+    if url.starts_with("postgres") {
+        sqlx::query("analyze").execute(&pool).await.unwrap();
+    }
     pool.close().await;
     intake(&store).await;
     searches(&store).await;

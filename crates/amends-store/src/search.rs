@@ -121,9 +121,8 @@ impl Store {
             ),
             Backend::Postgres => format!(
                 "select cases.id, cases.id, cast('subject' as text), cases.opened_at from cases where \
-                 {} @@ to_tsquery('simple', $1) {on_case} order by cases.id desc \
-                 limit {CANDIDATES}",
-                words_of("cases.subject")
+                 cases.words @@ to_tsquery('simple', $1) {on_case} order by cases.id desc \
+                 limit {CANDIDATES}"
             ),
         };
         found.extend(texts(conn, &subjects, Some(&matching), binds).await?);
@@ -138,9 +137,8 @@ impl Store {
             Backend::Postgres => format!(
                 "select messages.id, messages.case_id, messages.direction, messages.created_at \
                  from messages join cases on cases.id = messages.case_id where \
-                 {} @@ to_tsquery('simple', $1) {on_message} order by messages.id desc \
-                 limit {CANDIDATES}",
-                words_of("messages.body")
+                 messages.words @@ to_tsquery('simple', $1) {on_message} order by messages.id desc \
+                 limit {CANDIDATES}"
             ),
         };
         found.extend(texts(conn, &messages, Some(&matching), binds).await?);
@@ -167,9 +165,8 @@ impl Store {
                  order by rowid desc limit {CUSTOMERS_SHOWN}"
             ),
             Backend::Postgres => format!(
-                "select customer_id from customer_words where {} @@ to_tsquery('simple', $1) \
-                 order by customer_id desc limit {CUSTOMERS_SHOWN}",
-                words_of("words")
+                "select customer_id from customer_words where vector @@ to_tsquery('simple', $1) \
+                 order by customer_id desc limit {CUSTOMERS_SHOWN}"
             ),
         };
         let ids: Vec<i64> = sqlx::query_scalar(&sql)
@@ -281,11 +278,6 @@ async fn shown(
             })
         })
         .collect()
-}
-
-/// The words PostgreSQL's index holds for `column`: the expression of migration 0008 exactly.
-fn words_of(column: &str) -> String {
-    format!("to_tsvector('simple', regexp_replace({column}, '[^[:alnum:]]+', ' ', 'g'))")
 }
 
 /// Runs a query answering (id, case id, direction or 'subject', time) rows.

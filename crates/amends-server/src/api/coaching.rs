@@ -61,7 +61,7 @@ pub(super) struct StrengthView {
 
 /// The coaching of a draft.
 #[derive(Debug, Serialize, ToSchema)]
-pub(super) struct CoachingView {
+pub(crate) struct CoachingView {
     /// 0 to 100.
     pub score: u8,
     /// What to change, most severe first.

@@ -2,6 +2,7 @@
 //! OpenAPI document are built.
 
 mod accounts;
+mod canned;
 mod cases;
 mod casework;
 mod coaching;
@@ -59,6 +60,9 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(tags::tag_case))
         .routes(routes!(tags::tag_customer))
         .routes(routes!(tags::tags_in_use))
+        .routes(routes!(canned::list, canned::create))
+        .routes(routes!(canned::change, canned::remove))
+        .routes(routes!(canned::use_on_case))
         .routes(routes!(
             customers::create_customer,
             customers::list_customers

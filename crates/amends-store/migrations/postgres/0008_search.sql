@@ -2,18 +2,22 @@
 -- database itself so the transaction that writes a message, a subject or a contact also
 -- indexes it. Words are split on anything that is not a letter or a digit and lowercased, with
 -- accents kept ('simple' does no stemming): the same words SQLite's FTS5 migration makes, so
--- both databases find the same things. Queries must repeat these expressions exactly for the
--- indexes to serve them.
+-- both databases find the same things.
+-- The words are stored, not only indexed: the latest matches of a common word are found by
+-- reading messages newest first and testing each, and testing a stored tsvector costs a
+-- microsecond where computing it from the text costs tens (measured at 1,000,000 messages).
 
 -- Message bodies (customer messages, replies, notes and the text of mail).
-create index messages_words on messages using gin (
+alter table messages add column words tsvector generated always as (
     to_tsvector('simple', regexp_replace(body, '[^[:alnum:]]+', ' ', 'g'))
-);
+) stored;
+create index messages_words on messages using gin (words);
 
 -- Case subjects.
-create index cases_words on cases using gin (
+alter table cases add column words tsvector generated always as (
     to_tsvector('simple', regexp_replace(subject, '[^[:alnum:]]+', ' ', 'g'))
-);
+) stored;
+create index cases_words on cases using gin (words);
 
 -- What finds a customer: the name and every address. A phone is also indexed by its last
 -- 6 to 10 digits, so a number written with or without its country code finds them.
@@ -34,11 +38,12 @@ from customers;
 -- times of its own because it is rewritten whole whenever its customer changes.
 create table customer_words (
     customer_id bigint primary key references customers (id) on delete cascade,
-    words text not null
+    words text not null,
+    vector tsvector generated always as (
+        to_tsvector('simple', regexp_replace(words, '[^[:alnum:]]+', ' ', 'g'))
+    ) stored
 );
-create index customer_words_words on customer_words using gin (
-    to_tsvector('simple', regexp_replace(words, '[^[:alnum:]]+', ' ', 'g'))
-);
+create index customer_words_words on customer_words using gin (vector);
 insert into customer_words (customer_id, words) select customer_id, words from customer_search_text;
 
 create function refresh_customer_words(customer bigint) returns void language sql as $$
