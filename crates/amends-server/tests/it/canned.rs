@@ -71,8 +71,7 @@ async fn a_canned_reply_is_coached_when_written_and_fills_its_variables_when_use
             .await
             .to_string();
         assert!(
-            trail.contains("case.tagged") && trail.contains("case.status_changed")
-                || trail.contains("status"),
+            trail.contains("case.tagged") && trail.contains("case.changed"),
             "{trail}"
         );
 
