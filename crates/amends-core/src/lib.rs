@@ -54,6 +54,6 @@ mod account_tests;
 #[cfg(test)]
 mod protocol_tests;
 #[cfg(test)]
-mod search_tests;
+mod desk_tests;
 #[cfg(test)]
 mod tests;

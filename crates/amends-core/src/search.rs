@@ -377,7 +377,7 @@ pub fn rank(found: &[Found]) -> Vec<RankedCase> {
             case
         })
         .collect();
-    ranked.sort_by(|a, b| (b.score, b.best.at, b.case_id).cmp(&(a.score, a.best.at, a.case_id)));
+    ranked.sort_by_key(|c| std::cmp::Reverse((c.score, c.best.at, c.case_id)));
     ranked
 }
 

@@ -312,6 +312,32 @@
       timer = setTimeout(check, 150);
     });
     area.addEventListener("scroll", () => { backdrop.scrollTop = area.scrollTop; });
+
+    // A canned reply goes in at the cursor with this case's values filled; its actions (status,
+    // tags, taking the case) are taken by the desk, and the draft is coached as if typed.
+    const canned = composer.querySelector("#canned");
+    if (canned) {
+      const cannedStatus = composer.querySelector(".canned-status");
+      const insertCanned = async () => {
+        if (!canned.value) return;
+        try {
+          const used = await api("POST", "/api/v1/cases/" + caseId + "/canned-replies/" + canned.value);
+          const start = area.selectionStart ?? area.value.length;
+          const end = area.selectionEnd ?? start;
+          area.value = area.value.slice(0, start) + used.body + area.value.slice(end);
+          area.dispatchEvent(new Event("input"));
+          area.focus();
+          cannedStatus.textContent = "Inserted “" + canned.selectedOptions[0].textContent + "”.";
+          canned.value = "";
+        } catch (error) {
+          cannedStatus.textContent = error.message;
+        }
+      };
+      composer.querySelector("#canned-insert").addEventListener("click", insertCanned);
+      canned.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") { event.preventDefault(); insertCanned(); }
+      });
+    }
     composer.addEventListener("change", (event) => {
       if (event.target.name === "direction") check();
     });
@@ -356,6 +382,9 @@
       event.preventDefault();
     } else if (event.key === "f" && document.querySelector("#quick-fact")) {
       document.querySelector("#quick-fact").focus();
+      event.preventDefault();
+    } else if (event.key === "c" && document.querySelector("#canned")) {
+      document.querySelector("#canned").focus();
       event.preventDefault();
     } else if (event.key === "r" && document.querySelector("#reply")) {
       document.querySelector("#reply").focus();

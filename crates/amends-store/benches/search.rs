@@ -6,7 +6,16 @@
 //! indexing included) and searches of every kind. A measurement, not a test: it asserts
 //! nothing.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench that cannot go on should stop
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// a bench that cannot go on should stop
+// A measurement that reports on standard output, with counts far inside every type's range.
+#![allow(
+    clippy::print_stdout,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_wrap
+)]
 
 use std::time::Instant;
 

@@ -165,7 +165,10 @@ impl Store {
                  order by rowid desc limit {CUSTOMERS_SHOWN}"
             ),
             Backend::Postgres => format!(
-                "select customer_id from customer_words where vector @@ to_tsquery('simple', $1) \
+                // Materialised so the index finds the customers first: read newest first, a
+                // word no customer has would be tested against every one of them.
+                "with found as materialized (select customer_id from customer_words where \
+                 vector @@ to_tsquery('simple', $1)) select customer_id from found \
                  order by customer_id desc limit {CUSTOMERS_SHOWN}"
             ),
         };

@@ -264,7 +264,6 @@ pub(super) async fn use_on_case(
         customer_name: Some(customer_name.clone()),
         customer_anger: Some(case.anger_permille as f32 / 1000.0),
         authority_limit: Some(current.agent.authority_limit_minor as f64 / 100.0),
-        ..CoachContext::default()
     };
     let coaching = coaching_view(&body, coach(&body, &coach_context, Model::english()));
     Ok(Json(CannedUsed {

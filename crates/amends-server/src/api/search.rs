@@ -14,7 +14,7 @@ use crate::wire::{CaseHit, CaseView, CustomerView, SearchResultsView};
 use crate::{AppError, AppState};
 
 /// How many cases a page of search results shows.
-pub(crate) const PER_PAGE: usize = 20;
+pub(crate) const PER_PAGE: u32 = 20;
 /// How long a snippet is, in characters.
 const SNIPPET_CHARS: usize = 180;
 
@@ -53,7 +53,7 @@ pub(crate) async fn run_search(
 ) -> Result<SearchResultsView, AppError> {
     current.require(AgentRole::Agent)?;
     let query = SearchQuery::parse(&request.q)?;
-    let last_page = u32::try_from(CANDIDATES).unwrap_or(u32::MAX) / PER_PAGE as u32;
+    let last_page = u32::try_from(CANDIDATES).unwrap_or(u32::MAX) / PER_PAGE;
     let page = request.page.unwrap_or(1);
     if !(1..=last_page).contains(&page) {
         return Err(AppError::invalid(
@@ -75,7 +75,10 @@ pub(crate) async fn run_search(
         }
     };
     let index = (page - 1) as usize;
-    let results = state.store.search(&query, owner, index, PER_PAGE).await?;
+    let results = state
+        .store
+        .search(&query, owner, index, PER_PAGE as usize)
+        .await?;
     let cases = results
         .cases
         .into_iter()

@@ -426,6 +426,20 @@ fn composer(file: &CaseFile) -> Markup {
                     textarea id="reply" name="body" rows="7" required spellcheck="true"
                         placeholder={ "Write to " (file.first_name()) "…" } {}
                 }
+                @if !file.canned.is_empty() {
+                    div class="canned" {
+                        label for="canned" { "Canned reply" }
+                        select id="canned" {
+                            option value="" { "Choose one…" }
+                            @for reply in &file.canned {
+                                option value=(reply.id) { (reply.name) }
+                            }
+                        }
+                        button type="button" id="canned-insert" { "Insert" }
+                        span class="hint" { "Key: " kbd { "c" } ", then Enter" }
+                        output class="canned-status" role="status" {}
+                    }
+                }
                 div class="coaching" aria-live="polite" {
                     p class="score" {}
                     ul class="findings" aria-label="Suggestions" {}

@@ -27,6 +27,7 @@ pub(super) struct CaseFile {
     pub tags: Vec<amends_core::tag::Tag>,
     pub customer_tags: Vec<amends_core::tag::Tag>,
     pub tags_in_use: Vec<amends_store::TagUse>,
+    pub canned: Vec<amends_core::canned::CannedReply>,
     pub now: Timestamp,
 }
 
@@ -62,6 +63,7 @@ impl CaseFile {
                 .tags(amends_store::Tagged::Customer(customer.id))
                 .await?,
             tags_in_use: store.tags_in_use("", 50).await?,
+            canned: store.canned_replies().await?,
             case,
             customer,
             now,
