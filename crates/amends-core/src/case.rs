@@ -57,6 +57,8 @@ pub struct Case {
     pub csat: Option<i64>,
     /// Its place in the queue: see [`crate::queue`].
     pub urgency: i64,
+    /// The case it was merged into, when it was a duplicate: see [`crate::merge`].
+    pub merged_into: Option<i64>,
     /// When the record last changed.
     pub updated_at: Timestamp,
 }
@@ -197,6 +199,7 @@ pub fn opened(customer_id: i64, new: &NewCase, now: Timestamp) -> Case {
         expectation: None,
         csat: None,
         urgency: 0,
+        merged_into: None,
         updated_at: now,
     }
 }

@@ -202,3 +202,71 @@ fn canned_replies_fill_their_variables_and_refuse_unknown_ones() {
         "a {{old.thing}} b"
     );
 }
+
+fn case(id: i64, customer_id: i64, anger: i64) -> crate::Case {
+    use crate::case::{opened, NewCase};
+    let new = NewCase {
+        channel: Channel::Email,
+        subject: "Late".into(),
+        body: "Where is it?".into(),
+        priority: crate::Priority::Normal,
+    };
+    let mut case = opened(customer_id, &new, Timestamp(1_000));
+    case.id = id;
+    case.anger_permille = anger;
+    case
+}
+
+#[test]
+fn a_merge_closes_the_duplicate_folds_its_signals_in_and_is_undone_exactly() {
+    use crate::merge::{merge, undo, Folded};
+    let survivor = case(1, 7, 300);
+    let mut duplicate = case(2, 7, 900);
+    duplicate.churn_threat = true;
+    duplicate.status = CaseStatus::Open;
+    let merged = merge(&survivor, &duplicate, Timestamp(5_000)).unwrap();
+    assert_eq!(merged.survivor.anger_permille, 900);
+    assert!(merged.survivor.churn_threat);
+    assert_eq!(merged.duplicate.status, CaseStatus::Closed);
+    assert_eq!(merged.duplicate.merged_into, Some(1));
+    let actions: Vec<&str> = merged.events.iter().map(|e| e.action).collect();
+    assert_eq!(actions, ["case.merged", "case.merged_into"]);
+
+    for (a, b, why) in [
+        (&survivor, &survivor, "itself"),
+        (&survivor, &case(3, 8, 0), "another customer"),
+        (&merged.survivor, &merged.duplicate, "merged"),
+    ] {
+        let error = merge(a, b, Timestamp(6_000)).unwrap_err();
+        assert_eq!(error.field, "duplicate_id", "{why}");
+    }
+
+    let before = Folded::of(&survivor);
+    let back = undo(
+        &merged.survivor,
+        &merged.duplicate,
+        before,
+        CaseStatus::Open,
+        false,
+        Timestamp(7_000),
+    )
+    .unwrap();
+    assert_eq!(Folded::of(&back.survivor), before);
+    assert_eq!(back.duplicate.status, CaseStatus::Open);
+    assert_eq!(
+        (back.duplicate.merged_into, back.duplicate.closed_at),
+        (None, None)
+    );
+    let late = undo(
+        &merged.survivor,
+        &merged.duplicate,
+        before,
+        CaseStatus::Open,
+        true,
+        Timestamp(7_000),
+    );
+    assert!(late
+        .unwrap_err()
+        .message
+        .contains("can no longer be undone"));
+}

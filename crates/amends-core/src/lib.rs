@@ -27,6 +27,7 @@ pub mod field;
 pub mod figures;
 pub mod follow_up;
 pub mod job;
+pub mod merge;
 pub mod message;
 pub mod outcome;
 pub mod plan;
@@ -52,8 +53,8 @@ pub use timestamp::Timestamp;
 #[cfg(test)]
 mod account_tests;
 #[cfg(test)]
-mod protocol_tests;
-#[cfg(test)]
 mod desk_tests;
+#[cfg(test)]
+mod protocol_tests;
 #[cfg(test)]
 mod tests;

@@ -357,6 +357,35 @@ async fn thread_case(
     conn: &mut AnyConnection,
     filing: &MailFiling,
 ) -> Result<Option<i64>, StoreError> {
+    match threaded(conn, filing).await? {
+        Some(case_id) => survivor_of(conn, case_id).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The case a mail continues, or the case it was merged into: a reply to a duplicate's thread
+/// lands on the case that survived the merge. Merges point one way and never at a merged case,
+/// so the walk ends; it is bounded anyway.
+async fn survivor_of(conn: &mut AnyConnection, case_id: i64) -> Result<i64, StoreError> {
+    let mut id = case_id;
+    for _ in 0..16 {
+        let into: Option<i64> = sqlx::query_scalar("select merged_into from cases where id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .flatten();
+        match into {
+            Some(next) => id = next,
+            None => break,
+        }
+    }
+    Ok(id)
+}
+
+async fn threaded(
+    conn: &mut AnyConnection,
+    filing: &MailFiling,
+) -> Result<Option<i64>, StoreError> {
     for id in filing.thread.iter().take(50) {
         let ours: Option<i64> =
             sqlx::query_scalar("select case_id from notices where message_id = $1")

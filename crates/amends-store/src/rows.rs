@@ -73,6 +73,7 @@ pub(crate) struct CaseRow {
     expectation_met: Option<i64>,
     csat: Option<i64>,
     urgency: i64,
+    merged_into: Option<i64>,
     updated_at: i64,
 }
 
@@ -81,7 +82,7 @@ pub(crate) const CASE_COLUMNS: &str = "id, customer_id, channel, subject, status
     owner_id, opened_at, first_response_at, resolved_at, closed_at, first_contact_resolution, \
     reopen_count, replies_sent, anger_permille, churn_threat, win_back, abusive_messages, \
     broken_promises, next_promise_due_at, reopened_by_follow_up, expectation_kind, \
-    expectation_words, expectation_met, csat, urgency, updated_at";
+    expectation_words, expectation_met, csat, urgency, merged_into, updated_at";
 
 impl TryFrom<CaseRow> for Case {
     type Error = StoreError;
@@ -124,6 +125,7 @@ impl TryFrom<CaseRow> for Case {
             },
             csat: row.csat,
             urgency: row.urgency,
+            merged_into: row.merged_into,
             updated_at: Timestamp(row.updated_at),
         })
     }

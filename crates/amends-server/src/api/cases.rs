@@ -500,7 +500,7 @@ pub(super) async fn schedule_reminder(
     Ok((StatusCode::CREATED, Json(ReminderView { job_id, at })))
 }
 
-/// The audit trail of a case.
+/// The audit trail of a case, with those of the duplicates merged into it.
 #[utoipa::path(get, path = "/cases/{id}/audit", tag = "cases", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<AuditEntryView>)))]
 pub(super) async fn case_audit(
@@ -510,6 +510,13 @@ pub(super) async fn case_audit(
 ) -> Result<Json<Vec<AuditEntryView>>, AppError> {
     current.require(AgentRole::Agent)?;
     state.store.case(id).await?;
-    let trail = state.store.audit_trail("case", id).await?;
+    let mut trail = state.store.audit_trail("case", id).await?;
+    // A merged duplicate's trail is part of the survivor's story.
+    for merge in state.store.case_merges(id).await? {
+        if merge.survivor_id == id && merge.undone_at.is_none() {
+            trail.extend(state.store.audit_trail("case", merge.duplicate_id).await?);
+        }
+    }
+    trail.sort_by_key(|entry| entry.id);
     Ok(Json(trail.into_iter().map(AuditEntryView::from).collect()))
 }

@@ -11,6 +11,7 @@ mod customers;
 mod jobs;
 mod ledger;
 mod mail_log;
+mod merges;
 mod plans;
 mod search;
 mod tags;
@@ -63,6 +64,8 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(canned::list, canned::create))
         .routes(routes!(canned::change, canned::remove))
         .routes(routes!(canned::use_on_case))
+        .routes(routes!(merges::merge_case, merges::case_merges))
+        .routes(routes!(merges::undo_merge))
         .routes(routes!(
             customers::create_customer,
             customers::list_customers

@@ -58,6 +58,8 @@ pub struct CaseView {
     #[schema(value_type = Option<String>)]
     #[serde(serialize_with = "super::maybe_word")]
     pub win_back: Option<WinBack>,
+    /// The case it was merged into, when it was a duplicate.
+    pub merged_into: Option<i64>,
     /// Customer messages abusive to staff.
     pub abusive_messages: i64,
     /// Promises broken on this case.
@@ -98,6 +100,7 @@ impl From<Case> for CaseView {
             anger: case.anger_permille as f64 / 1000.0,
             churn_threat: case.churn_threat,
             win_back: case.win_back,
+            merged_into: case.merged_into,
             abusive_messages: case.abusive_messages,
             broken_promises: case.broken_promises,
             next_promise_due_at: case.next_promise_due_at,

@@ -16,6 +16,7 @@ mod helpers;
 mod jobs;
 mod lifecycle;
 mod mail;
+mod merges;
 mod pages;
 mod reading;
 mod recovery;

@@ -1,0 +1,168 @@
+use amends_core::AgentRole;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, get, post, post_mail, TestApp};
+
+fn bodies(case: &Value) -> Vec<String> {
+    case["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap().trim().to_owned())
+        .collect()
+}
+
+/// The customer wrote twice about one kettle: by the API, then by mail. The mail's case is
+/// merged into the first; everything moves, in order; their next reply to the mail's thread
+/// lands on the survivor; the merge is undone cleanly, and refused once something new happened.
+#[tokio::test]
+async fn a_duplicate_case_is_merged_with_everything_and_undone_cleanly() {
+    for app in TestApp::each().await {
+        let client = app.token_client(AgentRole::Agent).await;
+        let first = app
+            .open_case(&client, "Kim Lee", "kim@example.com", "normal")
+            .await;
+        let survivor = first["id"].as_i64().unwrap();
+        app.clock.advance(60_000);
+        let raw = b"From: Kim Lee <kim@example.com>\r\nSubject: Broken kettle\r\nMessage-ID: <k1@example.com>\r\n\r\nThe kettle you sold me leaks.\r\n";
+        let (status, outcome) = post_mail(&app, &client, raw).await;
+        assert_eq!(status, 202, "{outcome}");
+        let duplicate = outcome["case_id"].as_i64().unwrap();
+        assert_ne!(duplicate, survivor);
+        app.clock.advance(60_000);
+        let (status, _) = post(
+            &app,
+            &client,
+            &format!("/cases/{duplicate}/messages"),
+            json!({"direction": "note", "body": "Same kettle as before."}),
+        )
+        .await;
+        assert_eq!(status, 201);
+        let (status, _) = post(
+            &app,
+            &client,
+            &format!("/cases/{duplicate}/facts"),
+            json!({"text": "Bought in March"}),
+        )
+        .await;
+        assert_eq!(status, 201);
+        let tagged = client
+            .put(app.api(&format!("/cases/{duplicate}/tags")))
+            .json(&json!({"tags": ["kettle"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(tagged.status(), 200);
+
+        let (status, merged) = post(
+            &app,
+            &client,
+            &format!("/cases/{survivor}/merges"),
+            json!({"duplicate_id": duplicate}),
+        )
+        .await;
+        assert_eq!(status, 200, "{merged}");
+        let merge_id = merged["merge"]["id"].as_i64().unwrap();
+        let kept = get(&app, &client, &format!("/cases/{survivor}")).await;
+        assert_eq!(
+            bodies(&kept),
+            [
+                "My order has not arrived.",
+                "The kettle you sold me leaks.",
+                "Same kettle as before."
+            ],
+            "in time order"
+        );
+        assert_eq!(kept["facts"][0]["text"], "Bought in March");
+        assert_eq!(kept["tags"], json!(["kettle"]));
+        let gone = get(&app, &client, &format!("/cases/{duplicate}")).await;
+        assert_eq!(
+            (gone["status"].as_str(), gone["merged_into"].as_i64()),
+            (Some("closed"), Some(survivor))
+        );
+        assert!(bodies(&gone).is_empty());
+        let trail = get(&app, &client, &format!("/cases/{survivor}/audit")).await;
+        let actions: Vec<&str> = trail
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert!(
+            actions.contains(&"case.merged") && actions.contains(&"case.merged_into"),
+            "{actions:?}"
+        );
+        assert_eq!(
+            actions.iter().filter(|a| **a == "case.opened").count(),
+            2,
+            "the duplicate's trail comes along"
+        );
+
+        let (status, problem) = post(
+            &app,
+            &client,
+            &format!("/cases/{survivor}/merges"),
+            json!({"duplicate_id": survivor}),
+        )
+        .await;
+        assert_eq!((status, &problem["field"]), (422, &json!("duplicate_id")));
+        let stranger = app
+            .open_case(&client, "Other", "other@example.com", "normal")
+            .await;
+        let (status, _) = post(
+            &app,
+            &client,
+            &format!("/cases/{survivor}/merges"),
+            json!({"duplicate_id": stranger["id"]}),
+        )
+        .await;
+        assert_eq!(status, 422, "another customer's case is not merged");
+
+        let response = client
+            .delete(app.api(&format!("/merges/{merge_id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let back = get(&app, &client, &format!("/cases/{duplicate}")).await;
+        assert_eq!(
+            bodies(&back),
+            ["The kettle you sold me leaks.", "Same kettle as before."]
+        );
+        assert!(back["merged_into"].is_null() && back["status"] != "closed");
+        assert_eq!(back["facts"][0]["text"], "Bought in March");
+        let restored = get(&app, &client, &format!("/cases/{survivor}")).await;
+        assert_eq!(bodies(&restored), ["My order has not arrived."]);
+        assert_eq!(restored["tags"], json!([]));
+        let again = client
+            .delete(app.api(&format!("/merges/{merge_id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_problem(again, 404, None).await;
+
+        // Merged again; the customer answers the duplicate's mail thread; it lands on the
+        // survivor, and the merge can no longer be undone.
+        let (_, merged) = post(
+            &app,
+            &client,
+            &format!("/cases/{survivor}/merges"),
+            json!({"duplicate_id": duplicate}),
+        )
+        .await;
+        app.clock.advance(60_000);
+        let reply = b"From: Kim Lee <kim@example.com>\r\nSubject: Re: Broken kettle\r\nMessage-ID: <k2@example.com>\r\nIn-Reply-To: <k1@example.com>\r\nReferences: <k1@example.com>\r\n\r\nAny news?\r\n";
+        let (status, outcome) = post_mail(&app, &client, reply).await;
+        assert_eq!(
+            (status, outcome["case_id"].as_i64()),
+            (202, Some(survivor)),
+            "{outcome}"
+        );
+        let late = client
+            .delete(app.api(&format!("/merges/{}", merged["merge"]["id"])))
+            .send()
+            .await
+            .unwrap();
+        assert_problem(late, 422, Some("merge")).await;
+    }
+}
