@@ -6,7 +6,7 @@
 
 use crate::audit::{AuditEvent, Change, RecordKind};
 use crate::field::FieldError;
-use crate::{Case, CaseStatus, Timestamp};
+use crate::{Case, CaseStatus, Customer, Timestamp};
 
 /// The survivor's signals before a merge folded the duplicate's in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,4 +161,59 @@ pub fn undo(
         duplicate: back,
         events,
     })
+}
+
+/// A customer recorded twice (an email here, a phone there) merged into one record: the
+/// survivor keeps its name and takes the duplicate's revenue, invoices and notes, and its plan
+/// and billing day where it has none; the store moves the addresses, cases, compensation,
+/// notices and tags, and removes the duplicate. Refuses a customer merged into themself and
+/// revenues in two currencies, which cannot be added.
+pub fn merge_customers(
+    survivor: &Customer,
+    duplicate: &Customer,
+    now: Timestamp,
+) -> Result<(Customer, Vec<AuditEvent>), FieldError> {
+    let refuse = |message: String| Err(FieldError::new("duplicate_id", message));
+    if survivor.id == duplicate.id {
+        return refuse("a customer cannot be merged into themself".to_owned());
+    }
+    let both_paid = survivor.revenue_to_date_minor != 0 && duplicate.revenue_to_date_minor != 0;
+    if both_paid && survivor.currency != duplicate.currency {
+        return refuse(format!(
+            "their revenues are in {} and {}, which cannot be added",
+            survivor.currency, duplicate.currency
+        ));
+    }
+    let mut kept = survivor.clone();
+    if kept.revenue_to_date_minor == 0 {
+        kept.currency = duplicate.currency.clone();
+    }
+    kept.revenue_to_date_minor = kept
+        .revenue_to_date_minor
+        .saturating_add(duplicate.revenue_to_date_minor);
+    kept.plan = kept.plan.or_else(|| duplicate.plan.clone());
+    kept.billing_day = kept.billing_day.or(duplicate.billing_day);
+    kept.invoice_dates.extend(&duplicate.invoice_dates);
+    kept.invoice_dates.sort_unstable();
+    kept.invoice_dates.dedup();
+    kept.notes = match (kept.notes.trim(), duplicate.notes.trim()) {
+        (_, "") => kept.notes,
+        ("", theirs) => theirs.to_owned(),
+        (ours, theirs) => format!("{ours}\n\n{theirs}"),
+    };
+    kept.updated_at = now;
+    let events = vec![
+        AuditEvent::new("customer.merged", RecordKind::Customer, survivor.id).with_changes(vec![
+            Change::new("merged_customer", "", duplicate.id.to_string()),
+            Change::new(
+                "revenue_to_date_minor",
+                survivor.revenue_to_date_minor.to_string(),
+                kept.revenue_to_date_minor.to_string(),
+            ),
+        ]),
+        AuditEvent::new("customer.merged_into", RecordKind::Customer, duplicate.id).with_changes(
+            vec![Change::new("merged_into", "", survivor.id.to_string())],
+        ),
+    ];
+    Ok((kept, events))
 }

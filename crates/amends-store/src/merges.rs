@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use amends_core::audit::AuditContext;
+use amends_core::audit::{AuditContext, AuditEvent};
 use amends_core::merge::{Folded, Merged};
-use amends_core::{Case, CaseStatus, FieldError, Timestamp};
+use amends_core::{Case, CaseStatus, Customer, FieldError, Timestamp};
 use sqlx::AnyConnection;
 
+use crate::customers::load_customer;
 use crate::table::cases::{load_case, refresh_case, save_case};
 use crate::{audit, Store, StoreError};
 
@@ -286,4 +287,80 @@ async fn save_pair(
     let survivor = refresh_case(&mut *conn, merged.survivor.id, context.at).await?;
     audit::record(&mut *conn, context, &merged.events).await?;
     Ok(survivor)
+}
+
+/// The tables whose rows follow a customer merged into another.
+const CUSTOMER_MOVED: [&str; 5] = [
+    "customer_contacts",
+    "cases",
+    "compensation",
+    "abuse_steps",
+    "notices",
+];
+
+impl Store {
+    /// Merges customer `duplicate_id` into `survivor_id` as `decide` (the core's
+    /// `merge_customers`) says: the survivor's record is saved, the duplicate's addresses,
+    /// cases, compensation, notices and tags move to it, and the duplicate is removed.
+    pub async fn merge_customers(
+        &self,
+        survivor_id: i64,
+        duplicate_id: i64,
+        context: &AuditContext,
+        decide: impl FnOnce(&Customer, &Customer) -> Result<(Customer, Vec<AuditEvent>), FieldError>,
+    ) -> Result<Customer, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let survivor = load_customer(&mut tx, survivor_id).await?;
+        let duplicate = load_customer(&mut tx, duplicate_id).await?;
+        let (kept, events) = decide(&survivor, &duplicate)?;
+        let invoice_dates: Vec<i64> = kept.invoice_dates.iter().map(|t| t.millis()).collect();
+        sqlx::query(
+            "update customers set revenue_to_date_minor = $1, currency = $2, plan = $3, \
+             billing_day = $4, invoice_dates = $5, notes = $6, updated_at = $7 where id = $8",
+        )
+        .bind(kept.revenue_to_date_minor)
+        .bind(kept.currency.as_str())
+        .bind(kept.plan.as_deref())
+        .bind(kept.billing_day.map(i64::from))
+        .bind(
+            serde_json::to_string(&invoice_dates)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        )
+        .bind(kept.notes.as_str())
+        .bind(context.at.millis())
+        .bind(survivor_id)
+        .execute(&mut *tx)
+        .await?;
+        for table in CUSTOMER_MOVED {
+            sqlx::query(&format!(
+                "update {table} set customer_id = $1 where customer_id = $2"
+            ))
+            .bind(survivor_id)
+            .bind(duplicate_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "insert into customer_tags (customer_id, tag, created_at, updated_at) \
+             select $1, tag, $3, $3 from customer_tags where customer_id = $2 and tag not in \
+             (select tag from customer_tags where customer_id = $1)",
+        )
+        .bind(survivor_id)
+        .bind(duplicate_id)
+        .bind(context.at.millis())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("delete from customer_tags where customer_id = $1")
+            .bind(duplicate_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("delete from customers where id = $1")
+            .bind(duplicate_id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(&mut tx, context, &events).await?;
+        let merged = load_customer(&mut tx, survivor_id).await?;
+        tx.commit().await?;
+        Ok(merged)
+    }
 }

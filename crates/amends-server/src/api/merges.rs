@@ -1,6 +1,6 @@
 //! Merging duplicate cases and undoing a merge.
 
-use amends_core::merge::{merge, undo};
+use amends_core::merge::{merge, merge_customers, undo};
 use amends_core::{AgentRole, Timestamp};
 use amends_store::CaseMerge;
 use axum::extract::State;
@@ -10,14 +10,15 @@ use utoipa::ToSchema;
 
 use crate::accounts::CurrentAgent;
 use crate::extract::{ApiJson, ApiPath};
-use crate::wire::CaseView;
+use crate::wire::{CaseView, CustomerView};
 use crate::{AppError, AppState};
 
 /// Which case to merge into this one.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct MergeRequest {
-    /// The duplicate: the same customer's case about the same problem.
+    /// The duplicate: for a case, the same customer's case about the same problem; for a
+    /// customer, another record of the same person.
     pub duplicate_id: i64,
 }
 
@@ -126,4 +127,29 @@ pub(super) async fn undo_merge(
         )
         .await?;
     Ok(Json(CaseView::from(duplicate)))
+}
+
+/// Merges a duplicate customer record into this one: their addresses, cases, compensation,
+/// notices and tags move here, revenue and invoices are added up, and the duplicate record is
+/// removed (its audit trail stays). Not undoable: the two records become one person's.
+#[utoipa::path(post, path = "/customers/{id}/merges", tag = "customers", params(("id" = i64, Path)),
+    request_body = MergeRequest,
+    responses((status = 200, body = CustomerView), (status = 404, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+pub(super) async fn merge_customer(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<MergeRequest>,
+) -> Result<Json<CustomerView>, AppError> {
+    current.require(AgentRole::Supervisor)?;
+    let context = current.audit(&state);
+    let now = context.at;
+    let customer = state
+        .store
+        .merge_customers(id, request.duplicate_id, &context, |survivor, duplicate| {
+            merge_customers(survivor, duplicate, now)
+        })
+        .await?;
+    Ok(Json(CustomerView::from(customer)))
 }

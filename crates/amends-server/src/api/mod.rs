@@ -66,6 +66,7 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(canned::use_on_case))
         .routes(routes!(merges::merge_case, merges::case_merges))
         .routes(routes!(merges::undo_merge))
+        .routes(routes!(merges::merge_customer))
         .routes(routes!(
             customers::create_customer,
             customers::list_customers

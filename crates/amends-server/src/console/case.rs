@@ -81,6 +81,7 @@ fn case_page(state: &AppState, console: &Console, file: &CaseFile) -> Markup {
                 (compensation_panel(console, file))
                 (summary_panel(file))
                 (resolve_panel(file))
+                (super::merging::merge_panel(file))
                 (abuse_panel(state, file))
             }
         }

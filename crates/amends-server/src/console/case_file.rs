@@ -28,6 +28,7 @@ pub(super) struct CaseFile {
     pub customer_tags: Vec<amends_core::tag::Tag>,
     pub tags_in_use: Vec<amends_store::TagUse>,
     pub canned: Vec<amends_core::canned::CannedReply>,
+    pub merges: Vec<amends_store::CaseMerge>,
     pub now: Timestamp,
 }
 
@@ -64,6 +65,7 @@ impl CaseFile {
                 .await?,
             tags_in_use: store.tags_in_use("", 50).await?,
             canned: store.canned_replies().await?,
+            merges: store.case_merges(id).await?,
             case,
             customer,
             now,

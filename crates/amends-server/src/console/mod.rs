@@ -12,6 +12,7 @@ mod case;
 mod case_file;
 mod charts;
 mod format;
+mod merging;
 mod panels;
 mod queue;
 mod reset;

@@ -166,3 +166,73 @@ async fn a_duplicate_case_is_merged_with_everything_and_undone_cleanly() {
         assert_problem(late, 422, Some("merge")).await;
     }
 }
+
+#[tokio::test]
+async fn a_customer_recorded_twice_becomes_one_with_everything() {
+    for app in TestApp::each().await {
+        let supervisor = app.token_client(AgentRole::Supervisor).await;
+        let (_, by_mail) = post(&app, &supervisor, "/cases", json!({"customer": {"name": "Ann Bell", "email": "ann@example.com"}, "channel": "email", "subject": "Late", "body": "Late again."})).await;
+        let (_, by_phone) = post(&app, &supervisor, "/cases", json!({"customer": {"name": "A. Bell", "phone": "+44 20 7946 0958"}, "channel": "phone", "subject": "Refund", "body": "Where is my refund?"})).await;
+        let survivor = by_mail["customer_id"].as_i64().unwrap();
+        let duplicate = by_phone["customer_id"].as_i64().unwrap();
+        assert_ne!(survivor, duplicate);
+        let tagged = supervisor
+            .put(app.api(&format!("/customers/{duplicate}/tags")))
+            .json(&json!({"tags": ["vip"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(tagged.status(), 200);
+
+        let agent = app.token_client(AgentRole::Agent).await;
+        let (status, _) = post(
+            &app,
+            &agent,
+            &format!("/customers/{survivor}/merges"),
+            json!({"duplicate_id": duplicate}),
+        )
+        .await;
+        assert_eq!(status, 403, "merging people is a supervisor's call");
+        let (status, merged) = post(
+            &app,
+            &supervisor,
+            &format!("/customers/{survivor}/merges"),
+            json!({"duplicate_id": duplicate}),
+        )
+        .await;
+        assert_eq!(status, 200, "{merged}");
+        assert_eq!(merged["emails"], json!(["ann@example.com"]));
+        assert_eq!(merged["phones"], json!(["+442079460958"]));
+        let detail = get(&app, &supervisor, &format!("/customers/{survivor}")).await;
+        assert_eq!(detail["cases"].as_array().unwrap().len(), 2);
+        assert_eq!(detail["tags"], json!(["vip"]));
+        let gone = supervisor
+            .get(app.api(&format!("/customers/{duplicate}")))
+            .send()
+            .await
+            .unwrap();
+        assert_problem(gone, 404, None).await;
+        let found = get(&app, &supervisor, "/search?q=020%207946%200958").await;
+        let ids: Vec<i64> = found["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids, [survivor], "the search index follows the merge");
+        let (_, again) = post(&app, &supervisor, "/cases", json!({"customer": {"name": "Ann", "phone": "+44 20 7946 0958"}, "channel": "phone", "subject": "Again", "body": "Hello?"})).await;
+        assert_eq!(
+            again["customer_id"].as_i64(),
+            Some(survivor),
+            "one record per customer"
+        );
+        let (status, problem) = post(
+            &app,
+            &supervisor,
+            &format!("/customers/{survivor}/merges"),
+            json!({"duplicate_id": survivor}),
+        )
+        .await;
+        assert_eq!((status, &problem["field"]), (422, &json!("duplicate_id")));
+    }
+}
