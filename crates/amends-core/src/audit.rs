@@ -29,6 +29,8 @@ pub enum RecordKind {
     Notice,
     /// A canned reply.
     CannedReply,
+    /// A custom field's definition.
+    CustomField,
 }
 
 impl RecordKind {
@@ -46,6 +48,7 @@ impl RecordKind {
             RecordKind::Compensation => "compensation",
             RecordKind::Notice => "notice",
             RecordKind::CannedReply => "canned_reply",
+            RecordKind::CustomField => "custom_field",
         }
     }
 }

@@ -74,7 +74,7 @@ fn bad_searches_are_refused_with_a_reason() {
         "",
         "   ",
         "status:lost",
-        "colour:red",
+        "is:happy",
         "after:yesterday",
         "\"\"",
     ] {
@@ -84,6 +84,12 @@ fn bad_searches_are_refused_with_a_reason() {
     }
     assert!(SearchQuery::parse(&"a ".repeat(300)).is_err());
     assert!(SearchQuery::parse(&"word ".repeat(17)).is_err());
+    // Any other key is a custom field's, checked where the desk's fields are known.
+    let field = SearchQuery::parse("order_number:A-123").unwrap();
+    assert_eq!(
+        field.filters.fields,
+        [("order_number".to_owned(), "A-123".to_owned())]
+    );
     // A colon inside words is not a filter: a time or a URL is searched as words.
     let time = SearchQuery::parse("10:30 https://example.com/x").unwrap();
     assert_eq!(time.terms.len(), 2);
@@ -269,4 +275,65 @@ fn a_merge_closes_the_duplicate_folds_its_signals_in_and_is_undone_exactly() {
         .unwrap_err()
         .message
         .contains("can no longer be undone"));
+}
+
+#[test]
+fn custom_field_values_are_checked_against_their_kind_and_named_when_wrong() {
+    use crate::custom_field::{
+        parse_key, parse_value, FieldDefinition, FieldKind, FieldOwner, GivenValue,
+    };
+    let field = |kind: FieldKind| FieldDefinition {
+        id: 1,
+        key: "order_number".into(),
+        label: "Order number".into(),
+        owner: FieldOwner::Case,
+        kind,
+        created_at: Timestamp(0),
+    };
+    let number = field(FieldKind::Number);
+    assert_eq!(
+        parse_value(&number, &GivenValue::Number(3.0))
+            .unwrap()
+            .as_deref(),
+        Some("3")
+    );
+    assert_eq!(
+        parse_value(&number, &GivenValue::Text(" 2.5 "))
+            .unwrap()
+            .as_deref(),
+        Some("2.5")
+    );
+    let wrong = parse_value(&number, &GivenValue::Text("three")).unwrap_err();
+    assert_eq!(
+        (wrong.field.as_str(), wrong.message.as_str()),
+        ("fields.order_number", "must be a number")
+    );
+    assert!(parse_value(&number, &GivenValue::Bool(true)).is_err());
+    let date = field(FieldKind::Date);
+    assert!(parse_value(&date, &GivenValue::Text("2026-02-30")).is_err());
+    assert_eq!(
+        parse_value(&date, &GivenValue::Text("2026-02-28"))
+            .unwrap()
+            .as_deref(),
+        Some("2026-02-28")
+    );
+    let one_of = field(FieldKind::OneOf(vec!["gold".into(), "silver".into()]));
+    assert!(parse_value(&one_of, &GivenValue::Text("bronze"))
+        .unwrap_err()
+        .message
+        .contains("gold, silver"));
+    assert_eq!(
+        parse_value(&field(FieldKind::YesNo), &GivenValue::Bool(false))
+            .unwrap()
+            .as_deref(),
+        Some("false")
+    );
+    assert_eq!(parse_value(&number, &GivenValue::Null).unwrap(), None);
+    assert!(FieldKind::parse("one_of", &[]).is_err());
+    assert!(FieldKind::parse("text", &["x".into()]).is_err());
+    assert!(FieldKind::parse("colour", &[]).is_err());
+    assert!(
+        parse_key("Order").is_err() && parse_key("status").is_err() && parse_key("1st").is_err()
+    );
+    assert_eq!(parse_key("warranty_end").unwrap(), "warranty_end");
 }

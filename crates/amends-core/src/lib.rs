@@ -20,6 +20,7 @@ pub mod canned;
 pub mod case;
 pub mod compensation;
 pub mod conversation;
+pub mod custom_field;
 pub mod customer;
 pub mod due;
 pub mod events;

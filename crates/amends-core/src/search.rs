@@ -63,6 +63,9 @@ pub struct SearchFilters {
     pub churn: bool,
     /// `tag:refund` (each one given): cases carrying every one of these tags.
     pub tags: Vec<Tag>,
+    /// `KEY:VALUE` for any other key: a custom field of the case or its customer with that
+    /// value, checked against the fields the desk defines where the search runs.
+    pub fields: Vec<(String, String)>,
 }
 
 impl SearchFilters {
@@ -94,7 +97,12 @@ pub enum ContactFilter {
 }
 
 const FILTERS: &str =
-    "status:, channel:, owner:, customer:, tag:, after:, before:, angry and churn";
+    "status:, channel:, owner:, customer:, tag:, after:, before:, angry, churn and custom fields";
+
+/// The keys of search's own filters, which no custom field may take.
+pub const FILTER_KEYS: [&str; 10] = [
+    "status", "channel", "owner", "customer", "tag", "after", "before", "is", "angry", "churn",
+];
 
 impl SearchQuery {
     /// Reads what was typed in the search box. Refuses an empty search, one too long, an
@@ -159,8 +167,11 @@ impl SearchQuery {
     }
 }
 
+/// Whether `key` can name a filter: a letter, then letters, digits and `_` (as custom field
+/// keys are made).
 fn is_filter_key(key: &str) -> bool {
-    !key.is_empty() && key.chars().all(|c| c.is_ascii_alphabetic())
+    key.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 impl SearchFilters {
@@ -205,7 +216,12 @@ impl SearchFilters {
             "before" => self.before = Some(day_start(key, value)?),
             "is" if value_lower == "angry" => self.angry = true,
             "is" if value_lower == "churn" => self.churn = true,
-            _ => return Err(format!("{key}: is not a filter; the filters are {FILTERS}")),
+            "is" => {
+                return Err(format!(
+                    "is:{value} is not a filter; is: takes angry or churn"
+                ))
+            }
+            _ => self.fields.push((key.to_owned(), value.to_owned())),
         }
         Ok(())
     }

@@ -59,6 +59,8 @@
     const v = el.value;
     // A comma-separated list (tags); empty is an empty list, not a missing field.
     if (el.dataset.type === "list") return v.split(",").map((t) => t.trim()).filter((t) => t !== "");
+    // A field that may be cleared (a custom field): empty is null.
+    if (v === "" && el.hasAttribute("data-nullable")) return null;
     if (v === "") return undefined;
     switch (el.dataset.type) {
       case "int": return parseInt(v, 10);
@@ -78,7 +80,16 @@
       if (el.disabled || (skipRows && el.closest("[data-row]"))) continue;
       if (el.type === "radio" && !el.checked) continue;
       const v = valueOf(el);
-      if (v !== undefined) out[el.name] = v;
+      if (v === undefined) continue;
+      // "fields.order_number" goes into {fields: {order_number: …}}.
+      const dot = el.name.indexOf(".");
+      if (dot > 0) {
+        const group = el.name.slice(0, dot);
+        out[group] = out[group] || {};
+        out[group][el.name.slice(dot + 1)] = v;
+      } else {
+        out[el.name] = v;
+      }
     }
     return out;
   }

@@ -22,7 +22,7 @@ use std::time::Instant;
 use amends_core::audit::{Actor, AuditContext};
 use amends_core::search::SearchQuery;
 use amends_core::{Channel, Direction, Timestamp};
-use amends_store::{NewMessage, Store};
+use amends_store::{NewMessage, SearchScope, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::any::AnyPoolOptions;
@@ -300,7 +300,10 @@ async fn searches(store: &Store) {
         for round in 0..100 {
             let query = SearchQuery::parse(queries[round % queries.len()]).unwrap();
             let started = Instant::now();
-            let results = store.search(&query, None, 0, 20).await.unwrap();
+            let results = store
+                .search(&query, &SearchScope::default(), 0, 20)
+                .await
+                .unwrap();
             times.push(started.elapsed().as_secs_f64() * 1000.0);
             shown += results.cases.len() + results.customers.len();
         }

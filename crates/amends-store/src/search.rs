@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use amends_core::custom_field::FieldOwner;
 use amends_core::search::{
     rank, ContactFilter, Found, Place, RankedCase, SearchFilters, SearchQuery, Term,
 };
@@ -31,6 +32,15 @@ pub enum OwnerScope {
     Agent(i64),
     /// Cases no one owns.
     Nobody,
+}
+
+/// What a search may find beyond its query's own filters, resolved where the search runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchScope {
+    /// Whose cases (`owner:` with its agent found).
+    pub owner: Option<OwnerScope>,
+    /// Custom field filters: the field's owner, its id and the value in its stored form.
+    pub fields: Vec<(FieldOwner, i64, String)>,
 }
 
 /// A case a search found.
@@ -69,12 +79,12 @@ impl Store {
     pub async fn search(
         &self,
         query: &SearchQuery,
-        owner: Option<OwnerScope>,
+        scope: &SearchScope,
         page: usize,
         per_page: usize,
     ) -> Result<SearchResults, StoreError> {
         let mut conn = self.read.acquire().await?;
-        let found = self.found(&mut conn, query, owner).await?;
+        let found = self.found(&mut conn, query, scope).await?;
         let ranked = rank(&found);
         let start = page.saturating_mul(per_page).min(ranked.len());
         let end = start.saturating_add(per_page).min(ranked.len());
@@ -97,13 +107,13 @@ impl Store {
         &self,
         conn: &mut AnyConnection,
         query: &SearchQuery,
-        owner: Option<OwnerScope>,
+        scope: &SearchScope,
     ) -> Result<Vec<Found>, StoreError> {
         let backend = self.backend;
         let matching = self.match_expression(&query.terms);
         let mut found = Vec::new();
         if query.terms.is_empty() {
-            let (conditions, binds) = conditions(&query.filters, owner, "cases.opened_at", 1);
+            let (conditions, binds) = conditions(&query.filters, scope, "cases.opened_at", 1);
             let sql = format!(
                 "select cases.id, cases.id, cast('subject' as text), cases.opened_at from cases \
                  where 1 = 1 {conditions} order by cases.opened_at desc, cases.id desc \
@@ -112,7 +122,7 @@ impl Store {
             found.extend(texts(conn, &sql, None, binds).await?);
             return Ok(found);
         }
-        let (on_case, binds) = conditions(&query.filters, owner, "cases.opened_at", 2);
+        let (on_case, binds) = conditions(&query.filters, scope, "cases.opened_at", 2);
         let subjects = match backend {
             Backend::Sqlite => format!(
                 "select cases.id, cases.id, cast('subject' as text), cases.opened_at from case_words \
@@ -126,7 +136,7 @@ impl Store {
             ),
         };
         found.extend(texts(conn, &subjects, Some(&matching), binds).await?);
-        let (on_message, binds) = conditions(&query.filters, owner, "messages.created_at", 2);
+        let (on_message, binds) = conditions(&query.filters, scope, "messages.created_at", 2);
         let messages = match backend {
             Backend::Sqlite => format!(
                 "select messages.id, messages.case_id, messages.direction, messages.created_at \
@@ -325,7 +335,7 @@ async fn texts(
 /// parameters numbered from `$first`.
 fn conditions(
     filters: &SearchFilters,
-    owner: Option<OwnerScope>,
+    scope: &SearchScope,
     time: &str,
     first: usize,
 ) -> (String, Vec<Bind>) {
@@ -347,7 +357,7 @@ fn conditions(
             param(Bind::Text(channel.as_str().into()))
         );
     }
-    match owner {
+    match scope.owner {
         Some(OwnerScope::Agent(id)) => {
             sql += &format!(" and cases.owner_id = {}", param(Bind::Int(id)))
         }
@@ -380,6 +390,18 @@ fn conditions(
     }
     if filters.churn {
         sql += " and cases.churn_threat = 1";
+    }
+    for (owner, field, value) in &scope.fields {
+        let column = match owner {
+            FieldOwner::Case => "cases.id",
+            FieldOwner::Customer => "cases.customer_id",
+        };
+        let field = param(Bind::Int(*field));
+        let value = param(Bind::Text(value.clone()));
+        sql += &format!(
+            " and {column} in (select record_id from custom_values where field_id = {field} \
+             and value = {value})"
+        );
     }
     for tag in &filters.tags {
         let tag = param(Bind::Text(tag.as_str().into()));

@@ -1,6 +1,7 @@
 //! Cases, their messages, reminders and the queue.
 
 use amends_core::case::{after_message, apply_change, parse_subject, CaseChange, NewCase};
+use amends_core::custom_field::FieldOwner;
 use amends_core::customer::{CustomerName, NewCustomer};
 use amends_core::job::{CaseReminder, Job, Scheduled};
 use amends_core::message::{parse_body, parse_external_id};
@@ -141,10 +142,12 @@ pub(super) async fn open_case(
             state.store.tags(Tagged::Case(id)).await?,
         )
     };
-    Ok((
-        status,
-        Json(detail(opened.case, messages, facts, promises, tags)),
-    ))
+    let id = opened.case.id;
+    let mut detail = detail(opened.case, messages, facts, promises, tags);
+    if !opened.created {
+        detail.fields = super::field_map(&state, FieldOwner::Case, id).await?;
+    }
+    Ok((status, Json(detail)))
 }
 
 fn detail(
@@ -155,6 +158,7 @@ fn detail(
     tags: Vec<amends_core::tag::Tag>,
 ) -> CaseDetail {
     CaseDetail {
+        fields: std::collections::BTreeMap::new(),
         tags: tags.iter().map(|t| t.as_str().to_owned()).collect(),
         case: CaseView::from(case),
         messages: messages.into_iter().map(MessageView::from).collect(),
@@ -178,7 +182,9 @@ pub(super) async fn get_case(
     let facts = state.store.case_facts(id).await?;
     let promises = state.store.case_promises(id).await?;
     let tags = state.store.tags(Tagged::Case(id)).await?;
-    Ok(Json(detail(case, messages, facts, promises, tags)))
+    let mut detail = detail(case, messages, facts, promises, tags);
+    detail.fields = super::field_map(&state, FieldOwner::Case, id).await?;
+    Ok(Json(detail))
 }
 
 /// A message from the customer, a reply to them, or an internal note.

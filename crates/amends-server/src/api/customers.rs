@@ -153,6 +153,8 @@ pub(super) async fn get_customer(
     let cases = state.store.customer_cases(id, 200).await?;
     let tags = state.store.tags(amends_store::Tagged::Customer(id)).await?;
     Ok(Json(CustomerDetail {
+        fields: super::field_map(&state, amends_core::custom_field::FieldOwner::Customer, id)
+            .await?,
         tags: tags.iter().map(|t| t.as_str().to_owned()).collect(),
         customer: CustomerView::from(customer),
         cases: cases.into_iter().map(CaseView::from).collect(),

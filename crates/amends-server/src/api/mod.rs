@@ -8,6 +8,7 @@ mod casework;
 mod coaching;
 mod contract;
 mod customers;
+mod fields;
 mod jobs;
 mod ledger;
 mod mail_log;
@@ -28,6 +29,7 @@ use utoipa_axum::routes;
 
 pub use accounts::new_agent;
 pub(crate) use cases::{read_queue, QueueQuery};
+pub(crate) use fields::field_map;
 pub(crate) use search::{run_search, SearchRequest};
 
 use crate::{AppError, AppState};
@@ -67,6 +69,9 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(merges::merge_case, merges::case_merges))
         .routes(routes!(merges::undo_merge))
         .routes(routes!(merges::merge_customer))
+        .routes(routes!(fields::define, fields::list))
+        .routes(routes!(fields::set_case_fields))
+        .routes(routes!(fields::set_customer_fields))
         .routes(routes!(
             customers::create_customer,
             customers::list_customers

@@ -1,8 +1,9 @@
 //! Search over cases, messages and customers: `GET /search`.
 
+use amends_core::custom_field::{parse_value, FieldKind, FieldOwner, GivenValue};
 use amends_core::search::{snippet, OwnerFilter, SearchQuery};
 use amends_core::AgentRole;
-use amends_store::{OwnerScope, CANDIDATES};
+use amends_store::{OwnerScope, SearchScope, CANDIDATES};
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
@@ -45,6 +46,37 @@ pub(super) async fn search(
     Ok(Json(run_search(&state, &current, &request).await?))
 }
 
+/// The query's `KEY:VALUE` filters as custom fields of the desk, each value in its stored
+/// form; a key that names no field, or a value the field cannot hold, is refused naming `q`.
+async fn field_filters(
+    state: &AppState,
+    query: &SearchQuery,
+) -> Result<Vec<(FieldOwner, i64, String)>, AppError> {
+    if query.filters.fields.is_empty() {
+        return Ok(Vec::new());
+    }
+    let fields = state.store.fields().await?;
+    let mut resolved = Vec::new();
+    for (key, value) in &query.filters.fields {
+        let field = fields.iter().find(|f| &f.key == key).ok_or_else(|| {
+            AppError::invalid(
+                "q",
+                format!("{key}: is neither a filter nor a custom field"),
+            )
+        })?;
+        let given = match (&field.kind, value.to_lowercase().as_str()) {
+            (FieldKind::YesNo, "true" | "yes") => GivenValue::Bool(true),
+            (FieldKind::YesNo, "false" | "no") => GivenValue::Bool(false),
+            _ => GivenValue::Text(value),
+        };
+        let stored = parse_value(field, &given)
+            .map_err(|e| AppError::invalid("q", format!("{key}: {}", e.message)))?
+            .unwrap_or_default();
+        resolved.push((field.owner, field.id, stored));
+    }
+    Ok(resolved)
+}
+
 /// What `request` finds for `current`, in the API's shape; the console renders the same.
 pub(crate) async fn run_search(
     state: &AppState,
@@ -74,10 +106,14 @@ pub(crate) async fn run_search(
             Some(OwnerScope::Agent(agent.id))
         }
     };
+    let scope = SearchScope {
+        owner,
+        fields: field_filters(state, &query).await?,
+    };
     let index = (page - 1) as usize;
     let results = state
         .store
-        .search(&query, owner, index, PER_PAGE as usize)
+        .search(&query, &scope, index, PER_PAGE as usize)
         .await?;
     let cases = results
         .cases

@@ -74,6 +74,7 @@ fn case_page(state: &AppState, console: &Console, file: &CaseFile) -> Markup {
             }
             aside class="case-side" aria-label="Customer and recovery" {
                 (customer_card(file))
+                (super::fields::fields_panel(file))
                 (expectation_panel(file))
                 (facts_panel(file))
                 (promises_panel(file))

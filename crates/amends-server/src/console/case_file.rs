@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use amends_core::custom_field::FieldOwner;
 use amends_core::protocol::{draft_summary, SummarySource};
 use amends_core::{Case, Customer, Message, Timestamp};
 use amends_store::{AttachmentInfo, Plan, Summary};
@@ -29,6 +30,9 @@ pub(super) struct CaseFile {
     pub tags_in_use: Vec<amends_store::TagUse>,
     pub canned: Vec<amends_core::canned::CannedReply>,
     pub merges: Vec<amends_store::CaseMerge>,
+    pub fields: Vec<amends_core::custom_field::FieldDefinition>,
+    pub case_values: Vec<(i64, String)>,
+    pub customer_values: Vec<(i64, String)>,
     pub now: Timestamp,
 }
 
@@ -66,6 +70,11 @@ impl CaseFile {
             tags_in_use: store.tags_in_use("", 50).await?,
             canned: store.canned_replies().await?,
             merges: store.case_merges(id).await?,
+            fields: store.fields().await?,
+            case_values: store.field_values(FieldOwner::Case, id).await?,
+            customer_values: store
+                .field_values(FieldOwner::Customer, customer.id)
+                .await?,
             case,
             customer,
             now,

@@ -11,6 +11,7 @@ mod call;
 mod case;
 mod case_file;
 mod charts;
+mod fields;
 mod format;
 mod merging;
 mod panels;

@@ -129,6 +129,9 @@ pub struct CaseDetail {
     pub promises: Vec<PromiseView>,
     /// Its tags, in order.
     pub tags: Vec<String>,
+    /// Its custom fields' values, by key.
+    #[schema(value_type = Object)]
+    pub fields: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// A message on a case.
@@ -275,6 +278,9 @@ pub struct CustomerDetail {
     pub cases: Vec<CaseView>,
     /// Their tags, in order.
     pub tags: Vec<String>,
+    /// Their custom fields' values, by key.
+    #[schema(value_type = Object)]
+    pub fields: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// A page of customers.

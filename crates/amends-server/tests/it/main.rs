@@ -11,6 +11,7 @@ mod cases;
 mod console;
 mod customers;
 mod desk;
+mod fields;
 mod hardening;
 mod helpers;
 mod jobs;

@@ -5,7 +5,7 @@ use amends_core::case::NewCase;
 use amends_core::customer::{CustomerName, NewCustomer};
 use amends_core::search::{Place, SearchQuery};
 use amends_core::{Channel, Direction, EmailAddress, PhoneNumber, Priority};
-use amends_store::{NewMessage, OpenCase, OwnerScope, Store};
+use amends_store::{NewMessage, OpenCase, OwnerScope, SearchScope, Store};
 
 use super::at;
 
@@ -14,7 +14,10 @@ fn query(text: &str) -> SearchQuery {
 }
 
 async fn found(store: &Store, text: &str) -> Vec<i64> {
-    let results = store.search(&query(text), None, 0, 20).await.unwrap();
+    let results = store
+        .search(&query(text), &SearchScope::default(), 0, 20)
+        .await
+        .unwrap();
     results.cases.iter().map(|c| c.case.id).collect()
 }
 
@@ -83,7 +86,10 @@ pub(crate) async fn cases_and_customers_are_found_by_their_words(store: &Store) 
         Direction::Inbound,
     )
     .await;
-    let results = store.search(&query("ZEPPELIN"), None, 0, 20).await.unwrap();
+    let results = store
+        .search(&query("ZEPPELIN"), &SearchScope::default(), 0, 20)
+        .await
+        .unwrap();
     assert_eq!(
         results.cases.len(),
         1,
@@ -103,7 +109,7 @@ pub(crate) async fn cases_and_customers_are_found_by_their_words(store: &Store) 
     assert!(found(store, "thermostat kettle").await.is_empty());
 
     let by_phone = store
-        .search(&query("(020) 7946-0958"), None, 0, 20)
+        .search(&query("(020) 7946-0958"), &SearchScope::default(), 0, 20)
         .await
         .unwrap();
     let names: Vec<&str> = by_phone.customers.iter().map(|c| c.name.as_str()).collect();
@@ -113,7 +119,7 @@ pub(crate) async fn cases_and_customers_are_found_by_their_words(store: &Store) 
         "a phone number written another way finds its customer"
     );
     let by_email = store
-        .search(&query("petra@example.com"), None, 0, 20)
+        .search(&query("petra@example.com"), &SearchScope::default(), 0, 20)
         .await
         .unwrap();
     assert_eq!(by_email.customers.len(), 1);
@@ -129,19 +135,38 @@ pub(crate) async fn cases_and_customers_are_found_by_their_words(store: &Store) 
     assert!(found(store, "zeppelin before:2023-11-14").await.is_empty());
     assert_eq!(found(store, "zeppelin after:2023-11-14").await, [kettle]);
     let owned = store
-        .search(&query("zeppelin"), Some(OwnerScope::Agent(1)), 0, 20)
+        .search(
+            &query("zeppelin"),
+            &SearchScope {
+                owner: Some(OwnerScope::Agent(1)),
+                ..SearchScope::default()
+            },
+            0,
+            20,
+        )
         .await
         .unwrap();
     assert!(owned.cases.is_empty(), "no one owns the case");
     let unowned = store
-        .search(&query("zeppelin"), Some(OwnerScope::Nobody), 0, 20)
+        .search(
+            &query("zeppelin"),
+            &SearchScope {
+                owner: Some(OwnerScope::Nobody),
+                ..SearchScope::default()
+            },
+            0,
+            20,
+        )
         .await
         .unwrap();
     assert_eq!(unowned.cases.len(), 1);
 
     assert!(found(store, "quokka").await.is_empty());
     add("Note: the quokka batch is the faulty one.", Direction::Note).await;
-    let note = store.search(&query("quokka"), None, 0, 20).await.unwrap();
+    let note = store
+        .search(&query("quokka"), &SearchScope::default(), 0, 20)
+        .await
+        .unwrap();
     assert_eq!(
         note.cases[0].ranked.best.place,
         Place::Note,
@@ -159,11 +184,19 @@ pub(crate) async fn cases_and_customers_are_found_by_their_words(store: &Store) 
     )
     .await;
     assert_eq!(found(store, "zeppelin").await, [named, kettle]);
-    let second = store.search(&query("zeppelin"), None, 1, 1).await.unwrap();
+    let second = store
+        .search(&query("zeppelin"), &SearchScope::default(), 1, 1)
+        .await
+        .unwrap();
     assert_eq!(second.cases[0].case.id, kettle);
     assert!(!second.more && second.customers.is_empty());
     let filtered = store
-        .search(&query("channel:email before:2023-01-01"), None, 0, 20)
+        .search(
+            &query("channel:email before:2023-01-01"),
+            &SearchScope::default(),
+            0,
+            20,
+        )
         .await
         .unwrap();
     assert!(filtered.cases.iter().any(|c| c.case.id == named) && filtered.customers.is_empty());
