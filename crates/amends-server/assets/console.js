@@ -96,6 +96,15 @@
 
   function formBody(form, submitter) {
     const body = collect(form, true);
+    // Checkboxes elsewhere on the page that belong to this form (form="id") and say
+    // data-many give a list of the checked values: the rows picked for a bulk change.
+    if (form.id) {
+      const picked = document.querySelectorAll('input[data-many][form="' + form.id + '"]');
+      if (picked.length) {
+        const name = picked[0].name;
+        body[name] = Array.from(picked).filter((el) => el.checked).map((el) => parseInt(el.value, 10));
+      }
+    }
     for (const group of form.querySelectorAll("[data-rows]")) {
       body[group.dataset.rows] = Array.from(group.querySelectorAll("[data-row]"))
         .map((row) => collect(row, false))
@@ -416,8 +425,13 @@
         if (html === last) return;
         const focused = document.activeElement && document.activeElement.closest("tr.queue-row");
         const focusedId = focused ? focused.dataset.caseId : null;
+        const picked = Array.from(liveRows.querySelectorAll("input[data-many]:checked")).map((el) => el.value);
         liveRows.innerHTML = html;
         last = liveRows.innerHTML;
+        for (const value of picked) {
+          const again = liveRows.querySelector('input[data-many][value="' + value + '"]');
+          if (again) again.checked = true;
+        }
         if (focusedId) {
           const again = liveRows.querySelector('tr[data-case-id="' + focusedId + '"] a.case-link');
           if (again) again.focus();

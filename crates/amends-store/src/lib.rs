@@ -11,6 +11,7 @@ mod accounts;
 mod agents;
 mod apply;
 mod audit;
+mod bulk;
 mod canned;
 mod cases;
 mod casework;

@@ -49,7 +49,7 @@ impl Store {
         context: &AuditContext,
         decide: impl FnOnce(&[Tag]) -> (Vec<Tag>, Option<AuditEvent>),
     ) -> Result<Vec<Tag>, StoreError> {
-        let (table, key, records, id) = of.tables();
+        let (_, _, records, id) = of.tables();
         let mut tx = self.write.begin().await?;
         let exists: Option<i64> =
             sqlx::query_scalar(&format!("select id from {records} where id = $1"))
@@ -65,20 +65,7 @@ impl Store {
         let before = tags_of(&mut tx, of).await?;
         let (after, event) = decide(&before);
         if let Some(event) = event {
-            sqlx::query(&format!("delete from {table} where {key} = $1"))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            for tag in &after {
-                sqlx::query(&format!(
-                    "insert into {table} ({key}, tag, created_at, updated_at) values ($1, $2, $3, $3)"
-                ))
-                .bind(id)
-                .bind(tag.as_str())
-                .bind(context.at.millis())
-                .execute(&mut *tx)
-                .await?;
-            }
+            write_tags(&mut tx, of, &after, context.at).await?;
             audit::record(&mut tx, context, &[event]).await?;
         }
         tx.commit().await?;
@@ -110,7 +97,32 @@ impl Store {
     }
 }
 
-async fn tags_of(conn: &mut AnyConnection, of: Tagged) -> Result<Vec<Tag>, StoreError> {
+/// Replaces the tags of a record in the caller's transaction.
+pub(crate) async fn write_tags(
+    conn: &mut AnyConnection,
+    of: Tagged,
+    tags: &[Tag],
+    at: amends_core::Timestamp,
+) -> Result<(), StoreError> {
+    let (table, key, _, id) = of.tables();
+    sqlx::query(&format!("delete from {table} where {key} = $1"))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for tag in tags {
+        sqlx::query(&format!(
+            "insert into {table} ({key}, tag, created_at, updated_at) values ($1, $2, $3, $3)"
+        ))
+        .bind(id)
+        .bind(tag.as_str())
+        .bind(at.millis())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn tags_of(conn: &mut AnyConnection, of: Tagged) -> Result<Vec<Tag>, StoreError> {
     let (table, key, _, id) = of.tables();
     let tags: Vec<String> = sqlx::query_scalar(&format!(
         "select tag from {table} where {key} = $1 order by tag"

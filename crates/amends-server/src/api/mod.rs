@@ -2,6 +2,7 @@
 //! OpenAPI document are built.
 
 mod accounts;
+mod bulk;
 mod canned;
 mod cases;
 mod casework;
@@ -70,6 +71,7 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(merges::undo_merge))
         .routes(routes!(merges::merge_customer))
         .routes(routes!(fields::define, fields::list))
+        .routes(routes!(bulk::change_cases))
         .routes(routes!(fields::set_case_fields))
         .routes(routes!(fields::set_customer_fields))
         .routes(routes!(

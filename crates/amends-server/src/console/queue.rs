@@ -41,10 +41,12 @@ pub(super) async fn page_handler(
                 kbd { "Enter" } " opens, " kbd { "/" } " filters." }
         }
         (filters(query))
+        (bulk_form(&owners))
         table class="queue" aria-describedby="queue-caption" {
             caption id="queue-caption" class="visually-hidden" { "Open cases, most urgent first" }
             thead {
                 tr {
+                    th scope="col" { span class="visually-hidden" { "Select" } }
                     th scope="col" { "Case" }
                     th scope="col" { "Customer" }
                     th scope="col" { "Why it is here" }
@@ -109,11 +111,15 @@ fn rows_markup(
     let now = state.clock.now();
     html! {
         @if view.items.is_empty() {
-            tr { td colspan="7" class="empty" { "Nothing waiting here. Well done." } }
+            tr { td colspan="8" class="empty" { "Nothing waiting here. Well done." } }
         }
         @for (position, entry) in view.items.iter().enumerate() {
             @let case = &entry.case;
             tr class="queue-row" data-case-id=(case.id) data-position=(position + 1) {
+                td class="pick" {
+                    input type="checkbox" form="bulk" name="case_ids" value=(case.id) data-type="int"
+                        data-many aria-label={ "Select case #" (case.id) };
+                }
                 td {
                     a class="case-link" href={ "/cases/" (case.id) } {
                         span class="case-id" { "#" (case.id) } " " (case.subject)
@@ -140,7 +146,7 @@ fn rows_markup(
         }
         @if let Some(cursor) = &view.next_cursor {
             tr class="more" {
-                td colspan="7" {
+                td colspan="8" {
                     a href={ "/queue?" (filter_query(query, Some(cursor))) } { "Next page" }
                 }
             }
@@ -168,6 +174,33 @@ fn filter_query(query: &QueueQuery, cursor: Option<&str>) -> String {
         .map(|(k, v)| format!("{k}={}", super::form_urlencoded_component(v)))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// The form that changes every selected row at once: owner, status, tags.
+fn bulk_form(owners: &HashMap<i64, String>) -> Markup {
+    let mut agents: Vec<(&i64, &String)> = owners.iter().collect();
+    agents.sort_by(|a, b| a.1.cmp(b.1));
+    html! {
+        form id="bulk" class="bulk" data-api="/api/v1/cases/bulk" aria-label="Change the selected cases" {
+            span class="hint" { "Selected cases:" }
+            label for="bulk-owner" class="visually-hidden" { "Give to" }
+            select id="bulk-owner" name="owner_id" data-type="int" {
+                option value="" { "Owner unchanged" }
+                @for (id, name) in agents { option value=(id) { "Give to " (name) } }
+            }
+            label for="bulk-status" class="visually-hidden" { "Status" }
+            select id="bulk-status" name="status" {
+                option value="" { "Status unchanged" }
+                @for status in CaseStatus::ALL {
+                    option value=(status.as_str()) { (label(status.as_str())) }
+                }
+            }
+            label for="bulk-tags" class="visually-hidden" { "Add tags" }
+            input id="bulk-tags" name="add_tags" data-type="list" placeholder="add tags";
+            button type="submit" { "Apply to selected" }
+            (super::form_status())
+        }
+    }
 }
 
 fn filters(query: &QueueQuery) -> Markup {

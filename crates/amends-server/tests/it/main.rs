@@ -6,6 +6,7 @@
 mod auth;
 mod bad_input;
 mod browser;
+mod bulk;
 mod canned;
 mod cases;
 mod console;
