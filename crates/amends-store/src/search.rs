@@ -101,6 +101,51 @@ impl Store {
         })
     }
 
+    /// The cases `query`'s filters allow (its words aside), in id order after `after_id`, at
+    /// most `limit`, with their customers' names: for exports, which want every case.
+    pub async fn filtered_cases(
+        &self,
+        query: &SearchQuery,
+        scope: &SearchScope,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<(Case, String)>, StoreError> {
+        let (conditions, binds) = conditions(&query.filters, scope, "cases.opened_at", 3);
+        let sql = format!(
+            "select cases.id from cases where cases.id > $1 {conditions} order by cases.id \
+             limit $2"
+        );
+        let mut select = sqlx::query_scalar::<_, i64>(&sql)
+            .bind(after_id)
+            .bind(limit);
+        for bind in binds {
+            select = match bind {
+                Bind::Int(value) => select.bind(value),
+                Bind::Text(value) => select.bind(value),
+            };
+        }
+        let mut conn = self.read.acquire().await?;
+        let ids = select.fetch_all(&mut *conn).await?;
+        let ranked: Vec<RankedCase> = ids
+            .into_iter()
+            .map(|id| RankedCase {
+                case_id: id,
+                score: 0,
+                best: Found {
+                    case_id: id,
+                    place: Place::Subject,
+                    id,
+                    at: Timestamp(0),
+                },
+            })
+            .collect();
+        let shown = shown(&mut conn, &ranked).await?;
+        Ok(shown
+            .into_iter()
+            .map(|found| (found.case, found.customer_name))
+            .collect())
+    }
+
     /// The texts `query` finds: the latest matching subjects and messages, or with no words,
     /// the latest cases its filters allow.
     async fn found(

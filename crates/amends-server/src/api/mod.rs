@@ -9,6 +9,7 @@ mod casework;
 mod coaching;
 mod contract;
 mod customers;
+mod export;
 mod fields;
 mod jobs;
 mod ledger;
@@ -72,6 +73,7 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(merges::merge_customer))
         .routes(routes!(fields::define, fields::list))
         .routes(routes!(bulk::change_cases))
+        .routes(routes!(export::cases_csv))
         .routes(routes!(fields::set_case_fields))
         .routes(routes!(fields::set_customer_fields))
         .routes(routes!(

@@ -87,6 +87,7 @@ fn results_markup(q: &str, results: &SearchResultsView) -> Markup {
         }
         section aria-labelledby="found-cases" {
             h2 id="found-cases" { "Cases" }
+            p { a href={ "/api/v1/export/cases.csv?q=" (encode(q)) } download="cases.csv" { "Export these cases as CSV" } }
             @if results.cases.is_empty() {
                 p { "No case holds all these words." }
             }

@@ -92,3 +92,85 @@ async fn many_cases_change_at_once_or_not_at_all() {
         assert_eq!(status, 422);
     }
 }
+
+#[tokio::test]
+async fn cases_export_as_csv_streamed_with_formulas_made_harmless() {
+    for app in TestApp::each().await {
+        let client = app.token_client(AgentRole::Agent).await;
+        let admin = app.token_client(AgentRole::Admin).await;
+        let (status, _) = post(
+            &app,
+            &admin,
+            "/custom-fields",
+            json!({"key": "order_number", "label": "Order", "on": "case", "kind": "text"}),
+        )
+        .await;
+        assert_eq!(status, 201);
+        let (_, tricky) = post(&app, &client, "/cases", json!({"customer": {"name": "Eve, \"the\" tester", "email": "eve@example.com"}, "channel": "email", "subject": "=HYPERLINK(\"http://evil\")", "body": "A kettle, broken."})).await;
+        let tricky_id = tricky["id"].as_i64().unwrap();
+        let put = client
+            .put(app.api(&format!("/cases/{tricky_id}/fields")))
+            .json(&json!({"fields": {"order_number": "A-1"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 200);
+        for i in 0..3 {
+            app.open_case(
+                &client,
+                &format!("Many {i}"),
+                &format!("many{i}@example.com"),
+                "normal",
+            )
+            .await;
+        }
+        let export = |q: &str| {
+            let url = app.api(&format!("/export/cases.csv{q}"));
+            let client = client.clone();
+            async move {
+                let response = client.get(url).send().await.unwrap();
+                assert_eq!(response.status(), 200);
+                assert_eq!(
+                    response.headers()["content-type"],
+                    "text/csv; charset=utf-8"
+                );
+                response.text().await.unwrap()
+            }
+        };
+        let all = export("").await;
+        let lines: Vec<&str> = all.split("\r\n").filter(|l| !l.is_empty()).collect();
+        assert!(
+            lines[0].starts_with("id,subject,status,")
+                && lines[0].ends_with(",tags,field:order_number")
+        );
+        assert_eq!(lines.len(), 1 + 4, "every case once");
+        let row = lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{tricky_id},")))
+            .unwrap();
+        assert!(
+            row.starts_with(&format!(
+                "{tricky_id},\"'=HYPERLINK(\"\"http://evil\"\")\","
+            )),
+            "{row}"
+        );
+        assert!(
+            row.contains("\"Eve, \"\"the\"\" tester\"") && row.ends_with(",A-1"),
+            "{row}"
+        );
+        let searched = export("?q=kettle").await;
+        assert_eq!(
+            searched.split("\r\n").filter(|l| !l.is_empty()).count(),
+            2,
+            "{searched}"
+        );
+        let filtered = export("?q=customer:eve@example.com").await;
+        assert_eq!(filtered.split("\r\n").filter(|l| !l.is_empty()).count(), 2);
+        let bad = client
+            .get(app.api("/export/cases.csv?q=status:lost"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 422);
+    }
+}
