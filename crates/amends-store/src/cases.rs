@@ -246,6 +246,22 @@ impl Store {
         Ok(next)
     }
 
+    /// How many open cases `filter` shows: a saved view's count.
+    pub async fn count_queue(&self, filter: &QueueFilter) -> Result<i64, StoreError> {
+        let (conditions, binds) = filter.conditions(1);
+        let sql = format!(
+            "select count(*) from cases where cases.status not in ('resolved', 'closed'){conditions}"
+        );
+        let mut query = sqlx::query_scalar::<_, i64>(&sql);
+        for bind in binds {
+            query = match bind {
+                QueueBind::Int(value) => query.bind(value),
+                QueueBind::Text(value) => query.bind(value),
+            };
+        }
+        Ok(query.fetch_one(&self.read).await?)
+    }
+
     /// Open cases, most urgent first (urgency, then oldest), from after `cursor`.
     pub async fn queue(
         &self,

@@ -37,6 +37,7 @@ mod table;
 mod tags;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod views;
 
 use std::str::FromStr;
 use std::sync::Once;
@@ -67,6 +68,7 @@ pub use table::notices::Notice;
 pub use table::notifications::Notification;
 pub use table::staff_mails::StaffMailSent;
 pub use tags::{TagUse, Tagged};
+pub use views::SavedView;
 
 /// When the store schedules the jobs it makes itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

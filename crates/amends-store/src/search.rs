@@ -66,6 +66,8 @@ pub struct SearchResults {
     pub customers: Vec<Customer>,
     /// Whether a later page has more cases.
     pub more: bool,
+    /// How many cases were ranked in all (at most [`CANDIDATES`] texts' worth).
+    pub total: usize,
 }
 
 enum Bind {
@@ -98,6 +100,7 @@ impl Store {
             cases,
             customers,
             more: end < ranked.len(),
+            total: ranked.len(),
         })
     }
 

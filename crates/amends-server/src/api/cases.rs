@@ -411,6 +411,17 @@ impl QueueQuery {
     }
 }
 
+/// How many open cases `query` shows `current`, however many pages.
+pub(crate) async fn read_queue_count(
+    state: &AppState,
+    current: &CurrentAgent,
+    query: &QueueQuery,
+) -> Result<i64, AppError> {
+    current.require(AgentRole::Agent)?;
+    let filter = query.filter(current.agent.id, state.clock.now())?;
+    Ok(state.store.count_queue(&filter).await?)
+}
+
 /// One page of the queue for `query`, with each case's reasons.
 pub(crate) async fn read_queue(
     state: &AppState,

@@ -19,6 +19,7 @@ mod plans;
 mod search;
 mod tags;
 mod team;
+mod views;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::get;
@@ -30,9 +31,10 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 pub use accounts::new_agent;
-pub(crate) use cases::{read_queue, QueueQuery};
+pub(crate) use cases::{read_queue, read_queue_count, QueueQuery};
 pub(crate) use fields::field_map;
 pub(crate) use search::{run_search, SearchRequest};
+pub(crate) use views::views_of;
 
 use crate::{AppError, AppState};
 use contract::ProblemResponses;
@@ -74,6 +76,8 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(fields::define, fields::list))
         .routes(routes!(bulk::change_cases))
         .routes(routes!(export::cases_csv))
+        .routes(routes!(views::save, views::list))
+        .routes(routes!(views::remove))
         .routes(routes!(fields::set_case_fields))
         .routes(routes!(fields::set_customer_fields))
         .routes(routes!(

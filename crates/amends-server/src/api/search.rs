@@ -137,5 +137,6 @@ pub(crate) async fn run_search(
             .map(CustomerView::from)
             .collect(),
         next_page: results.more.then_some(page + 1),
+        total: results.total,
     })
 }

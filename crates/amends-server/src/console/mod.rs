@@ -19,6 +19,7 @@ mod queue;
 mod reset;
 mod search;
 mod supervisor;
+mod views;
 
 use amends_core::AgentRole;
 use axum::extract::{Form, FromRequestParts, Query, State};

@@ -34,13 +34,17 @@ pub(super) async fn page_handler(
     let view = read_queue(state, &console.current, query).await?;
     let owners = owner_names(state).await?;
     let rows_url = format!("/queue/rows?{}", filter_query(query, None));
+    let views = super::views::views_nav(state, &console.current).await?;
+    let here = format!("/queue?{}", filter_query(query, None));
     let body = html! {
         div class="page-head" {
             h1 { "Queue" }
             p class="hint" { "Most urgent first. Keys: " kbd { "j" } " / " kbd { "k" } " move, "
                 kbd { "Enter" } " opens, " kbd { "/" } " filters." }
         }
+        (views)
         (filters(query))
+        (super::views::save_view_form(&here))
         (bulk_form(&owners))
         table class="queue" aria-describedby="queue-caption" {
             caption id="queue-caption" class="visually-hidden" { "Open cases, most urgent first" }

@@ -62,6 +62,9 @@ pub(super) async fn page(
                 }
             }
         }
+        @if results.is_some() {
+            (super::views::save_view_form(&format!("/search?q={}", encode(&query.q))))
+        }
         @if let Some(results) = &results { (results_markup(&query.q, results)) }
     };
     layout(&console, Section::Search, "Search", body)

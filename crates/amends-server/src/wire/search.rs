@@ -17,6 +17,9 @@ pub struct SearchResultsView {
     pub customers: Vec<CustomerView>,
     /// The next page's number, when there is one.
     pub next_page: Option<u32>,
+    /// How many cases were ranked in all (a word found in more than 500 texts ranks the
+    /// latest 500).
+    pub total: usize,
 }
 
 /// A case a search found.

@@ -23,4 +23,5 @@ mod pages;
 mod reading;
 mod recovery;
 mod search;
+mod views;
 mod webdriver;
