@@ -12,6 +12,7 @@ pub mod accounts;
 mod api;
 pub mod clock;
 mod console;
+mod csv;
 mod error;
 mod extract;
 mod limits;

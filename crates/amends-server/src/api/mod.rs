@@ -11,6 +11,7 @@ mod contract;
 mod customers;
 mod export;
 mod fields;
+mod imports;
 mod jobs;
 mod ledger;
 mod mail_log;
@@ -78,6 +79,7 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(export::cases_csv))
         .routes(routes!(views::save, views::list))
         .routes(routes!(views::remove))
+        .routes(routes!(imports::import_customers))
         .routes(routes!(fields::set_case_fields))
         .routes(routes!(fields::set_customer_fields))
         .routes(routes!(
