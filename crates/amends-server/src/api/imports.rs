@@ -189,53 +189,14 @@ fn row(columns: &[Column], record: &Record) -> Result<ImportedCustomer, FieldErr
                 }
             }
             Column::Field(_) => {}
-            Column::Plain(name) => match name.as_str() {
-                "name" => {
-                    customer.name = CustomerName::parse("name", cell)?;
-                    named = true;
-                }
-                "email" => {
-                    customer.emails = several(cell)
-                        .iter()
-                        .map(|e| crate::extract::parse_email("email", e))
-                        .collect::<Result<_, _>>()?;
-                }
-                "phone" => {
-                    customer.phones = several(cell)
-                        .iter()
-                        .map(|p| PhoneNumber::parse("phone", p))
-                        .collect::<Result<_, _>>()?
-                }
-                "social" => {
-                    customer.social_handles = several(cell)
-                        .iter()
-                        .map(|h| parse_social_handle("social", h))
-                        .collect::<Result<_, _>>()?
-                }
-                "plan" if !cell.is_empty() => {
-                    customer.plan = Some(bounded_text("plan", cell, 100, false)?)
-                }
-                "revenue_to_date_minor" if !cell.is_empty() => {
-                    customer.revenue_to_date_minor = cell
-                        .parse::<i64>()
-                        .ok()
-                        .filter(|r| *r >= 0)
-                        .ok_or_else(|| {
-                        FieldError::new(
-                            "revenue_to_date_minor",
-                            "must be a whole number, not negative",
-                        )
-                    })?;
-                }
-                "currency" if !cell.is_empty() => {
-                    customer.currency = parse_currency("currency", cell)?
-                }
-                "notes" if !cell.is_empty() => {
-                    customer.notes = bounded_text("notes", cell, 20_000, true)?
-                }
-                "tags" => tags = parse_tags("tags", &several(&cell.replace(' ', ";")))?,
-                _ => {}
-            },
+            Column::Plain(name) if name == "name" => {
+                customer.name = CustomerName::parse("name", cell)?;
+                named = true;
+            }
+            Column::Plain(name) if name == "tags" => {
+                tags = parse_tags("tags", &several(&cell.replace(' ', ";")))?;
+            }
+            Column::Plain(name) => plain(&mut customer, name, cell)?,
         }
     }
     if !named {
@@ -247,4 +208,45 @@ fn row(columns: &[Column], record: &Record) -> Result<ImportedCustomer, FieldErr
         tags,
         fields: values,
     })
+}
+
+/// One cell of a column of the customer's own record.
+fn plain(customer: &mut NewCustomer, name: &str, cell: &str) -> Result<(), FieldError> {
+    match name {
+        "email" => {
+            customer.emails = several(cell)
+                .iter()
+                .map(|e| crate::extract::parse_email("email", e))
+                .collect::<Result<_, _>>()?;
+        }
+        "phone" => {
+            customer.phones = several(cell)
+                .iter()
+                .map(|p| PhoneNumber::parse("phone", p))
+                .collect::<Result<_, _>>()?
+        }
+        "social" => {
+            customer.social_handles = several(cell)
+                .iter()
+                .map(|h| parse_social_handle("social", h))
+                .collect::<Result<_, _>>()?
+        }
+        "plan" if !cell.is_empty() => customer.plan = Some(bounded_text("plan", cell, 100, false)?),
+        "revenue_to_date_minor" if !cell.is_empty() => {
+            customer.revenue_to_date_minor = cell
+                .parse::<i64>()
+                .ok()
+                .filter(|r| *r >= 0)
+                .ok_or_else(|| {
+                    FieldError::new(
+                        "revenue_to_date_minor",
+                        "must be a whole number, not negative",
+                    )
+                })?;
+        }
+        "currency" if !cell.is_empty() => customer.currency = parse_currency("currency", cell)?,
+        "notes" if !cell.is_empty() => customer.notes = bounded_text("notes", cell, 20_000, true)?,
+        _ => {}
+    }
+    Ok(())
 }

@@ -44,7 +44,7 @@ use contract::ProblemResponses;
 /// gives both its place in the router and its entry in the document.
 fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
     let intake_limit = DefaultBodyLimit::max(max_mail_bytes);
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(mail_log::take_in_mail).layer(intake_limit))
         .routes(routes!(
             accounts::sign_in,
@@ -64,22 +64,6 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(cases::case_audit))
         .routes(routes!(cases::queue_page))
         .routes(routes!(coaching::coach_draft))
-        .routes(routes!(search::search))
-        .routes(routes!(tags::tag_case))
-        .routes(routes!(tags::tag_customer))
-        .routes(routes!(tags::tags_in_use))
-        .routes(routes!(canned::list, canned::create))
-        .routes(routes!(canned::change, canned::remove))
-        .routes(routes!(canned::use_on_case))
-        .routes(routes!(merges::merge_case, merges::case_merges))
-        .routes(routes!(merges::undo_merge))
-        .routes(routes!(merges::merge_customer))
-        .routes(routes!(fields::define, fields::list))
-        .routes(routes!(bulk::change_cases))
-        .routes(routes!(export::cases_csv))
-        .routes(routes!(views::save, views::list))
-        .routes(routes!(views::remove))
-        .routes(routes!(imports::import_customers))
         .routes(routes!(fields::set_case_fields))
         .routes(routes!(fields::set_customer_fields))
         .routes(routes!(
@@ -121,7 +105,30 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(plans::send))
         .routes(routes!(plans::public_plan, plans::answer_plan))
         .routes(routes!(plans::public_summary, plans::answer_summary))
-        .routes(routes!(casework::get_survey, casework::answer_survey))
+        .routes(routes!(casework::get_survey, casework::answer_survey));
+    shared_desk(router)
+}
+
+/// What every shared desk has (issue 21): search, tags, canned replies, merging, custom
+/// fields, bulk work, export, saved views and import.
+fn shared_desk(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    router
+        .routes(routes!(search::search))
+        .routes(routes!(tags::tag_case))
+        .routes(routes!(tags::tag_customer))
+        .routes(routes!(tags::tags_in_use))
+        .routes(routes!(canned::list, canned::create))
+        .routes(routes!(canned::change, canned::remove))
+        .routes(routes!(canned::use_on_case))
+        .routes(routes!(merges::merge_case, merges::case_merges))
+        .routes(routes!(merges::undo_merge))
+        .routes(routes!(merges::merge_customer))
+        .routes(routes!(fields::define, fields::list))
+        .routes(routes!(bulk::change_cases))
+        .routes(routes!(export::cases_csv))
+        .routes(routes!(views::save, views::list))
+        .routes(routes!(views::remove))
+        .routes(routes!(imports::import_customers))
 }
 
 /// Every API route, and the OpenAPI document at `/openapi.json`.
