@@ -15,7 +15,7 @@ use crate::webdriver::Browser;
 
 const DAY: i64 = 86_400_000;
 
-async fn sign_in(browser: &Browser, email: &str, password: &str) {
+pub(crate) async fn sign_in(browser: &Browser, email: &str, password: &str) {
     browser
         .run(
             "document.querySelector('#email').value = ''; document.querySelector('#password').value = ''",
@@ -33,7 +33,7 @@ async fn sign_in(browser: &Browser, email: &str, password: &str) {
         .await;
 }
 
-async fn assert_accessible(browser: &Browser, page: &str) {
+pub(crate) async fn assert_accessible(browser: &Browser, page: &str) {
     let violations = browser.serious_accessibility_violations().await;
     assert!(
         violations.is_empty(),
