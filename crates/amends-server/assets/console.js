@@ -28,7 +28,9 @@
     const data = type.includes("json") ? await response.json() : null;
     if (!response.ok) {
       const detail = data && (data.detail || data.title);
-      throw new Error(detail || response.status + " " + response.statusText);
+      const error = new Error(detail || response.status + " " + response.statusText);
+      error.field = data && data.field;
+      throw error;
     }
     return data;
   }
@@ -190,6 +192,19 @@
         reloadKeepingPlace();
       }
     } catch (error) {
+      // The customer wrote again while this reply was written: read it, or send anyway.
+      if (error.field === "answers_message_id" && body &&
+          (await confirmFirst("The customer wrote again since you started this reply. Send it anyway?"))) {
+        delete body.answers_message_id;
+        try {
+          await api(form.dataset.method || "POST", form.dataset.api, body);
+          reloadKeepingPlace();
+          return;
+        } catch (again) {
+          status(form, again.message, "error");
+          return;
+        }
+      }
       status(form, error.message, "error");
     } finally {
       buttons.forEach((b) => b.removeAttribute("aria-busy"));
@@ -332,6 +347,23 @@
       timer = setTimeout(check, 150);
     });
     area.addEventListener("scroll", () => { backdrop.scrollTop = area.scrollTop; });
+
+    // Who else has this case open, and who is typing: said and heard every 5 seconds.
+    const presence = composer.querySelector("#presence");
+    let lastTyped = 0;
+    area.addEventListener("input", () => { lastTyped = Date.now(); });
+    const beat = async () => {
+      try {
+        const heard = await api("PUT", "/api/v1/cases/" + caseId + "/presence", { typing: Date.now() - lastTyped < 6000 });
+        presence.textContent = heard.others
+          .map((o) => o.name + (o.typing ? " is typing a reply to this case." : " is also looking at this case."))
+          .join(" ");
+      } catch (_) { /* the next beat tries again */ }
+    };
+    if (presence) {
+      beat();
+      setInterval(beat, 5000);
+    }
 
     // A canned reply goes in at the cursor with this case's values filled; its actions (status,
     // tags, taking the case) are taken by the desk, and the draft is coached as if typed.

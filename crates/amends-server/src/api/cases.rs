@@ -202,6 +202,10 @@ pub(super) struct AddMessageRequest {
     pub channel: Option<String>,
     /// The channel's id for it, to recognise it arriving twice.
     pub external_id: Option<String>,
+    /// For a reply: the latest customer message the agent had read. When the customer wrote
+    /// again since, the reply is refused (409, naming this field) so the agent reads it first;
+    /// sending again without it sends anyway.
+    pub answers_message_id: Option<i64>,
 }
 
 /// Adds a message or an internal note to a case.
@@ -229,6 +233,22 @@ pub(super) async fn add_message(
         .map(|e| parse_external_id("external_id", e))
         .transpose()?;
     let case = state.store.case(id).await?;
+    if let (Direction::Outbound, Some(read)) = (direction, request.answers_message_id) {
+        let latest = state
+            .store
+            .case_messages(id)
+            .await?
+            .iter()
+            .filter(|m| m.direction == Direction::Inbound)
+            .map(|m| m.id)
+            .max();
+        if latest.is_some_and(|latest| latest > read) {
+            return Err(AppError::Conflict(FieldError::new(
+                "answers_message_id",
+                "the customer wrote again since you started this reply; read it first",
+            )));
+        }
+    }
     let channel = match request.channel.as_deref() {
         Some(raw) => parse_channel("channel", raw)?,
         None => case.channel,

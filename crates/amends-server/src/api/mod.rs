@@ -17,6 +17,7 @@ mod ledger;
 mod mail_log;
 mod merges;
 mod plans;
+mod presence;
 mod search;
 mod tags;
 mod team;
@@ -129,6 +130,7 @@ fn shared_desk(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(views::save, views::list))
         .routes(routes!(views::remove))
         .routes(routes!(imports::import_customers))
+        .routes(routes!(presence::mark))
 }
 
 /// Every API route, and the OpenAPI document at `/openapi.json`.

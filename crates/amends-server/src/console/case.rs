@@ -414,6 +414,7 @@ fn composer(file: &CaseFile) -> Markup {
     html! {
         section class="composer" aria-labelledby="composer-title" data-composer data-case-id=(case_id) {
             h2 id="composer-title" { "Reply" }
+            p id="presence" class="presence" role="status" aria-live="polite" {}
             form id="reply-form" data-api={ "/api/v1/cases/" (case_id) "/messages" }
                 data-guard="coaching" {
                 fieldset class="direction" {
@@ -421,6 +422,9 @@ fn composer(file: &CaseFile) -> Markup {
                     label { input type="radio" name="direction" value="outbound" checked;
                         " Reply to " (file.first_name()) }
                     label { input type="radio" name="direction" value="note"; " Internal note" }
+                }
+                @if let Some(latest) = file.messages.iter().filter(|m| m.direction == amends_core::Direction::Inbound).map(|m| m.id).max() {
+                    input type="hidden" name="answers_message_id" value=(latest) data-type="int";
                 }
                 label for="reply" class="visually-hidden" { "Your reply" }
                 div class="field-wrap" {

@@ -1,5 +1,6 @@
 //! The shared desk's basics in a real headless Chromium: the search box, a saved view, a
-//! canned reply inserted in the composer and coached, and a bulk assignment from the queue.
+//! canned reply inserted in the composer and coached, the notice that another agent is typing
+//! and the question before answering an old message, and a bulk assignment from the queue.
 //! axe-core checks the search page and the queue with its new controls.
 
 use amends_core::AgentRole;
@@ -73,8 +74,16 @@ async fn an_agent_searches_saves_a_view_inserts_a_canned_reply_and_assigns_in_bu
     browser
         .click(&browser.find("form.save-view input[name=shared]").await)
         .await;
+    browser.run("window.beforeSaving = true;", json!([])).await;
     browser
         .click(&browser.find("form.save-view button[type=submit]").await)
+        .await;
+    // Saving reloads the page; wait for that before going elsewhere.
+    browser
+        .wait_for(
+            "the page to reload",
+            "return !window.beforeSaving && document.readyState === 'complete'",
+        )
         .await;
     let mut saved = false;
     for _ in 0..100 {
@@ -121,6 +130,70 @@ async fn an_agent_searches_saves_a_view_inserts_a_canned_reply_and_assigns_in_bu
         )
         .await;
     browser.screenshot("canned-reply").await;
+
+    // Lee opens the same case and types: Ann's page says so.
+    let lee_console = app.sign_in("lee@desk.test").await;
+    let typing = lee_console
+        .client
+        .put(app.api(&format!("/cases/{kettle}/presence")))
+        .header("x-csrf-token", &lee_console.csrf)
+        .json(&json!({"typing": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(typing.status(), 200);
+    let notice = browser
+        .wait_for(
+            "the collision notice",
+            "return document.querySelector('#presence').textContent",
+        )
+        .await;
+    assert_eq!(
+        notice.as_str().unwrap(),
+        "lee is typing a reply to this case."
+    );
+    browser.screenshot("collision").await;
+
+    // The customer writes again before Ann sends: sending asks first, then sends.
+    let (status, _) = post(
+        &app,
+        &client,
+        &format!("/cases/{kettle}/messages"),
+        json!({"direction": "inbound", "body": "Hello? Still leaking."}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    browser.run("const r = document.querySelector('#reply'); r.value = 'Kim, I am sorry about the kettle. A new one goes out today.'; r.dispatchEvent(new Event('input'));", json!([])).await;
+    browser
+        .click(&browser.find("#reply-form button[type=submit]").await)
+        .await;
+    let asked = browser.wait_for("the question", "const d = document.querySelector('#confirm'); return d.open && document.querySelector('#confirm-text').textContent").await;
+    let asked = asked.as_str().unwrap().to_owned();
+    if !asked.contains("wrote again") {
+        // The coaching asked first (an unfinished reply); go on, then the newer message asks.
+        browser
+            .click(&browser.find("#confirm button[value=ok]").await)
+            .await;
+        browser.wait_for("the newer message's question", "const d = document.querySelector('#confirm'); return d.open && document.querySelector('#confirm-text').textContent.includes('wrote again')").await;
+    }
+    browser
+        .click(&browser.find("#confirm button[value=ok]").await)
+        .await;
+    let mut sent = false;
+    for _ in 0..100 {
+        let case = get(&app, &client, &format!("/cases/{kettle}")).await;
+        if case["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["body"] == "Kim, I am sorry about the kettle. A new one goes out today.")
+        {
+            sent = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(sent, "sent once Ann said so");
 
     // Both cases are given to Lee from the queue at once.
     browser.goto(&format!("{}/queue", app.url)).await;

@@ -174,3 +174,72 @@ async fn cases_export_as_csv_streamed_with_formulas_made_harmless() {
         assert_eq!(bad.status(), 422);
     }
 }
+
+#[tokio::test]
+async fn agents_see_each_other_on_a_case_and_a_reply_to_an_old_message_asks_first() {
+    for app in TestApp::each().await {
+        let ann = app.token_client(AgentRole::Agent).await;
+        let lee = app.token_client(AgentRole::Agent).await;
+        let opened = app
+            .open_case(&ann, "Kim", "kim@example.com", "normal")
+            .await;
+        let id = opened["id"].as_i64().unwrap();
+        let read = opened["messages"][0]["id"].as_i64().unwrap();
+        let presence = format!("/cases/{id}/presence");
+        let put = |client: &reqwest::Client, typing: bool| {
+            let request = client
+                .put(app.api(&presence))
+                .json(&json!({"typing": typing}));
+            async move {
+                request
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(put(&ann, false).await["others"], json!([]));
+        let heard = put(&lee, true).await;
+        assert_eq!(
+            heard["others"].as_array().unwrap().len(),
+            1,
+            "Lee hears Ann"
+        );
+        let heard = put(&ann, false).await;
+        assert_eq!(heard["others"][0]["typing"], true, "Ann hears Lee typing");
+        app.clock.advance(60_000);
+        assert_eq!(
+            put(&ann, false).await["others"],
+            json!([]),
+            "gone after a while"
+        );
+
+        // The customer writes again while Ann writes her reply: sending asks first.
+        let (status, _) = post(
+            &app,
+            &ann,
+            &format!("/cases/{id}/messages"),
+            json!({"direction": "inbound", "body": "Hello? Anyone?"}),
+        )
+        .await;
+        assert_eq!(status, 201);
+        let reply =
+            json!({"direction": "outbound", "body": "Sorry, Kim.", "answers_message_id": read});
+        let (status, problem) = post(&app, &ann, &format!("/cases/{id}/messages"), reply).await;
+        assert_eq!(
+            (status, &problem["field"]),
+            (409, &json!("answers_message_id")),
+            "{problem}"
+        );
+        let (status, _) = post(
+            &app,
+            &ann,
+            &format!("/cases/{id}/messages"),
+            json!({"direction": "outbound", "body": "Sorry, Kim."}),
+        )
+        .await;
+        assert_eq!(status, 201, "sent anyway when the agent says so");
+    }
+}
