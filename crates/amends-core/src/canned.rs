@@ -71,12 +71,15 @@ impl NewCannedReply {
         let name = bounded_text("name", name, 100, false)?;
         let body = bounded_text("body", body, MAX_BODY_CHARS, true)?;
         for (_, _, variable) in variables(&body) {
-            if !VARIABLES.iter().any(|(known, _)| *known == variable) {
+            if !VARIABLES.iter().any(|(known, _)| *known == variable)
+                && field_of(variable).is_none()
+            {
                 let known: Vec<&str> = VARIABLES.iter().map(|(v, _)| *v).collect();
                 return Err(FieldError::new(
                     "body",
                     format!(
-                        "uses {{{{{variable}}}}}, which is not a variable; the variables are {}",
+                        "uses {{{{{variable}}}}}, which is not a variable; the variables are {} \
+                         and case.fields.KEY or customer.fields.KEY for a custom field",
                         known.join(", ")
                     ),
                 ));
@@ -105,6 +108,26 @@ pub fn variables(text: &str) -> Vec<(usize, usize, &str)> {
     found
 }
 
+/// The custom field a variable names: `case.fields.order_number` is the case's
+/// `order_number`, `customer.fields.tier` the customer's `tier`; the key's shape is checked
+/// here, whether the desk defines it where the reply is written.
+pub fn field_of(variable: &str) -> Option<(crate::custom_field::FieldOwner, &str)> {
+    use crate::custom_field::FieldOwner;
+    let (owner, key) = if let Some(key) = variable.strip_prefix("case.fields.") {
+        (FieldOwner::Case, key)
+    } else {
+        (
+            FieldOwner::Customer,
+            variable.strip_prefix("customer.fields.")?,
+        )
+    };
+    let shaped = key.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    shaped.then_some((owner, key))
+}
+
 /// What fills the variables where a canned reply is used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filling<'a> {
@@ -116,6 +139,9 @@ pub struct Filling<'a> {
     pub case_subject: &'a str,
     /// The agent's name.
     pub agent_name: &'a str,
+    /// The case's and its customer's custom field values, by owner and key; a field without a
+    /// value fills in as nothing.
+    pub fields: Vec<(crate::custom_field::FieldOwner, &'a str, &'a str)>,
 }
 
 impl Filling<'_> {
@@ -126,6 +152,7 @@ impl Filling<'_> {
             case_id: 1234,
             case_subject: "My order has not arrived",
             agent_name: "Sam Lee",
+            fields: Vec::new(),
         }
     }
 
@@ -138,7 +165,13 @@ impl Filling<'_> {
             "case.subject" => self.case_subject.to_owned(),
             "agent.name" => self.agent_name.to_owned(),
             "agent.first_name" => first(self.agent_name),
-            _ => return None,
+            _ => {
+                let (owner, key) = field_of(variable)?;
+                self.fields
+                    .iter()
+                    .find(|(o, k, _)| *o == owner && *k == key)
+                    .map_or(String::new(), |(_, _, v)| (*v).to_owned())
+            }
         })
     }
 }

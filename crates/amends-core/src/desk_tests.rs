@@ -187,6 +187,7 @@ fn canned_replies_fill_their_variables_and_refuse_unknown_ones() {
             case_id: 42,
             case_subject: "Late parcel",
             agent_name: "Sam Lee",
+            fields: Vec::new(),
         },
     );
     assert_eq!(
@@ -202,6 +203,22 @@ fn canned_replies_fill_their_variables_and_refuse_unknown_ones() {
     assert_eq!(error.field, "body");
     assert!(error.message.contains("customer.shoe_size"));
     assert!(NewCannedReply::parse("", "body", CannedActions::default()).is_err());
+    // Custom fields fill in by owner and key; one without a value fills in as nothing.
+    use crate::custom_field::FieldOwner;
+    let body =
+        "Order {{case.fields.order_number}} ({{customer.fields.tier}}){{case.fields.gift_note}}";
+    NewCannedReply::parse("Order", body, CannedActions::default()).unwrap();
+    let filling = Filling {
+        fields: vec![
+            (FieldOwner::Case, "order_number", "A-1"),
+            (FieldOwner::Customer, "tier", "gold"),
+        ],
+        ..Filling::example()
+    };
+    assert_eq!(render(body, &filling), "Order A-1 (gold)");
+    assert!(
+        NewCannedReply::parse("x", "{{case.fields.Bad-Key}}", CannedActions::default()).is_err()
+    );
     // An unknown variable kept from before is shown as typed, never dropped silently.
     assert_eq!(
         render("a {{old.thing}} b", &Filling::example()),

@@ -3,10 +3,11 @@
 
 use amends_analysis::{coach, CoachContext, Model};
 use amends_core::canned::{
-    canned_event, case_change, render, CannedActions, CannedAudit, CannedReply, Filling,
-    NewCannedReply,
+    canned_event, case_change, field_of, render, variables, CannedActions, CannedAudit,
+    CannedReply, Filling, NewCannedReply,
 };
 use amends_core::case::apply_change;
+use amends_core::custom_field::FieldOwner;
 use amends_core::tag::{parse_tags, retagged};
 use amends_core::{AgentRole, CaseStatus, FieldError};
 use amends_store::Tagged;
@@ -29,7 +30,8 @@ pub(super) struct CannedRequest {
     /// Its name, unique on the desk (1 to 100 characters).
     pub name: String,
     /// Its text. Variables: {{customer.name}}, {{customer.first_name}}, {{case.id}},
-    /// {{case.subject}}, {{agent.name}}, {{agent.first_name}}.
+    /// {{case.subject}}, {{agent.name}}, {{agent.first_name}}, and {{case.fields.KEY}} or
+    /// {{customer.fields.KEY}} for a custom field the desk defines.
     pub body: String,
     /// The status the case moves to when it is used.
     pub set_status: Option<String>,
@@ -108,6 +110,22 @@ pub(super) struct CannedWritten {
     pub coaching: CoachingView,
 }
 
+/// Refuses a reply naming a custom field the desk does not define.
+async fn check_fields(state: &AppState, reply: &NewCannedReply) -> Result<(), AppError> {
+    let defined = state.store.fields().await?;
+    for (_, _, variable) in variables(&reply.body) {
+        if let Some((owner, key)) = field_of(variable) {
+            if !defined.iter().any(|f| f.owner == owner && f.key == key) {
+                return Err(AppError::invalid(
+                    "body",
+                    format!("uses {{{{{variable}}}}}, but the desk has no such custom field"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn written(reply: CannedReply) -> CannedWritten {
     let text = render(&reply.body, &Filling::example());
     let coaching = coach(&text, &CoachContext::default(), Model::english());
@@ -142,6 +160,7 @@ pub(super) async fn create(
 ) -> Result<(StatusCode, Json<CannedWritten>), AppError> {
     current.require(AgentRole::Supervisor)?;
     let reply = request.parse()?;
+    check_fields(&state, &reply).await?;
     let name = reply.name.clone();
     let created = state
         .store
@@ -165,6 +184,7 @@ pub(super) async fn change(
 ) -> Result<Json<CannedWritten>, AppError> {
     current.require(AgentRole::Supervisor)?;
     let reply = request.parse()?;
+    check_fields(&state, &reply).await?;
     let event = canned_event(CannedAudit::Changed, id, &reply.name);
     let changed = state
         .store
@@ -251,6 +271,18 @@ pub(super) async fn use_on_case(
         })
         .await?;
     state.store.count_canned_use(id, now).await?;
+    let defined = state.store.fields().await?;
+    let mut values = Vec::new();
+    for (owner, id) in [
+        (FieldOwner::Case, case_id),
+        (FieldOwner::Customer, case.customer_id),
+    ] {
+        for (field_id, value) in state.store.field_values(owner, id).await? {
+            if let Some(field) = defined.iter().find(|f| f.id == field_id) {
+                values.push((owner, field.key.clone(), value));
+            }
+        }
+    }
     let body = render(
         &reply.body,
         &Filling {
@@ -258,6 +290,10 @@ pub(super) async fn use_on_case(
             case_id,
             case_subject: &case.subject,
             agent_name: &current.agent.name,
+            fields: values
+                .iter()
+                .map(|(o, k, v)| (*o, k.as_str(), v.as_str()))
+                .collect(),
         },
     );
     let coach_context = CoachContext {

@@ -96,3 +96,55 @@ async fn a_canned_reply_is_coached_when_written_and_fills_its_variables_when_use
         assert_problem(gone, 404, None).await;
     }
 }
+
+#[tokio::test]
+async fn a_canned_reply_fills_custom_fields_the_desk_defines() {
+    for app in TestApp::each().await {
+        let admin = app.token_client(AgentRole::Admin).await;
+        let (status, _) = post(
+            &app,
+            &admin,
+            "/custom-fields",
+            json!({"key": "order_number", "label": "Order", "on": "case", "kind": "text"}),
+        )
+        .await;
+        assert_eq!(status, 201);
+        let (status, problem) = post(
+            &app,
+            &admin,
+            "/canned-replies",
+            json!({"name": "Bad", "body": "{{customer.fields.tier}}"}),
+        )
+        .await;
+        assert_eq!(
+            (status, &problem["field"]),
+            (422, &json!("body")),
+            "a field the desk lacks"
+        );
+        let (status, written) = post(&app, &admin, "/canned-replies", json!({"name": "Order", "body": "Your order {{case.fields.order_number}} is on its way."})).await;
+        assert_eq!(status, 201, "{written}");
+        let id = written["reply"]["id"].as_i64().unwrap();
+        let opened = app
+            .open_case(&admin, "Ola", "ola@example.com", "normal")
+            .await;
+        let case_id = opened["id"].as_i64().unwrap();
+        let put = admin
+            .put(app.api(&format!("/cases/{case_id}/fields")))
+            .json(&json!({"fields": {"order_number": "A-77"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 200);
+        let (status, used) = post(
+            &app,
+            &admin,
+            &format!("/cases/{case_id}/canned-replies/{id}"),
+            json!(null),
+        )
+        .await;
+        assert_eq!(
+            (status, used["body"].as_str()),
+            (200, Some("Your order A-77 is on its way."))
+        );
+    }
+}
