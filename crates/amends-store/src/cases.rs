@@ -51,6 +51,9 @@ pub struct QueueFilter {
     pub flag: Option<QueueFlag>,
     /// Only cases carrying this tag.
     pub tag: Option<amends_core::tag::Tag>,
+    /// Only cases whose (or whose customer's) custom field has this value: the field's owner,
+    /// its id and the value in its stored form.
+    pub field: Option<(amends_core::custom_field::FieldOwner, i64, String)>,
 }
 
 /// A signal the queue can be narrowed to.
@@ -98,6 +101,18 @@ impl QueueFilter {
         if let Some(status) = self.status {
             let p = param(QueueBind::Text(status.as_str().to_owned()), &mut binds);
             sql += &format!(" and cases.status = {p}");
+        }
+        if let Some((owner, field, value)) = &self.field {
+            let column = match owner {
+                amends_core::custom_field::FieldOwner::Case => "cases.id",
+                amends_core::custom_field::FieldOwner::Customer => "cases.customer_id",
+            };
+            let field = param(QueueBind::Int(*field), &mut binds);
+            let value = param(QueueBind::Text(value.clone()), &mut binds);
+            sql += &format!(
+                " and {column} in (select record_id from custom_values where field_id = {field} \
+                 and value = {value})"
+            );
         }
         if let Some(tag) = &self.tag {
             let p = param(QueueBind::Text(tag.as_str().to_owned()), &mut binds);

@@ -1,7 +1,7 @@
 //! Cases, their messages, reminders and the queue.
 
 use amends_core::case::{after_message, apply_change, parse_subject, CaseChange, NewCase};
-use amends_core::custom_field::FieldOwner;
+use amends_core::custom_field::{parse_value, FieldKind, FieldOwner, GivenValue};
 use amends_core::customer::{CustomerName, NewCustomer};
 use amends_core::job::{CaseReminder, Job, Scheduled};
 use amends_core::message::{parse_body, parse_external_id};
@@ -376,6 +376,8 @@ pub(crate) struct QueueQuery {
     pub flag: Option<String>,
     /// Only cases carrying this tag.
     pub tag: Option<String>,
+    /// Only cases whose custom field (or their customer's) has a value: `KEY:VALUE`.
+    pub field: Option<String>,
 }
 
 impl QueueQuery {
@@ -431,6 +433,33 @@ impl QueueQuery {
     }
 }
 
+/// The queue's `field=KEY:VALUE` as a custom field of the desk and a value in its stored form.
+async fn queue_field(
+    state: &AppState,
+    query: &QueueQuery,
+) -> Result<Option<(FieldOwner, i64, String)>, AppError> {
+    let Some(raw) = query.field.as_deref().filter(|f| !f.is_empty()) else {
+        return Ok(None);
+    };
+    let (key, value) = raw
+        .split_once(':')
+        .ok_or_else(|| AppError::invalid("field", "must be KEY:VALUE"))?;
+    let fields = state.store.fields().await?;
+    let field = fields
+        .iter()
+        .find(|f| f.key == key)
+        .ok_or_else(|| AppError::invalid("field", format!("{key} is not a custom field")))?;
+    let given = match (&field.kind, value.to_lowercase().as_str()) {
+        (FieldKind::YesNo, "true" | "yes") => GivenValue::Bool(true),
+        (FieldKind::YesNo, "false" | "no") => GivenValue::Bool(false),
+        _ => GivenValue::Text(value),
+    };
+    let stored = parse_value(field, &given)
+        .map_err(|e| AppError::invalid("field", format!("{key}: {}", e.message)))?
+        .unwrap_or_default();
+    Ok(Some((field.owner, field.id, stored)))
+}
+
 /// How many open cases `query` shows `current`, however many pages.
 pub(crate) async fn read_queue_count(
     state: &AppState,
@@ -438,7 +467,8 @@ pub(crate) async fn read_queue_count(
     query: &QueueQuery,
 ) -> Result<i64, AppError> {
     current.require(AgentRole::Agent)?;
-    let filter = query.filter(current.agent.id, state.clock.now())?;
+    let mut filter = query.filter(current.agent.id, state.clock.now())?;
+    filter.field = queue_field(state, query).await?;
     Ok(state.store.count_queue(&filter).await?)
 }
 
@@ -451,7 +481,8 @@ pub(crate) async fn read_queue(
     current.require(AgentRole::Agent)?;
     let limit = page_limit(query.limit)?;
     let now = state.clock.now();
-    let filter = query.filter(current.agent.id, now)?;
+    let mut filter = query.filter(current.agent.id, now)?;
+    filter.field = queue_field(state, query).await?;
     let cursor = query
         .cursor
         .as_deref()

@@ -167,6 +167,7 @@ fn filter_query(query: &QueueQuery, cursor: Option<&str>) -> String {
         ("status", query.status.as_deref()),
         ("flag", query.flag.as_deref()),
         ("tag", query.tag.as_deref()),
+        ("field", query.field.as_deref()),
         ("cursor", cursor),
     ];
     for (key, value) in pairs {
@@ -255,6 +256,11 @@ fn filters(query: &QueueQuery) -> Markup {
             div {
                 label for="f-tag" { "Tag" }
                 input id="f-tag" name="tag" value=(query.tag.as_deref().unwrap_or("")) size="12";
+            }
+            div {
+                label for="f-field" { "Field" }
+                input id="f-field" name="field" value=(query.field.as_deref().unwrap_or("")) size="14"
+                    placeholder="tier:gold";
             }
             button type="submit" { "Filter" }
         }

@@ -117,6 +117,20 @@ async fn custom_fields_are_defined_checked_shown_and_searched() {
                 .unwrap();
             assert_problem(response, 422, Some("q")).await;
         }
+        let queue = get(&app, &agent, "/queue?field=tier:gold").await;
+        let queued: Vec<i64> = queue["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(queued, [id], "the queue filters by a custom field too");
+        let response = agent
+            .get(app.api("/queue?field=tier:bronze"))
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, 422, Some("field")).await;
         let cleared = put(
             format!("/cases/{id}/fields"),
             json!({"fields": {"boxes": null}}),
