@@ -262,3 +262,61 @@ pub(crate) fn line(cells: &[String]) -> String {
     out.push_str("\r\n");
     out
 }
+
+/// The desk's figures (as `GET /stats`) as CSV: one line per figure, nested names joined with
+/// dots (`promises.kept`), for a spreadsheet or a report.
+#[utoipa::path(get, path = "/export/figures.csv", tag = "export", params(super::casework::StatsQuery),
+    responses((status = 200, content_type = "text/csv", body = String),
+        (status = 422, body = crate::error::Problem)))]
+pub(super) async fn figures_csv(
+    state: State<AppState>,
+    current: CurrentAgent,
+    query: ApiQuery<super::casework::StatsQuery>,
+) -> Result<Response, AppError> {
+    let axum::Json(figures) = super::casework::stats(state, current, query).await?;
+    let value = serde_json::to_value(&figures)
+        .map_err(|e| AppError::Internal(format!("figures as JSON: {e}")))?;
+    let mut rows = Vec::new();
+    flatten(String::new(), &value, &mut rows);
+    let mut out = line(&["figure".to_owned(), "value".to_owned()]);
+    for (name, value) in rows {
+        out.push_str(&line(&[name, value]));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"figures.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+fn flatten(name: String, value: &serde_json::Value, rows: &mut Vec<(String, String)>) {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if name.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{name}.{key}")
+        }
+    };
+    match value {
+        Value::Object(map) => {
+            for (key, value) in map {
+                flatten(join(key), value, rows);
+            }
+        }
+        Value::Array(items) => {
+            for (i, value) in items.iter().enumerate() {
+                flatten(join(&i.to_string()), value, rows);
+            }
+        }
+        Value::Null => rows.push((name, String::new())),
+        Value::String(text) => rows.push((name, text.clone())),
+        other => rows.push((name, other.to_string())),
+    }
+}

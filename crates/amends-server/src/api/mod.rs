@@ -127,6 +127,7 @@ fn shared_desk(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(fields::define, fields::list))
         .routes(routes!(bulk::change_cases))
         .routes(routes!(export::cases_csv))
+        .routes(routes!(export::figures_csv))
         .routes(routes!(views::save, views::list))
         .routes(routes!(views::remove))
         .routes(routes!(imports::import_customers))

@@ -172,6 +172,25 @@ async fn cases_export_as_csv_streamed_with_formulas_made_harmless() {
             .await
             .unwrap();
         assert_eq!(bad.status(), 422);
+        let figures = client
+            .get(app.api("/export/figures.csv"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(figures.status(), 200);
+        let figures = figures.text().await.unwrap();
+        assert!(figures.starts_with("figure,value\r\n"), "{figures}");
+        let stats = get(&app, &client, "/stats").await;
+        let (name, value) = stats
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(_, v)| v.is_number())
+            .unwrap();
+        assert!(
+            figures.contains(&format!("\r\n{name},{value}\r\n")),
+            "{figures}"
+        );
     }
 }
 
