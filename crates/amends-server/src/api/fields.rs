@@ -114,7 +114,7 @@ pub(super) async fn list(
 #[serde(deny_unknown_fields)]
 pub(super) struct FieldsBody {
     /// Values by key.
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::HashMap<String, crate::wire::FieldValue>)]
     pub fields: BTreeMap<String, Value>,
 }
 

@@ -130,7 +130,7 @@ pub struct CaseDetail {
     /// Its tags, in order.
     pub tags: Vec<String>,
     /// Its custom fields' values, by key.
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::HashMap<String, crate::wire::FieldValue>)]
     pub fields: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
@@ -279,7 +279,7 @@ pub struct CustomerDetail {
     /// Their tags, in order.
     pub tags: Vec<String>,
     /// Their custom fields' values, by key.
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::HashMap<String, crate::wire::FieldValue>)]
     pub fields: std::collections::BTreeMap<String, serde_json::Value>,
 }
 

@@ -84,3 +84,16 @@ impl From<Snippet> for SnippetView {
         SnippetView { parts }
     }
 }
+
+/// A custom field's value as the API writes it: text (also a date, `YYYY-MM-DD`, or an option),
+/// a number, or yes/no as a boolean.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum FieldValue {
+    /// Text, a date or an option.
+    Text(String),
+    /// A number.
+    Number(f64),
+    /// Yes or no.
+    YesNo(bool),
+}
