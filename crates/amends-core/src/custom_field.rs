@@ -155,6 +155,16 @@ pub enum GivenValue<'a> {
     Null,
 }
 
+/// A value typed as text (in a search or a filter) as given to `kind`: `yes`/`true` and
+/// `no`/`false` are a yes/no field's answers; everything else is text.
+pub fn typed<'a>(kind: &FieldKind, text: &'a str) -> GivenValue<'a> {
+    match (kind, text.to_lowercase().as_str()) {
+        (FieldKind::YesNo, "true" | "yes") => GivenValue::Bool(true),
+        (FieldKind::YesNo, "false" | "no") => GivenValue::Bool(false),
+        _ => GivenValue::Text(text),
+    }
+}
+
 /// The value `given` for `field`, in its stored form (text, a canonical number, a
 /// `YYYY-MM-DD` date, the option, `true`/`false`), or `None` to clear it. The error names the
 /// field as `fields.KEY`.

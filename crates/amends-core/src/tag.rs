@@ -94,3 +94,12 @@ pub fn retagged(kind: RecordKind, id: i64, before: &[Tag], after: &[Tag]) -> Opt
         )]),
     )
 }
+
+/// A case's tags with `add` put on too, and the audit event when that changed them.
+pub fn tags_added(id: i64, before: &[Tag], add: &[Tag]) -> (Vec<Tag>, Option<AuditEvent>) {
+    let mut after = before.to_vec();
+    after.extend(add.iter().filter(|t| !before.contains(t)).cloned());
+    after.sort();
+    let event = retagged(RecordKind::Case, id, before, &after);
+    (after, event)
+}

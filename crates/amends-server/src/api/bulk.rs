@@ -1,8 +1,7 @@
 //! Bulk work: one change to many cases of the queue or a search.
 
-use amends_core::audit::RecordKind;
 use amends_core::case::{apply_change, CaseChange};
-use amends_core::tag::{parse_tags, retagged};
+use amends_core::tag::{parse_tags, tags_added};
 use amends_core::{AgentRole, CaseStatus, FieldError};
 use axum::extract::State;
 use axum::Json;
@@ -95,13 +94,7 @@ pub(super) async fn change_cases(
             &request.case_ids,
             &context,
             |case| apply_change(case, &change, now),
-            |id, before| {
-                let mut after = before.to_vec();
-                after.extend(add.iter().filter(|t| !before.contains(t)).cloned());
-                after.sort();
-                let event = retagged(RecordKind::Case, id, before, &after);
-                (after, event)
-            },
+            |id, before| tags_added(id, before, &add),
         )
         .await?;
     Ok(Json(BulkDone {

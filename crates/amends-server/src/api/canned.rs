@@ -8,7 +8,7 @@ use amends_core::canned::{
 };
 use amends_core::case::apply_change;
 use amends_core::custom_field::FieldOwner;
-use amends_core::tag::{parse_tags, retagged};
+use amends_core::tag::{parse_tags, tags_added};
 use amends_core::{AgentRole, CaseStatus, FieldError};
 use amends_store::Tagged;
 use axum::extract::State;
@@ -254,20 +254,10 @@ pub(super) async fn use_on_case(
     } else {
         case
     };
-    let add = reply.actions.add_tags.clone();
     let tags = state
         .store
         .retag(Tagged::Case(case_id), &context, |before| {
-            let mut after = before.to_vec();
-            after.extend(add.into_iter().filter(|t| !before.contains(t)));
-            after.sort();
-            let event = retagged(
-                amends_core::audit::RecordKind::Case,
-                case_id,
-                before,
-                &after,
-            );
-            (after, event)
+            tags_added(case_id, before, &reply.actions.add_tags)
         })
         .await?;
     state.store.count_canned_use(id, now).await?;

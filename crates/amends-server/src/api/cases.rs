@@ -1,7 +1,7 @@
 //! Cases, their messages, reminders and the queue.
 
 use amends_core::case::{after_message, apply_change, parse_subject, CaseChange, NewCase};
-use amends_core::custom_field::{parse_value, FieldKind, FieldOwner, GivenValue};
+use amends_core::custom_field::FieldOwner;
 use amends_core::customer::{CustomerName, NewCustomer};
 use amends_core::job::{CaseReminder, Job, Scheduled};
 use amends_core::message::{parse_body, parse_external_id};
@@ -445,19 +445,7 @@ async fn queue_field(
         .split_once(':')
         .ok_or_else(|| AppError::invalid("field", "must be KEY:VALUE"))?;
     let fields = state.store.fields().await?;
-    let field = fields
-        .iter()
-        .find(|f| f.key == key)
-        .ok_or_else(|| AppError::invalid("field", format!("{key} is not a custom field")))?;
-    let given = match (&field.kind, value.to_lowercase().as_str()) {
-        (FieldKind::YesNo, "true" | "yes") => GivenValue::Bool(true),
-        (FieldKind::YesNo, "false" | "no") => GivenValue::Bool(false),
-        _ => GivenValue::Text(value),
-    };
-    let stored = parse_value(field, &given)
-        .map_err(|e| AppError::invalid("field", format!("{key}: {}", e.message)))?
-        .unwrap_or_default();
-    Ok(Some((field.owner, field.id, stored)))
+    super::fields::field_filter(&fields, key, value, "field").map(Some)
 }
 
 /// How many open cases `query` shows `current`, however many pages.

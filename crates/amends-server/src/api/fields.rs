@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use amends_core::custom_field::{
-    field_defined, fields_changed, parse_key, parse_value, FieldDefinition, FieldKind, FieldOwner,
-    GivenValue,
+    field_defined, fields_changed, parse_key, parse_value, typed, FieldDefinition, FieldKind,
+    FieldOwner, GivenValue,
 };
 use amends_core::field::bounded_text;
 use amends_core::{AgentRole, FieldError, Timestamp};
@@ -227,4 +227,24 @@ pub(crate) async fn field_map(
         }
     }
     Ok(map)
+}
+
+/// `key` and `value` of a search's or the queue's filter as a custom field of the desk (from
+/// `fields`) and the value in its stored form; refused naming `error_field` otherwise.
+pub(crate) fn field_filter(
+    fields: &[FieldDefinition],
+    key: &str,
+    value: &str,
+    error_field: &str,
+) -> Result<(FieldOwner, i64, String), AppError> {
+    let field = fields.iter().find(|f| f.key == key).ok_or_else(|| {
+        AppError::invalid(
+            error_field,
+            format!("{key}: is neither a filter nor a custom field"),
+        )
+    })?;
+    let stored = parse_value(field, &typed(&field.kind, value))
+        .map_err(|e| AppError::invalid(error_field, format!("{key}: {}", e.message)))?
+        .unwrap_or_default();
+    Ok((field.owner, field.id, stored))
 }

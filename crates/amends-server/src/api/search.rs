@@ -1,6 +1,6 @@
 //! Search over cases, messages and customers: `GET /search`.
 
-use amends_core::custom_field::{parse_value, FieldKind, FieldOwner, GivenValue};
+use amends_core::custom_field::FieldOwner;
 use amends_core::search::{snippet, OwnerFilter, SearchQuery};
 use amends_core::AgentRole;
 use amends_store::{OwnerScope, SearchScope, CANDIDATES};
@@ -56,25 +56,12 @@ async fn field_filters(
         return Ok(Vec::new());
     }
     let fields = state.store.fields().await?;
-    let mut resolved = Vec::new();
-    for (key, value) in &query.filters.fields {
-        let field = fields.iter().find(|f| &f.key == key).ok_or_else(|| {
-            AppError::invalid(
-                "q",
-                format!("{key}: is neither a filter nor a custom field"),
-            )
-        })?;
-        let given = match (&field.kind, value.to_lowercase().as_str()) {
-            (FieldKind::YesNo, "true" | "yes") => GivenValue::Bool(true),
-            (FieldKind::YesNo, "false" | "no") => GivenValue::Bool(false),
-            _ => GivenValue::Text(value),
-        };
-        let stored = parse_value(field, &given)
-            .map_err(|e| AppError::invalid("q", format!("{key}: {}", e.message)))?
-            .unwrap_or_default();
-        resolved.push((field.owner, field.id, stored));
-    }
-    Ok(resolved)
+    query
+        .filters
+        .fields
+        .iter()
+        .map(|(key, value)| super::fields::field_filter(&fields, key, value, "q"))
+        .collect()
 }
 
 /// What `request` finds for `current`, in the API's shape; the console renders the same.
