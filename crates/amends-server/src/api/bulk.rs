@@ -2,7 +2,7 @@
 
 use amends_core::case::{apply_change, CaseChange};
 use amends_core::tag::{parse_tags, tags_added};
-use amends_core::{AgentRole, CaseStatus, FieldError};
+use amends_core::{AgentRole, FieldError};
 use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -72,10 +72,7 @@ pub(super) async fn change_cases(
         status: request
             .status
             .as_deref()
-            .map(|s| {
-                CaseStatus::parse(s)
-                    .ok_or_else(|| FieldError::new("status", "is not a case status"))
-            })
+            .map(|s| super::cases::parse_status("status", s))
             .transpose()?,
         priority: None,
         owner_id: if request.unassign {

@@ -48,10 +48,7 @@ impl CannedRequest {
         let status = self
             .set_status
             .as_deref()
-            .map(|s| {
-                CaseStatus::parse(s)
-                    .ok_or_else(|| FieldError::new("set_status", "is not a case status"))
-            })
+            .map(|s| super::cases::parse_status("set_status", s))
             .transpose()?;
         let actions = CannedActions {
             status,

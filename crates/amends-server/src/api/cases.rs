@@ -55,6 +55,10 @@ pub(super) struct OpenCaseRequest {
     pub external_id: Option<String>,
 }
 
+pub(super) fn parse_status(field: &str, raw: &str) -> Result<CaseStatus, FieldError> {
+    CaseStatus::parse(raw).ok_or_else(|| FieldError::new(field, "is not a case status"))
+}
+
 pub(super) fn parse_channel(field: &str, raw: &str) -> Result<Channel, FieldError> {
     Channel::parse(raw).ok_or_else(|| {
         FieldError::new(field, "must be one of email, web_form, chat, phone, social")
@@ -317,10 +321,7 @@ pub(super) async fn change_case(
         status: request
             .status
             .as_deref()
-            .map(|s| {
-                CaseStatus::parse(s)
-                    .ok_or_else(|| FieldError::new("status", "is not a case status"))
-            })
+            .map(|s| parse_status("status", s))
             .transpose()?,
         priority: request
             .priority

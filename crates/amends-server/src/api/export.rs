@@ -56,31 +56,21 @@ pub(super) async fn cases_csv(
     let mut head: Vec<String> = COLUMNS.iter().map(|c| (*c).to_owned()).collect();
     head.extend(fields.iter().map(|f| format!("field:{}", f.key)));
     let first = line(&head);
-    let ranked = match &query {
-        Some(query) if !query.terms.is_empty() => {
-            let mut ids = Vec::new();
-            let last =
-                u32::try_from(amends_store::CANDIDATES).unwrap_or(1) / super::search::PER_PAGE;
-            for page in 1..=last {
-                let request = super::SearchRequest {
-                    q: q.unwrap_or_default().to_owned(),
-                    page: Some(page),
-                };
-                let results = super::run_search(&state, &current, &request).await?;
-                ids.extend(results.cases.iter().map(|hit| hit.case.id));
-                if results.next_page.is_none() {
-                    break;
-                }
-            }
-            Some(ids)
-        }
-        _ => None,
-    };
     let query = query.unwrap_or_default();
+    let scope = super::search::search_scope(&state, &current, &query).await?;
+    // A search with words: the cases it ranks, all read by one search.
+    let ranked = if query.terms.is_empty() {
+        None
+    } else {
+        let per_page = usize::try_from(amends_store::CANDIDATES).unwrap_or(500);
+        let results = state.store.search(&query, &scope, 0, per_page).await?;
+        Some(results.cases.iter().map(|found| found.case.id).collect())
+    };
     let stream = futures_util::stream::unfold(
         Export {
             state,
             query,
+            scope,
             fields,
             ranked,
             after: 0,
@@ -128,6 +118,7 @@ const COLUMNS: [&str; 17] = [
 struct Export {
     state: AppState,
     query: SearchQuery,
+    scope: SearchScope,
     fields: Vec<FieldDefinition>,
     /// The ranked cases of a search with words, exported in rank order; otherwise pages by id.
     ranked: Option<Vec<i64>>,
@@ -171,7 +162,7 @@ impl Export {
                 let page = self
                     .state
                     .store
-                    .filtered_cases(&self.query, &SearchScope::default(), self.after, PAGE)
+                    .filtered_cases(&self.query, &self.scope, self.after, PAGE)
                     .await
                     .map_err(failed)?;
                 self.after = page.last().map_or(i64::MAX, |(case, _)| case.id);

@@ -64,6 +64,32 @@ async fn field_filters(
         .collect()
 }
 
+/// What a search may find beyond its own filters: `owner:` resolved to an agent, custom field
+/// filters to fields of the desk.
+pub(crate) async fn search_scope(
+    state: &AppState,
+    current: &CurrentAgent,
+    query: &SearchQuery,
+) -> Result<SearchScope, AppError> {
+    let owner = match &query.filters.owner {
+        None => None,
+        Some(OwnerFilter::Me) => Some(OwnerScope::Agent(current.agent.id)),
+        Some(OwnerFilter::Nobody) => Some(OwnerScope::Nobody),
+        Some(OwnerFilter::Agent(email)) => {
+            let agents = state.store.agents().await?;
+            let agent = agents
+                .iter()
+                .find(|a| a.email == email.as_str())
+                .ok_or_else(|| AppError::invalid("q", "owner: names no agent of this desk"))?;
+            Some(OwnerScope::Agent(agent.id))
+        }
+    };
+    Ok(SearchScope {
+        owner,
+        fields: field_filters(state, query).await?,
+    })
+}
+
 /// What `request` finds for `current`, in the API's shape; the console renders the same.
 pub(crate) async fn run_search(
     state: &AppState,
@@ -80,23 +106,7 @@ pub(crate) async fn run_search(
             format!("must be between 1 and {last_page}"),
         ));
     }
-    let owner = match &query.filters.owner {
-        None => None,
-        Some(OwnerFilter::Me) => Some(OwnerScope::Agent(current.agent.id)),
-        Some(OwnerFilter::Nobody) => Some(OwnerScope::Nobody),
-        Some(OwnerFilter::Agent(email)) => {
-            let agents = state.store.agents().await?;
-            let agent = agents
-                .iter()
-                .find(|a| a.email == email.as_str())
-                .ok_or_else(|| AppError::invalid("q", "owner: names no agent of this desk"))?;
-            Some(OwnerScope::Agent(agent.id))
-        }
-    };
-    let scope = SearchScope {
-        owner,
-        fields: field_filters(state, &query).await?,
-    };
+    let scope = search_scope(state, current, &query).await?;
     let index = (page - 1) as usize;
     let results = state
         .store

@@ -164,6 +164,12 @@ async fn cases_export_as_csv_streamed_with_formulas_made_harmless() {
             2,
             "{searched}"
         );
+        let by_field = export("?q=order_number:A-1").await;
+        assert_eq!(
+            by_field.split("\r\n").filter(|l| !l.is_empty()).count(),
+            2,
+            "a custom field filter holds in exports"
+        );
         let filtered = export("?q=customer:eve@example.com").await;
         assert_eq!(filtered.split("\r\n").filter(|l| !l.is_empty()).count(), 2);
         let bad = client
