@@ -133,20 +133,32 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             if let Some(value) = value {
-                sqlx::query(
-                    "insert into custom_values (field_id, record_id, value, created_at, \
-                     updated_at) values ($1, $2, $3, $4, $4)",
-                )
-                .bind(field_id)
-                .bind(record_id)
-                .bind(value)
-                .bind(context.at.millis())
-                .execute(&mut *tx)
-                .await?;
+                insert_value(&mut tx, *field_id, record_id, value, context.at).await?;
             }
         }
         audit::record(&mut tx, context, &[event]).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Gives a record a value of a field, in the caller's transaction.
+pub(crate) async fn insert_value(
+    conn: &mut sqlx::AnyConnection,
+    field_id: i64,
+    record_id: i64,
+    value: &str,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into custom_values (field_id, record_id, value, created_at, updated_at) \
+         values ($1, $2, $3, $4, $4)",
+    )
+    .bind(field_id)
+    .bind(record_id)
+    .bind(value)
+    .bind(at.millis())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

@@ -5,6 +5,7 @@ use amends_core::customer::NewCustomer;
 use amends_core::tag::Tag;
 use amends_core::FieldError;
 
+use crate::custom_fields::insert_value;
 use crate::customers::insert_customer;
 use crate::tags::{write_tags, Tagged};
 use crate::{audit, Store, StoreError};
@@ -50,16 +51,7 @@ impl Store {
                 write_tags(&mut tx, Tagged::Customer(id), &row.tags, context.at).await?;
             }
             for (field_id, value) in &row.fields {
-                sqlx::query(
-                    "insert into custom_values (field_id, record_id, value, created_at, \
-                     updated_at) values ($1, $2, $3, $4, $4)",
-                )
-                .bind(field_id)
-                .bind(id)
-                .bind(value)
-                .bind(context.at.millis())
-                .execute(&mut *tx)
-                .await?;
+                insert_value(&mut tx, *field_id, id, value, context.at).await?;
             }
             events.push(event(id));
             ids.push(id);

@@ -64,7 +64,13 @@ pub(super) async fn cases_csv(
     } else {
         let per_page = usize::try_from(amends_store::CANDIDATES).unwrap_or(500);
         let results = state.store.search(&query, &scope, 0, per_page).await?;
-        Some(results.cases.iter().map(|found| found.case.id).collect())
+        Some(
+            results
+                .cases
+                .into_iter()
+                .map(|found| (found.case, found.customer_name))
+                .collect(),
+        )
     };
     let stream = futures_util::stream::unfold(
         Export {
@@ -120,8 +126,9 @@ struct Export {
     query: SearchQuery,
     scope: SearchScope,
     fields: Vec<FieldDefinition>,
-    /// The ranked cases of a search with words, exported in rank order; otherwise pages by id.
-    ranked: Option<Vec<i64>>,
+    /// The ranked cases of a search with words (as the search read them, with their customers'
+    /// names), exported in rank order; otherwise pages by id.
+    ranked: Option<Vec<(Case, String)>>,
     after: i64,
     started: bool,
     first: Option<String>,
@@ -135,24 +142,11 @@ impl Export {
         }
         let failed = |e: amends_store::StoreError| std::io::Error::other(e.to_string());
         let cases: Vec<(Case, String)> = match &mut self.ranked {
-            Some(ids) => {
-                if ids.is_empty() {
+            Some(ranked) => {
+                if ranked.is_empty() {
                     return Ok(None);
                 }
-                let page: Vec<i64> = ids.drain(..ids.len().min(100)).collect();
-                let mut cases = Vec::new();
-                for id in page {
-                    let case = self.state.store.case(id).await.map_err(failed)?;
-                    let name = self
-                        .state
-                        .store
-                        .customer(case.customer_id)
-                        .await
-                        .map_err(failed)?
-                        .name;
-                    cases.push((case, name));
-                }
-                cases
+                ranked.drain(..ranked.len().min(100)).collect()
             }
             None => {
                 if self.started && self.after == i64::MAX {
