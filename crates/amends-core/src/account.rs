@@ -85,6 +85,8 @@ pub struct AgentChange {
     pub role: Option<AgentRole>,
     /// A new compensation authority, in minor units.
     pub authority_limit_minor: Option<i64>,
+    /// Which cases they may see.
+    pub case_access: Option<crate::CaseAccess>,
     /// Deactivate (`false`) or reactivate (`true`).
     pub active: Option<bool>,
 }
@@ -130,6 +132,11 @@ pub fn change_agent(
             limit.to_string(),
         ));
         next.authority_limit_minor = limit;
+    }
+    if let Some(access) = change.case_access {
+        let (from, to) = (agent.case_access.as_str(), access.as_str());
+        changes.push(Change::new("case_access", from, to));
+        next.case_access = access;
     }
     if let Some(active) = change.active {
         if agent.id == admin.id && !active {

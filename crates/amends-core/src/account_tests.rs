@@ -51,6 +51,7 @@ fn agent(id: i64, role: AgentRole) -> Agent {
         role,
         authority_limit_minor: 1_000,
         supervisor_id: None,
+        case_access: crate::CaseAccess::All,
         active: true,
         created_at: Timestamp(0),
     }

@@ -43,7 +43,7 @@ pub mod tag;
 pub mod timestamp;
 pub mod wording;
 
-pub use agent::{Agent, AgentRole};
+pub use agent::{Agent, AgentRole, CaseAccess, CaseSight};
 pub use audit::{Actor, AuditAction, AuditEvent};
 pub use case::{Case, CaseStatus, Channel, Priority};
 pub use customer::{Customer, EmailAddress, PhoneNumber};

@@ -164,6 +164,7 @@ fn agent(id: i64, role: AgentRole, limit: i64) -> Agent {
         role,
         authority_limit_minor: limit,
         supervisor_id: None,
+        case_access: crate::CaseAccess::All,
         active: true,
         created_at: Timestamp(0),
     }

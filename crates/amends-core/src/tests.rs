@@ -312,3 +312,39 @@ fn retries_back_off_and_level_out_at_an_hour() {
     assert_eq!(retry_delay_millis(i64::MAX), 3_600_000);
     assert_eq!(retry_delay_millis(0), 5_000);
 }
+
+#[test]
+fn narrowed_case_access_sees_owned_cases_and_perhaps_unowned_ones_but_never_for_supervisors() {
+    use crate::{Agent, CaseAccess};
+    let agent = |role, case_access| Agent {
+        id: 7,
+        name: "Kim".into(),
+        email: "kim@example.com".into(),
+        role,
+        authority_limit_minor: 0,
+        supervisor_id: None,
+        case_access,
+        active: true,
+        created_at: Timestamp(0),
+    };
+    let owned = agent(AgentRole::Agent, CaseAccess::Owned);
+    assert!(owned.may_see(Some(7)));
+    assert!(!owned.may_see(Some(8)));
+    assert!(!owned.may_see(None));
+    let with_unowned = agent(AgentRole::Agent, CaseAccess::OwnedAndUnowned);
+    assert!(with_unowned.may_see(None));
+    assert!(!with_unowned.may_see(Some(8)));
+    let all = agent(AgentRole::Agent, CaseAccess::All);
+    assert_eq!(all.sight(), None);
+    assert!(all.may_see(Some(8)));
+    let supervisor = agent(AgentRole::Supervisor, CaseAccess::Owned);
+    assert_eq!(
+        supervisor.sight(),
+        None,
+        "supervisors see every case whatever is stored"
+    );
+    for access in CaseAccess::ALL {
+        assert_eq!(CaseAccess::parse(access.as_str()), Some(access));
+    }
+    assert_eq!(CaseAccess::parse("mine"), None);
+}

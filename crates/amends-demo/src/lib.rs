@@ -101,6 +101,7 @@ async fn hire_team(
             password_hash: Some(password_hash.to_owned()),
             authority_limit_minor: *limit,
             supervisor_id: None,
+            case_access: amends_core::CaseAccess::All,
         };
         ids.push(store.create_agent(&agent, &context).await?.id);
     }

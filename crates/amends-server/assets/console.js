@@ -166,7 +166,9 @@
     if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-api")) return;
     event.preventDefault();
     const submitter = event.submitter;
-    if (form.dataset.confirm && !(await confirmFirst(form.dataset.confirm))) return;
+    // The button pressed may ask its own question (merging the selected cases).
+    const ask = (submitter && submitter.dataset.confirm) || form.dataset.confirm;
+    if (ask && !(await confirmFirst(ask))) return;
     if (form.dataset.guard === "coaching" && !(await coachingAllowsSending(form))) return;
     const body = form.hasAttribute("data-nobody") ? undefined : formBody(form, submitter);
     const buttons = form.querySelectorAll("button");

@@ -128,6 +128,10 @@ impl FromRequestParts<AppState> for CurrentAgent {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        // Already found by the sight check (`crate::sight`) on this request.
+        if let Some(current) = parts.extensions.get::<CurrentAgent>() {
+            return Ok(current.clone());
+        }
         let remote_addr = crate::extract::remote_addr(parts, &state.settings.trusted_proxies);
         if let Some(header) = parts.headers.get(AUTHORIZATION) {
             let token = header

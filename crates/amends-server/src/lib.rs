@@ -22,6 +22,7 @@ pub mod mailroom;
 mod pages;
 mod reading;
 pub mod runner;
+mod sight;
 pub mod wire;
 
 use std::future::Future;
@@ -239,6 +240,10 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes(max_mail))
         .merge(pages::routes())
         .merge(console::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            sight::keep_in_sight,
+        ))
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

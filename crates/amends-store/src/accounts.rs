@@ -88,12 +88,13 @@ impl Store {
         let (next, event) = amends_core::account::change_agent(&agent, change, admin)?;
         sqlx::query(
             "update agents set name = $1, role = $2, authority_limit_minor = $3, active = $4, \
-             updated_at = $5 where id = $6",
+             case_access = $5, updated_at = $6 where id = $7",
         )
         .bind(&next.name)
         .bind(next.role.as_str())
         .bind(next.authority_limit_minor)
         .bind(i64::from(next.active))
+        .bind(next.case_access.as_str())
         .bind(context.at.millis())
         .bind(agent_id)
         .execute(&mut *tx)

@@ -2,7 +2,7 @@
 
 use amends_core::account::TokenScope;
 use amends_core::audit::AuditContext;
-use amends_core::{events, Agent, AgentRole, Timestamp};
+use amends_core::{events, Agent, AgentRole, CaseAccess, Timestamp};
 use sqlx::AnyConnection;
 
 use crate::rows::{AgentRow, AGENT_COLUMNS};
@@ -23,6 +23,8 @@ pub struct NewAgent {
     pub authority_limit_minor: i64,
     /// Who is told when their promise breaks.
     pub supervisor_id: Option<i64>,
+    /// Which cases they may see.
+    pub case_access: CaseAccess,
 }
 
 /// A live console session.
@@ -87,7 +89,8 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "insert into agents (email, name, role, password_hash, authority_limit_minor, \
-             supervisor_id, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $7) \
+             supervisor_id, case_access, created_at, updated_at) \
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
              returning id",
         )
         .bind(&agent.email)
@@ -96,6 +99,7 @@ impl Store {
         .bind(agent.password_hash.as_deref())
         .bind(agent.authority_limit_minor)
         .bind(agent.supervisor_id)
+        .bind(agent.case_access.as_str())
         .bind(context.at.millis())
         .fetch_one(&mut *tx)
         .await?;

@@ -4,12 +4,13 @@ use amends_core::audit::AuditContext;
 use amends_core::case::absorb_reading;
 use amends_core::conversation::{self, Line};
 use amends_core::outcome::Outcome;
-use amends_core::{queue, AuditEvent, Case, CaseStatus, Channel, FieldError, Message};
+use amends_core::{queue, AuditEvent, Case, CaseSight, CaseStatus, Channel, FieldError, Message};
 use sqlx::AnyConnection;
 
 use crate::apply::apply;
 use crate::new_cases::{OpenCase, OpenedCase};
 use crate::rows::{CaseRow, MessageRow, CASE_COLUMNS, MESSAGE_COLUMNS};
+use crate::sight::sight_condition;
 use crate::table::cases::{load_case, refresh_case, save_case};
 use crate::table::messages::{insert_message, message_by_external_id, NewMessage};
 use crate::{Backend, Store, StoreError};
@@ -54,6 +55,8 @@ pub struct QueueFilter {
     /// Only cases whose (or whose customer's) custom field has this value: the field's owner,
     /// its id and the value in its stored form.
     pub field: Option<(amends_core::custom_field::FieldOwner, i64, String)>,
+    /// Only the cases an agent with narrowed access may see.
+    pub sight: Option<CaseSight>,
 }
 
 /// A signal the queue can be narrowed to.
@@ -93,6 +96,10 @@ impl QueueFilter {
         }
         if self.unassigned {
             sql += " and cases.owner_id is null";
+        }
+        if let Some(sight) = self.sight {
+            let agent = param(QueueBind::Int(sight.agent_id), &mut binds);
+            sql += &sight_condition(sight, &agent);
         }
         if let Some(channel) = self.channel {
             let p = param(QueueBind::Text(channel.as_str().to_owned()), &mut binds);

@@ -2,7 +2,7 @@
 
 use amends_core::audit::AuditContext;
 use amends_core::customer::NewCustomer;
-use amends_core::{events, Customer};
+use amends_core::{events, CaseSight, Customer};
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, Row};
@@ -42,38 +42,39 @@ impl Store {
         load_customer(&mut conn, id).await
     }
 
-    /// Customers whose name or an address contains `query` (any case), by id after `after`.
+    /// Customers whose name or an address contains `query` (any case), by id after `after`;
+    /// for an agent with narrowed access, only the customers of the cases in their `sight`.
     pub async fn search_customers(
         &self,
         query: Option<&str>,
+        sight: Option<CaseSight>,
         after: i64,
         limit: i64,
     ) -> Result<CustomerPage, StoreError> {
-        let rows: Vec<CustomerRow> = match query {
-            Some(query) => {
-                let pattern = format!("%{}%", escape_like(&query.to_lowercase()));
-                sqlx::query_as(&format!(
-                    "select {CUSTOMER_COLUMNS} from customers where id > $1 and \
-                     (lower(name) like $2 escape '\\' or id in (select customer_id from \
-                     customer_contacts where lower(value) like $2 escape '\\')) \
-                     order by id limit $3"
-                ))
-                .bind(after)
-                .bind(pattern)
-                .bind(limit + 1)
-                .fetch_all(&self.read)
-                .await?
-            }
-            None => {
-                sqlx::query_as(&format!(
-                    "select {CUSTOMER_COLUMNS} from customers where id > $1 order by id limit $2"
-                ))
-                .bind(after)
-                .bind(limit + 1)
-                .fetch_all(&self.read)
-                .await?
-            }
-        };
+        let mut conditions = String::new();
+        if query.is_some() {
+            conditions += " and (lower(name) like $3 escape '\\' or id in (select customer_id \
+                 from customer_contacts where lower(value) like $3 escape '\\'))";
+        }
+        if let Some(sight) = sight {
+            let agent = if query.is_some() { "$4" } else { "$3" };
+            conditions += &format!(
+                " and id in (select customer_id from cases where 1 = 1{})",
+                crate::sight::sight_condition(sight, agent)
+            );
+        }
+        let sql = format!(
+            "select {CUSTOMER_COLUMNS} from customers where id > $1{conditions} \
+             order by id limit $2"
+        );
+        let mut select = sqlx::query_as(&sql).bind(after).bind(limit + 1);
+        if let Some(query) = query {
+            select = select.bind(format!("%{}%", escape_like(&query.to_lowercase())));
+        }
+        if let Some(sight) = sight {
+            select = select.bind(sight.agent_id);
+        }
+        let rows: Vec<CustomerRow> = select.fetch_all(&self.read).await?;
         let mut conn = self.read.acquire().await?;
         let limit = usize::try_from(limit).unwrap_or(0);
         let more = rows.len() > limit;

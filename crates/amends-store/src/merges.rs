@@ -87,7 +87,67 @@ impl Store {
         decide: impl FnOnce(&Case, &Case) -> Result<Merged, FieldError>,
     ) -> Result<(Case, CaseMerge), StoreError> {
         let mut tx = self.write.begin().await?;
-        let (survivor, duplicate) = self.load_pair(&mut tx, survivor_id, duplicate_id).await?;
+        let merged = self
+            .merge_in(&mut tx, survivor_id, duplicate_id, context, decide)
+            .await?;
+        tx.commit().await?;
+        Ok(merged)
+    }
+
+    /// Merges every case of `case_ids` but `survivor_id` into it, in the order listed, all in
+    /// one transaction: all merge or none does. A case that does not exist or cannot be merged
+    /// refuses the whole request, naming `case_ids[i]`. Each merge can be undone on its own,
+    /// the latest first.
+    pub async fn merge_many(
+        &self,
+        survivor_id: i64,
+        case_ids: &[i64],
+        context: &AuditContext,
+        decide: impl Fn(&Case, &Case) -> Result<Merged, FieldError>,
+    ) -> Result<(Case, Vec<CaseMerge>), StoreError> {
+        let mut tx = self.write.begin().await?;
+        let mut survivor = match load_case(&mut tx, survivor_id, false).await {
+            Err(StoreError::NotFound(_)) => {
+                let i = case_ids.iter().position(|&id| id == survivor_id);
+                let field = i.map_or("into".to_owned(), |i| format!("case_ids[{i}]"));
+                let message = format!("case #{survivor_id} does not exist");
+                return Err(FieldError::new(field, message).into());
+            }
+            other => other?,
+        };
+        let mut merges = Vec::new();
+        for (i, &id) in case_ids.iter().enumerate() {
+            if id == survivor_id {
+                continue;
+            }
+            let named = |message: &str| FieldError::new(format!("case_ids[{i}]"), message);
+            let (kept, merge) = match self
+                .merge_in(&mut tx, survivor_id, id, context, &decide)
+                .await
+            {
+                Err(StoreError::NotFound(_)) => {
+                    return Err(named(&format!("case #{id} does not exist")).into())
+                }
+                Err(StoreError::Rejected(error)) => return Err(named(&error.message).into()),
+                other => other?,
+            };
+            survivor = kept;
+            merges.push(merge);
+        }
+        tx.commit().await?;
+        Ok((survivor, merges))
+    }
+
+    /// Merges `duplicate_id` into `survivor_id` within the caller's transaction.
+    async fn merge_in(
+        &self,
+        tx: &mut AnyConnection,
+        survivor_id: i64,
+        duplicate_id: i64,
+        context: &AuditContext,
+        decide: impl FnOnce(&Case, &Case) -> Result<Merged, FieldError>,
+    ) -> Result<(Case, CaseMerge), StoreError> {
+        let (survivor, duplicate) = self.load_pair(&mut *tx, survivor_id, duplicate_id).await?;
         let merged = decide(&survivor, &duplicate)?;
         let mut moved = BTreeMap::new();
         for table in MOVED {
@@ -146,7 +206,7 @@ impl Store {
         .bind(context.at.millis())
         .fetch_one(&mut *tx)
         .await?;
-        let survivor = save_pair(&mut tx, &merged, context).await?;
+        let survivor = save_pair(&mut *tx, &merged, context).await?;
         let record = CaseMerge {
             id,
             survivor_id,
@@ -154,7 +214,6 @@ impl Store {
             created_at: context.at,
             undone_at: None,
         };
-        tx.commit().await?;
         Ok((survivor, record))
     }
 

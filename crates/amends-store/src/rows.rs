@@ -3,7 +3,9 @@
 use amends_core::case::{Expectation, ResolutionKind, WinBack};
 use amends_core::customer::Contacts;
 use amends_core::message::Reading;
-use amends_core::{Agent, AgentRole, Case, CaseStatus, Channel, Customer, Direction, Message};
+use amends_core::{
+    Agent, AgentRole, Case, CaseAccess, CaseStatus, Channel, Customer, Direction, Message,
+};
 use amends_core::{Priority, Timestamp};
 
 use crate::StoreError;
@@ -241,13 +243,15 @@ pub(crate) struct AgentRow {
     role: String,
     authority_limit_minor: i64,
     supervisor_id: Option<i64>,
+    case_access: String,
     active: i64,
     created_at: i64,
 }
 
 /// The columns of [`AgentRow`], prefixed for joins.
 pub(crate) const AGENT_COLUMNS: &str = "agents.id, agents.name, agents.email, agents.role, \
-    agents.authority_limit_minor, agents.supervisor_id, agents.active, agents.created_at";
+    agents.authority_limit_minor, agents.supervisor_id, agents.case_access, agents.active, \
+    agents.created_at";
 
 impl TryFrom<AgentRow> for Agent {
     type Error = StoreError;
@@ -260,6 +264,8 @@ impl TryFrom<AgentRow> for Agent {
             email: row.email,
             authority_limit_minor: row.authority_limit_minor,
             supervisor_id: row.supervisor_id,
+            case_access: CaseAccess::parse(&row.case_access)
+                .ok_or_else(|| corrupt("case_access", &row.case_access))?,
             active: row.active != 0,
             created_at: Timestamp(row.created_at),
         })

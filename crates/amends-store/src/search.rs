@@ -9,13 +9,14 @@ use amends_core::custom_field::FieldOwner;
 use amends_core::search::{
     rank, ContactFilter, Found, Place, RankedCase, SearchFilters, SearchQuery, Term,
 };
-use amends_core::{queue, Case, Customer, Direction, Timestamp};
+use amends_core::{queue, Case, CaseSight, Customer, Direction, Timestamp};
 use sqlx::any::AnyArguments;
 use sqlx::query::QueryAs;
 use sqlx::{Any, AnyConnection};
 
 use crate::customers::load_customer;
 use crate::rows::{CaseRow, CASE_COLUMNS};
+use crate::sight::sight_condition;
 use crate::{Backend, Store, StoreError};
 
 /// How many of the latest matching subjects and messages are ranked. A word found in more
@@ -41,6 +42,8 @@ pub struct SearchScope {
     pub owner: Option<OwnerScope>,
     /// Custom field filters: the field's owner, its id and the value in its stored form.
     pub fields: Vec<(FieldOwner, i64, String)>,
+    /// The cases an agent with narrowed access may see; customers are found only through them.
+    pub sight: Option<CaseSight>,
 }
 
 /// A case a search found.
@@ -92,7 +95,7 @@ impl Store {
         let end = start.saturating_add(per_page).min(ranked.len());
         let cases = shown(&mut conn, &ranked[start..end]).await?;
         let customers = if page == 0 && !query.filters.narrows_cases() {
-            self.customers_found(&mut conn, query).await?
+            self.customers_found(&mut conn, query, scope.sight).await?
         } else {
             Vec::new()
         };
@@ -209,6 +212,7 @@ impl Store {
         &self,
         conn: &mut AnyConnection,
         query: &SearchQuery,
+        sight: Option<CaseSight>,
     ) -> Result<Vec<Customer>, StoreError> {
         let mut expression = self.match_expression(&query.terms);
         if let Some(phone) = &query.phone {
@@ -217,23 +221,32 @@ impl Store {
                 Backend::Postgres => format!("'{phone}' | ({expression})"),
             };
         }
+        // A narrowed agent finds only the customers of the cases they see.
+        let in_sight = sight.map_or(String::new(), |sight| {
+            format!(
+                " and customer_id in (select customer_id from cases where 1 = 1{})",
+                sight_condition(sight, "$2")
+            )
+        });
         let sql = match self.backend {
             Backend::Sqlite => format!(
-                "select rowid from customer_words where customer_words match $1 \
-                 order by rowid desc limit {CUSTOMERS_SHOWN}"
+                "select customer_id from (select rowid as customer_id from customer_words \
+                 where customer_words match $1) found where 1 = 1{in_sight} \
+                 order by customer_id desc limit {CUSTOMERS_SHOWN}"
             ),
             Backend::Postgres => format!(
                 // Materialised so the index finds the customers first: read newest first, a
                 // word no customer has would be tested against every one of them.
                 "with found as materialized (select customer_id from customer_words where \
                  vector @@ to_tsquery('simple', $1)) select customer_id from found \
-                 order by customer_id desc limit {CUSTOMERS_SHOWN}"
+                 where 1 = 1{in_sight} order by customer_id desc limit {CUSTOMERS_SHOWN}"
             ),
         };
-        let ids: Vec<i64> = sqlx::query_scalar(&sql)
-            .bind(expression)
-            .fetch_all(&mut *conn)
-            .await?;
+        let mut select = sqlx::query_scalar(&sql).bind(expression);
+        if let Some(sight) = sight {
+            select = select.bind(sight.agent_id);
+        }
+        let ids: Vec<i64> = select.fetch_all(&mut *conn).await?;
         let mut customers = Vec::new();
         for id in ids {
             customers.push(load_customer(conn, id).await?);
@@ -411,6 +424,9 @@ fn conditions(
         }
         Some(OwnerScope::Nobody) => sql += " and cases.owner_id is null",
         None => {}
+    }
+    if let Some(sight) = scope.sight {
+        sql += &sight_condition(sight, &param(Bind::Int(sight.agent_id)));
     }
     if let Some(contact) = &filters.customer {
         let (kind, value) = match contact {

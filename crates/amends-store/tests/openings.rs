@@ -127,7 +127,7 @@ async fn a_burst_of_cases_is_filed_as_if_one_by_one() {
             );
         }
         assert_eq!(created, 20, "each customer was created exactly once");
-        let customers = store.search_customers(None, 0, 100).await.unwrap();
+        let customers = store.search_customers(None, None, 0, 100).await.unwrap();
         assert_eq!(customers.customers.len(), 20);
         for customer in &customers.customers {
             assert_eq!(
@@ -184,9 +184,12 @@ async fn one_refused_case_does_not_take_its_neighbours_down() {
             }
         }
         // The refused one left nothing behind: no customer, no case.
-        let found = store.search_customers(Some("new7@"), 0, 10).await.unwrap();
+        let found = store
+            .search_customers(Some("new7@"), None, 0, 10)
+            .await
+            .unwrap();
         assert!(found.customers.is_empty());
-        let all = store.search_customers(None, 0, 100).await.unwrap();
+        let all = store.search_customers(None, None, 0, 100).await.unwrap();
         assert_eq!(
             all.customers.len(),
             15,

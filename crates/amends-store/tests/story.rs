@@ -242,17 +242,20 @@ async fn the_queue_matches_the_core_order_across_pages(store: &Store) {
 
 async fn customers_are_searched_and_paged(store: &Store) {
     let found = store
-        .search_customers(Some("ann@EXAMPLE"), 0, 10)
+        .search_customers(Some("ann@EXAMPLE"), None, 0, 10)
         .await
         .unwrap();
     assert_eq!(found.customers.len(), 1);
     assert_eq!(found.customers[0].contacts.emails, ["ann@example.com"]);
-    let percent = store.search_customers(Some("%"), 0, 10).await.unwrap();
+    let percent = store
+        .search_customers(Some("%"), None, 0, 10)
+        .await
+        .unwrap();
     assert!(percent.customers.is_empty(), "like wildcards are escaped");
     let mut after = 0;
     let mut total = 0;
     loop {
-        let page = store.search_customers(None, after, 7).await.unwrap();
+        let page = store.search_customers(None, None, after, 7).await.unwrap();
         total += page.customers.len();
         match page.next_after {
             Some(next) => after = next,
@@ -268,7 +271,7 @@ async fn customers_are_searched_and_paged(store: &Store) {
         "{conflict:?}"
     );
     let page = store
-        .search_customers(Some("imposter"), 0, 10)
+        .search_customers(Some("imposter"), None, 0, 10)
         .await
         .unwrap();
     assert!(
@@ -301,6 +304,7 @@ async fn accounts_sessions_and_tokens(store: &Store) {
         password_hash: Some("$argon2id$fake".to_owned()),
         authority_limit_minor: 5_000,
         supervisor_id: None,
+        case_access: amends_core::CaseAccess::All,
     };
     let sam = store.create_agent(&agent, &at(30_000)).await.unwrap();
     assert!(matches!(

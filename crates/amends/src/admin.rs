@@ -27,6 +27,9 @@ pub(crate) enum AdminCommand {
         /// Compensation authority per case, in minor units (cents).
         #[arg(long, default_value_t = 0)]
         authority_limit: i64,
+        /// Which cases they may see: all, owned_and_unowned or owned.
+        #[arg(long, default_value = "all")]
+        case_access: String,
     },
     /// Sets an agent's password (read from standard input) and ends their sessions: the way
     /// back in for an agent who forgot it.
@@ -71,11 +74,19 @@ pub(crate) async fn run_admin(command: AdminCommand, config: &Config) -> anyhow:
             name,
             role,
             authority_limit,
+            case_access,
         } => {
+            let case_access = amends_core::CaseAccess::parse(&case_access).with_context(|| {
+                format!("--case-access {case_access}: must be all, owned_and_unowned or owned")
+            })?;
             let password = read_password()?;
             let password = password.as_str();
             let agent = amends_server::new_agent(&email, &name, &role, password, authority_limit)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let agent = amends_store::NewAgent {
+                case_access,
+                ..agent
+            };
             let store = open(&database, config).await?;
             let created = store.create_agent(&agent, &shell(now)).await;
             store.close().await;

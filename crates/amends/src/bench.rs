@@ -145,6 +145,7 @@ pub(crate) async fn bench_token(store: &Store) -> anyhow::Result<String> {
         password_hash: None,
         authority_limit_minor: 0,
         supervisor_id: None,
+        case_access: amends_core::CaseAccess::All,
     };
     let agent = store.create_agent(&agent, &context).await?;
     let secret = amends_server::accounts::new_secret();

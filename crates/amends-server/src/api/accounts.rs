@@ -3,7 +3,7 @@
 use amends_core::account::TokenScope;
 use amends_core::agent::check_password;
 use amends_core::field::bounded_text;
-use amends_core::{AgentRole, FieldError, Timestamp};
+use amends_core::{AgentRole, CaseAccess, FieldError, Timestamp};
 use amends_store::{NewAgent, TokenInfo};
 use axum::extract::State;
 use axum::http::header::SET_COOKIE;
@@ -102,6 +102,20 @@ pub(super) struct CreateAgentRequest {
     /// Compensation authority per case, minor units (default 0).
     #[serde(default)]
     pub authority_limit_minor: i64,
+    /// Which cases they may see: `all` (the default), `owned_and_unowned` or `owned`.
+    /// Supervisors and admins see every case whatever is set.
+    #[schema(value_type = Option<String>, pattern = "^(all|owned_and_unowned|owned)$")]
+    pub case_access: Option<String>,
+}
+
+/// Parses a case access named in a request.
+pub(super) fn parse_case_access(raw: &str) -> Result<CaseAccess, AppError> {
+    CaseAccess::parse(raw).ok_or_else(|| {
+        AppError::invalid(
+            "case_access",
+            "must be one of all, owned_and_unowned, owned",
+        )
+    })
 }
 
 /// Checks and hashes a new agent; shared with `amends admin create-agent`.
@@ -130,6 +144,7 @@ pub fn new_agent(
         password_hash: Some(hash_password(password)?),
         authority_limit_minor,
         supervisor_id: None,
+        case_access: CaseAccess::All,
     })
 }
 
@@ -142,6 +157,8 @@ pub(super) async fn create_agent(
     ApiJson(request): ApiJson<CreateAgentRequest>,
 ) -> Result<(StatusCode, Json<AgentView>), AppError> {
     current.require(AgentRole::Admin)?;
+    let case_access = request.case_access.as_deref().map(parse_case_access);
+    let case_access = case_access.transpose()?.unwrap_or_default();
     let agent = tokio::task::spawn_blocking(move || {
         new_agent(
             &request.email,
@@ -153,6 +170,10 @@ pub(super) async fn create_agent(
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))??;
+    let agent = NewAgent {
+        case_access,
+        ..agent
+    };
     let created = state
         .store
         .create_agent(&agent, &current.audit(&state))

@@ -1,6 +1,7 @@
 //! Bulk work: one change to many cases of the queue or a search.
 
 use amends_core::case::{apply_change, CaseChange};
+use amends_core::merge::merge;
 use amends_core::tag::{parse_tags, tags_added};
 use amends_core::{AgentRole, FieldError};
 use axum::extract::State;
@@ -32,6 +33,11 @@ pub(super) struct BulkRequest {
     /// Add these tags.
     #[serde(default)]
     pub add_tags: Vec<String>,
+    /// Instead of changing them, merge them all into the one opened first (at least two
+    /// cases, all the same customer's; not with any other change). Each merge is on the audit
+    /// trail and can be undone, the latest first.
+    #[serde(default)]
+    pub merge: bool,
 }
 
 /// The cases after a bulk change.
@@ -41,9 +47,10 @@ pub(super) struct BulkDone {
     pub cases: Vec<CaseView>,
 }
 
-/// Changes many cases at once: owner, status and tags. All of them change or none does: a
-/// case that does not exist or cannot take the change refuses the whole request (422, naming
-/// `case_ids[i]`). Each change is audited on its case.
+/// Changes many cases at once: owner, status and tags, or merges them into the one opened
+/// first. All of them change or none does: a case that does not exist or cannot take the
+/// change refuses the whole request (422, naming `case_ids[i]`). Each change is audited on its
+/// case.
 #[utoipa::path(post, path = "/cases/bulk", tag = "cases", request_body = BulkRequest,
     responses((status = 200, body = BulkDone), (status = 422, body = crate::error::Problem)))]
 pub(super) async fn change_cases(
@@ -61,6 +68,16 @@ pub(super) async fn change_cases(
     let mut seen = std::collections::HashSet::new();
     if let Some(i) = request.case_ids.iter().position(|id| !seen.insert(*id)) {
         return Err(FieldError::new(format!("case_ids[{i}]"), "is listed twice").into());
+    }
+    for (i, &id) in request.case_ids.iter().enumerate() {
+        if !current.sees_case(&state, id).await? {
+            // Worded as for a case that does not exist: the agent is not told it does.
+            let message = format!("case #{id} does not exist");
+            return Err(FieldError::new(format!("case_ids[{i}]"), message).into());
+        }
+    }
+    if request.merge {
+        return merge_selected(&state, &current, &request).await;
     }
     if request.unassign && request.owner_id.is_some() {
         return Err(AppError::invalid(
@@ -97,4 +114,42 @@ pub(super) async fn change_cases(
     Ok(Json(BulkDone {
         cases: cases.into_iter().map(CaseView::from).collect(),
     }))
+}
+
+/// Merges the selected cases into the one opened first (the lowest id: ids follow opening).
+async fn merge_selected(
+    state: &AppState,
+    current: &CurrentAgent,
+    request: &BulkRequest,
+) -> Result<Json<BulkDone>, AppError> {
+    let changes = request.owner_id.is_some()
+        || request.unassign
+        || request.status.is_some()
+        || !request.add_tags.is_empty();
+    if changes {
+        return Err(AppError::invalid(
+            "merge",
+            "cannot be given with an owner, a status or tags: merge first, then change the case",
+        ));
+    }
+    if request.case_ids.len() < 2 {
+        return Err(AppError::invalid(
+            "case_ids",
+            "list at least two cases to merge",
+        ));
+    }
+    let survivor = request.case_ids.iter().copied().min().unwrap_or_default();
+    let context = current.audit(state);
+    let now = context.at;
+    state
+        .store
+        .merge_many(survivor, &request.case_ids, &context, |kept, duplicate| {
+            merge(kept, duplicate, now)
+        })
+        .await?;
+    let mut cases = Vec::with_capacity(request.case_ids.len());
+    for &id in &request.case_ids {
+        cases.push(CaseView::from(state.store.case(id).await?));
+    }
+    Ok(Json(BulkDone { cases }))
 }

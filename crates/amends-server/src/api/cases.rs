@@ -6,7 +6,7 @@ use amends_core::customer::{CustomerName, NewCustomer};
 use amends_core::job::{CaseReminder, Job, Scheduled};
 use amends_core::message::{parse_body, parse_external_id};
 use amends_core::{queue, AgentRole, CaseStatus, Channel, Direction, FieldError};
-use amends_core::{PhoneNumber, Priority, Timestamp};
+use amends_core::{Agent, PhoneNumber, Priority, Timestamp};
 use amends_store::{
     NewJob, NewMessage, OpenCase, QueueCursor, QueueFilter, QueueFlag, Tagged, DEFAULT_ATTEMPTS,
 };
@@ -382,11 +382,16 @@ pub(crate) struct QueueQuery {
 }
 
 impl QueueQuery {
-    /// The store's filter for this query, asked by `agent_id` at `now`.
-    pub(crate) fn filter(&self, agent_id: i64, now: Timestamp) -> Result<QueueFilter, AppError> {
+    /// The store's filter for this query, asked by `agent` at `now`: kept to the cases they
+    /// may see.
+    pub(crate) fn filter(&self, agent: &Agent, now: Timestamp) -> Result<QueueFilter, AppError> {
+        let agent_id = agent.id;
         let present =
             |v: &Option<String>| v.as_deref().filter(|v| !v.is_empty()).map(str::to_owned);
-        let mut filter = QueueFilter::default();
+        let mut filter = QueueFilter {
+            sight: agent.sight(),
+            ..QueueFilter::default()
+        };
         match present(&self.owner).as_deref() {
             None => {}
             Some("me") => filter.owner = Some(agent_id),
@@ -456,7 +461,7 @@ pub(crate) async fn read_queue_count(
     query: &QueueQuery,
 ) -> Result<i64, AppError> {
     current.require(AgentRole::Agent)?;
-    let mut filter = query.filter(current.agent.id, state.clock.now())?;
+    let mut filter = query.filter(&current.agent, state.clock.now())?;
     filter.field = queue_field(state, query).await?;
     Ok(state.store.count_queue(&filter).await?)
 }
@@ -470,7 +475,7 @@ pub(crate) async fn read_queue(
     current.require(AgentRole::Agent)?;
     let limit = page_limit(query.limit)?;
     let now = state.clock.now();
-    let mut filter = query.filter(current.agent.id, now)?;
+    let mut filter = query.filter(&current.agent, now)?;
     filter.field = queue_field(state, query).await?;
     let cursor = query
         .cursor

@@ -138,6 +138,7 @@ pub(super) async fn coach_draft(
         ..CoachContext::default()
     };
     if let Some(case_id) = request.case_id {
+        current.require_case(&state, case_id).await?;
         let case = state.store.case(case_id).await?;
         context.customer_name = Some(state.store.customer_name_of_case(case_id).await?);
         context.customer_anger = Some(case.anger_permille as f32 / 1000.0);

@@ -150,7 +150,8 @@ pub(super) async fn get_customer(
 ) -> Result<Json<CustomerDetail>, AppError> {
     current.require(AgentRole::Agent)?;
     let customer = state.store.customer(id).await?;
-    let cases = state.store.customer_cases(id, 200).await?;
+    let mut cases = state.store.customer_cases(id, 200).await?;
+    cases.retain(|case| current.agent.may_see(case.owner_id));
     let tags = state.store.tags(amends_store::Tagged::Customer(id)).await?;
     Ok(Json(CustomerDetail {
         fields: super::field_map(&state, amends_core::custom_field::FieldOwner::Customer, id)
@@ -193,7 +194,10 @@ pub(super) async fn list_customers(
     if search.is_some_and(|q| q.chars().count() > 200) {
         return Err(AppError::invalid("q", "must be at most 200 characters"));
     }
-    let page = state.store.search_customers(search, after, limit).await?;
+    let page = state
+        .store
+        .search_customers(search, current.agent.sight(), after, limit)
+        .await?;
     Ok(Json(CustomerPageView {
         items: page.customers.into_iter().map(CustomerView::from).collect(),
         next_cursor: page.next_after.map(|id| Cursor::encode(&[id])),

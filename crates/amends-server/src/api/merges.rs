@@ -75,6 +75,7 @@ pub(super) async fn merge_case(
     ApiJson(request): ApiJson<MergeRequest>,
 ) -> Result<Json<MergedView>, AppError> {
     current.require(AgentRole::Agent)?;
+    current.require_case(&state, request.duplicate_id).await?;
     let context = current.audit(&state);
     let now = context.at;
     let (case, merge) = state

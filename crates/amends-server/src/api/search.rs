@@ -87,6 +87,7 @@ pub(crate) async fn search_scope(
     Ok(SearchScope {
         owner,
         fields: field_filters(state, query).await?,
+        sight: current.agent.sight(),
     })
 }
 

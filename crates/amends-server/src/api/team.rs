@@ -33,6 +33,9 @@ pub(super) struct ChangeAgentRequest {
     /// `false` deactivates the agent (their sessions end and tokens are revoked at once);
     /// `true` lets them sign in again.
     pub active: Option<bool>,
+    /// Which cases they may see: `all`, `owned_and_unowned` or `owned`.
+    #[schema(value_type = Option<String>, pattern = "^(all|owned_and_unowned|owned)$")]
+    pub case_access: Option<String>,
 }
 
 /// Changes an agent (admins only). An admin cannot deactivate or demote themselves.
@@ -60,6 +63,11 @@ pub(super) async fn change_agent(
         role,
         authority_limit_minor: request.authority_limit_minor,
         active: request.active,
+        case_access: request
+            .case_access
+            .as_deref()
+            .map(super::accounts::parse_case_access)
+            .transpose()?,
     };
     let changed = state
         .store

@@ -29,7 +29,7 @@ pub(super) async fn case_file_page(
     let result = async {
         console.current.require(AgentRole::Agent)?;
         let ApiPath(id) = id?;
-        CaseFile::read(state, id).await
+        CaseFile::read(state, id, &console.current.agent).await
     }
     .await;
     match result {

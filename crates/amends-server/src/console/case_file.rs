@@ -37,15 +37,25 @@ pub(super) struct CaseFile {
 }
 
 impl CaseFile {
-    /// Reads case `id` and all around it.
-    pub(super) async fn read(state: &AppState, id: i64) -> Result<CaseFile, AppError> {
+    /// Reads case `id` and all around it, as `viewer` may see it: a case out of their sight
+    /// is not found, and the customer's other cases are those in it.
+    pub(super) async fn read(
+        state: &AppState,
+        id: i64,
+        viewer: &amends_core::Agent,
+    ) -> Result<CaseFile, AppError> {
         let store = &state.store;
         let case = store.case(id).await?;
+        if !viewer.may_see(case.owner_id) {
+            return Err(AppError::NotFound("case"));
+        }
+        let mut past_cases = store.customer_cases(case.customer_id, 11).await?;
+        past_cases.retain(|past| viewer.may_see(past.owner_id));
         let customer = store.customer(case.customer_id).await?;
         let now = state.clock.now();
         Ok(CaseFile {
             messages: store.case_messages(id).await?,
-            past_cases: store.customer_cases(customer.id, 11).await?,
+            past_cases,
             standing: store
                 .customer_standing(customer.id, &state.settings.standing, now)
                 .await?,

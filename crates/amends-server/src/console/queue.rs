@@ -203,6 +203,10 @@ fn bulk_form(owners: &HashMap<i64, String>) -> Markup {
             label for="bulk-tags" class="visually-hidden" { "Add tags" }
             input id="bulk-tags" name="add_tags" data-type="list" placeholder="add tags";
             button type="submit" { "Apply to selected" }
+            button type="submit" name="merge" value="true" data-type="bool"
+                data-confirm="Merge the selected cases into the one opened first? Each merge can be undone from that case." {
+                "Merge selected"
+            }
             (super::form_status())
         }
     }

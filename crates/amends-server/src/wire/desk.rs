@@ -3,7 +3,7 @@
 use amends_core::case::{Expectation, ResolutionKind, WinBack};
 use amends_core::customer::Contacts;
 use amends_core::{Agent, AgentRole, Case, CaseStatus, Channel, Customer, Direction, Message};
-use amends_core::{Priority, Timestamp};
+use amends_core::{CaseAccess, Priority, Timestamp};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -307,6 +307,11 @@ pub struct AgentView {
     pub role: AgentRole,
     /// Compensation authority per case, minor units.
     pub authority_limit_minor: i64,
+    /// Which cases they may see: all, owned_and_unowned or owned (supervisors and admins see
+    /// every case whatever is set).
+    #[schema(value_type = String, example = "all")]
+    #[serde(serialize_with = "super::word")]
+    pub case_access: CaseAccess,
     /// Whether they may sign in.
     pub active: bool,
 }
@@ -319,6 +324,7 @@ impl From<Agent> for AgentView {
             email: agent.email,
             role: agent.role,
             authority_limit_minor: agent.authority_limit_minor,
+            case_access: agent.case_access,
             active: agent.active,
         }
     }

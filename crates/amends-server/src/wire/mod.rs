@@ -35,6 +35,7 @@ macro_rules! words_of {
 
 words_of!(
     amends_core::AgentRole,
+    amends_core::CaseAccess,
     amends_core::CaseStatus,
     amends_core::Channel,
     amends_core::Direction,

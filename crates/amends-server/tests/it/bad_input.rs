@@ -131,7 +131,7 @@ async fn bad_case_requests_are_4xx_and_write_nothing() {
         assert_eq!(app.counts().await, before, "no bad request wrote anything");
         assert!(app
             .store
-            .search_customers(Some("eve"), 0, 10)
+            .search_customers(Some("eve"), None, 0, 10)
             .await
             .unwrap()
             .customers

@@ -90,6 +90,7 @@ impl TestApp {
                 AgentRole::Admin => 100_000,
             },
             supervisor_id: None,
+            case_access: amends_core::CaseAccess::All,
         };
         let context = AuditContext {
             actor: Actor::Shell,
@@ -175,7 +176,7 @@ impl TestApp {
     pub(crate) async fn counts(&self) -> (i64, usize) {
         let customers = self
             .store
-            .search_customers(None, 0, 10_000)
+            .search_customers(None, None, 0, 10_000)
             .await
             .unwrap()
             .customers

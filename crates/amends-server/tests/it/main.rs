@@ -9,6 +9,7 @@ mod browser;
 mod browser_desk;
 mod bulk;
 mod canned;
+mod case_access;
 mod cases;
 mod console;
 mod customers;

@@ -236,3 +236,81 @@ async fn a_customer_recorded_twice_becomes_one_with_everything() {
         assert_eq!((status, &problem["field"]), (422, &json!("duplicate_id")));
     }
 }
+
+/// Three cases of one customer picked in the queue merge into the one opened first, in one
+/// go; a case of someone else among them, or a change asked at the same time, merges nothing.
+#[tokio::test]
+async fn selected_cases_merge_into_the_first_opened_all_or_none() {
+    for app in TestApp::each().await {
+        let client = app.token_client(AgentRole::Agent).await;
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let case = app
+                .open_case(&client, "Kim Lee", "kim@example.com", "normal")
+                .await;
+            ids.push(case["id"].as_i64().unwrap());
+            app.clock.advance(60_000);
+        }
+        let stranger = app
+            .open_case(&client, "Other", "other@example.com", "normal")
+            .await;
+        let (status, problem) = post(
+            &app,
+            &client,
+            "/cases/bulk",
+            json!({"case_ids": [ids[2], ids[0], stranger["id"]], "merge": true}),
+        )
+        .await;
+        assert_eq!((status, &problem["field"]), (422, &json!("case_ids[2]")));
+        let (status, problem) = post(
+            &app,
+            &client,
+            "/cases/bulk",
+            json!({"case_ids": [ids[2], ids[0]], "merge": true, "status": "open"}),
+        )
+        .await;
+        assert_eq!((status, &problem["field"]), (422, &json!("merge")));
+        for id in &ids {
+            let case = get(&app, &client, &format!("/cases/{id}")).await;
+            assert!(case["merged_into"].is_null(), "nothing merged: {case}");
+        }
+
+        let (status, done) = post(
+            &app,
+            &client,
+            "/cases/bulk",
+            json!({"case_ids": [ids[2], ids[1], ids[0]], "merge": true}),
+        )
+        .await;
+        assert_eq!(status, 200, "{done}");
+        let merged_into: Vec<Value> = done["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["merged_into"].clone())
+            .collect();
+        assert_eq!(merged_into, [json!(ids[0]), json!(ids[0]), Value::Null]);
+        let survivor = get(&app, &client, &format!("/cases/{}", ids[0])).await;
+        assert_eq!(
+            bodies(&survivor).len(),
+            3,
+            "every message is on the survivor"
+        );
+        let merges = get(&app, &client, &format!("/cases/{}/merges", ids[0])).await;
+        let merges = merges.as_array().unwrap();
+        assert_eq!(merges.len(), 2);
+        let latest = merges[0]["id"].as_i64().unwrap();
+        let response = client
+            .delete(app.api(&format!("/merges/{latest}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            200,
+            "the latest merge is undone on its own"
+        );
+        let back = get(&app, &client, &format!("/cases/{}", ids[0])).await;
+        assert_eq!(bodies(&back).len(), 2);
+    }
+}

@@ -53,6 +53,7 @@ async fn agent(store: &Store, email: &str, role: AgentRole, supervisor: Option<i
         password_hash: None,
         authority_limit_minor: 0,
         supervisor_id: supervisor,
+        case_access: amends_core::CaseAccess::All,
     };
     store.create_agent(&agent, &context()).await.unwrap().id
 }

@@ -37,6 +37,7 @@ pub(crate) async fn accounts_are_throttled_changed_and_ended(store: &Store) {
         password_hash: Some("$argon2id$fake".to_owned()),
         authority_limit_minor: 1_000,
         supervisor_id: None,
+        case_access: amends_core::CaseAccess::All,
     };
     let admin = store
         .create_agent(&new("ada@desk.test", AgentRole::Admin), &at(50_000))
