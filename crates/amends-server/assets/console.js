@@ -35,6 +35,63 @@
     return data;
   }
 
+  // ---- An export with its progress ----------------------------------------------------
+  // The file is read as it streams: rows are counted against X-Total-Count, then saved. A
+  // row ends at a line break outside quotes (a cell may hold line breaks).
+  document.addEventListener("click", async (event) => {
+    const link = event.target.closest("a[data-export]");
+    if (!link || !window.ReadableStream || link.getAttribute("aria-busy") === "true") return;
+    event.preventDefault();
+    const holder = link.parentElement;
+    const bar = holder.querySelector("progress");
+    const said = holder.querySelector("[role=status]");
+    const say = (text) => { if (said) said.textContent = text; };
+    const cases = (n) => n + (n === 1 ? " case" : " cases");
+    link.setAttribute("aria-busy", "true");
+    try {
+      const response = await fetch(link.href, { credentials: "same-origin" });
+      if (!response.ok) throw new Error(response.status + " " + response.statusText);
+      const total = parseInt(response.headers.get("x-total-count") || "", 10);
+      if (bar) {
+        bar.hidden = false;
+        bar.value = 0;
+        if (total > 0) bar.max = total; else bar.removeAttribute("value");
+      }
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      const parts = [];
+      let lines = 0;
+      let quoted = false;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parts.push(value);
+        for (const ch of decoder.decode(value, { stream: true })) {
+          if (ch === '"') quoted = !quoted;
+          else if (ch === "\n" && !quoted) lines += 1;
+        }
+        const rows = Math.max(lines - 1, 0);
+        if (bar && total > 0) bar.value = Math.min(rows, total);
+        say("Exported " + (total > 0 ? rows + " of " + cases(total) : cases(rows)) + "…");
+      }
+      const rows = Math.max(lines - 1, 0);
+      const url = URL.createObjectURL(new Blob(parts, { type: "text/csv" }));
+      const save = document.createElement("a");
+      save.href = url;
+      save.download = link.getAttribute("download") || "export.csv";
+      document.body.appendChild(save);
+      save.click();
+      save.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+      if (bar) { bar.max = 1; bar.value = 1; }
+      say("Exported " + cases(rows) + ".");
+    } catch (error) {
+      say("The export failed: " + error.message);
+    } finally {
+      link.removeAttribute("aria-busy");
+    }
+  });
+
   // ---- Times in the reader's own zone -------------------------------------------------
   for (const t of document.querySelectorAll("time[data-local]")) {
     const d = new Date(t.getAttribute("datetime"));

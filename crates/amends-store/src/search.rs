@@ -152,6 +152,24 @@ impl Store {
             .collect())
     }
 
+    /// How many cases `query`'s filters allow (its words aside): the size of an export.
+    pub async fn count_filtered(
+        &self,
+        query: &SearchQuery,
+        scope: &SearchScope,
+    ) -> Result<i64, StoreError> {
+        let (conditions, binds) = conditions(&query.filters, scope, "cases.opened_at", 1);
+        let sql = format!("select count(*) from cases where 1 = 1 {conditions}");
+        let mut select = sqlx::query_scalar::<_, i64>(&sql);
+        for bind in binds {
+            select = match bind {
+                Bind::Int(value) => select.bind(value),
+                Bind::Text(value) => select.bind(value),
+            };
+        }
+        Ok(select.fetch_one(&self.read).await?)
+    }
+
     /// The texts `query` finds: the latest matching subjects and messages, or with no words,
     /// the latest cases its filters allow.
     async fn found(

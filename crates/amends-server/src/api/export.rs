@@ -31,8 +31,11 @@ pub(super) struct ExportQuery {
 
 /// Cases as CSV (RFC 4180, UTF-8): one row per case with its customer, owner, times, signals,
 /// tags and custom fields. Cells a spreadsheet would run as a formula are prefixed with `'`.
+/// `X-Total-Count` says how many rows will follow the header, for a progress bar (cases opened
+/// while a long export runs may add to it).
 #[utoipa::path(get, path = "/export/cases.csv", tag = "export", params(ExportQuery),
-    responses((status = 200, content_type = "text/csv", body = String),
+    responses((status = 200, content_type = "text/csv", body = String,
+            headers(("x-total-count" = i64, description = "How many cases the file holds"))),
         (status = 422, body = crate::error::Problem)))]
 pub(super) async fn cases_csv(
     State(state): State<AppState>,
@@ -59,7 +62,7 @@ pub(super) async fn cases_csv(
     let query = query.unwrap_or_default();
     let scope = super::search::search_scope(&state, &current, &query).await?;
     // A search with words: the cases it ranks, all read by one search.
-    let ranked = if query.terms.is_empty() {
+    let ranked: Option<Vec<(Case, String)>> = if query.terms.is_empty() {
         None
     } else {
         let per_page = usize::try_from(amends_store::CANDIDATES).unwrap_or(500);
@@ -71,6 +74,10 @@ pub(super) async fn cases_csv(
                 .map(|found| (found.case, found.customer_name))
                 .collect(),
         )
+    };
+    let total = match &ranked {
+        Some(ranked) => i64::try_from(ranked.len()).unwrap_or(i64::MAX),
+        None => state.store.count_filtered(&query, &scope).await?,
     };
     let stream = futures_util::stream::unfold(
         Export {
@@ -94,6 +101,10 @@ pub(super) async fn cases_csv(
             (
                 header::CONTENT_DISPOSITION,
                 "attachment; filename=\"cases.csv\"",
+            ),
+            (
+                header::HeaderName::from_static("x-total-count"),
+                &total.to_string(),
             ),
         ],
         Body::from_stream(stream),

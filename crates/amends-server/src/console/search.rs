@@ -90,7 +90,13 @@ fn results_markup(q: &str, results: &SearchResultsView) -> Markup {
         }
         section aria-labelledby="found-cases" {
             h2 id="found-cases" { "Cases" }
-            p { a href={ "/api/v1/export/cases.csv?q=" (encode(q)) } download="cases.csv" { "Export these cases as CSV" } }
+            p class="export" {
+                a href={ "/api/v1/export/cases.csv?q=" (encode(q)) } download="cases.csv" data-export { "Export these cases as CSV" }
+                " "
+                progress hidden aria-label="Export progress" {}
+                " "
+                span class="form-status" role="status" aria-live="polite" {}
+            }
             @if results.cases.is_empty() {
                 p { "No case holds all these words." }
             }

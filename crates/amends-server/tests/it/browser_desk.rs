@@ -67,6 +67,24 @@ async fn an_agent_searches_saves_a_view_inserts_a_canned_reply_and_assigns_in_bu
     assert_accessible(&browser, "search").await;
     browser.screenshot("search").await;
 
+    // Exporting what the search found counts the rows as they stream in, then saves them.
+    browser.click(&browser.find("a[data-export]").await).await;
+    let said = browser
+        .wait_for(
+            "the export to finish",
+            "const s = document.querySelector('p.export [role=status]').textContent; \
+             return s.endsWith('.') ? s : null",
+        )
+        .await;
+    assert_eq!(said, "Exported 1 case.");
+    let bar = browser
+        .run(
+            "const p = document.querySelector('p.export progress'); return [p.hidden, p.value, p.max];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(bar, json!([false, 1, 1]));
+
     // Saved as a view, it is listed on the queue with its count.
     browser
         .type_into(&browser.find("#view-name").await, "Leaky kettles")

@@ -134,7 +134,15 @@ async fn cases_export_as_csv_streamed_with_formulas_made_harmless() {
                     response.headers()["content-type"],
                     "text/csv; charset=utf-8"
                 );
-                response.text().await.unwrap()
+                let total: usize = response.headers()["x-total-count"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                let text = response.text().await.unwrap();
+                let rows = text.split("\r\n").filter(|l| !l.is_empty()).count() - 1;
+                assert_eq!(total, rows, "X-Total-Count counts the rows");
+                text
             }
         };
         let all = export("").await;
