@@ -3,7 +3,7 @@
 use amends_core::audit::{AuditContext, AuditEvent};
 use amends_core::canned::{CannedActions, CannedReply, NewCannedReply};
 use amends_core::tag::Tag;
-use amends_core::{CaseStatus, Timestamp};
+use amends_core::{Case, CaseStatus, FieldError, Timestamp};
 use sqlx::AnyConnection;
 
 use crate::{audit, Store, StoreError};
@@ -153,15 +153,38 @@ impl Store {
         Ok(())
     }
 
-    /// Counts one use of a canned reply.
-    pub async fn count_canned_use(&self, id: i64, at: Timestamp) -> Result<(), StoreError> {
+    /// Takes canned reply `reply_id`'s actions on case `case_id` (the change `decide` makes and
+    /// the tags `retag` answers) and counts its use, all in one transaction: a reply whose
+    /// status cannot be set leaves the case untagged and the reply uncounted.
+    pub async fn use_canned_reply(
+        &self,
+        reply_id: i64,
+        case_id: i64,
+        context: &AuditContext,
+        decide: impl FnOnce(&Case) -> Result<(Case, Vec<AuditEvent>), FieldError>,
+        retag: impl FnOnce(&[Tag]) -> (Vec<Tag>, Option<AuditEvent>),
+    ) -> Result<(Case, Vec<Tag>), StoreError> {
+        let mut tx = self.write.begin().await?;
+        let done = self
+            .change_one(&mut tx, case_id, None, context, decide, retag)
+            .await?;
+        count_use(&mut tx, reply_id, context.at).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+}
+
+async fn count_use(conn: &mut AnyConnection, id: i64, at: Timestamp) -> Result<(), StoreError> {
+    let counted =
         sqlx::query("update canned_replies set uses = uses + 1, updated_at = $1 where id = $2")
             .bind(at.millis())
             .bind(id)
-            .execute(&self.write)
+            .execute(&mut *conn)
             .await?;
-        Ok(())
+    if counted.rows_affected() == 0 {
+        return Err(StoreError::NotFound("canned reply"));
     }
+    Ok(())
 }
 
 async fn load(conn: &mut AnyConnection, id: i64) -> Result<CannedReply, StoreError> {

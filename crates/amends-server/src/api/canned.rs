@@ -10,7 +10,6 @@ use amends_core::case::apply_change;
 use amends_core::custom_field::FieldOwner;
 use amends_core::tag::{parse_tags, tags_added};
 use amends_core::{AgentRole, CaseStatus, FieldError};
-use amends_store::Tagged;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -236,28 +235,20 @@ pub(super) async fn use_on_case(
 ) -> Result<Json<CannedUsed>, AppError> {
     current.require(AgentRole::Agent)?;
     let reply = state.store.canned_reply(id).await?;
-    let case = state.store.case(case_id).await?;
     let customer_name = state.store.customer_name_of_case(case_id).await?;
     let context = current.audit(&state);
     let change = case_change(&reply.actions, current.agent.id);
     let now = context.at;
-    let case = if change.status.is_some() || change.owner_id.is_some() {
-        state
-            .store
-            .update_case_with_gesture(case_id, &context, None, |case| {
-                apply_change(case, &change, now)
-            })
-            .await?
-    } else {
-        case
-    };
-    let tags = state
+    let (case, tags) = state
         .store
-        .retag(Tagged::Case(case_id), &context, |before| {
-            tags_added(case_id, before, &reply.actions.add_tags)
-        })
+        .use_canned_reply(
+            id,
+            case_id,
+            &context,
+            |case| apply_change(case, &change, now),
+            |before| tags_added(case_id, before, &reply.actions.add_tags),
+        )
         .await?;
-    state.store.count_canned_use(id, now).await?;
     let defined = state.store.fields().await?;
     let mut values = Vec::new();
     for (owner, id) in [

@@ -75,6 +75,35 @@ async fn a_canned_reply_is_coached_when_written_and_fills_its_variables_when_use
             "{trail}"
         );
 
+        // A closed case cannot be set waiting: nothing of the reply's actions is taken.
+        let closed = app
+            .open_case(&agent, "Eli Stone", "eli@example.com", "normal")
+            .await;
+        let closed_id = closed["id"].as_i64().unwrap();
+        let url = app.api(&format!("/cases/{closed_id}"));
+        let (status, _) = crate::helpers::call(
+            &agent,
+            reqwest::Method::PATCH,
+            url,
+            Some(json!({"status": "closed"})),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let (status, _) = post(
+            &app,
+            &agent,
+            &format!("/cases/{closed_id}/canned-replies/{id}"),
+            json!(null),
+        )
+        .await;
+        assert_eq!(status, 422);
+        let after = get(&app, &agent, &format!("/cases/{closed_id}")).await;
+        assert!(after["owner_id"].is_null(), "not taken: {after}");
+        let listed = get(&app, &agent, "/canned-replies").await;
+        assert_eq!(listed[0]["uses"], 1, "a use that failed is not counted");
+        let tagged = get(&app, &agent, "/search?q=tag:late-parcel").await;
+        assert_eq!(tagged["cases"].as_array().unwrap().len(), 1, "not tagged");
+
         let changed = supervisor
             .put(app.api(&format!("/canned-replies/{id}")))
             .json(&json!({"name": "Late parcel", "body": "Hello {{customer.name}}."}))
