@@ -352,11 +352,28 @@ fn threats_to_leave(tokens: &[Token], found: &Found) -> Vec<Hit> {
     found
         .get(Phrases::Churn)
         .iter()
-        .filter(|h| {
-            tokens[h.first].kind == TokenKind::Hashtag || !negated_before(tokens, h.first, 3)
-        })
+        .filter(|h| tokens[h.first].kind == TokenKind::Hashtag || !leaving_negated(tokens, h.first))
         .copied()
         .collect()
+}
+
+/// Whether a threat to leave starting at `at` is taken back by a negation in the three words
+/// before it ("I will not cancel"). A negation that belongs to something else is not one:
+/// "can't wait to go back to Android", "if not fixed soon, switching phones".
+fn leaving_negated(tokens: &[Token], at: usize) -> bool {
+    let start = at.saturating_sub(3);
+    (start..at).rev().any(|i| {
+        let blocked = tokens[i + 1..at].iter().any(|t| t.kind == TokenKind::Stop);
+        let next = tokens.get(i + 1).map_or("", |t| t.norm.as_str());
+        let elsewhere = matches!(
+            next,
+            "wait" | "fixed" | "resolved" | "sorted" | "solved" | "addressed" | "improved"
+        );
+        !blocked
+            && tokens[i].kind != TokenKind::Stop
+            && crate::text::is_negation(&tokens[i].norm)
+            && !elsewhere
+    })
 }
 
 /// The complaint head's score and the threshold it is read against. The n-gram head decides

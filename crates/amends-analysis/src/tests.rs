@@ -51,7 +51,7 @@ fn churn_threats_are_found_and_told_apart() {
     for (text, phrase) in [
         (
             "I will never use you again after this",
-            "never use you again",
+            "I will never use you again",
         ),
         (
             "I'm cancelling my subscription today",
@@ -88,6 +88,14 @@ fn every_way_of_leaving_is_a_churn_threat() {
         "Will cancel future orders and buy in a shop",
         "Wondering if I should make the switch",
         "Already planning my local boycott",
+        "Forget it, I will go elsewhere",
+        "If not fixed soon, switching phones",
+        "I can't wait to go back to Android",
+        "I won't be staying with you at the end of the contract",
+        "Plenty of other airlines out there",
+        "I went to Tesco instead",
+        "Please port out my number",
+        "You have made me never want to fly with you",
     ] {
         assert!(read(text).churn_threat, "{text}");
     }
@@ -114,6 +122,10 @@ fn bookings_pauses_fixes_and_praise_are_not_churn() {
         "You are losing customers over this",
         "Can you lend your voice to a state boycott?",
         "I lost a customer's parcel in my hallway",
+        "So my old ISP let me down, so I switched to you",
+        "Can you rebook me on another airline tonight?",
+        "I'm not switching, I just want it fixed",
+        "I can't wait to fly with you again",
     ] {
         assert!(!read(text).churn_threat, "{text}");
     }
