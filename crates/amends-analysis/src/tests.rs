@@ -96,6 +96,8 @@ fn every_way_of_leaving_is_a_churn_threat() {
         "I went to Tesco instead",
         "Please port out my number",
         "You have made me never want to fly with you",
+        "I'll never fly with them",
+        "You've lost me",
     ] {
         assert!(read(text).churn_threat, "{text}");
     }
