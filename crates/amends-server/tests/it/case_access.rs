@@ -41,23 +41,16 @@ async fn an_agent_with_narrowed_access_reaches_only_the_cases_in_sight() {
         assert_eq!(kim["case_access"], "owned");
         let kim_id = kim["id"].as_i64().unwrap();
         let lee_id = app.add_agent("lee@desk.test", AgentRole::Agent).await;
-        let wrong = admin
-            .client
-            .patch(app.api(&format!("/agents/{lee_id}")))
-            .header("x-csrf-token", &admin.csrf)
-            .json(&json!({"case_access": "mine"}))
-            .send()
-            .await
-            .unwrap();
-        crate::helpers::assert_problem(wrong, 422, Some("case_access")).await;
-        let narrowed = admin
-            .client
-            .patch(app.api(&format!("/agents/{lee_id}")))
-            .header("x-csrf-token", &admin.csrf)
-            .json(&json!({"case_access": "owned_and_unowned"}))
-            .send()
-            .await
-            .unwrap();
+        let narrow = |access: &str| {
+            let request = admin
+                .client
+                .patch(app.api(&format!("/agents/{lee_id}")))
+                .header("x-csrf-token", &admin.csrf)
+                .json(&json!({ "case_access": access }));
+            async move { request.send().await.unwrap() }
+        };
+        crate::helpers::assert_problem(narrow("mine").await, 422, Some("case_access")).await;
+        let narrowed = narrow("owned_and_unowned").await;
         assert_eq!(narrowed.status(), 200);
 
         let boss = app.token_client(AgentRole::Supervisor).await;
