@@ -5,7 +5,7 @@
 //! they read the case.
 
 use amends_core::CaseSight;
-use amends_store::CaseRecord;
+use amends_store::{CaseRecord, StoreError};
 use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -77,13 +77,12 @@ pub(crate) async fn keep_in_sight(
 
 async fn reach(state: &AppState, named: Named, sight: CaseSight) -> Result<(), AppError> {
     match named {
-        Named::Case(record, id) => {
+        Named::Case(record, id) => match state.store.owner_of_case_holding(record, id).await {
+            Ok(owner) => require_case_in_sight(sight, owner),
             // A record that does not exist is left to the handler, which names it.
-            let Ok(owner) = state.store.owner_of_case_holding(record, id).await else {
-                return Ok(());
-            };
-            require_case_in_sight(sight, owner)
-        }
+            Err(StoreError::NotFound(_)) => Ok(()),
+            Err(error) => Err(error.into()),
+        },
         Named::Customer(id) => {
             if state.store.customer_in_sight(id, sight).await? {
                 Ok(())
@@ -110,14 +109,10 @@ impl CurrentAgent {
         let Some(sight) = self.agent.sight() else {
             return Ok(true);
         };
-        match state
-            .store
-            .owner_of_case_holding(CaseRecord::Case, id)
-            .await
-        {
-            Ok(owner) => Ok(sight.sees(owner)),
-            Err(amends_store::StoreError::NotFound(_)) => Ok(true),
-            Err(error) => Err(error.into()),
+        match reach(state, Named::Case(CaseRecord::Case, id), sight).await {
+            Ok(()) => Ok(true),
+            Err(AppError::NotFound(_)) => Ok(false),
+            Err(error) => Err(error),
         }
     }
 

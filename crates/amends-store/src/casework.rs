@@ -4,7 +4,8 @@
 use amends_core::audit::AuditContext;
 use amends_core::case::Case;
 use amends_core::protocol::{self, AbusePolicy, AbuseStep, Fact, FactSource};
-use amends_core::{abuse, conversation, events, AuditEvent, FieldError, Message, Timestamp};
+use amends_core::Timestamp;
+use amends_core::{abuse, conversation, events, AuditEvent, CaseSight, FieldError, Message};
 
 use crate::apply::apply;
 use crate::table::cases::{load_case, refresh_case, save_case};
@@ -214,20 +215,29 @@ impl Store {
             .collect())
     }
 
-    /// Notices to customers, newest first: those of one case, or all.
+    /// Notices to customers, newest first: those of one case, or all; for an agent with
+    /// narrowed access, only those of the cases in their `sight`.
     pub async fn notices(
         &self,
         case_id: Option<i64>,
+        sight: Option<CaseSight>,
         limit: i64,
     ) -> Result<Vec<Notice>, StoreError> {
-        let rows: Vec<NoticeRow> = sqlx::query_as(&format!(
-            "select {NOTICE_COLUMNS} from notices where ($1 = 0 or case_id = $1) \
+        let in_sight = sight.map_or(String::new(), |sight| {
+            format!(
+                " and case_id in (select id from cases where 1 = 1{})",
+                crate::sight::sight_condition(sight, "$3")
+            )
+        });
+        let sql = format!(
+            "select {NOTICE_COLUMNS} from notices where ($1 = 0 or case_id = $1){in_sight} \
              order by id desc limit $2"
-        ))
-        .bind(case_id.unwrap_or(0))
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?;
+        );
+        let mut select = sqlx::query_as(&sql).bind(case_id.unwrap_or(0)).bind(limit);
+        if let Some(sight) = sight {
+            select = select.bind(sight.agent_id);
+        }
+        let rows: Vec<NoticeRow> = select.fetch_all(&self.read).await?;
         Ok(rows.into_iter().map(notice_of).collect())
     }
 

@@ -401,7 +401,7 @@ async fn accounts_sessions_and_tokens(store: &Store) {
 /// A reply on an email case is queued as a notice with the job that mails it; completing the
 /// job saves how it went out, once.
 async fn reply_goes_out_by_mail_once(store: &Store, case_id: i64) {
-    let notices = store.notices(Some(case_id), 10).await.unwrap();
+    let notices = store.notices(Some(case_id), None, 10).await.unwrap();
     assert_eq!(notices.len(), 1);
     let notice = &notices[0];
     assert_eq!(

@@ -370,23 +370,10 @@ pub(super) async fn notices(
     if let Some(case_id) = query.case_id {
         current.require_case(&state, case_id).await?;
     }
-    let mut notices = state.store.notices(query.case_id, 200).await?;
-    if current.agent.sight().is_some() {
-        let mut seen = std::collections::HashMap::new();
-        let mut kept = Vec::with_capacity(notices.len());
-        for notice in notices {
-            let sees = match seen.get(&notice.case_id) {
-                Some(sees) => *sees,
-                None => *seen
-                    .entry(notice.case_id)
-                    .or_insert(current.sees_case(&state, notice.case_id).await?),
-            };
-            if sees {
-                kept.push(notice);
-            }
-        }
-        notices = kept;
-    }
+    let notices = state
+        .store
+        .notices(query.case_id, current.agent.sight(), 200)
+        .await?;
     Ok(Json(all(notices)))
 }
 

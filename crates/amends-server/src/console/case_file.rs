@@ -65,7 +65,7 @@ impl CaseFile {
             compensation: store.compensation(Some(id)).await?,
             summary: store.latest_summary(id).await?,
             attachments: store.case_attachments(id).await?,
-            notices: store.notices(Some(id), 100).await?,
+            notices: store.notices(Some(id), None, 100).await?,
             agents: store
                 .agents()
                 .await?

@@ -145,7 +145,7 @@ fn case_list(id: &str, title: &str, view: &QueuePageView) -> Markup {
 pub(super) async fn mail_page(State(state): State<AppState>, console: Console) -> Response {
     let result = async {
         console.current.require(AgentRole::Supervisor)?;
-        let notices = state.store.notices(None, 100).await?;
+        let notices = state.store.notices(None, None, 100).await?;
         let intake = state.store.inbound_mails(None, 100).await?;
         Ok::<_, AppError>((notices, intake))
     }
