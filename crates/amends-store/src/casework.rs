@@ -224,10 +224,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Notice>, StoreError> {
         let in_sight = sight.map_or(String::new(), |sight| {
-            format!(
-                " and case_id in (select id from cases where 1 = 1{})",
-                crate::sight::sight_condition(sight, "$3")
-            )
+            crate::sight::through_cases_in_sight("case_id", "id", sight, "$3")
         });
         let sql = format!(
             "select {NOTICE_COLUMNS} from notices where ($1 = 0 or case_id = $1){in_sight} \

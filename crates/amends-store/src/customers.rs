@@ -58,10 +58,7 @@ impl Store {
         }
         if let Some(sight) = sight {
             let agent = if query.is_some() { "$4" } else { "$3" };
-            conditions += &format!(
-                " and id in (select customer_id from cases where 1 = 1{})",
-                crate::sight::sight_condition(sight, agent)
-            );
+            conditions += &crate::sight::through_cases_in_sight("id", "customer_id", sight, agent);
         }
         let sql = format!(
             "select {CUSTOMER_COLUMNS} from customers where id > $1{conditions} \

@@ -16,7 +16,7 @@ use sqlx::{Any, AnyConnection};
 
 use crate::customers::load_customer;
 use crate::rows::{CaseRow, CASE_COLUMNS};
-use crate::sight::sight_condition;
+use crate::sight::{sight_condition, through_cases_in_sight};
 use crate::{Backend, Store, StoreError};
 
 /// How many of the latest matching subjects and messages are ranked. A word found in more
@@ -241,10 +241,7 @@ impl Store {
         }
         // A narrowed agent finds only the customers of the cases they see.
         let in_sight = sight.map_or(String::new(), |sight| {
-            format!(
-                " and customer_id in (select customer_id from cases where 1 = 1{})",
-                sight_condition(sight, "$2")
-            )
+            through_cases_in_sight("customer_id", "customer_id", sight, "$2")
         });
         let sql = match self.backend {
             Backend::Sqlite => format!(

@@ -15,6 +15,19 @@ pub(crate) fn sight_condition(sight: CaseSight, agent: &str) -> String {
     }
 }
 
+/// The condition keeping `column` to the values of `of` (a column of `cases`) on the cases
+/// `sight` sees, with `agent` the placeholder its agent's id is bound to: a narrowed agent's
+/// customers or notices.
+pub(crate) fn through_cases_in_sight(
+    column: &str,
+    of: &str,
+    sight: CaseSight,
+    agent: &str,
+) -> String {
+    let cases = sight_condition(sight, agent);
+    format!(" and {column} in (select {of} from cases where 1 = 1{cases})")
+}
+
 /// A record that belongs to one case, named in a request by its own id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CaseRecord {
