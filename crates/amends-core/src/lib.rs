@@ -18,6 +18,7 @@ pub mod agent;
 pub mod audit;
 pub mod canned;
 pub mod case;
+pub mod chat;
 pub mod compensation;
 pub mod conversation;
 pub mod custom_field;

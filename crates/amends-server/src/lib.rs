@@ -10,6 +10,7 @@
 
 pub mod accounts;
 mod api;
+mod chat;
 pub mod clock;
 mod console;
 mod csv;
@@ -18,6 +19,7 @@ mod extract;
 mod limits;
 pub mod links;
 mod listen;
+pub mod live;
 pub mod mailroom;
 mod pages;
 mod reading;
@@ -41,6 +43,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 pub use api::{new_agent, openapi_document};
+pub use chat::ChatSettings;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AppError;
 pub use listen::ConnectionLimits;
@@ -88,6 +91,8 @@ pub struct ServerSettings {
     /// Password checks (argon2id, 19 MiB of memory each) run at once; a sign-in past them is
     /// answered 503 at once instead of queueing memory.
     pub password_checks: usize,
+    /// The chat on the business's website.
+    pub chat: ChatSettings,
 }
 
 impl Default for ServerSettings {
@@ -110,6 +115,7 @@ impl Default for ServerSettings {
             body_timeout: Duration::from_secs(30),
             password_checks: default_password_checks(),
             authority_period_days: amends_core::compensation::DEFAULT_AUTHORITY_PERIOD_DAYS,
+            chat: ChatSettings::default(),
         }
     }
 }
@@ -134,6 +140,14 @@ pub struct AppState {
     pub mail_tag: Arc<str>,
     /// Permits for password checks, at most `settings.password_checks` at once.
     pub password_checks: Arc<tokio::sync::Semaphore>,
+    /// What happens live, for the chat's connections and the consoles.
+    pub live: Arc<live::Live>,
+    /// How fast visitors may write.
+    chat_limits: Arc<chat::Limiter>,
+    /// Permits for chat connections, at most `settings.chat.max_sockets` at once.
+    chat_sockets: Arc<tokio::sync::Semaphore>,
+    /// The key a host site signs its signed-in visitors with (shared by every server).
+    chat_secret: Arc<str>,
 }
 
 impl AppState {
@@ -152,7 +166,14 @@ impl AppState {
         let key = store.desk_secret("link_key", &fresh, clock.now()).await?;
         let tag = format!("{:016x}", rand::rngs::OsRng.next_u64());
         let mail_tag = store.desk_secret("mail_tag", &tag, clock.now()).await?;
+        let chat_secret = store
+            .desk_secret("chat_identity", &accounts::new_secret(), clock.now())
+            .await?;
         Ok(AppState {
+            live: live::Live::start(store.clone()),
+            chat_limits: Arc::default(),
+            chat_sockets: Arc::new(tokio::sync::Semaphore::new(settings.chat.max_sockets)),
+            chat_secret: chat_secret.into(),
             store,
             clock,
             password_checks: Arc::new(tokio::sync::Semaphore::new(settings.password_checks.max(1))),
@@ -160,6 +181,11 @@ impl AppState {
             links: Arc::new(links::LinkSigner::new(key.as_bytes())),
             mail_tag: mail_tag.into(),
         })
+    }
+
+    /// The key a host site signs its signed-in chat visitors with.
+    pub fn chat_secret(&self) -> &str {
+        &self.chat_secret
     }
 
     /// The address of a customer page for `case_id`, signed until the link time-to-live ends.
@@ -240,6 +266,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes(max_mail))
         .merge(pages::routes())
         .merge(console::routes())
+        .merge(chat::routes(&state))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             sight::keep_in_sight,

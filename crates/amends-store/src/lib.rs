@@ -15,6 +15,7 @@ mod bulk;
 mod canned;
 mod cases;
 mod casework;
+mod chats;
 mod compensation;
 mod custom_fields;
 mod customers;
@@ -22,6 +23,7 @@ mod error;
 mod ids;
 mod imports;
 mod jobs;
+mod live;
 mod mail_log;
 mod merges;
 mod new_cases;
@@ -52,10 +54,12 @@ use sqlx::{AnyPool, Executor};
 pub use agents::{NewAgent, Session, TokenInfo};
 pub use audit::AuditEntry;
 pub use cases::{QueueCursor, QueueFilter, QueueFlag, QueuePage, QueuedCase};
+pub use chats::{AddressLeft, Chat, ChatLine, ChatSaid, ChatSay, NewChat};
 pub use customers::CustomerPage;
 pub use error::StoreError;
 pub use imports::ImportedCustomer;
 pub use jobs::{JobEffect, JobRecord, JobStatus, NewJob};
+pub use live::LiveFeed;
 pub use mail_log::{InboundMailEntry, Intake, MailFiling, MailSent};
 pub use mail_log::{NewAttachment, SetAside};
 pub use merges::CaseMerge;
@@ -116,6 +120,8 @@ pub struct Store {
     timing: Timing,
     /// Cases waiting to share the SQLite writer's next commit.
     openings: std::sync::Arc<openings::Openings>,
+    /// Where a PostgreSQL desk's servers hear each other (`live.rs`); none on SQLite.
+    listen_url: Option<std::sync::Arc<str>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -163,6 +169,7 @@ impl Store {
                 read: pool,
                 timing: Timing::default(),
                 openings: std::sync::Arc::new(openings::Openings::new(Backend::Postgres)),
+                listen_url: Some(url.into()),
             })
         } else {
             Err(StoreError::BadUrl(
@@ -198,6 +205,7 @@ impl Store {
             read,
             timing: Timing::default(),
             openings: std::sync::Arc::new(openings::Openings::new(Backend::Sqlite)),
+            listen_url: None,
         })
     }
 

@@ -349,12 +349,13 @@ async fn save_pair(
 }
 
 /// The tables whose rows follow a customer merged into another.
-const CUSTOMER_MOVED: [&str; 5] = [
+const CUSTOMER_MOVED: [&str; 6] = [
     "customer_contacts",
     "cases",
     "compensation",
     "abuse_steps",
     "notices",
+    "chats",
 ];
 
 impl Store {

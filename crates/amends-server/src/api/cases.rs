@@ -253,9 +253,14 @@ pub(super) async fn add_message(
             )));
         }
     }
-    let channel = match request.channel.as_deref() {
-        Some(raw) => parse_channel("channel", raw)?,
-        None => case.channel,
+    let chat = match case.channel {
+        Channel::Chat => state.store.chat_of_case(id).await?,
+        _ => None,
+    };
+    let channel = match (request.channel.as_deref(), &chat) {
+        (Some(raw), _) => parse_channel("channel", raw)?,
+        (None, Some(chat)) => amends_core::chat::reply_channel(chat.by_email),
+        (None, None) => case.channel,
     };
     let message = NewMessage {
         direction,
@@ -277,6 +282,10 @@ pub(super) async fn add_message(
             after_message(case, direction, now)
         })
         .await?;
+    if let (Some(chat), Channel::Chat) = (chat, stored.channel) {
+        // The line's number is the chat's next; a watcher reads every line after its own.
+        state.live.line_written(chat.id, chat.last_seq + 1);
+    }
     Ok((StatusCode::CREATED, Json(MessageView::from(stored))))
 }
 

@@ -6,6 +6,7 @@ mod bulk;
 mod canned;
 mod cases;
 mod casework;
+mod chat_admin;
 mod coaching;
 mod contract;
 mod customers;
@@ -132,6 +133,7 @@ fn shared_desk(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(views::remove))
         .routes(routes!(imports::import_customers))
         .routes(routes!(presence::mark))
+        .routes(routes!(chat_admin::identity_secret))
 }
 
 /// Every API route, and the OpenAPI document at `/openapi.json`.

@@ -39,6 +39,8 @@ pub(super) struct PresentView {
 pub(super) struct PresenceView {
     /// The other agents seen on it in the last 20 seconds.
     pub others: Vec<PresentView>,
+    /// On a chat's case: whether the visitor is typing.
+    pub customer_typing: bool,
 }
 
 /// Says the caller has the case open (typing or not) and answers who else has.
@@ -63,7 +65,14 @@ pub(super) async fn mark(
             now.plus_millis(-PRESENCE_MILLIS),
         )
         .await?;
+    // On a chat's case the visitor sees the agent typing, and the agent the visitor.
+    let chat = state.store.chat_of_case(id).await?;
+    if let Some(chat) = &chat {
+        let from = amends_core::chat::Speaker::Agent;
+        state.live.typing(chat.id, from, request.typing).await;
+    }
     Ok(Json(PresenceView {
+        customer_typing: chat.is_some_and(|c| state.live.customer_typing(c.id)),
         others: others
             .into_iter()
             .map(|p| PresentView {

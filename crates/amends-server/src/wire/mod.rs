@@ -2,6 +2,7 @@
 //! from core and store records. A change in a core or store type changes these only through
 //! their `From` conversions, never silently.
 
+pub mod chat;
 pub mod desk;
 pub mod outbox;
 pub mod protocol;

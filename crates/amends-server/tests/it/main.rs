@@ -11,6 +11,7 @@ mod bulk;
 mod canned;
 mod case_access;
 mod cases;
+mod chat;
 mod console;
 mod customers;
 mod desk;

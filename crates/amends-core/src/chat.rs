@@ -1,0 +1,242 @@
+//! Live chat on the business's own website: what a visitor may write, what their first line
+//! opens, how fast they may write, who a signed-in visitor is, and which way a reply goes.
+
+use crate::audit::{AuditEvent, Change, RecordKind};
+use crate::customer::{CustomerName, EmailAddress, NewCustomer};
+use crate::field::{bounded_text, FieldError};
+use crate::{Channel, Direction, Timestamp};
+
+/// The most a chat line may hold, in characters: a chat is not a letter.
+pub const MAX_LINE_CHARS: usize = 4_000;
+
+/// The most a client's id for its line may hold.
+pub const MAX_CLIENT_ID_CHARS: usize = 64;
+
+/// How long a subject made from a first line may be, in characters.
+const SUBJECT_WORDS_CHARS: usize = 60;
+
+/// Checks a line a visitor writes.
+pub fn parse_line(field: &str, raw: &str) -> Result<String, FieldError> {
+    bounded_text(field, raw, MAX_LINE_CHARS, true)
+}
+
+/// Checks the id a visitor's browser gives a line, so that sending it twice (after a lost
+/// connection) writes it once: letters, digits, `-` and `_`, at most 64.
+pub fn parse_client_id(field: &str, raw: &str) -> Result<String, FieldError> {
+    let ok = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if raw.is_empty() || raw.len() > MAX_CLIENT_ID_CHARS || !raw.chars().all(ok) {
+        return Err(FieldError::new(
+            field,
+            "must be 1 to 64 letters, digits, '-' or '_'",
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
+/// The message id a line is stored under: one per chat and client id.
+pub fn external_id(chat_id: i64, client_id: &str) -> String {
+    format!("chat:{chat_id}:{client_id}")
+}
+
+/// The subject of the case a chat opens: "Chat: " and the first words of its first line, on
+/// one line, cut at a word.
+pub fn subject_of(first_line: &str) -> String {
+    let words: Vec<&str> = first_line.split_whitespace().collect();
+    let mut subject = String::from("Chat:");
+    for word in words {
+        if subject.chars().count() + 1 + word.chars().count() > SUBJECT_WORDS_CHARS + 5 {
+            subject.push_str(" …");
+            break;
+        }
+        subject.push(' ');
+        subject.push_str(word);
+    }
+    subject
+}
+
+/// What the host site signs to tell the desk who a signed-in visitor is: its own id for the
+/// customer and their email, joined by a line break (neither may hold one).
+pub fn identity_message(site_customer_id: &str, email: &str) -> String {
+    format!("{site_customer_id}\n{email}")
+}
+
+/// Checks the host site's id for a customer.
+pub fn parse_site_customer_id(field: &str, raw: &str) -> Result<String, FieldError> {
+    bounded_text(field, raw, 200, false)
+}
+
+/// The customer a chat's first line is filed under: the visitor's name and address when
+/// they gave them (found by that address when on file), else a new record for an anonymous
+/// visitor, who becomes known when they leave an address.
+pub fn customer_of(
+    name: Option<&str>,
+    email: Option<&str>,
+    site_customer_id: Option<&str>,
+) -> NewCustomer {
+    let name = name
+        .and_then(|n| CustomerName::parse("name", n).ok())
+        .or_else(|| email.and_then(|e| CustomerName::parse("name", e).ok()))
+        .unwrap_or_else(visitor_name);
+    let mut customer = NewCustomer::named(name);
+    customer.emails = email
+        .and_then(|e| EmailAddress::parse("email", e).ok())
+        .into_iter()
+        .collect();
+    customer.social_handles = site_customer_id
+        .map(|id| format!("site:{id}"))
+        .into_iter()
+        .collect();
+    customer
+}
+
+fn visitor_name() -> CustomerName {
+    CustomerName::parse("name", "Chat visitor").unwrap_or_else(|_| unreachable!())
+}
+
+/// Which way an agent's reply on a chat case goes when they name no channel: by mail once the
+/// visitor left an address because no one was there to answer, else in the chat.
+pub fn reply_channel(by_email: bool) -> Channel {
+    if by_email {
+        Channel::Email
+    } else {
+        Channel::Chat
+    }
+}
+
+/// The event of a visitor's address filed on their customer record.
+pub fn address_left(customer_id: i64, email: &EmailAddress) -> AuditEvent {
+    AuditEvent::new("customer.changed", RecordKind::Customer, customer_id)
+        .with_changes(vec![Change::new("email", "", email.as_str())])
+}
+
+/// Who wrote a line, as the visitor sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speaker {
+    /// The visitor.
+    Customer,
+    /// Someone of the business.
+    Agent,
+}
+
+impl Speaker {
+    /// The speaker of a message; an internal note is never a line.
+    pub fn of(direction: Direction) -> Option<Speaker> {
+        match direction {
+            Direction::Inbound => Some(Speaker::Customer),
+            Direction::Outbound => Some(Speaker::Agent),
+            Direction::Note => None,
+        }
+    }
+
+    /// Its stored and wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Speaker::Customer => "customer",
+            Speaker::Agent => "agent",
+        }
+    }
+}
+
+/// How much one visitor, or one address, may do: `burst` at once, then one more every
+/// `every_millis`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allowance {
+    /// How many at once.
+    pub burst: u32,
+    /// How long until one more is allowed.
+    pub every_millis: i64,
+}
+
+/// What is left of an [`Allowance`] at a moment, in thousandths of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bucket {
+    /// Thousandths left.
+    pub left_milli: i64,
+    /// When it was counted.
+    pub at: Timestamp,
+}
+
+impl Bucket {
+    /// A full bucket at `now`.
+    pub fn full(allowance: Allowance, now: Timestamp) -> Bucket {
+        Bucket {
+            left_milli: i64::from(allowance.burst) * 1_000,
+            at: now,
+        }
+    }
+
+    /// Takes one at `now`: the bucket after it, or `None` when none is left (nothing taken).
+    /// Time going backwards refills nothing.
+    pub fn take(self, allowance: Allowance, now: Timestamp) -> Option<Bucket> {
+        let elapsed = (now.millis() - self.at.millis()).max(0);
+        let refill = elapsed.saturating_mul(1_000) / allowance.every_millis.max(1);
+        let cap = i64::from(allowance.burst) * 1_000;
+        let left = self.left_milli.saturating_add(refill).min(cap);
+        (left >= 1_000).then_some(Bucket {
+            left_milli: left - 1_000,
+            at: now.max(self.at),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_are_one_line_cut_at_a_word() {
+        assert_eq!(
+            subject_of("  where is\nmy parcel? "),
+            "Chat: where is my parcel?"
+        );
+        let long = "word ".repeat(40);
+        let subject = subject_of(&long);
+        assert!(
+            subject.ends_with(" …") && subject.chars().count() <= 68,
+            "{subject}"
+        );
+    }
+
+    #[test]
+    fn client_ids_are_plain_and_short() {
+        assert!(parse_client_id("id", "c-1_a").is_ok());
+        for bad in ["", "a b", "x".repeat(65).as_str(), "é", "a\n"] {
+            assert!(parse_client_id("id", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_bucket_allows_a_burst_then_one_per_interval() {
+        let allowance = Allowance {
+            burst: 3,
+            every_millis: 1_000,
+        };
+        let mut bucket = Bucket::full(allowance, Timestamp(0));
+        for _ in 0..3 {
+            bucket = bucket.take(allowance, Timestamp(0)).unwrap();
+        }
+        assert_eq!(bucket.take(allowance, Timestamp(0)), None);
+        assert_eq!(bucket.take(allowance, Timestamp(999)), None);
+        let later = bucket.take(allowance, Timestamp(1_000)).unwrap();
+        assert_eq!(later.take(allowance, Timestamp(1_000)), None);
+        // Never more than the burst, however long the wait; the clock going back adds nothing.
+        let rested = Bucket::full(allowance, Timestamp(0));
+        let mut after = rested.take(allowance, Timestamp(1_000_000)).unwrap();
+        assert_eq!(after.left_milli, 2_000);
+        after = after.take(allowance, Timestamp(5)).unwrap();
+        assert_eq!(after.left_milli, 1_000);
+    }
+
+    #[test]
+    fn visitors_are_known_by_what_they_gave() {
+        let anonymous = customer_of(None, None, None);
+        assert_eq!(anonymous.name.as_str(), "Chat visitor");
+        assert!(anonymous.emails.is_empty());
+        let known = customer_of(Some("Ann Lee"), Some("Ann@Example.com"), Some("u-7"));
+        assert_eq!(known.name.as_str(), "Ann Lee");
+        assert_eq!(known.emails.len(), 1);
+        assert_eq!(known.social_handles, vec!["site:u-7".to_owned()]);
+        assert_eq!(reply_channel(true), Channel::Email);
+        assert_eq!(Speaker::of(Direction::Note), None);
+    }
+}

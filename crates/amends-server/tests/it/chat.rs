@@ -1,0 +1,525 @@
+//! The chat on a business's website (issue 18): a visitor and an agent talking live over a
+//! WebSocket and over the fallback, resuming without a line lost or doubled, signed-in
+//! visitors, a desk with no one at work, and what a visitor must not be able to do.
+
+use std::time::Duration;
+
+use amends_core::AgentRole;
+use futures_util::{SinkExt, StreamExt};
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::{get, post, TestApp};
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A visitor's browser: the chat's key, an HTTP client and, once connected, a socket.
+pub(crate) struct Visitor {
+    pub url: String,
+    pub key: String,
+    pub client: reqwest::Client,
+}
+
+impl Visitor {
+    pub(crate) async fn start(url: &str, body: Value) -> Visitor {
+        let client = reqwest::Client::new();
+        let response = client
+            .post(format!("{url}/chat/v1/chats"))
+            .header("origin", "https://shop.example")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        assert_eq!(
+            response.headers()["access-control-allow-origin"],
+            "https://shop.example"
+        );
+        let started: Value = response.json().await.unwrap();
+        Visitor {
+            url: url.to_owned(),
+            key: started["key"].as_str().unwrap().to_owned(),
+            client,
+        }
+    }
+
+    /// Connects (to `url`, which may be another server of the desk) and says hello.
+    pub(crate) async fn connect(&self, url: &str, after: i64) -> (Socket, Value) {
+        let ws = format!("{}/chat/v1/socket", url.replace("http://", "ws://"));
+        let (mut socket, _) = tokio_tungstenite::connect_async(ws).await.unwrap();
+        let hello = json!({"type": "hello", "key": self.key, "after": after});
+        socket.send(Message::text(hello.to_string())).await.unwrap();
+        let ready = next_frame(&mut socket).await;
+        assert_eq!(ready["type"], "ready", "{ready}");
+        (socket, ready)
+    }
+
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.url))
+            .header("x-chat-key", &self.key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+}
+
+/// The next text frame, within five seconds.
+pub(crate) async fn next_frame(socket: &mut Socket) -> Value {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("a frame within five seconds")
+            .expect("the socket is open")
+            .unwrap();
+        match frame {
+            Message::Text(text) => return serde_json::from_str(text.as_str()).unwrap(),
+            Message::Close(_) => return json!({"type": "closed"}),
+            _ => {}
+        }
+    }
+}
+
+/// Says a line on the socket.
+pub(crate) async fn say(socket: &mut Socket, client_id: &str, text: &str) {
+    let frame = json!({"type": "say", "client_id": client_id, "text": text});
+    socket.send(Message::text(frame.to_string())).await.unwrap();
+}
+
+/// No frame but pings for a moment.
+async fn quiet(socket: &mut Socket) {
+    if let Ok(Some(Ok(Message::Text(text)))) =
+        tokio::time::timeout(Duration::from_millis(300), socket.next()).await
+    {
+        panic!("expected quiet, got {text}");
+    }
+}
+
+async fn case_of(app: &TestApp, key: &str) -> i64 {
+    let chat = app
+        .store
+        .chat_by_key(&amends_server::accounts::digest(key))
+        .await
+        .unwrap();
+    chat.case_id.expect("the first line opened a case")
+}
+
+#[tokio::test]
+async fn a_visitor_and_an_agent_talk_live_and_a_reconnect_misses_nothing() {
+    for app in TestApp::each().await {
+        let agent = app.token_client(AgentRole::Agent).await;
+        let visitor = Visitor::start(&app.url, json!({})).await;
+        let (mut socket, ready) = visitor.connect(&app.url, 0).await;
+        assert_eq!(ready["chat"]["agents_at_work"], true, "{ready}");
+        assert_eq!(ready["chat"]["last_seq"], 0);
+
+        say(
+            &mut socket,
+            "c1",
+            "My parcel never came and nobody answers my emails",
+        )
+        .await;
+        let ack = next_frame(&mut socket).await;
+        assert_eq!(
+            (ack["type"].as_str(), ack["seq"].as_i64()),
+            (Some("ack"), Some(1)),
+            "{ack}"
+        );
+        let line = next_frame(&mut socket).await;
+        assert_eq!(line["line"]["from"], "customer", "{line}");
+        assert_eq!(line["line"]["client_id"], "c1");
+        let case_id = case_of(&app, &visitor.key).await;
+        let case = get(&app, &agent, &format!("/cases/{case_id}")).await;
+        assert_eq!(case["channel"], "chat");
+        assert!(case["subject"]
+            .as_str()
+            .unwrap()
+            .starts_with("Chat: My parcel"));
+
+        // The agent's reply reaches the visitor at once, with the agent's name.
+        let (status, reply) = post(
+            &app,
+            &agent,
+            &format!("/cases/{case_id}/messages"),
+            json!({"direction": "outbound", "body": "I'm sorry. Let me check where it is."}),
+        )
+        .await;
+        assert_eq!(
+            (status, reply["channel"].as_str()),
+            (201, Some("chat")),
+            "{reply}"
+        );
+        let line = next_frame(&mut socket).await;
+        assert_eq!(line["line"]["seq"], 2, "{line}");
+        assert_eq!(line["line"]["from"], "agent");
+        assert!(line["line"]["agent"]
+            .as_str()
+            .unwrap()
+            .starts_with("agent-"));
+
+        // A line sent again (its ack was lost) is written once; a note never reaches the chat.
+        say(
+            &mut socket,
+            "c1",
+            "My parcel never came and nobody answers my emails",
+        )
+        .await;
+        let again = next_frame(&mut socket).await;
+        assert_eq!(
+            (again["type"].as_str(), again["seq"].as_i64()),
+            (Some("ack"), Some(1))
+        );
+        let (status, _) = post(
+            &app,
+            &agent,
+            &format!("/cases/{case_id}/messages"),
+            json!({"direction": "note", "body": "Courier says lost."}),
+        )
+        .await;
+        assert_eq!(status, 201);
+        quiet(&mut socket).await;
+
+        // The agent typing shows; a frame that does not read is refused and the chat goes on.
+        let (status, _) = call_put(&app, &agent, case_id, json!({"typing": true})).await;
+        assert_eq!(status, 200);
+        let typing = next_frame(&mut socket).await;
+        assert_eq!(
+            (typing["type"].as_str(), typing["on"].as_bool()),
+            (Some("typing"), Some(true))
+        );
+        socket.send(Message::text("{not json")).await.unwrap();
+        assert_eq!(next_frame(&mut socket).await["type"], "error");
+        drop(socket);
+
+        // Away while the agent wrote; back with the last number it had, it gets only the rest.
+        post(
+            &app,
+            &agent,
+            &format!("/cases/{case_id}/messages"),
+            json!({"direction": "outbound", "body": "Found it: it is at the depot."}),
+        )
+        .await;
+        let (mut socket, ready) = visitor.connect(&app.url, 2).await;
+        assert_eq!(ready["chat"]["last_seq"], 3);
+        let line = next_frame(&mut socket).await;
+        assert_eq!(
+            (line["line"]["seq"].as_i64(), line["line"]["text"].as_str()),
+            (Some(3), Some("Found it: it is at the depot."))
+        );
+        quiet(&mut socket).await;
+
+        // A network without WebSocket: a long poll held until the agent answers, then a line
+        // sent by a plain request.
+        let poller = {
+            let visitor_client = visitor.client.clone();
+            let url = format!("{}/chat/v1/lines?after=3&wait=10", app.url);
+            let key = visitor.key.clone();
+            tokio::spawn(async move {
+                let response = visitor_client
+                    .get(url)
+                    .header("x-chat-key", key)
+                    .send()
+                    .await
+                    .unwrap();
+                response.json::<Value>().await.unwrap()
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        post(
+            &app,
+            &agent,
+            &format!("/cases/{case_id}/messages"),
+            json!({"direction": "outbound", "body": "It will be with you tomorrow."}),
+        )
+        .await;
+        let polled = tokio::time::timeout(Duration::from_secs(5), poller)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(polled["lines"][0]["seq"], 4, "{polled}");
+        assert_eq!(next_frame(&mut socket).await["line"]["seq"], 4);
+        let (status, line) = visitor
+            .call(
+                reqwest::Method::POST,
+                "/chat/v1/lines",
+                Some(json!({"client_id": "c2", "text": "Thank you!"})),
+            )
+            .await;
+        assert_eq!((status, line["seq"].as_i64()), (200, Some(5)), "{line}");
+        let case = get(&app, &agent, &format!("/cases/{case_id}")).await;
+        assert_eq!(
+            case["messages"].as_array().unwrap().len(),
+            6,
+            "two lines, three replies, a note"
+        );
+    }
+}
+
+async fn call_put(
+    app: &TestApp,
+    client: &reqwest::Client,
+    case_id: i64,
+    body: Value,
+) -> (u16, Value) {
+    let response = client
+        .put(app.api(&format!("/cases/{case_id}/presence")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+fn signature(secret: &str, id: &str, email: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{id}\n{email}").as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_signed_in_visitor_lands_on_their_record_and_a_forged_one_is_refused() {
+    for app in TestApp::each().await {
+        let admin = app.token_client(AgentRole::Admin).await;
+        let agent = app.token_client(AgentRole::Agent).await;
+        let case = app
+            .open_case(&agent, "Ann Lee", "ann@example.com", "normal")
+            .await;
+        let ann = case["customer_id"].as_i64().unwrap();
+        let secret = get(&app, &admin, "/chat/identity-secret").await["secret"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (status, _) = crate::helpers::call(
+            &agent,
+            reqwest::Method::GET,
+            app.api("/chat/identity-secret"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 403, "only admins see the secret");
+
+        let identity = |signature: String| json!({"identity": {"id": "u-7", "email": "ann@example.com", "name": "Ann Lee", "signature": signature}});
+        let forged = reqwest::Client::new()
+            .post(format!("{}/chat/v1/chats", app.url))
+            .json(&identity(signature(
+                "not the secret",
+                "u-7",
+                "ann@example.com",
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 401);
+        let other = reqwest::Client::new()
+            .post(format!("{}/chat/v1/chats", app.url))
+            .json(&identity(signature(&secret, "u-8", "ann@example.com")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(other.status(), 401, "signed for another id");
+
+        let visitor = Visitor::start(
+            &app.url,
+            identity(signature(&secret, "u-7", "ann@example.com")),
+        )
+        .await;
+        let (status, line) = visitor
+            .call(
+                reqwest::Method::POST,
+                "/chat/v1/lines",
+                Some(json!({"client_id": "a", "text": "Hi, it's me again"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{line}");
+        let chat_case = case_of(&app, &visitor.key).await;
+        let opened = get(&app, &agent, &format!("/cases/{chat_case}")).await;
+        assert_eq!(opened["customer_id"], ann, "the signed visitor is Ann");
+    }
+}
+
+#[tokio::test]
+async fn with_no_one_at_work_the_visitor_leaves_an_address_and_replies_go_by_mail() {
+    for app in TestApp::each().await {
+        let visitor = Visitor::start(&app.url, json!({})).await;
+        let (status, chat) = visitor
+            .call(reqwest::Method::GET, "/chat/v1/chat", None)
+            .await;
+        assert_eq!(
+            (status, chat["agents_at_work"].as_bool()),
+            (200, Some(false)),
+            "{chat}"
+        );
+        visitor
+            .call(reqwest::Method::POST, "/chat/v1/lines", Some(json!({"client_id": "x", "text": "Is anyone there? My card was charged twice."})))
+            .await;
+        let (status, _) = visitor
+            .call(
+                reqwest::Method::POST,
+                "/chat/v1/address",
+                Some(json!({"email": "not an address"})),
+            )
+            .await;
+        assert_eq!(status, 422);
+        let (status, chat) = visitor
+            .call(
+                reqwest::Method::POST,
+                "/chat/v1/address",
+                Some(json!({"email": "bo@example.com"})),
+            )
+            .await;
+        assert_eq!(
+            (status, chat["by_email"].as_bool()),
+            (200, Some(true)),
+            "{chat}"
+        );
+
+        let agent = app.token_client(AgentRole::Agent).await;
+        let case_id = case_of(&app, &visitor.key).await;
+        let (status, reply) = post(
+            &app,
+            &agent,
+            &format!("/cases/{case_id}/messages"),
+            json!({"direction": "outbound", "body": "Sorry about that: the second charge is refunded."}),
+        )
+        .await;
+        assert_eq!(
+            (status, reply["channel"].as_str()),
+            (201, Some("email")),
+            "{reply}"
+        );
+        let notices = get(&app, &agent, &format!("/notices?case_id={case_id}")).await;
+        let notice = &notices.as_array().unwrap()[0];
+        assert_eq!(
+            (notice["channel"].as_str(), notice["kind"].as_str()),
+            (Some("email"), Some("reply")),
+            "{notices}"
+        );
+        let customer = get(
+            &app,
+            &agent,
+            &format!(
+                "/customers/{}",
+                get(&app, &agent, &format!("/cases/{case_id}")).await["customer_id"]
+            ),
+        )
+        .await;
+        assert!(
+            customer.to_string().contains("bo@example.com"),
+            "{customer}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn floods_oversized_lines_and_wrong_keys_are_refused_and_write_nothing() {
+    for app in TestApp::each().await {
+        let visitor = Visitor::start(&app.url, json!({})).await;
+        let line = |id: String, text: String| json!({"client_id": id, "text": text});
+        let (status, problem) = visitor
+            .call(
+                reqwest::Method::POST,
+                "/chat/v1/lines",
+                Some(line("big".into(), "x".repeat(4_001))),
+            )
+            .await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some("text")),
+            "{problem}"
+        );
+        let (status, _) = visitor
+            .call(
+                reqwest::Method::POST,
+                "/chat/v1/lines",
+                Some(line("bad id!".into(), "hello".into())),
+            )
+            .await;
+        assert_eq!(status, 422);
+        for i in 0..10 {
+            let (status, _) = visitor
+                .call(
+                    reqwest::Method::POST,
+                    "/chat/v1/lines",
+                    Some(line(format!("n{i}"), format!("line {i}"))),
+                )
+                .await;
+            assert!(status == 200 || status == 201, "{i}: {status}");
+        }
+        let (status, _) = visitor
+            .call(
+                reqwest::Method::POST,
+                "/chat/v1/lines",
+                Some(line("n10".into(), "one more".into())),
+            )
+            .await;
+        assert_eq!(
+            status, 429,
+            "the clock stands still, so the visitor's burst is spent"
+        );
+        app.clock.advance(2_000);
+        let (status, _) = visitor
+            .call(
+                reqwest::Method::POST,
+                "/chat/v1/lines",
+                Some(line("n11".into(), "later".into())),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (_, polled) = visitor
+            .call(reqwest::Method::GET, "/chat/v1/lines?after=0", None)
+            .await;
+        assert_eq!(
+            polled["lines"].as_array().unwrap().len(),
+            11,
+            "ten and the one after the wait"
+        );
+
+        let stranger = Visitor {
+            key: "wrong".into(),
+            ..visitor
+        };
+        let (status, _) = stranger
+            .call(reqwest::Method::GET, "/chat/v1/lines", None)
+            .await;
+        assert_eq!(status, 401);
+        let ws = format!("{}/chat/v1/socket", app.url.replace("http://", "ws://"));
+        let (mut socket, _) = tokio_tungstenite::connect_async(&ws).await.unwrap();
+        socket
+            .send(Message::text(
+                json!({"type": "hello", "key": "wrong"}).to_string(),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(next_frame(&mut socket).await["type"], "error");
+        assert_eq!(next_frame(&mut socket).await["type"], "closed");
+        let (mut socket, _) = tokio_tungstenite::connect_async(&ws).await.unwrap();
+        socket
+            .send(Message::text("x".repeat(64 * 1024)))
+            .await
+            .unwrap();
+        let ended = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .unwrap();
+        assert!(
+            !matches!(ended, Some(Ok(Message::Text(_)))),
+            "an oversized frame ends the connection"
+        );
+    }
+}
