@@ -523,3 +523,75 @@ async fn floods_oversized_lines_and_wrong_keys_are_refused_and_write_nothing() {
         );
     }
 }
+
+/// Customer on one server, agent on another, one PostgreSQL between them: each sees the other's
+/// lines and typing at once, and a visitor moved to the other server misses nothing.
+#[tokio::test]
+async fn a_chat_spans_two_servers_on_one_postgres() {
+    let Some(database) = amends_store::testing::TestDatabase::postgres().await else {
+        return;
+    };
+    let app = TestApp::spawn(database).await;
+    let other = app.another_server().await;
+    let agent = app.token_client(AgentRole::Agent).await;
+    let visitor = Visitor::start(&other, json!({})).await;
+    let (mut socket, _) = visitor.connect(&other, 0).await;
+    say(&mut socket, "one", "The app logs me out every five minutes").await;
+    assert_eq!(next_frame(&mut socket).await["type"], "ack");
+    assert_eq!(next_frame(&mut socket).await["line"]["seq"], 1);
+    let case_id = case_of(&app, &visitor.key).await;
+
+    // The agent's reply, written through the first server, reaches the visitor on the other.
+    let (status, _) = post(
+        &app,
+        &agent,
+        &format!("/cases/{case_id}/messages"),
+        json!({"direction": "outbound", "body": "Sorry! Which phone is it?"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let line = next_frame(&mut socket).await;
+    assert_eq!(
+        (line["line"]["seq"].as_i64(), line["line"]["from"].as_str()),
+        (Some(2), Some("agent"))
+    );
+
+    // Typing crosses too, both ways.
+    call_put(&app, &agent, case_id, json!({"typing": true})).await;
+    assert_eq!(next_frame(&mut socket).await["type"], "typing");
+    socket
+        .send(Message::text(
+            json!({"type": "typing", "on": true}).to_string(),
+        ))
+        .await
+        .unwrap();
+    let mut seen = false;
+    for _ in 0..50 {
+        let (_, presence) = call_put(&app, &agent, case_id, json!({"typing": false})).await;
+        if presence["customer_typing"] == true {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        seen,
+        "the agent's server heard the visitor typing on the other"
+    );
+
+    // The visitor's server goes away; back on the first one with what it had, it gets the rest.
+    drop(socket);
+    post(
+        &app,
+        &agent,
+        &format!("/cases/{case_id}/messages"),
+        json!({"direction": "outbound", "body": "Try updating the app, please."}),
+    )
+    .await;
+    let (mut socket, _) = visitor.connect(&app.url, 2).await;
+    assert_eq!(next_frame(&mut socket).await["line"]["seq"], 3);
+    say(&mut socket, "two", "Updated, it works now").await;
+    assert_eq!(next_frame(&mut socket).await["seq"], 4);
+    assert_eq!(next_frame(&mut socket).await["line"]["seq"], 4);
+    quiet(&mut socket).await;
+}

@@ -72,6 +72,23 @@ impl TestApp {
         app
     }
 
+    /// Another server of the same desk (same database and clock), as a load balancer would
+    /// reach; answers its address.
+    pub(crate) async fn another_server(&self) -> String {
+        let store = Store::connect(&self._database.url).await.unwrap();
+        let state = AppState::new(store, self.clock.clone(), (*self.state.settings).clone())
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(amends_server::serve(
+            listener,
+            state,
+            std::future::pending(),
+        ));
+        url
+    }
+
     pub(crate) fn api(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.url)
     }
