@@ -106,6 +106,8 @@ pub(crate) struct Config {
     pub hsts: bool,
     /// Addresses of reverse proxies whose X-Forwarded-For names the client.
     pub trusted_proxies: Vec<String>,
+    /// The chat on the business's website.
+    pub chat: crate::chat_config::ChatConfig,
 }
 
 impl Default for Config {
@@ -143,6 +145,7 @@ impl Default for Config {
             session_idle_minutes: 120,
             hsts: false,
             trusted_proxies: Vec::new(),
+            chat: crate::chat_config::ChatConfig::default(),
         }
     }
 }
@@ -256,6 +259,15 @@ max_connections = 0
 header_timeout_seconds = 10
 body_timeout_seconds = 30
 password_checks = 0
+
+# The chat on the business's website (docs/chat.md). Sites whose pages may hold the widget,
+# like ["https://shop.example"] (also AMENDS_CHAT_ALLOWED_ORIGINS); empty lets any site.
+[chat]
+greeting = "Hello! How can we help?"
+answer_within_minutes = 5
+allowed_origins = []
+at_work_minutes = 10
+max_connections = 4096
 "#;
 
 impl Config {
@@ -465,6 +477,7 @@ impl Config {
         if let Some(v) = var("AMENDS_MAIL_POLL_SECONDS") {
             self.mail_poll_seconds = number("AMENDS_MAIL_POLL_SECONDS", v)?;
         }
+        self.chat.from_env(var("AMENDS_CHAT_ALLOWED_ORIGINS"));
         if let Some(v) = var("AMENDS_ENCODER") {
             self.encoder = v;
         }

@@ -4,6 +4,7 @@
 mod admin;
 mod analysis;
 mod bench;
+mod chat_config;
 mod config;
 mod console_bench;
 mod intake_bench;
@@ -373,6 +374,7 @@ fn server_settings(config: &Config, open_files: u64) -> anyhow::Result<ServerSet
             0 => ServerSettings::default().password_checks,
             n => n,
         },
+        chat: config.chat.settings()?,
         ..ServerSettings::default()
     })
 }
