@@ -505,9 +505,10 @@
 
   // ---- The queue keeps itself fresh -----------------------------------------------------
   const liveRows = document.querySelector("[data-live-rows]");
+  let refreshRows = null;
   if (liveRows) {
     let last = liveRows.innerHTML;
-    setInterval(async () => {
+    refreshRows = async () => {
       try {
         const response = await fetch(liveRows.dataset.liveRows, { credentials: "same-origin", headers: { Accept: "text/html" } });
         if (response.status === 401) return signIn();
@@ -528,7 +529,52 @@
           if (again) again.focus();
         }
       } catch (_) { /* offline for a moment: try again next time */ }
-    }, parseInt(liveRows.dataset.interval || "3000", 10));
+    };
+    // A chat's line refreshes it at once (below); other changes within a few seconds.
+    setInterval(refreshRows, parseInt(liveRows.dataset.interval || "3000", 10));
+  }
+
+  // ---- Chats live: a line or the customer typing, told by the desk as it happens ---------
+  const liveChat = document.querySelector("[data-live-chat]");
+  const customerTyping = liveChat && document.querySelector("#presence")
+    ? document.querySelector("#presence").insertAdjacentElement("afterend",
+      Object.assign(document.createElement("p"), { id: "customer-typing", className: "presence" }))
+    : null;
+  if (customerTyping) customerTyping.setAttribute("aria-live", "polite");
+  // The case page's timeline read again; on a chat the reply answers the latest line shown.
+  const refreshTimeline = async () => {
+    try {
+      const response = await fetch(location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (!response.ok) return;
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = page.querySelector("#timeline");
+      if (fresh) liveChat.replaceChildren(...Array.from(fresh.childNodes).map((n) => document.adoptNode(n)));
+      const latest = page.querySelector('input[name="answers_message_id"]');
+      const form = document.querySelector("#reply-form");
+      const mine = form && form.querySelector('input[name="answers_message_id"]');
+      if (latest && mine) mine.value = latest.value;
+      else if (latest && form) form.prepend(document.adoptNode(latest));
+      if (customerTyping) customerTyping.textContent = "";
+    } catch (_) { /* the next line tries again */ }
+  };
+  if ((liveRows || liveChat) && window.EventSource) {
+    const events = new EventSource("/live");
+    const ours = (data) => liveChat && String(data.chat) === liveChat.dataset.liveChat;
+    events.addEventListener("line", (event) => {
+      const data = JSON.parse(event.data);
+      if (refreshRows) refreshRows();
+      if (ours(data)) refreshTimeline();
+    });
+    events.addEventListener("typing", (event) => {
+      const data = JSON.parse(event.data);
+      if (customerTyping && ours(data) && data.from === "customer") {
+        customerTyping.textContent = data.on ? "The customer is typing…" : "";
+      }
+    });
+    events.addEventListener("resync", () => {
+      if (refreshRows) refreshRows();
+      if (liveChat) refreshTimeline();
+    });
   }
 
   // ---- The call assistant ---------------------------------------------------------------

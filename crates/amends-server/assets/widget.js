@@ -39,7 +39,9 @@
   var heading = el("h2", { class: "amends-chat-heading" }, "Chat with us");
   var close = el("button", { type: "button", class: "amends-chat-close", "aria-label": "Close the chat" }, "×");
   var status = el("p", { class: "amends-chat-status", role: "status" });
-  var log = el("ol", { class: "amends-chat-log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
+  var log = el("div", { class: "amends-chat-log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
+  var list = el("ol", { class: "amends-chat-list" });
+  log.appendChild(list);
   var typing = el("p", { class: "amends-chat-typing", "aria-live": "polite" });
   var form = el("form", { class: "amends-chat-form" });
   var label = el("label", { for: "amends-chat-text", class: "amends-chat-label" }, "Your message");
@@ -82,7 +84,7 @@
     var item = el("li", { class: "amends-chat-line amends-chat-" + line.from, "data-seq": String(line.seq) });
     var who = line.from === "agent" ? (line.agent || "Support") : "You";
     item.append(el("span", { class: "amends-chat-who" }, who + ": "), el("span", {}, line.text));
-    log.appendChild(item);
+    list.appendChild(item);
     log.scrollTop = log.scrollHeight;
     if (line.from === "agent") typing.textContent = "";
   }
@@ -204,7 +206,7 @@
     pending[id] = words;
     var item = el("li", { class: "amends-chat-line amends-chat-customer amends-chat-pending", "data-client": id });
     item.append(el("span", { class: "amends-chat-who" }, "You: "), el("span", {}, words));
-    log.appendChild(item);
+    list.appendChild(item);
     text.value = "";
     signalTyping(false);
     transmit(id, words);

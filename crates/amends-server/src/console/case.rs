@@ -330,7 +330,8 @@ fn timeline(file: &CaseFile) -> Markup {
     }
     entries.sort_by_key(Entry::at);
     html! {
-        section class="timeline" aria-labelledby="timeline-title" {
+        section id="timeline" class="timeline" aria-labelledby="timeline-title"
+            data-live-chat=[file.chat_id] {
             h2 id="timeline-title" { "Timeline" }
             ol class="entries" {
                 @for entry in &entries {

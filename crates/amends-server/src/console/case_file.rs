@@ -33,6 +33,8 @@ pub(super) struct CaseFile {
     pub fields: Vec<amends_core::custom_field::FieldDefinition>,
     pub case_values: Vec<(i64, String)>,
     pub customer_values: Vec<(i64, String)>,
+    /// The chat the case came from, whose lines and typing the page follows live.
+    pub chat_id: Option<i64>,
     pub now: Timestamp,
 }
 
@@ -53,7 +55,12 @@ impl CaseFile {
         past_cases.retain(|past| viewer.may_see(past.owner_id));
         let customer = store.customer(case.customer_id).await?;
         let now = state.clock.now();
+        let chat_id = match case.channel {
+            amends_core::Channel::Chat => store.chat_of_case(id).await?.map(|chat| chat.id),
+            _ => None,
+        };
         Ok(CaseFile {
+            chat_id,
             messages: store.case_messages(id).await?,
             past_cases,
             standing: store

@@ -13,6 +13,7 @@ mod case_file;
 mod charts;
 mod fields;
 mod format;
+mod live;
 mod merging;
 mod panels;
 mod queue;
@@ -67,6 +68,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/mail", get(supervisor::mail_page))
         .route("/assets/console.css", get(stylesheet))
         .route("/assets/console.js", get(script))
+        .route("/live", get(live::stream))
 }
 
 async fn stylesheet() -> Response {

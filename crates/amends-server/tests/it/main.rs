@@ -6,6 +6,7 @@
 mod auth;
 mod bad_input;
 mod browser;
+mod browser_chat;
 mod browser_desk;
 mod bulk;
 mod canned;

@@ -20,7 +20,7 @@ fn workspace() -> PathBuf {
 }
 
 /// The browser's flags this machine asks for, plus a window the size of a laptop screen.
-const CHROMIUM_ARGS: [&str; 8] = [
+const CHROMIUM_ARGS: [&str; 11] = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -29,6 +29,11 @@ const CHROMIUM_ARGS: [&str; 8] = [
     "--disable-sync",
     "--no-first-run",
     "--window-size=1280,900",
+    // A window in the background (the agent's, while the customer's is in front) keeps its
+    // timers and connections running as a person's screen would.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
 ];
 
 fn missing(what: &str) -> Option<Browser> {
@@ -161,6 +166,35 @@ impl Browser {
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// Opens a new window beside the current one and answers its handle (the current one's
+    /// is [`Browser::window`]).
+    pub(crate) async fn new_window(&self) -> String {
+        let opened = self
+            .call(
+                reqwest::Method::POST,
+                "/window/new",
+                Some(json!({"type": "window"})),
+            )
+            .await;
+        opened["handle"].as_str().unwrap().to_owned()
+    }
+
+    /// The current window's handle.
+    pub(crate) async fn window(&self) -> String {
+        let handle = self.call(reqwest::Method::GET, "/window", None).await;
+        handle.as_str().unwrap().to_owned()
+    }
+
+    /// Goes to the window `handle`.
+    pub(crate) async fn switch_to(&self, handle: &str) {
+        self.call(
+            reqwest::Method::POST,
+            "/window",
+            Some(json!({"handle": handle})),
+        )
+        .await;
     }
 
     /// Resizes the window (a phone-sized screen, say).

@@ -1,0 +1,142 @@
+//! The chat in a real headless Chromium: a shop's page on another origin holding the widget, and
+//! the agent's console in a window beside it. The customer writes, the agent sees it live and
+//! answers, each sees the other typing, a reload brings the conversation back; axe-core checks
+//! the widget on the host page.
+
+use amends_core::AgentRole;
+use amends_store::testing::TestDatabase;
+use axum::response::Html;
+use serde_json::json;
+
+use crate::browser::{assert_accessible, sign_in};
+use crate::helpers::{TestApp, PASSWORD};
+use crate::webdriver::Browser;
+
+/// Serves a shop's page holding the widget of the desk at `desk`, as a business's site would;
+/// answers the page's address (another origin than the desk's).
+async fn shop_page(desk: &str) -> String {
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Kettle shop</title>\
+         </head><body><main><h1>Kettle shop</h1><p>Kettles that do not leak.</p></main>\
+         <script src=\"{desk}/widget.js\" async></script></body></html>"
+    );
+    let router =
+        axum::Router::new().route("/", axum::routing::get(move || async move { Html(page) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    url
+}
+
+async fn text_of(browser: &Browser, css: &str) -> String {
+    let element = browser.find(css).await;
+    browser.text(&element).await
+}
+
+#[tokio::test]
+async fn a_customer_on_a_shop_page_and_an_agent_in_the_console_talk_live() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    app.add_agent("ann@desk.test", AgentRole::Agent).await;
+    let shop = shop_page(&app.url).await;
+
+    // The agent signs in (and so is at work); the queue waits in their window.
+    let console = browser.window().await;
+    browser.goto(&format!("{}/signin", app.url)).await;
+    sign_in(&browser, "ann@desk.test", PASSWORD).await;
+    browser.find("table.queue").await;
+
+    // The customer opens the chat on the shop's page and writes.
+    let customer = browser.new_window().await;
+    browser.switch_to(&customer).await;
+    browser.goto(&shop).await;
+    browser
+        .click(&browser.find("button.amends-chat-launcher").await)
+        .await;
+    browser
+        .wait_for(
+            "the promise of an answer time",
+            "return document.querySelector('.amends-chat-status').textContent.includes('within 5 minutes')",
+        )
+        .await;
+    browser
+        .type_into(
+            &browser.find("#amends-chat-text").await,
+            "Where is my kettle? It is two weeks late.",
+        )
+        .await;
+    browser
+        .click(&browser.find(".amends-chat-form button[type=submit]").await)
+        .await;
+    browser.find(".amends-chat-customer[data-seq='1']").await;
+    assert_accessible(&browser, "the chat widget on a shop's page").await;
+    browser.screenshot("chat-widget").await;
+    let chat = app
+        .store
+        .chat_by_key(&amends_server::accounts::digest(
+            browser
+                .run(
+                    "return localStorage.getItem(Object.keys(localStorage)[0])",
+                    json!([]),
+                )
+                .await
+                .as_str()
+                .unwrap(),
+        ))
+        .await
+        .unwrap();
+    let case_id = chat.case_id.unwrap();
+
+    // The queue shows the chat at once; its case page follows the chat live.
+    browser.switch_to(&console).await;
+    browser.find(&format!("tr[data-case-id='{case_id}']")).await;
+    browser.goto(&format!("{}/cases/{case_id}", app.url)).await;
+    browser.find("#timeline[data-live-chat]").await;
+    browser.switch_to(&customer).await;
+    browser
+        .type_into(&browser.find("#amends-chat-text").await, "Hello?")
+        .await;
+    browser.switch_to(&console).await;
+    browser
+        .wait_for(
+            "the customer typing",
+            "return document.querySelector('#customer-typing').textContent",
+        )
+        .await;
+    browser.switch_to(&customer).await;
+    browser
+        .click(&browser.find(".amends-chat-form button[type=submit]").await)
+        .await;
+    browser.switch_to(&console).await;
+    browser
+        .wait_for(
+            "the customer's second line",
+            "return document.querySelector('#timeline').textContent.includes('Hello?')",
+        )
+        .await;
+
+    // The agent answers from the case page; the customer sees the answer and who wrote it.
+    let reply = "I'm sorry your kettle is late, Kim. I'm checking with the courier now and will write here by 10:30.";
+    browser
+        .type_into(&browser.find("#reply").await, reply)
+        .await;
+    browser
+        .click(&browser.find("#reply-form button[type=submit]").await)
+        .await;
+    browser.switch_to(&customer).await;
+    let answer = text_of(&browser, ".amends-chat-agent[data-seq='3']").await;
+    assert!(
+        answer.starts_with("ann: I'm sorry your kettle is late"),
+        "{answer}"
+    );
+
+    // A reload brings the whole conversation back, once.
+    browser.goto(&shop).await;
+    browser.find(".amends-chat-agent[data-seq='3']").await;
+    let lines = browser.find_all(".amends-chat-line").await.len();
+    assert_eq!(lines, 3, "three lines after a reload, none twice");
+    browser.screenshot("chat-widget-reloaded").await;
+    browser.quit().await;
+}
