@@ -58,7 +58,7 @@ impl ChatConfig {
     }
 
     /// Reads `AMENDS_CHAT_ALLOWED_ORIGINS` (space or comma separated).
-    pub(crate) fn from_env(&mut self, value: Option<String>) {
+    pub(crate) fn read_env(&mut self, value: Option<String>) {
         if let Some(value) = value {
             self.allowed_origins = value
                 .split([' ', ','])
@@ -77,7 +77,7 @@ mod tests {
     #[test]
     fn origins_are_sites_not_pages() {
         let mut config = ChatConfig::default();
-        config.from_env(Some(
+        config.read_env(Some(
             "https://shop.example, http://localhost:3000".to_owned(),
         ));
         assert_eq!(config.settings().unwrap().allowed_origins.len(), 2);

@@ -477,7 +477,7 @@ impl Config {
         if let Some(v) = var("AMENDS_MAIL_POLL_SECONDS") {
             self.mail_poll_seconds = number("AMENDS_MAIL_POLL_SECONDS", v)?;
         }
-        self.chat.from_env(var("AMENDS_CHAT_ALLOWED_ORIGINS"));
+        self.chat.read_env(var("AMENDS_CHAT_ALLOWED_ORIGINS"));
         if let Some(v) = var("AMENDS_ENCODER") {
             self.encoder = v;
         }
