@@ -40,6 +40,13 @@ pub(crate) struct Server {
     pub(crate) url: String,
 }
 
+impl Server {
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -263,7 +270,7 @@ async fn drive(
 }
 
 /// Resident memory of process `pid`, from /proc.
-fn resident_kib(pid: u32) -> anyhow::Result<u64> {
+pub(crate) fn resident_kib(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
         .lines()

@@ -4,6 +4,7 @@
 mod admin;
 mod analysis;
 mod bench;
+mod chat_bench;
 mod chat_config;
 mod config;
 mod console_bench;
@@ -98,6 +99,9 @@ enum Command {
     BenchIntake(intake_bench::IntakeBenchArgs),
     /// Measures the console's pages and coaching with a big desk (see docs/benchmarks.md).
     BenchConsole(console_bench::ConsoleBenchArgs),
+    /// Live chat under load: connections held, a line's way from an agent to a visitor (on
+    /// one server or across two), memory per idle connection.
+    BenchChat(chat_bench::ChatBenchArgs),
     /// Assesses customer messages: JSON Lines `{"id", "text"}` on stdin, one answer a line.
     Analyze {
         #[command(flatten)]
@@ -192,6 +196,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => runtime.block_on(bench::run(args)),
         Command::BenchIntake(args) => runtime.block_on(intake_bench::run(args)),
         Command::BenchConsole(args) => runtime.block_on(console_bench::run(args)),
+        Command::BenchChat(args) => runtime.block_on(chat_bench::run(args)),
         Command::Analyze { encoder } => analysis::analyze(&encoder),
         Command::Coach => analysis::coach_drafts(),
         Command::Train {
