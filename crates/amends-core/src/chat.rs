@@ -4,7 +4,9 @@
 use crate::audit::{AuditEvent, Change, RecordKind};
 use crate::customer::{CustomerName, EmailAddress, NewCustomer};
 use crate::field::{bounded_text, FieldError};
-use crate::{Channel, Direction, Timestamp};
+use crate::outcome::{AlertKind, Effect, Recipient};
+use crate::queue::FURIOUS_PERMILLE;
+use crate::{wording, Case, Channel, Direction, Timestamp};
 
 /// The most a chat line may hold, in characters: a chat is not a letter.
 pub const MAX_LINE_CHARS: usize = 4_000;
@@ -107,6 +109,21 @@ pub fn reply_channel(by_email: bool) -> Channel {
 pub fn address_left(customer_id: i64, email: &EmailAddress) -> AuditEvent {
     AuditEvent::new("customer.changed", RecordKind::Customer, customer_id)
         .with_changes(vec![Change::new("email", "", email.as_str())])
+}
+
+/// A supervisor told when a customer line in a live chat makes the case furious (it was not
+/// before): a person may need to step in now, not at the next look at the queue.
+pub fn anger_alert(before: Option<&Case>, after: &Case) -> Option<Effect> {
+    let was = before.map_or(0, |case| case.anger_permille);
+    (after.channel == Channel::Chat
+        && was < FURIOUS_PERMILLE
+        && after.anger_permille >= FURIOUS_PERMILLE)
+        .then(|| Effect::Alert {
+            to: Recipient::InChargeOf(after.owner_id),
+            case_id: Some(after.id),
+            kind: AlertKind::Furious,
+            body: wording::furious_in_chat(after.id),
+        })
 }
 
 /// Who wrote a line, as the visitor sees it.
@@ -225,6 +242,33 @@ mod tests {
         assert_eq!(after.left_milli, 2_000);
         after = after.take(allowance, Timestamp(5)).unwrap();
         assert_eq!(after.left_milli, 1_000);
+    }
+
+    #[test]
+    fn a_chat_turning_furious_tells_a_supervisor_once() {
+        let mut case = crate::tests::case(7, crate::Priority::Normal, 0);
+        case.channel = Channel::Chat;
+        case.anger_permille = 400;
+        let mut furious = case.clone();
+        furious.anger_permille = 800;
+        assert!(matches!(
+            anger_alert(Some(&case), &furious),
+            Some(Effect::Alert {
+                kind: AlertKind::Furious,
+                ..
+            })
+        ));
+        assert!(
+            anger_alert(None, &furious).is_some(),
+            "a furious first line"
+        );
+        assert_eq!(
+            anger_alert(Some(&furious), &furious),
+            None,
+            "already furious"
+        );
+        furious.channel = Channel::Email;
+        assert_eq!(anger_alert(None, &furious), None, "only live chats");
     }
 
     #[test]

@@ -83,6 +83,11 @@ pub fn message_written(
     if win_back {
         outcome = outcome.and(tell_win_back(after.owner_id, before.id));
     }
+    if direction == Direction::Inbound && channel == Channel::Chat {
+        outcome
+            .effects
+            .extend(crate::chat::anger_alert(Some(before), after));
+    }
     outcome
 }
 

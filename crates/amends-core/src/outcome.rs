@@ -64,6 +64,8 @@ pub enum AlertKind {
     PlanDeclined,
     /// A mail to the customer could not be sent.
     MailFailed,
+    /// A customer in a live chat became furious.
+    Furious,
 }
 
 impl AlertKind {
@@ -77,6 +79,7 @@ impl AlertKind {
             AlertKind::Approval => "approval",
             AlertKind::PlanDeclined => "plan_declined",
             AlertKind::MailFailed => "mail_failed",
+            AlertKind::Furious => "furious",
         }
     }
 }

@@ -182,6 +182,11 @@ pub fn win_back(case_id: i64) -> String {
     format!("Case #{case_id}: the customer threatens to leave")
 }
 
+/// Tells a supervisor a customer in a live chat became furious.
+pub fn furious_in_chat(case_id: i64) -> String {
+    format!("Case #{case_id}: the customer in a live chat is furious; they may need you now")
+}
+
 /// Tells a supervisor a contact was ended under the abuse policy.
 pub fn abuse_contact_ended(case_id: i64) -> String {
     format!("Case #{case_id}: contact ended under the abuse policy; it needs a supervisor")

@@ -5,10 +5,12 @@
 use amends_core::audit::AuditContext;
 use amends_core::case::NewCase;
 use amends_core::message::Reading;
+use amends_core::outcome::Outcome;
 use amends_core::Timestamp;
 use amends_core::{chat, AuditEvent, Case, Channel, Direction, EmailAddress, Message, Priority};
 use sqlx::AnyConnection;
 
+use crate::apply::apply;
 use crate::audit;
 use crate::cases::add_message_in;
 use crate::customers::customer_with_contact;
@@ -342,6 +344,9 @@ async fn open_chat_case(
         reading: message.reading,
     };
     let opened = open_case_in(tx, &request, context).await?;
+    if let Some(alert) = chat::anger_alert(None, &opened.case) {
+        apply(tx, context, Outcome::default().and(alert)).await?;
+    }
     sqlx::query(
         "update chats set case_id = $1, customer_id = $2, last_seq = 1, updated_at = $3 \
          where id = $4",

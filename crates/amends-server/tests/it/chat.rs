@@ -595,3 +595,49 @@ async fn a_chat_spans_two_servers_on_one_postgres() {
     assert_eq!(next_frame(&mut socket).await["line"]["seq"], 4);
     quiet(&mut socket).await;
 }
+
+/// A customer turning furious in a live chat tells a supervisor at once and puts the chat at
+/// the top of the queue; a calm one does neither.
+#[tokio::test]
+async fn a_furious_line_in_a_chat_tells_a_supervisor_and_tops_the_queue() {
+    for app in TestApp::each().await {
+        let supervisor = app.token_client(AgentRole::Supervisor).await;
+        let line = |id: &str, text: &str| Some(json!({"client_id": id, "text": text}));
+        let calm = Visitor::start(&app.url, json!({})).await;
+        calm.call(
+            reqwest::Method::POST,
+            "/chat/v1/lines",
+            line("a", "Where is my parcel? It is two weeks late."),
+        )
+        .await;
+        let rising = Visitor::start(&app.url, json!({})).await;
+        rising
+            .call(
+                reqwest::Method::POST,
+                "/chat/v1/lines",
+                line("a", "Hi, can you tell me your opening hours?"),
+            )
+            .await;
+        let furious = |alerts: &Value| {
+            alerts
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| n["kind"] == "furious")
+                .count()
+        };
+        assert_eq!(furious(&get(&app, &supervisor, "/notifications").await), 0);
+        rising
+            .call(
+                reqwest::Method::POST,
+                "/chat/v1/lines",
+                line("b", "This is the THIRD time my order is wrong. I am absolutely furious, this is a disgrace!!!"),
+            )
+            .await;
+        let alerts = get(&app, &supervisor, "/notifications").await;
+        assert_eq!(furious(&alerts), 1, "{alerts}");
+        let queue = get(&app, &supervisor, "/queue?channel=chat").await;
+        let top = queue["items"][0]["id"].as_i64();
+        assert_eq!(top, Some(case_of(&app, &rising.key).await), "{queue}");
+    }
+}

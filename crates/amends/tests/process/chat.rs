@@ -71,7 +71,12 @@ async fn a_chat_outlives_its_server_killed_with_9() {
         .unwrap();
     let key = started["key"].as_str().unwrap().to_owned();
     let mut socket = connect(&visitors_server, &key, 0).await;
-    say(&mut socket, "one", "My heating is broken and it is freezing").await;
+    say(
+        &mut socket,
+        "one",
+        "My heating is broken and it is freezing",
+    )
+    .await;
     assert_eq!(next(&mut socket).await["seq"], 1);
     assert_eq!(next(&mut socket).await["line"]["seq"], 1);
     let store = amends_store::Store::connect(&database.url).await.unwrap();
@@ -80,13 +85,25 @@ async fn a_chat_outlives_its_server_killed_with_9() {
         .await
         .unwrap();
     let case = chat.case_id.unwrap();
-    reply(&agents_server, &token, case, "I'm sorry. Is the boiler showing a code?").await;
+    reply(
+        &agents_server,
+        &token,
+        case,
+        "I'm sorry. Is the boiler showing a code?",
+    )
+    .await;
     assert_eq!(next(&mut socket).await["line"]["seq"], 2);
 
     // The visitor writes and their server dies before they hear back; the agent writes meanwhile.
     say(&mut socket, "two", "It says F28").await;
     visitors_server.kill_hard();
-    reply(&agents_server, &token, case, "Thank you, an engineer is booked.").await;
+    reply(
+        &agents_server,
+        &token,
+        case,
+        "Thank you, an engineer is booked.",
+    )
+    .await;
 
     // Their browser goes to the other server with the last line it had and sends "two" again.
     let mut socket = connect(&agents_server, &key, 2).await;
@@ -105,9 +122,16 @@ async fn a_chat_outlives_its_server_killed_with_9() {
     }
     let lines: Vec<&(i64, String)> = seen.iter().filter(|(_, text)| text != "ack").collect();
     assert_eq!(lines.len(), 2, "the two lines after 2, each once: {seen:?}");
-    assert!(lines.windows(2).all(|w| w[0].0 < w[1].0), "in order: {seen:?}");
+    assert!(
+        lines.windows(2).all(|w| w[0].0 < w[1].0),
+        "in order: {seen:?}"
+    );
     let messages = store.case_messages(case).await.unwrap();
     let twos = messages.iter().filter(|m| m.body == "It says F28").count();
-    assert_eq!((messages.len(), twos), (4, 1), "nothing lost, nothing doubled");
+    assert_eq!(
+        (messages.len(), twos),
+        (4, 1),
+        "nothing lost, nothing doubled"
+    );
     store.close().await;
 }
