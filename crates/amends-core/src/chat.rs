@@ -2,11 +2,12 @@
 //! opens, how fast they may write, who a signed-in visitor is, and which way a reply goes.
 
 use crate::audit::{AuditEvent, Change, RecordKind};
+use crate::case::{apply_change, CaseChange};
 use crate::customer::{CustomerName, EmailAddress, NewCustomer};
 use crate::field::{bounded_text, FieldError};
-use crate::outcome::{AlertKind, Effect, Recipient};
+use crate::outcome::{AlertKind, Effect, Outcome, Recipient};
 use crate::queue::FURIOUS_PERMILLE;
-use crate::{wording, Case, Channel, Direction, Timestamp};
+use crate::{wording, Case, CaseStatus, Channel, Direction, Timestamp};
 
 /// The most a chat line may hold, in characters: a chat is not a letter.
 pub const MAX_LINE_CHARS: usize = 4_000;
@@ -124,6 +125,108 @@ pub fn anger_alert(before: Option<&Case>, after: &Case) -> Option<Effect> {
             kind: AlertKind::Furious,
             body: wording::furious_in_chat(after.id),
         })
+}
+
+/// How many open chats an agent holds at once unless the desk says otherwise.
+pub const DEFAULT_CAPACITY: i64 = 3;
+
+/// An agent taking a waiting chat: refused when it is no live chat, when another agent took it
+/// first, or when the agent already holds `capacity` open chats (`held`).
+pub fn accept(
+    case: &Case,
+    agent_id: i64,
+    held: i64,
+    capacity: i64,
+    now: Timestamp,
+) -> Result<(Case, Outcome), FieldError> {
+    live(case)?;
+    match case.owner_id {
+        Some(owner) if owner == agent_id => return Ok((case.clone(), Outcome::default())),
+        Some(_) => {
+            return Err(FieldError::new(
+                "owner_id",
+                "another agent took this chat first",
+            ))
+        }
+        None => {}
+    }
+    within_capacity("capacity", held, capacity)?;
+    let (next, events) = take(case, agent_id, now)?;
+    Ok((
+        next,
+        Outcome {
+            events,
+            effects: Vec::new(),
+        },
+    ))
+}
+
+/// Passing a chat to another agent or a supervisor (`to`, who holds `held` open chats) with a
+/// note for them: a note on the case says who passed it to whom and why, and they are told.
+pub fn transfer(
+    case: &Case,
+    to: (i64, &str),
+    held: i64,
+    capacity: i64,
+    note: &str,
+    now: Timestamp,
+) -> Result<(Case, Outcome), FieldError> {
+    live(case)?;
+    let (to_id, to_name) = to;
+    if case.owner_id == Some(to_id) {
+        return Err(FieldError::new("to_agent_id", "the chat is theirs already"));
+    }
+    within_capacity("to_agent_id", held, capacity)?;
+    let note = bounded_text("note", note, 2_000, true)?;
+    let (next, events) = take(case, to_id, now)?;
+    let outcome = Outcome {
+        events,
+        effects: Vec::new(),
+    }
+    .and(Effect::Write {
+        case_id: case.id,
+        direction: Direction::Note,
+        author_id: None,
+        body: wording::chat_passed(to_name, &note),
+        external_id: None,
+    })
+    .and(Effect::Alert {
+        to: Recipient::Agent(to_id),
+        case_id: Some(case.id),
+        kind: AlertKind::ChatPassed,
+        body: wording::chat_passed_to_you(case.id, &note),
+    });
+    Ok((next, outcome))
+}
+
+fn live(case: &Case) -> Result<(), FieldError> {
+    if case.channel != Channel::Chat {
+        return Err(FieldError::new("case_id", "is not a chat"));
+    }
+    if matches!(case.status, CaseStatus::Resolved | CaseStatus::Closed) {
+        return Err(FieldError::new("case_id", "the chat has ended"));
+    }
+    Ok(())
+}
+
+fn within_capacity(field: &str, held: i64, capacity: i64) -> Result<(), FieldError> {
+    if held >= capacity {
+        return Err(FieldError::new(
+            field,
+            format!("{held} chats are open already, the most at once is {capacity}"),
+        ));
+    }
+    Ok(())
+}
+
+fn take(case: &Case, agent_id: i64, now: Timestamp) -> Result<(Case, Vec<AuditEvent>), FieldError> {
+    let status = (case.status == CaseStatus::New).then_some(CaseStatus::Open);
+    let change = CaseChange {
+        owner_id: Some(Some(agent_id)),
+        status,
+        ..CaseChange::default()
+    };
+    apply_change(case, &change, now)
 }
 
 /// Who wrote a line, as the visitor sees it.
@@ -269,6 +372,58 @@ mod tests {
         );
         furious.channel = Channel::Email;
         assert_eq!(anger_alert(None, &furious), None, "only live chats");
+    }
+
+    #[test]
+    fn a_chat_is_taken_once_within_capacity_and_passed_on_with_a_note() {
+        let mut case = crate::tests::case(7, crate::Priority::Normal, 0);
+        case.channel = Channel::Chat;
+        let (taken, outcome) = accept(&case, 1, 2, 3, Timestamp(5)).unwrap();
+        assert_eq!((taken.owner_id, taken.status), (Some(1), CaseStatus::Open));
+        assert_eq!(outcome.events.len(), 1);
+        assert_eq!(
+            accept(&taken, 1, 3, 3, Timestamp(6)).unwrap().1,
+            Outcome::default()
+        );
+        assert_eq!(
+            accept(&taken, 2, 0, 3, Timestamp(6)).unwrap_err().field,
+            "owner_id"
+        );
+        assert_eq!(
+            accept(&case, 1, 3, 3, Timestamp(6)).unwrap_err().field,
+            "capacity"
+        );
+        let (passed, outcome) =
+            transfer(&taken, (2, "Bo"), 0, 3, "billing question", Timestamp(7)).unwrap();
+        assert_eq!(passed.owner_id, Some(2));
+        assert!(
+            matches!(&outcome.effects[0], Effect::Write { direction: Direction::Note, body, .. } if body.contains("Bo"))
+        );
+        assert!(matches!(
+            &outcome.effects[1],
+            Effect::Alert {
+                to: Recipient::Agent(2),
+                ..
+            }
+        ));
+        assert_eq!(
+            transfer(&passed, (2, "Bo"), 0, 3, "x", Timestamp(8))
+                .unwrap_err()
+                .field,
+            "to_agent_id"
+        );
+        assert_eq!(
+            transfer(&taken, (2, "Bo"), 3, 3, "x", Timestamp(8))
+                .unwrap_err()
+                .field,
+            "to_agent_id"
+        );
+        let mut email = case.clone();
+        email.channel = Channel::Email;
+        assert_eq!(
+            accept(&email, 1, 0, 3, Timestamp(5)).unwrap_err().field,
+            "case_id"
+        );
     }
 
     #[test]

@@ -66,6 +66,8 @@ pub enum AlertKind {
     MailFailed,
     /// A customer in a live chat became furious.
     Furious,
+    /// A live chat was passed to this agent.
+    ChatPassed,
 }
 
 impl AlertKind {
@@ -80,6 +82,7 @@ impl AlertKind {
             AlertKind::PlanDeclined => "plan_declined",
             AlertKind::MailFailed => "mail_failed",
             AlertKind::Furious => "furious",
+            AlertKind::ChatPassed => "chat_passed",
         }
     }
 }

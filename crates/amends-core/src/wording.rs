@@ -182,6 +182,16 @@ pub fn win_back(case_id: i64) -> String {
     format!("Case #{case_id}: the customer threatens to leave")
 }
 
+/// The note on a chat's case when it is passed to another agent.
+pub fn chat_passed(to_name: &str, note: &str) -> String {
+    format!("Chat passed to {to_name}: {note}")
+}
+
+/// Tells an agent a live chat was passed to them.
+pub fn chat_passed_to_you(case_id: i64, note: &str) -> String {
+    format!("Case #{case_id}: a live chat was passed to you: {note}")
+}
+
 /// Tells a supervisor a customer in a live chat became furious.
 pub fn furious_in_chat(case_id: i64) -> String {
     format!("Case #{case_id}: the customer in a live chat is furious; they may need you now")

@@ -6,16 +6,18 @@ use amends_core::audit::AuditContext;
 use amends_core::case::NewCase;
 use amends_core::message::Reading;
 use amends_core::outcome::Outcome;
-use amends_core::Timestamp;
 use amends_core::{chat, AuditEvent, Case, Channel, Direction, EmailAddress, Message, Priority};
+use amends_core::{Agent, FieldError, Timestamp};
 use sqlx::AnyConnection;
 
+use crate::agents::load_agent;
 use crate::apply::apply;
 use crate::audit;
 use crate::cases::add_message_in;
 use crate::customers::customer_with_contact;
 use crate::new_cases::{open_case_in, OpenCase};
 use crate::rows::{MessageRow, MESSAGE_COLUMNS};
+use crate::table::cases::{load_case, refresh_case, save_case};
 use crate::table::messages::NewMessage;
 use crate::{Backend, Store, StoreError};
 
@@ -297,6 +299,42 @@ impl Store {
         };
         tx.commit().await?;
         Ok(left)
+    }
+
+    /// Hands a chat's case to agent `to`: `decide` (the core's `chat::accept` or
+    /// `chat::transfer`) reads the case, the agent and how many open chats they hold, and
+    /// answers the case and what else happens; saved in one transaction, the case locked so
+    /// two agents taking one chat at once cannot both have it.
+    pub async fn hand_chat(
+        &self,
+        case_id: i64,
+        to: i64,
+        context: &AuditContext,
+        decide: impl FnOnce(&Case, &Agent, i64) -> Result<(Case, Outcome), FieldError>,
+    ) -> Result<Case, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let case = load_case(&mut tx, case_id, self.backend == Backend::Postgres).await?;
+        let agent = match load_agent(&mut tx, to).await {
+            Ok(agent) if agent.active => agent,
+            _ => return Err(FieldError::new("to_agent_id", "no such agent").into()),
+        };
+        let held: i64 = sqlx::query_scalar(
+            "select count(*) from cases where owner_id = $1 and channel = 'chat' \
+             and status not in ('resolved', 'closed') and id <> $2",
+        )
+        .bind(to)
+        .bind(case_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (next, outcome) = decide(&case, &agent, held)?;
+        if next == case && outcome == Outcome::default() {
+            return Ok(case);
+        }
+        save_case(&mut tx, &next).await?;
+        let next = refresh_case(&mut tx, case_id, context.at).await?;
+        apply(&mut tx, context, outcome).await?;
+        tx.commit().await?;
+        Ok(next)
     }
 
     /// How many agents, signed in to the console at `now`, used it since `since`: someone to

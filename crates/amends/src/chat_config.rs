@@ -19,6 +19,8 @@ pub(crate) struct ChatConfig {
     pub at_work_minutes: u64,
     /// Chat connections held at once by one server.
     pub max_connections: usize,
+    /// Open chats an agent holds at once.
+    pub capacity: i64,
 }
 
 impl Default for ChatConfig {
@@ -30,6 +32,7 @@ impl Default for ChatConfig {
             allowed_origins: settings.allowed_origins,
             at_work_minutes: settings.at_work_within.as_secs() / 60,
             max_connections: settings.max_sockets,
+            capacity: settings.capacity,
         }
     }
 }
@@ -53,6 +56,7 @@ impl ChatConfig {
             allowed_origins: self.allowed_origins.clone(),
             at_work_within: Duration::from_secs(self.at_work_minutes.max(1) * 60),
             max_sockets: self.max_connections.max(1),
+            capacity: self.capacity.max(1),
             ..ChatSettings::default()
         })
     }

@@ -261,13 +261,15 @@ body_timeout_seconds = 30
 password_checks = 0
 
 # The chat on the business's website (docs/chat.md). Sites whose pages may hold the widget,
-# like ["https://shop.example"] (also AMENDS_CHAT_ALLOWED_ORIGINS); empty lets any site.
+# like ["https://shop.example"] (also AMENDS_CHAT_ALLOWED_ORIGINS); empty lets any site. An
+# agent holds at most `capacity` open chats at once.
 [chat]
 greeting = "Hello! How can we help?"
 answer_within_minutes = 5
 allowed_origins = []
 at_work_minutes = 10
 max_connections = 4096
+capacity = 3
 "#;
 
 impl Config {

@@ -6,7 +6,7 @@ mod bulk;
 mod canned;
 mod cases;
 mod casework;
-mod chat_admin;
+mod chats;
 mod coaching;
 mod contract;
 mod customers;
@@ -133,7 +133,10 @@ fn shared_desk(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(views::remove))
         .routes(routes!(imports::import_customers))
         .routes(routes!(presence::mark))
-        .routes(routes!(chat_admin::identity_secret))
+        .routes(routes!(chats::identity_secret))
+        .routes(routes!(chats::chat_desk))
+        .routes(routes!(chats::accept))
+        .routes(routes!(chats::transfer))
 }
 
 /// Every API route, and the OpenAPI document at `/openapi.json`.

@@ -53,6 +53,8 @@ pub struct ChatSettings {
     /// Chat connections held at once by one server; past it a visitor is answered 503 and
     /// falls back to polling.
     pub max_sockets: usize,
+    /// How many open chats an agent holds at once.
+    pub capacity: i64,
 }
 
 impl Default for ChatSettings {
@@ -64,6 +66,7 @@ impl Default for ChatSettings {
             at_work_within: Duration::from_secs(10 * 60),
             long_poll: Duration::from_secs(25),
             max_sockets: 4_096,
+            capacity: amends_core::chat::DEFAULT_CAPACITY,
         }
     }
 }

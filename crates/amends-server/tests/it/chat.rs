@@ -641,3 +641,110 @@ async fn a_furious_line_in_a_chat_tells_a_supervisor_and_tops_the_queue() {
         assert_eq!(top, Some(case_of(&app, &rising.key).await), "{queue}");
     }
 }
+
+/// Agents take waiting chats up to their capacity, one agent per chat, and pass one on to a
+/// supervisor with a note that reaches them.
+#[tokio::test]
+async fn agents_take_chats_within_capacity_and_pass_them_on() {
+    for app in TestApp::each().await {
+        let ann = app.token_client(AgentRole::Agent).await;
+        let bo = app.token_client(AgentRole::Agent).await;
+        let boss_id = app.add_agent("boss@desk.test", AgentRole::Supervisor).await;
+        let mut cases = Vec::new();
+        for n in 0..4 {
+            let visitor = Visitor::start(&app.url, json!({})).await;
+            visitor
+                .call(
+                    reqwest::Method::POST,
+                    "/chat/v1/lines",
+                    Some(json!({"client_id": "a", "text": format!("Question {n} about my order")})),
+                )
+                .await;
+            cases.push(case_of(&app, &visitor.key).await);
+        }
+        let desk = get(&app, &ann, "/chats").await;
+        assert_eq!(
+            (
+                desk["waiting"].as_array().unwrap().len(),
+                desk["capacity"].as_i64()
+            ),
+            (4, Some(3)),
+            "{desk}"
+        );
+        for case in &cases[..3] {
+            let (status, taken) =
+                post(&app, &ann, &format!("/cases/{case}/accept"), json!({})).await;
+            assert_eq!(
+                (status, taken["status"].as_str()),
+                (200, Some("open")),
+                "{taken}"
+            );
+        }
+        let (status, problem) = post(
+            &app,
+            &ann,
+            &format!("/cases/{}/accept", cases[3]),
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some("capacity")),
+            "{problem}"
+        );
+        let (status, _) = post(&app, &bo, &format!("/cases/{}/accept", cases[0]), json!({})).await;
+        assert_eq!(status, 409, "Ann took it first");
+        let desk = get(&app, &ann, "/chats").await;
+        assert_eq!(
+            (
+                desk["waiting"].as_array().unwrap().len(),
+                desk["mine"].as_array().unwrap().len()
+            ),
+            (1, 3)
+        );
+
+        let (status, passed) = post(
+            &app,
+            &ann,
+            &format!("/cases/{}/transfer", cases[0]),
+            json!({"to_agent_id": boss_id, "note": "Asks for a refund above my authority"}),
+        )
+        .await;
+        assert_eq!(
+            (status, passed["owner_id"].as_i64()),
+            (200, Some(boss_id)),
+            "{passed}"
+        );
+        let case = get(&app, &ann, &format!("/cases/{}", cases[0])).await;
+        assert!(
+            case["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["direction"] == "note"
+                    && m["body"].as_str().unwrap().contains("Asks for a refund")),
+            "{case}"
+        );
+        let boss = app.sign_in("boss@desk.test").await;
+        let told = boss.get(&app, "/notifications").await;
+        assert!(
+            told.as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n["kind"] == "chat_passed"),
+            "{told}"
+        );
+        let (status, taken) = post(
+            &app,
+            &ann,
+            &format!("/cases/{}/accept", cases[3]),
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            (status, taken["owner_id"].is_i64()),
+            (200, true),
+            "room again after passing one on"
+        );
+    }
+}
