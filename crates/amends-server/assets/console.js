@@ -557,11 +557,14 @@
       if (customerTyping) customerTyping.textContent = "";
     } catch (_) { /* the next line tries again */ }
   };
-  if ((liveRows || liveChat) && window.EventSource) {
+  if ((liveRows || liveChat || document.querySelector("[data-live-page]")) && window.EventSource) {
     const events = new EventSource("/live");
     const ours = (data) => liveChat && String(data.chat) === liveChat.dataset.liveChat;
+    const livePage = document.querySelector("[data-live-page]");
+    let reloading = null;
     events.addEventListener("line", (event) => {
       const data = JSON.parse(event.data);
+      if (livePage && !reloading) reloading = setTimeout(reloadKeepingPlace, 300);
       if (refreshRows) refreshRows();
       if (ours(data)) refreshTimeline();
     });

@@ -32,19 +32,28 @@ pub(super) async fn chat_desk(
     State(state): State<AppState>,
     current: CurrentAgent,
 ) -> Result<Json<ChatDesk>, AppError> {
+    let (waiting, mine) = waiting_and_mine(&state, &current).await?;
+    Ok(Json(ChatDesk {
+        waiting,
+        mine,
+        capacity: state.settings.chat.capacity,
+    }))
+}
+
+/// The open chats no one has taken and the caller's, each most urgent first (up to 100).
+pub(crate) async fn waiting_and_mine(
+    state: &AppState,
+    current: &CurrentAgent,
+) -> Result<(Vec<QueueEntry>, Vec<QueueEntry>), AppError> {
     let of = |owner: &str| QueueQuery {
         owner: Some(owner.to_owned()),
         channel: Some("chat".to_owned()),
         limit: Some(100),
         ..QueueQuery::default()
     };
-    let waiting = read_queue(&state, &current, &of("none")).await?.items;
-    let mine = read_queue(&state, &current, &of("me")).await?.items;
-    Ok(Json(ChatDesk {
-        waiting,
-        mine,
-        capacity: state.settings.chat.capacity,
-    }))
+    let waiting = read_queue(state, current, &of("none")).await?.items;
+    let mine = read_queue(state, current, &of("me")).await?.items;
+    Ok((waiting, mine))
 }
 
 /// Takes a waiting chat. Refused (409) when another agent took it first, and (422,

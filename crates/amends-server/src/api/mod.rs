@@ -35,6 +35,7 @@ use utoipa_axum::routes;
 
 pub use accounts::new_agent;
 pub(crate) use cases::{read_queue, read_queue_count, QueueQuery};
+pub(crate) use chats::waiting_and_mine;
 pub(crate) use fields::field_map;
 pub(crate) use search::{run_search, SearchRequest};
 pub(crate) use views::views_of;

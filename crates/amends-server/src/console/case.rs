@@ -147,6 +147,25 @@ fn tags_datalist(file: &CaseFile) -> Markup {
     }
 }
 
+/// Passing a live chat to another agent or a supervisor, with a note for them.
+fn pass_chat_on(file: &CaseFile, me: i64) -> Markup {
+    let mut others: Vec<(&i64, &String)> =
+        file.agents.iter().filter(|(id, _)| **id != me).collect();
+    others.sort_by(|a, b| a.1.cmp(b.1));
+    html! {
+        form class="inline pass-on" data-api={ "/api/v1/cases/" (file.case.id) "/transfer" } {
+            label for="pass-to" { "Pass the chat to" }
+            select id="pass-to" name="to_agent_id" data-type="int" required {
+                @for (id, name) in others { option value=(id) { (name) } }
+            }
+            label for="pass-note" { "Note for them" }
+            input id="pass-note" name="note" required maxlength="2000";
+            button type="submit" { "Pass on" }
+            (form_status())
+        }
+    }
+}
+
 fn owner_controls(console: &Console, file: &CaseFile) -> Markup {
     let case = &file.case;
     let me = console.current.agent.id;
@@ -161,6 +180,7 @@ fn owner_controls(console: &Console, file: &CaseFile) -> Markup {
         } @else {
             span class="muted" { "Yours" }
         }
+        @if file.chat_id.is_some() { (pass_chat_on(file, me)) }
         form class="inline" data-api=(api) data-method="PATCH" {
             label for="case-priority" class="visually-hidden" { "Priority" }
             select id="case-priority" name="priority" data-autosend {

@@ -11,6 +11,7 @@ mod call;
 mod case;
 mod case_file;
 mod charts;
+mod chats;
 mod fields;
 mod format;
 mod live;
@@ -60,6 +61,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/queue", get(queue::page))
         .route("/queue/rows", get(queue::rows))
+        .route("/chats", get(chats::page))
         .route("/notifications", get(queue::notifications))
         .route("/cases/{id}", get(case::page))
         .route("/cases/{id}/call", get(call::page))
@@ -157,6 +159,7 @@ fn local_path(next: Option<&str>) -> &str {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Section {
     Queue,
+    Chats,
     Notifications,
     Case,
     Search,
@@ -183,6 +186,7 @@ pub(crate) fn layout(console: &Console, section: Section, title: &str, body: Mar
                     nav aria-label="Console" {
                         ul {
                             (nav(Section::Queue, "/queue", "Queue"))
+                            (nav(Section::Chats, "/chats", "Chats"))
                             (nav(Section::Notifications, "/notifications", "Notifications"))
                             @if console.is_supervisor() {
                                 (nav(Section::Supervisor, "/supervisor", "Supervisor"))

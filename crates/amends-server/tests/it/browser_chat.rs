@@ -1,7 +1,7 @@
 //! The chat in a real headless Chromium: a shop's page on another origin holding the widget, and
 //! the agent's console in a window beside it. The customer writes, the agent sees it live and
-//! answers, each sees the other typing, a reload brings the conversation back; axe-core checks
-//! the widget on the host page.
+//! answers (after taking the chat from the chats page), each sees the other typing, a reload
+//! brings the conversation back; axe-core checks the widget on the host page and the chats page.
 
 use amends_core::AgentRole;
 use amends_store::testing::TestDatabase;
@@ -92,8 +92,19 @@ async fn a_customer_on_a_shop_page_and_an_agent_in_the_console_talk_live() {
     // The queue shows the chat at once; its case page follows the chat live.
     browser.switch_to(&console).await;
     browser.find(&format!("tr[data-case-id='{case_id}']")).await;
-    browser.goto(&format!("{}/cases/{case_id}", app.url)).await;
+    // The chats page lists it as waiting; the agent takes it and lands on its case page.
+    browser.goto(&format!("{}/chats", app.url)).await;
+    let take = browser
+        .find(&format!(
+            "form[data-api='/api/v1/cases/{case_id}/accept'] button"
+        ))
+        .await;
+    assert_accessible(&browser, "the chats page").await;
+    browser.click(&take).await;
     browser.find("#timeline[data-live-chat]").await;
+    browser.find("form.pass-on").await;
+    let taken = app.store.case(case_id).await.unwrap();
+    assert!(taken.owner_id.is_some(), "taking the chat made it Ann's");
     browser.switch_to(&customer).await;
     browser
         .type_into(&browser.find("#amends-chat-text").await, "Hello?")
