@@ -127,6 +127,15 @@ pub fn anger_alert(before: Option<&Case>, after: &Case) -> Option<Effect> {
         })
 }
 
+/// A visitor gone this long from a chat no one answered has left it.
+pub const ABANDONED_AFTER_MILLIS: i64 = 10 * 60_000;
+
+/// Whether a chat was abandoned by `at`: no one answered and the customer left (their last line
+/// is older than [`ABANDONED_AFTER_MILLIS`], or the chat was closed unanswered).
+pub fn abandoned(answered: bool, ended: bool, last_line_at: Timestamp, at: Timestamp) -> bool {
+    !answered && (ended || at.millis() - last_line_at.millis() > ABANDONED_AFTER_MILLIS)
+}
+
 /// How many open chats an agent holds at once unless the desk says otherwise.
 pub const DEFAULT_CAPACITY: i64 = 3;
 
@@ -424,6 +433,25 @@ mod tests {
             accept(&email, 1, 0, 3, Timestamp(5)).unwrap_err().field,
             "case_id"
         );
+    }
+
+    #[test]
+    fn a_chat_is_abandoned_when_no_one_answered_and_the_customer_left() {
+        let minute = 60_000;
+        assert!(!abandoned(
+            false,
+            false,
+            Timestamp(0),
+            Timestamp(10 * minute)
+        ));
+        assert!(abandoned(
+            false,
+            false,
+            Timestamp(0),
+            Timestamp(10 * minute + 1)
+        ));
+        assert!(abandoned(false, true, Timestamp(0), Timestamp(0)));
+        assert!(!abandoned(true, true, Timestamp(0), Timestamp(99 * minute)));
     }
 
     #[test]

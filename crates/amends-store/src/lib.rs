@@ -70,7 +70,7 @@ pub use presence::Presence;
 pub use resets::{NewPasswordReset, StaffMailRecord};
 pub use search::{CaseFound, OwnerScope, SearchResults, SearchScope, CANDIDATES};
 pub use sight::CaseRecord;
-pub use stats::Figures;
+pub use stats::{ChatFigures, Figures, Spread};
 pub use surveys::Survey;
 pub use table::jobs::DEFAULT_ATTEMPTS;
 pub use table::messages::NewMessage;

@@ -33,6 +33,23 @@ pub struct Figures {
     pub win_back_rate: Option<f64>,
     /// Win-back cases by outcome.
     pub win_back: WinBackFigures,
+    /// The website chat.
+    pub chat: ChatFigures,
+}
+
+/// The website chats opened in the range.
+#[derive(Debug, Clone)]
+pub struct ChatFigures {
+    /// How many chats opened a case.
+    pub chats: i64,
+    /// Seconds from a chat's first line to an agent's first answer.
+    pub first_response: Spread,
+    /// Seconds from a chat's first line to its resolution, for those resolved.
+    pub resolution: Spread,
+    /// Chats no one answered before the customer left.
+    pub abandoned: i64,
+    /// Chats by the agent who holds them (name, count), most first; unowned ones are left out.
+    pub per_agent: Vec<(String, i64)>,
 }
 
 /// A median and 90th percentile.
@@ -140,6 +157,7 @@ impl Store {
         .fetch_one(&mut *conn)
         .await?;
         let win_back = win_back_figures(&mut conn, f, t).await?;
+        let chat = chat_figures(&mut conn, f, t).await?;
         Ok(Figures {
             from,
             to,
@@ -166,6 +184,7 @@ impl Store {
             },
             win_back_rate: rate(win_back.stayed, win_back.stayed + win_back.left),
             win_back,
+            chat,
         })
     }
 }
@@ -228,5 +247,56 @@ async fn win_back_figures(
         stayed: outcome("stayed"),
         left: outcome("left"),
         undecided: outcome("undecided"),
+    })
+}
+
+/// The chats opened in `[f, t)`, abandonment judged as at `t`.
+async fn chat_figures(
+    conn: &mut sqlx::AnyConnection,
+    f: i64,
+    t: i64,
+) -> Result<ChatFigures, StoreError> {
+    type ChatRow = (i64, Option<i64>, Option<i64>, String, i64, Option<String>);
+    let rows: Vec<ChatRow> = sqlx::query_as(
+        "select cases.opened_at, cases.first_response_at, cases.resolved_at, cases.status, \
+         chats.updated_at, agents.name from chats join cases on cases.id = chats.case_id \
+         left join agents on agents.id = cases.owner_id \
+         where cases.opened_at >= $1 and cases.opened_at < $2",
+    )
+    .bind(f)
+    .bind(t)
+    .fetch_all(&mut *conn)
+    .await?;
+    let seconds = |pick: fn(&ChatRow) -> Option<i64>| -> Vec<i64> {
+        rows.iter()
+            .filter_map(|row| pick(row).map(|at| (at - row.0) / 1000))
+            .collect()
+    };
+    let spread = |values: Vec<i64>| Spread {
+        median: percentile(&values, 50),
+        p90: percentile(&values, 90),
+        count: values.len(),
+    };
+    let abandoned = rows
+        .iter()
+        .filter(|(_, answered, _, status, last, _)| {
+            let ended = matches!(status.as_str(), "resolved" | "closed");
+            amends_core::chat::abandoned(answered.is_some(), ended, Timestamp(*last), Timestamp(t))
+        })
+        .count();
+    let mut per_agent: Vec<(String, i64)> = Vec::new();
+    for name in rows.iter().filter_map(|row| row.5.clone()) {
+        match per_agent.iter_mut().find(|(held, _)| *held == name) {
+            Some((_, count)) => *count += 1,
+            None => per_agent.push((name, 1)),
+        }
+    }
+    per_agent.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(ChatFigures {
+        chats: i64::try_from(rows.len()).unwrap_or(i64::MAX),
+        first_response: spread(seconds(|row| row.1)),
+        resolution: spread(seconds(|row| row.2)),
+        abandoned: i64::try_from(abandoned).unwrap_or(i64::MAX),
+        per_agent,
     })
 }

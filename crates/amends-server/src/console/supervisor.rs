@@ -74,7 +74,10 @@ async fn supervisor_page(state: &AppState, console: &Console) -> Result<Markup, 
             (bar_chart("fcr", "First-contact resolution, by week", &bars(&|f| f.first_contact_resolution_rate), Some(1.0), percent))
             (bar_chart("csat", "Satisfaction (1 to 5), by week", &bars(&|f| f.csat.average), Some(5.0), |v| format!("{v:.1}")))
             (bar_chart("comp", "Compensation granted, by week", &bars(&|f| (f.compensation.total > 0).then_some(f.compensation.total as f64 / 100.0)), None, |v| format!("{v:.0}")))
+            (bar_chart("chat-wait", "Chats: median first answer (seconds), by week", &bars(&|f| f.chat.first_response.median.map(|s| s as f64)), None, |v| format!("{v:.0}")))
+            (bar_chart("chat-left", "Chats abandoned before an answer, by week", &bars(&|f| (f.chat.chats > 0).then(|| f.chat.abandoned as f64 / f.chat.chats as f64)), Some(1.0), percent))
         }
+        @if let Some((_, week)) = weeks.last() { (chat_week(&week.chat)) }
         div class="columns" {
             section class="panel" aria-labelledby="approvals-title" {
                 h2 id="approvals-title" { "Approvals waiting (" (approvals.len()) ")" }
@@ -110,6 +113,25 @@ async fn supervisor_page(state: &AppState, console: &Console) -> Result<Markup, 
             (case_list("winback", "Threatening to leave (win-back)", &win_back))
         }
     })
+}
+
+/// This week's chats in words: how many, how fast answered, how many left, who held them.
+fn chat_week(chat: &amends_store::ChatFigures) -> Markup {
+    html! {
+        section class="panel" aria-labelledby="chat-week-title" {
+            h2 id="chat-week-title" { "Chats this week" }
+            p {
+                (chat.chats) " chats; first answer "
+                @match chat.first_response.median { Some(s) => { "in " (s) " s (median)" }, None => { "not given yet" } }
+                "; " (chat.abandoned) " abandoned before an answer."
+            }
+            @if !chat.per_agent.is_empty() {
+                ul class="plain" {
+                    @for (agent, count) in &chat.per_agent { li { (agent) ": " (count) } }
+                }
+            }
+        }
+    }
 }
 
 fn week_label(from: Timestamp) -> String {

@@ -171,6 +171,58 @@ pub struct FiguresView {
     pub win_back_rate: Option<f64>,
     /// Win-back cases by outcome.
     pub win_back: WinBackFiguresView,
+    /// The website chats opened in the range.
+    pub chat: ChatFiguresView,
+}
+
+/// The website chats opened in a range.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatFiguresView {
+    /// How many chats opened a case.
+    pub chats: i64,
+    /// Seconds from a chat's first line to an agent's first answer.
+    pub first_response: SpreadView,
+    /// Seconds from a chat's first line to its resolution, for those resolved.
+    pub resolution: SpreadView,
+    /// Chats no one answered before the customer left (gone 10 minutes, or closed unanswered).
+    pub abandoned: i64,
+    /// Chats by the agent who holds them, most first.
+    pub per_agent: Vec<AgentChatsView>,
+}
+
+/// How many chats an agent holds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentChatsView {
+    /// The agent's name.
+    pub agent: String,
+    /// Their chats.
+    pub chats: i64,
+}
+
+impl From<amends_store::Spread> for SpreadView {
+    fn from(s: amends_store::Spread) -> Self {
+        SpreadView {
+            median: s.median,
+            p90: s.p90,
+            count: s.count,
+        }
+    }
+}
+
+impl From<amends_store::ChatFigures> for ChatFiguresView {
+    fn from(c: amends_store::ChatFigures) -> Self {
+        ChatFiguresView {
+            chats: c.chats,
+            first_response: c.first_response.into(),
+            resolution: c.resolution.into(),
+            abandoned: c.abandoned,
+            per_agent: c
+                .per_agent
+                .into_iter()
+                .map(|(agent, chats)| AgentChatsView { agent, chats })
+                .collect(),
+        }
+    }
 }
 
 impl From<Figures> for FiguresView {
@@ -184,11 +236,7 @@ impl From<Figures> for FiguresView {
             to: f.to,
             first_contact_resolution_rate: f.first_contact_resolution_rate,
             resolved: f.resolved,
-            time_to_first_response: SpreadView {
-                median: t.median,
-                p90: t.p90,
-                count: t.count,
-            },
+            time_to_first_response: t.into(),
             promises: PromiseFiguresView {
                 kept: p.kept,
                 extended: p.extended,
@@ -212,6 +260,7 @@ impl From<Figures> for FiguresView {
                 left: w.left,
                 undecided: w.undecided,
             },
+            chat: f.chat.into(),
         }
     }
 }

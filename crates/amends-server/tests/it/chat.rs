@@ -748,3 +748,59 @@ async fn agents_take_chats_within_capacity_and_pass_them_on() {
         );
     }
 }
+
+/// The figures count chats, how fast they were answered and resolved, the ones left before an
+/// answer, and chats per agent.
+#[tokio::test]
+async fn the_figures_count_chats_answers_and_the_ones_left_unanswered() {
+    for app in TestApp::each().await {
+        let ann = app.token_client(AgentRole::Supervisor).await;
+        let answered = Visitor::start(&app.url, json!({})).await;
+        answered
+            .call(
+                reqwest::Method::POST,
+                "/chat/v1/lines",
+                Some(json!({"client_id": "a", "text": "My card was declined"})),
+            )
+            .await;
+        let left = Visitor::start(&app.url, json!({})).await;
+        left.call(
+            reqwest::Method::POST,
+            "/chat/v1/lines",
+            Some(json!({"client_id": "a", "text": "Hello? Anyone?"})),
+        )
+        .await;
+        let case = case_of(&app, &answered.key).await;
+        app.clock.advance(30_000);
+        let (status, _) = post(&app, &ann, &format!("/cases/{case}/accept"), json!({})).await;
+        assert_eq!(status, 200);
+        post(
+            &app,
+            &ann,
+            &format!("/cases/{case}/messages"),
+            json!({"direction": "outbound", "body": "Sorry about that, let me look."}),
+        )
+        .await;
+        app.clock.advance(90_000);
+        let (status, _) = crate::helpers::call(
+            &ann,
+            reqwest::Method::PATCH,
+            app.api(&format!("/cases/{case}")),
+            Some(json!({"status": "resolved"})),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let figures = get(&app, &ann, "/stats").await;
+        assert_eq!(figures["chat"]["chats"], 2, "{figures}");
+        assert_eq!(
+            figures["chat"]["abandoned"], 0,
+            "two minutes is not gone yet"
+        );
+        assert_eq!(figures["chat"]["first_response"]["median"], 30);
+        assert_eq!(figures["chat"]["resolution"]["median"], 120);
+        assert_eq!(figures["chat"]["per_agent"][0]["chats"], 1);
+        app.clock.advance(10 * 60_000);
+        let figures = get(&app, &ann, "/stats").await;
+        assert_eq!(figures["chat"]["abandoned"], 1, "{figures}");
+    }
+}
