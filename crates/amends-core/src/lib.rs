@@ -31,6 +31,7 @@ pub mod follow_up;
 pub mod job;
 pub mod merge;
 pub mod message;
+pub mod messaging;
 pub mod outcome;
 pub mod plan;
 pub mod promise;

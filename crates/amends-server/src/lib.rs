@@ -21,6 +21,7 @@ pub mod links;
 mod listen;
 pub mod live;
 pub mod mailroom;
+mod messaging;
 mod pages;
 mod reading;
 pub mod runner;
@@ -47,6 +48,7 @@ pub use chat::ChatSettings;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AppError;
 pub use listen::ConnectionLimits;
+pub use messaging::MessagingSettings;
 pub use reading::{english_with_encoder, installed_encoder, load_encoder, read as read_message};
 
 /// Settings the server needs at run time.
@@ -93,6 +95,8 @@ pub struct ServerSettings {
     pub password_checks: usize,
     /// The chat on the business's website.
     pub chat: ChatSettings,
+    /// The messaging apps and social networks messages come in from.
+    pub messaging: MessagingSettings,
 }
 
 impl Default for ServerSettings {
@@ -116,6 +120,7 @@ impl Default for ServerSettings {
             password_checks: default_password_checks(),
             authority_period_days: amends_core::compensation::DEFAULT_AUTHORITY_PERIOD_DAYS,
             chat: ChatSettings::default(),
+            messaging: MessagingSettings::default(),
         }
     }
 }
@@ -267,6 +272,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(console::routes())
         .merge(chat::routes(&state))
+        .merge(messaging::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             sight::keep_in_sight,

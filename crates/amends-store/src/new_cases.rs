@@ -98,8 +98,19 @@ pub(crate) async fn open_case_in(
             });
         }
     }
-    let (customer_id, revenue, customer_created) =
-        find_or_create_customer(tx, &request.customer, context).await?;
+    let customer = find_or_create_customer(tx, &request.customer, context).await?;
+    open_for_customer(tx, customer, request, context).await
+}
+
+/// Opens a case for a customer found already (`customer`: their id, revenue to date and
+/// whether they were just made), inside the caller's transaction.
+pub(crate) async fn open_for_customer(
+    tx: &mut AnyConnection,
+    customer: (i64, i64, bool),
+    request: &OpenCase,
+    context: &AuditContext,
+) -> Result<OpenedCase, StoreError> {
+    let (customer_id, revenue, customer_created) = customer;
     let now = context.at;
     let new = &request.case;
     let Opening {
@@ -154,7 +165,7 @@ pub(crate) async fn open_case_in(
 }
 
 /// The customer's id and revenue to date, and whether they are new.
-async fn find_or_create_customer(
+pub(crate) async fn find_or_create_customer(
     conn: &mut AnyConnection,
     customer: &NewCustomer,
     context: &AuditContext,

@@ -108,6 +108,8 @@ pub(crate) struct Config {
     pub trusted_proxies: Vec<String>,
     /// The chat on the business's website.
     pub chat: crate::chat_config::ChatConfig,
+    /// The messaging apps' and social networks' secrets.
+    pub messaging: crate::messaging_config::MessagingConfig,
 }
 
 impl Default for Config {
@@ -146,6 +148,7 @@ impl Default for Config {
             hsts: false,
             trusted_proxies: Vec::new(),
             chat: crate::chat_config::ChatConfig::default(),
+            messaging: crate::messaging_config::MessagingConfig::default(),
         }
     }
 }
@@ -270,6 +273,16 @@ allowed_origins = []
 at_work_minutes = 10
 max_connections = 4096
 capacity = 3
+
+# Messaging apps and social networks (docs/messaging.md): each provider's secret turns its
+# webhook on (also AMENDS_TWILIO_AUTH_TOKEN, AMENDS_TELEGRAM_SECRET, AMENDS_META_APP_SECRET,
+# AMENDS_META_VERIFY_TOKEN, AMENDS_WEBHOOK_SECRET); empty leaves it off.
+[messaging]
+twilio_auth_token = ""
+telegram_secret = ""
+meta_app_secret = ""
+meta_verify_token = ""
+webhook_secret = ""
 "#;
 
 impl Config {
@@ -480,6 +493,7 @@ impl Config {
             self.mail_poll_seconds = number("AMENDS_MAIL_POLL_SECONDS", v)?;
         }
         self.chat.read_env(var("AMENDS_CHAT_ALLOWED_ORIGINS"));
+        self.messaging.read_env(&var);
         if let Some(v) = var("AMENDS_ENCODER") {
             self.encoder = v;
         }

@@ -11,6 +11,7 @@ mod console_bench;
 mod intake_bench;
 mod labelled;
 mod lines;
+mod messaging_config;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -380,6 +381,7 @@ fn server_settings(config: &Config, open_files: u64) -> anyhow::Result<ServerSet
             n => n,
         },
         chat: config.chat.settings()?,
+        messaging: config.messaging.settings(),
         ..ServerSettings::default()
     })
 }

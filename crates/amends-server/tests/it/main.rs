@@ -23,6 +23,7 @@ mod jobs;
 mod lifecycle;
 mod mail;
 mod merges;
+mod messaging;
 mod pages;
 mod reading;
 mod recovery;

@@ -1,0 +1,116 @@
+//! Messages from messaging apps and social networks: each is filed under the customer with its
+//! number or handle (made when new) and continues their open case on the social channel, or
+//! opens one. A delivery repeated (same provider and id) is one message.
+
+use amends_core::audit::AuditContext;
+use amends_core::case::NewCase;
+use amends_core::message::Reading;
+use amends_core::messaging::{Contact, Incoming};
+use amends_core::{Case, Channel, Direction, Message, Priority};
+
+use crate::cases::add_message_in;
+use crate::customers::customer_with_contact;
+use crate::new_cases::{find_or_create_customer, open_for_customer, OpenCase};
+use crate::table::cases::load_case;
+use crate::table::messages::{message_by_external_id, NewMessage};
+use crate::{Backend, Store, StoreError};
+
+/// What taking in a message did.
+#[derive(Debug, Clone)]
+pub struct TakenIn {
+    /// Its case after it.
+    pub case: Case,
+    /// The message (the one kept before, for a repeated delivery).
+    pub message: Message,
+    /// Whether it opened the case.
+    pub opened: bool,
+    /// Whether it was delivered before.
+    pub repeated: bool,
+}
+
+impl Store {
+    /// Files a message from a messaging app (see the module), read as `reading` says; `after`
+    /// is what a customer message does to the status of the case it continues.
+    pub async fn take_in_social(
+        &self,
+        incoming: &Incoming,
+        reading: Option<Reading>,
+        context: &AuditContext,
+        after: impl FnOnce(&Case) -> Case,
+    ) -> Result<TakenIn, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let external_id = incoming.external_id();
+        if let Some(message) =
+            message_by_external_id(&mut tx, Channel::Social.as_str(), &external_id).await?
+        {
+            let case = load_case(&mut tx, message.case_id, false).await?;
+            return Ok(TakenIn {
+                case,
+                message,
+                opened: false,
+                repeated: true,
+            });
+        }
+        let customer = incoming.customer();
+        let (kind, value) = match &incoming.contact {
+            Contact::Phone(phone) => ("phone", phone.as_str().to_owned()),
+            Contact::Handle(handle) => ("social", handle.clone()),
+        };
+        let known = match customer_with_contact(&mut tx, kind, &value).await? {
+            Some((id, revenue)) => (id, revenue, false),
+            None => find_or_create_customer(&mut tx, &customer, context).await?,
+        };
+        let open: Option<i64> = sqlx::query_scalar(
+            "select id from cases where customer_id = $1 and channel = 'social' \
+             and status not in ('resolved', 'closed') order by id desc limit 1",
+        )
+        .bind(known.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let taken = match open {
+            Some(case_id) => {
+                let message = NewMessage {
+                    direction: Direction::Inbound,
+                    channel: Channel::Social,
+                    author_id: None,
+                    body: incoming.text.clone(),
+                    body_html: None,
+                    external_id: Some(external_id),
+                    reading,
+                };
+                let lock = self.backend == Backend::Postgres;
+                let (case, message) =
+                    add_message_in(&mut tx, case_id, &message, context, lock, after).await?;
+                TakenIn {
+                    case,
+                    message,
+                    opened: false,
+                    repeated: false,
+                }
+            }
+            None => {
+                let request = OpenCase {
+                    customer,
+                    case: NewCase {
+                        channel: Channel::Social,
+                        subject: incoming.subject(),
+                        body: incoming.text.clone(),
+                        priority: Priority::Normal,
+                    },
+                    external_id: Some(external_id),
+                    body_html: None,
+                    reading,
+                };
+                let opened = open_for_customer(&mut tx, known, &request, context).await?;
+                TakenIn {
+                    case: opened.case,
+                    message: opened.message,
+                    opened: true,
+                    repeated: false,
+                }
+            }
+        };
+        tx.commit().await?;
+        Ok(taken)
+    }
+}
