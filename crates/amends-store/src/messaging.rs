@@ -4,9 +4,11 @@
 
 use amends_core::audit::AuditContext;
 use amends_core::case::NewCase;
+use amends_core::customer::NewCustomer;
 use amends_core::message::Reading;
 use amends_core::messaging::{Contact, Incoming};
 use amends_core::{Case, Channel, Direction, Message, Priority};
+use sqlx::AnyConnection;
 
 use crate::cases::add_message_in;
 use crate::customers::customer_with_contact;
@@ -52,22 +54,8 @@ impl Store {
             });
         }
         let customer = incoming.customer();
-        let (kind, value) = match &incoming.contact {
-            Contact::Phone(phone) => ("phone", phone.as_str().to_owned()),
-            Contact::Handle(handle) => ("social", handle.clone()),
-        };
-        let known = match customer_with_contact(&mut tx, kind, &value).await? {
-            Some((id, revenue)) => (id, revenue, false),
-            None => find_or_create_customer(&mut tx, &customer, context).await?,
-        };
-        let open: Option<i64> = sqlx::query_scalar(
-            "select id from cases where customer_id = $1 and channel = 'social' \
-             and status not in ('resolved', 'closed') order by id desc limit 1",
-        )
-        .bind(known.0)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let taken = match open {
+        let known = writer(&mut tx, incoming, &customer, context).await?;
+        let taken = match open_social_case(&mut tx, known.0).await? {
             Some(case_id) => {
                 let message = NewMessage {
                     direction: Direction::Inbound,
@@ -113,4 +101,36 @@ impl Store {
         tx.commit().await?;
         Ok(taken)
     }
+}
+
+/// The customer with the message's number or handle (their id, revenue and whether they were
+/// just made), made when there is none.
+async fn writer(
+    tx: &mut AnyConnection,
+    incoming: &Incoming,
+    customer: &NewCustomer,
+    context: &AuditContext,
+) -> Result<(i64, i64, bool), StoreError> {
+    let (kind, value) = match &incoming.contact {
+        Contact::Phone(phone) => ("phone", phone.as_str().to_owned()),
+        Contact::Handle(handle) => ("social", handle.clone()),
+    };
+    match customer_with_contact(tx, kind, &value).await? {
+        Some((id, revenue)) => Ok((id, revenue, false)),
+        None => find_or_create_customer(tx, customer, context).await,
+    }
+}
+
+/// The customer's latest open case on the social channel.
+async fn open_social_case(
+    tx: &mut AnyConnection,
+    customer_id: i64,
+) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "select id from cases where customer_id = $1 and channel = 'social' \
+         and status not in ('resolved', 'closed') order by id desc limit 1",
+    )
+    .bind(customer_id)
+    .fetch_optional(&mut *tx)
+    .await?)
 }
