@@ -57,6 +57,17 @@ impl Visitor {
         (socket, ready)
     }
 
+    /// Writes a line by the fallback's plain request.
+    pub(crate) async fn line(
+        &self,
+        client_id: impl std::fmt::Display,
+        text: impl std::fmt::Display,
+    ) -> (u16, Value) {
+        let body = json!({"client_id": client_id.to_string(), "text": text.to_string()});
+        self.call(reqwest::Method::POST, "/chat/v1/lines", Some(body))
+            .await
+    }
+
     pub(crate) async fn call(
         &self,
         method: reqwest::Method,
@@ -251,13 +262,7 @@ async fn a_visitor_and_an_agent_talk_live_and_a_reconnect_misses_nothing() {
             .unwrap();
         assert_eq!(polled["lines"][0]["seq"], 4, "{polled}");
         assert_eq!(next_frame(&mut socket).await["line"]["seq"], 4);
-        let (status, line) = visitor
-            .call(
-                reqwest::Method::POST,
-                "/chat/v1/lines",
-                Some(json!({"client_id": "c2", "text": "Thank you!"})),
-            )
-            .await;
+        let (status, line) = visitor.line("c2", "Thank you!").await;
         assert_eq!((status, line["seq"].as_i64()), (200, Some(5)), "{line}");
         let case = get(&app, &agent, &format!("/cases/{case_id}")).await;
         assert_eq!(
@@ -340,13 +345,7 @@ async fn a_signed_in_visitor_lands_on_their_record_and_a_forged_one_is_refused()
             identity(signature(&secret, "u-7", "ann@example.com")),
         )
         .await;
-        let (status, line) = visitor
-            .call(
-                reqwest::Method::POST,
-                "/chat/v1/lines",
-                Some(json!({"client_id": "a", "text": "Hi, it's me again"})),
-            )
-            .await;
+        let (status, line) = visitor.line("a", "Hi, it's me again").await;
         assert_eq!(status, 201, "{line}");
         let chat_case = case_of(&app, &visitor.key).await;
         let opened = get(&app, &agent, &format!("/cases/{chat_case}")).await;
@@ -367,7 +366,7 @@ async fn with_no_one_at_work_the_visitor_leaves_an_address_and_replies_go_by_mai
             "{chat}"
         );
         visitor
-            .call(reqwest::Method::POST, "/chat/v1/lines", Some(json!({"client_id": "x", "text": "Is anyone there? My card was charged twice."})))
+            .line("x", "Is anyone there? My card was charged twice.")
             .await;
         let (status, _) = visitor
             .call(
@@ -654,11 +653,7 @@ async fn agents_take_chats_within_capacity_and_pass_them_on() {
         for n in 0..4 {
             let visitor = Visitor::start(&app.url, json!({})).await;
             visitor
-                .call(
-                    reqwest::Method::POST,
-                    "/chat/v1/lines",
-                    Some(json!({"client_id": "a", "text": format!("Question {n} about my order")})),
-                )
+                .line("a", format!("Question {n} about my order"))
                 .await;
             cases.push(case_of(&app, &visitor.key).await);
         }
@@ -756,20 +751,9 @@ async fn the_figures_count_chats_answers_and_the_ones_left_unanswered() {
     for app in TestApp::each().await {
         let ann = app.token_client(AgentRole::Supervisor).await;
         let answered = Visitor::start(&app.url, json!({})).await;
-        answered
-            .call(
-                reqwest::Method::POST,
-                "/chat/v1/lines",
-                Some(json!({"client_id": "a", "text": "My card was declined"})),
-            )
-            .await;
+        answered.line("a", "My card was declined").await;
         let left = Visitor::start(&app.url, json!({})).await;
-        left.call(
-            reqwest::Method::POST,
-            "/chat/v1/lines",
-            Some(json!({"client_id": "a", "text": "Hello? Anyone?"})),
-        )
-        .await;
+        left.line("a", "Hello? Anyone?").await;
         let case = case_of(&app, &answered.key).await;
         app.clock.advance(30_000);
         let (status, _) = post(&app, &ann, &format!("/cases/{case}/accept"), json!({})).await;
