@@ -171,7 +171,13 @@ fn owner_controls(console: &Console, file: &CaseFile) -> Markup {
     let me = console.current.agent.id;
     let api = format!("/api/v1/cases/{}", case.id);
     html! {
-        @if case.owner_id != Some(me) {
+        @if case.owner_id != Some(me) && file.chat_id.is_some() {
+            // A chat is taken within the agent's capacity, as on the Chats page.
+            form class="inline" data-api={ (api) "/accept" } data-nobody {
+                button type="submit" { "Take this chat" }
+                (form_status())
+            }
+        } @else if case.owner_id != Some(me) {
             form class="inline" data-api=(api) data-method="PATCH" {
                 input type="hidden" name="owner_id" value=(me) data-type="int";
                 button type="submit" { "Take this case" }

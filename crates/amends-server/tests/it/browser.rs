@@ -557,7 +557,7 @@ async fn the_supervisor_approves_beside_the_charts(
         approvals.contains("torn sofa") && approvals.contains("90.00"),
         "{approvals}"
     );
-    assert_eq!(browser.find_all("figure.chart svg").await.len(), 4);
+    assert_eq!(browser.find_all("figure.chart svg").await.len(), 6);
     assert_accessible(browser, "supervisor").await;
     browser.screenshot("supervisor").await;
     browser

@@ -151,3 +151,78 @@ async fn a_customer_on_a_shop_page_and_an_agent_in_the_console_talk_live() {
     browser.screenshot("chat-widget-reloaded").await;
     browser.quit().await;
 }
+
+/// No one at work: the widget asks for an address, and the agent's later answer goes by mail to
+/// it, in the same case.
+#[tokio::test]
+async fn with_no_one_at_work_the_widget_takes_an_address_and_the_answer_goes_by_mail() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    let shop = shop_page(&app.url).await;
+    browser.goto(&shop).await;
+    browser
+        .click(&browser.find("button.amends-chat-launcher").await)
+        .await;
+    browser
+        .wait_for(
+            "the offer to answer by mail",
+            "const away = document.querySelector('.amends-chat-away'); \
+             return !away.hidden && away.textContent.includes('No one is available')",
+        )
+        .await;
+    browser
+        .type_into(
+            &browser.find("#amends-chat-text").await,
+            "My order never came.",
+        )
+        .await;
+    browser
+        .click(&browser.find(".amends-chat-form button[type=submit]").await)
+        .await;
+    browser.find(".amends-chat-customer[data-seq='1']").await;
+    assert_accessible(&browser, "the widget asking for an address").await;
+    browser
+        .type_into(&browser.find("#amends-chat-email").await, "kim@example.com")
+        .await;
+    browser
+        .click(&browser.find(".amends-chat-away button[type=submit]").await)
+        .await;
+    browser
+        .wait_for(
+            "the promise of an answer by mail",
+            "return document.querySelector('.amends-chat-status').textContent === 'We will answer by email.'",
+        )
+        .await;
+    browser.screenshot("chat-widget-by-email").await;
+
+    let key = browser
+        .run(
+            "return localStorage.getItem(Object.keys(localStorage)[0])",
+            json!([]),
+        )
+        .await;
+    let chat = app
+        .store
+        .chat_by_key(&amends_server::accounts::digest(key.as_str().unwrap()))
+        .await
+        .unwrap();
+    let case_id = chat.case_id.unwrap();
+    let agent = app.token_client(AgentRole::Agent).await;
+    let (status, reply) = crate::helpers::post(
+        &app,
+        &agent,
+        &format!("/cases/{case_id}/messages"),
+        json!({"direction": "outbound", "body": "Sorry, Kim: a new one goes out today."}),
+    )
+    .await;
+    assert_eq!(
+        (status, reply["channel"].as_str()),
+        (201, Some("email")),
+        "{reply}"
+    );
+    let notices = crate::helpers::get(&app, &agent, &format!("/notices?case_id={case_id}")).await;
+    assert_eq!(notices[0]["kind"], "reply", "{notices}");
+    browser.quit().await;
+}
