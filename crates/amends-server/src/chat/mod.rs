@@ -23,9 +23,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use hmac::{Hmac, Mac};
 use serde::Deserialize;
-use sha2::Sha256;
 
 use crate::accounts::{digest, new_secret};
 use crate::extract::{ApiJson, ClientAddr};
@@ -210,30 +208,8 @@ async fn start(
 /// Whether `signature` (hex) is the HMAC-SHA256 of `message` under `secret`, compared in
 /// constant time.
 pub(crate) fn signed(secret: &str, message: &str, signature: &str) -> bool {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
-        return false;
-    };
-    mac.update(message.as_bytes());
-    let Some(bytes) = hex_bytes(signature.trim()) else {
-        return false;
-    };
-    !secret.is_empty() && mac.verify_slice(&bytes).is_ok()
-}
-
-fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
-    hex.as_bytes()
-        .chunks(2)
-        .map(|pair| match pair {
-            [high, low] => Some((hex_digit(*high)? << 4) | hex_digit(*low)?),
-            _ => None,
-        })
-        .collect()
-}
-
-fn hex_digit(digit: u8) -> Option<u8> {
-    char::from(digit)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
+    !secret.is_empty()
+        && crate::messaging::signed_sha256(secret, message.as_bytes(), signature.trim())
 }
 
 /// The chat of the key a request carries (`X-Chat-Key`).

@@ -61,7 +61,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, AppError> {
 }
 
 /// Whether `signature` (hex) is the HMAC-SHA256 of `body` under `secret`, in constant time.
-fn signed_sha256(secret: &str, body: &[u8], signature: &str) -> bool {
+pub(crate) fn signed_sha256(secret: &str, body: &[u8], signature: &str) -> bool {
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
         return false;
     };

@@ -33,6 +33,33 @@ async fn text_of(browser: &Browser, css: &str) -> String {
     browser.text(&element).await
 }
 
+/// The visitor writes `text` in the open widget and waits for the desk to have it as line 1.
+async fn first_line(browser: &Browser, text: &str) {
+    browser
+        .type_into(&browser.find("#amends-chat-text").await, text)
+        .await;
+    browser
+        .click(&browser.find(".amends-chat-form button[type=submit]").await)
+        .await;
+    browser.find(".amends-chat-customer[data-seq='1']").await;
+}
+
+/// The case of the chat this browser keeps the key of.
+async fn chat_case(browser: &Browser, app: &TestApp) -> i64 {
+    let key = browser
+        .run(
+            "return localStorage.getItem(Object.keys(localStorage)[0])",
+            json!([]),
+        )
+        .await;
+    let chat = app
+        .store
+        .chat_by_key(&amends_server::accounts::digest(key.as_str().unwrap()))
+        .await
+        .unwrap();
+    chat.case_id.unwrap()
+}
+
 #[tokio::test]
 async fn a_customer_on_a_shop_page_and_an_agent_in_the_console_talk_live() {
     let Some(browser) = Browser::start().await else {
@@ -61,33 +88,10 @@ async fn a_customer_on_a_shop_page_and_an_agent_in_the_console_talk_live() {
             "return document.querySelector('.amends-chat-status').textContent.includes('within 5 minutes')",
         )
         .await;
-    browser
-        .type_into(
-            &browser.find("#amends-chat-text").await,
-            "Where is my kettle? It is two weeks late.",
-        )
-        .await;
-    browser
-        .click(&browser.find(".amends-chat-form button[type=submit]").await)
-        .await;
-    browser.find(".amends-chat-customer[data-seq='1']").await;
+    first_line(&browser, "Where is my kettle? It is two weeks late.").await;
     assert_accessible(&browser, "the chat widget on a shop's page").await;
     browser.screenshot("chat-widget").await;
-    let chat = app
-        .store
-        .chat_by_key(&amends_server::accounts::digest(
-            browser
-                .run(
-                    "return localStorage.getItem(Object.keys(localStorage)[0])",
-                    json!([]),
-                )
-                .await
-                .as_str()
-                .unwrap(),
-        ))
-        .await
-        .unwrap();
-    let case_id = chat.case_id.unwrap();
+    let case_id = chat_case(&browser, &app).await;
 
     // The queue shows the chat at once; its case page follows the chat live.
     browser.switch_to(&console).await;
@@ -172,16 +176,7 @@ async fn with_no_one_at_work_the_widget_takes_an_address_and_the_answer_goes_by_
              return !away.hidden && away.textContent.includes('No one is available')",
         )
         .await;
-    browser
-        .type_into(
-            &browser.find("#amends-chat-text").await,
-            "My order never came.",
-        )
-        .await;
-    browser
-        .click(&browser.find(".amends-chat-form button[type=submit]").await)
-        .await;
-    browser.find(".amends-chat-customer[data-seq='1']").await;
+    first_line(&browser, "My order never came.").await;
     assert_accessible(&browser, "the widget asking for an address").await;
     browser
         .type_into(&browser.find("#amends-chat-email").await, "kim@example.com")
@@ -197,18 +192,7 @@ async fn with_no_one_at_work_the_widget_takes_an_address_and_the_answer_goes_by_
         .await;
     browser.screenshot("chat-widget-by-email").await;
 
-    let key = browser
-        .run(
-            "return localStorage.getItem(Object.keys(localStorage)[0])",
-            json!([]),
-        )
-        .await;
-    let chat = app
-        .store
-        .chat_by_key(&amends_server::accounts::digest(key.as_str().unwrap()))
-        .await
-        .unwrap();
-    let case_id = chat.case_id.unwrap();
+    let case_id = chat_case(&browser, &app).await;
     let agent = app.token_client(AgentRole::Agent).await;
     let (status, reply) = crate::helpers::post(
         &app,
