@@ -283,7 +283,7 @@ pub(super) async fn add_message(
         })
         .await?;
     if let (Some(chat), Channel::Chat) = (chat, stored.channel) {
-        // The line's number is the chat's next; a watcher reads every line after its own.
+        // At least the chat's next number; a watcher reads every line after its own anyway.
         state.live.line_written(chat.id, chat.last_seq + 1);
     }
     Ok((StatusCode::CREATED, Json(MessageView::from(stored))))

@@ -96,7 +96,8 @@ impl Conversation {
                         self.send(&ServerFrame::Typing { on }).await?;
                     }
                     Ok(Signal::Typing { .. }) => {}
-                    Ok(Signal::Line { seq, .. }) if seq <= self.last_sent => {}
+                    // Every line signal reads what follows the last line sent: a signal's own
+                    // number may be behind (a reply signalled with the number it expected).
                     Ok(_) | Err(RecvError::Lagged(_)) => self.catch_up(chat.id).await?,
                     Err(RecvError::Closed) => return Ok(()),
                 },
