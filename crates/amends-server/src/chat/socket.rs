@@ -43,6 +43,7 @@ pub(super) async fn upgrade(
                 address,
                 socket,
                 last_sent: 0,
+                typing: false,
             };
             if let Err(error) = conversation.run().await {
                 tracing::debug!(%error, "a chat connection ended");
@@ -56,6 +57,8 @@ struct Conversation {
     socket: WebSocket,
     /// The latest line number this connection has sent.
     last_sent: i64,
+    /// Whether the visitor last said they were typing.
+    typing: bool,
 }
 
 impl Conversation {
@@ -77,6 +80,22 @@ impl Conversation {
         })
         .await?;
         self.last_sent = after.max(0);
+        let followed = self.follow(&chat, &mut watch).await;
+        // A visitor who leaves while typing is typing no more, on every server.
+        if self.typing {
+            let live = &self.state.live;
+            live.typing(chat.id, Speaker::Customer, false).await;
+        }
+        followed
+    }
+
+    /// The lines after the client's, then each new line and the agent's typing as they come,
+    /// and the visitor's frames, until the connection ends.
+    async fn follow(
+        &mut self,
+        chat: &amends_store::Chat,
+        watch: &mut crate::live::ChatWatch,
+    ) -> Result<(), axum::Error> {
         self.catch_up(chat.id).await?;
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.tick().await;
@@ -85,7 +104,7 @@ impl Conversation {
                 frame = self.socket.recv() => match frame {
                     None | Some(Ok(Message::Close(_))) => return Ok(()),
                     Some(Err(error)) => return Err(error),
-                    Some(Ok(Message::Text(text))) => self.heard(&chat, text.as_str()).await?,
+                    Some(Ok(Message::Text(text))) => self.heard(chat, text.as_str()).await?,
                     Some(Ok(Message::Binary(_))) => {
                         self.refuse("send JSON in text frames", None, None).await?;
                     }
@@ -154,6 +173,7 @@ impl Conversation {
                 }
             }
             ClientFrame::Typing { on } => {
+                self.typing = on;
                 self.state.live.typing(chat.id, Speaker::Customer, on).await;
                 Ok(())
             }

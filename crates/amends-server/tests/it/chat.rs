@@ -579,7 +579,18 @@ async fn a_chat_spans_two_servers_on_one_postgres() {
     );
 
     // The visitor's server goes away; back on the first one with what it had, it gets the rest.
+    // Gone while typing, they are typing no more, on the agent's server too.
     drop(socket);
+    let mut stopped = false;
+    for _ in 0..50 {
+        let (_, presence) = call_put(&app, &agent, case_id, json!({"typing": false})).await;
+        if presence["customer_typing"] == false {
+            stopped = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(stopped, "a visitor gone while typing stops typing");
     post(
         &app,
         &agent,
