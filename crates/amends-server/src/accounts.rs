@@ -193,7 +193,8 @@ impl FromRequestParts<AppState> for CurrentAgent {
     }
 }
 
-fn constant_time_eq(a: &str, b: &str) -> bool {
+/// Whether two secrets are equal, in time independent of where they differ.
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())

@@ -77,11 +77,6 @@ pub(crate) fn signed_sha256(secret: &str, body: &[u8], signature: &str) -> bool 
     bytes.is_some_and(|bytes| mac.verify_slice(&bytes).is_ok())
 }
 
-/// Whether two secrets are equal, in time independent of where they differ.
-fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
-}
-
 /// Files each message (read by the engine) and answers how many were new.
 async fn file(state: &AppState, messages: Vec<Incoming>) -> Result<usize, AppError> {
     let mut new = 0;

@@ -13,7 +13,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha1::Sha1;
 
-use super::{file, header, same_secret, secret, signed_sha256};
+use super::{file, header, secret, signed_sha256};
+use crate::accounts::constant_time_eq;
 use crate::extract::parse_json;
 use crate::{AppError, AppState};
 
@@ -118,7 +119,7 @@ pub(super) async fn telegram(
     body: Bytes,
 ) -> Result<Json<Value>, AppError> {
     let expected = secret(&state.settings.messaging.telegram_secret, "provider")?;
-    if !same_secret(
+    if !constant_time_eq(
         header(&headers, "x-telegram-bot-api-secret-token")?,
         expected,
     ) {
@@ -166,7 +167,7 @@ pub(super) async fn meta_handshake(
 ) -> Result<Response, AppError> {
     let expected = secret(&state.settings.messaging.meta_verify_token, "provider")?;
     let token = handshake.verify_token.unwrap_or_default();
-    if handshake.mode.as_deref() != Some("subscribe") || !same_secret(&token, expected) {
+    if handshake.mode.as_deref() != Some("subscribe") || !constant_time_eq(&token, expected) {
         return Err(AppError::Forbidden("the verify token does not match"));
     }
     Ok((StatusCode::OK, handshake.challenge.unwrap_or_default()).into_response())
