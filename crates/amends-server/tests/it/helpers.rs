@@ -54,13 +54,7 @@ impl TestApp {
         let state = AppState::new(store.clone(), clock.clone(), settings)
             .await
             .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(amends_server::serve(
-            listener,
-            state.clone(),
-            std::future::pending(),
-        ));
+        let url = serve(state.clone()).await;
         let app = TestApp {
             url,
             store,
@@ -79,14 +73,7 @@ impl TestApp {
         let state = AppState::new(store, self.clock.clone(), (*self.state.settings).clone())
             .await
             .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(amends_server::serve(
-            listener,
-            state,
-            std::future::pending(),
-        ));
-        url
+        serve(state).await
     }
 
     pub(crate) fn api(&self, path: &str) -> String {
@@ -200,6 +187,18 @@ impl TestApp {
             .len();
         (self.store.count_cases().await.unwrap(), customers)
     }
+}
+
+/// Serves `state` on a random loopback port until the test ends; answers its address.
+async fn serve(state: AppState) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(amends_server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    url
 }
 
 fn rand_suffix() -> u64 {
