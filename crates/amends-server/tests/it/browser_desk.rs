@@ -182,6 +182,13 @@ async fn an_agent_searches_saves_a_view_inserts_a_canned_reply_and_assigns_in_bu
     .await;
     assert_eq!(status, 201);
     browser.run("const r = document.querySelector('#reply'); r.value = 'Kim, I am sorry about the kettle. A new one goes out today.'; r.dispatchEvent(new Event('input'));", json!([])).await;
+    // As Ann would, wait for the coaching to read the new draft: its findings move the button.
+    browser
+        .wait_for(
+            "the coaching of the new draft",
+            "return document.querySelector('.composer .score').textContent",
+        )
+        .await;
     browser
         .click(&browser.find("#reply-form button[type=submit]").await)
         .await;
