@@ -3,7 +3,7 @@
 
 use crate::audit::{AuditEvent, Change};
 use crate::case::{flag_win_back, Case};
-use crate::job::{FollowUpCheck, Job};
+use crate::job::{FollowUpCheck, Job, Scheduled, SocialSend};
 use crate::outcome::{message_added, AlertKind, Effect, NoticeKind, Outcome, Recipient};
 use crate::{events, wording, CaseStatus, Channel, Direction, Timestamp};
 
@@ -46,11 +46,13 @@ pub struct Line<'a> {
     pub channel: Channel,
     /// What it says.
     pub body: &'a str,
+    /// When it was written.
+    pub at: Timestamp,
 }
 
 /// A message on a case, from the case `before` it to the case `after` it (`reading_events` are
 /// what its reading did; `win_back` whether it flagged the case). An agent's reply on an email
-/// case goes out by mail.
+/// case goes out by mail, one on a messaging app through its provider.
 pub fn message_written(
     before: &Case,
     after: &Case,
@@ -63,6 +65,7 @@ pub fn message_written(
         direction,
         channel,
         body,
+        at,
     } = line;
     let mut outcome = Outcome::event(message_added(direction, id));
     if after.status != before.status {
@@ -79,6 +82,12 @@ pub fn message_written(
             kind: NoticeKind::Reply,
             wording: wording::reply(&before.subject, body),
         });
+    }
+    if direction == Direction::Outbound && channel == Channel::Social {
+        outcome = outcome.and(Effect::Schedule(Scheduled {
+            job: Job::SocialSend(SocialSend { message_id: id }),
+            run_at: at,
+        }));
     }
     if win_back {
         outcome = outcome.and(tell_win_back(after.owner_id, before.id));

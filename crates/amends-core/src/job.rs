@@ -55,6 +55,13 @@ pub struct StaffMailSend {
     pub staff_mail_id: i64,
 }
 
+/// One reply on a messaging app to send through its provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocialSend {
+    /// The agent's message on the case.
+    pub message_id: i64,
+}
+
 /// Every kind of work the desk schedules. The tag is the stored kind; the content the stored
 /// arguments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +85,9 @@ pub enum Job {
     /// Sends one mail to a member of staff.
     #[serde(rename = "staff_mail.send")]
     StaffMail(StaffMailSend),
+    /// Sends one reply through a messaging app.
+    #[serde(rename = "social.send")]
+    SocialSend(SocialSend),
 }
 
 /// A stored job's kind or arguments do not make a [`Job`]; retrying cannot mend it.
@@ -100,6 +110,7 @@ impl Job {
             Job::CaseReminder(_) => "case.reminder",
             Job::MailSend(_) => "mail.send",
             Job::StaffMail(_) => "staff_mail.send",
+            Job::SocialSend(_) => "social.send",
         }
     }
 
@@ -111,6 +122,7 @@ impl Job {
             Job::CaseReminder(reminder) => serde_json::to_value(reminder),
             Job::MailSend(send) => serde_json::to_value(send),
             Job::StaffMail(send) => serde_json::to_value(send),
+            Job::SocialSend(send) => serde_json::to_value(send),
         };
         // Plain structs of numbers and strings always serialise.
         arguments.map_or_else(|_| "null".to_owned(), |value| value.to_string())

@@ -57,6 +57,60 @@ pub enum Contact {
     Handle(String),
 }
 
+/// The API a reply goes back through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// Twilio's Messages API (SMS and WhatsApp through Twilio).
+    Twilio,
+    /// Telegram's Bot API `sendMessage`.
+    Telegram,
+    /// Meta's Send API (Messenger and Instagram).
+    Meta,
+    /// WhatsApp's Cloud API.
+    WhatsAppCloud,
+    /// The desk's own signed webhook, to the address the desk is given.
+    Webhook,
+}
+
+impl Via {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Twilio => "twilio",
+            Via::Telegram => "telegram",
+            Via::Meta => "meta",
+            Via::WhatsAppCloud => "whatsapp_cloud",
+            Via::Webhook => "webhook",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(raw: &str) -> Option<Via> {
+        [
+            Via::Twilio,
+            Via::Telegram,
+            Via::Meta,
+            Via::WhatsAppCloud,
+            Via::Webhook,
+        ]
+        .into_iter()
+        .find(|via| via.as_str() == raw)
+    }
+}
+
+/// How a reply reaches the customer who wrote: through which API, to whom, and from which of
+/// the business's numbers or accounts (as the provider named them when the customer wrote).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The API.
+    pub via: Via,
+    /// The customer there: a number (Twilio's `whatsapp:` form kept), a chat or a user id.
+    pub to: String,
+    /// The business there, when the API needs it: the number written to, the page or account,
+    /// WhatsApp's phone number id.
+    pub from: Option<String>,
+}
+
 /// A message taken in from a provider, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Incoming {
@@ -70,6 +124,8 @@ pub struct Incoming {
     pub text: String,
     /// The provider's id for the message, so a delivery repeated is one message.
     pub id: String,
+    /// How a reply reaches them, when the desk can send one.
+    pub route: Option<Route>,
 }
 
 impl Incoming {
@@ -99,7 +155,18 @@ impl Incoming {
                 .map(|n| n.as_str().to_owned()),
             text: crate::message::parse_body("text", text)?,
             id: bounded_text("id", id, 200, false)?,
+            route: None,
         })
+    }
+
+    /// The message, answered through `via` to `to` from `from`.
+    pub fn replied_by(mut self, via: Via, to: &str, from: Option<&str>) -> Incoming {
+        self.route = Some(Route {
+            via,
+            to: to.to_owned(),
+            from: from.map(str::to_owned),
+        });
+        self
     }
 
     /// The message's external id: provider and id, unique among messages from messaging apps.

@@ -68,6 +68,8 @@ pub enum AlertKind {
     Furious,
     /// A live chat was passed to this agent.
     ChatPassed,
+    /// A reply through a messaging app could not be sent.
+    ReplyFailed,
 }
 
 impl AlertKind {
@@ -83,6 +85,7 @@ impl AlertKind {
             AlertKind::MailFailed => "mail_failed",
             AlertKind::Furious => "furious",
             AlertKind::ChatPassed => "chat_passed",
+            AlertKind::ReplyFailed => "reply_failed",
         }
     }
 }
@@ -182,6 +185,17 @@ pub fn notice_work(channel: Channel, notice_id: i64, now: Timestamp) -> Option<S
         job: Job::MailSend(MailSend { notice_id }),
         run_at: now,
     })
+}
+
+/// A reply through a messaging app that could not be sent, for good: the case's owner hears,
+/// or someone in charge when the case has none.
+pub fn reply_failed(case_id: i64, owner_id: Option<i64>, via: &str, reason: &str) -> Effect {
+    Effect::Alert {
+        to: owner_id.map_or(Recipient::InChargeOf(None), Recipient::Agent),
+        case_id: Some(case_id),
+        kind: AlertKind::ReplyFailed,
+        body: crate::wording::reply_failed(case_id, via, reason),
+    }
 }
 
 /// What a decision leaves behind besides its record: audit events about existing records, and

@@ -210,6 +210,11 @@ pub fn mail_failed(case_id: i64, subject: &str, to: Option<&str>, reason: &str) 
     )
 }
 
+/// Tells that a reply through a messaging app did not reach the customer.
+pub fn reply_failed(case_id: i64, via: &str, reason: &str) -> String {
+    format!("Case #{case_id}: the reply could not be sent through {via}: {reason}")
+}
+
 /// Asks a supervisor to approve compensation above an agent's authority.
 pub fn approval_asked(
     case_id: i64,

@@ -48,7 +48,7 @@ pub use chat::ChatSettings;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AppError;
 pub use listen::ConnectionLimits;
-pub use messaging::MessagingSettings;
+pub use messaging::{MessagingSettings, ProviderApis};
 pub use reading::{english_with_encoder, installed_encoder, load_encoder, read as read_message};
 
 /// Settings the server needs at run time.

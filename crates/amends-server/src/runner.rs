@@ -69,6 +69,13 @@ async fn effect_of(state: &AppState, job: &JobRecord) -> Result<JobEffect, Failu
             crate::mailroom::send_staff_mail(state, send).await,
             JobEffect::StaffMailSent,
         ),
+        Job::SocialSend(send) => sent(
+            crate::messaging::send_reply(state, send).await,
+            |sent: String| {
+                tracing::info!(provider_id = %sent, "reply sent through its messaging app");
+                JobEffect::Nothing
+            },
+        ),
         Job::FollowUp(check) => {
             let survey_url = state.customer_link("survey", check.case_id, Purpose::Survey);
             Ok(JobEffect::FollowUp { check, survey_url })

@@ -399,6 +399,7 @@ pub(crate) async fn add_message_in(
         direction: message.direction,
         channel: message.channel,
         body: &message.body,
+        at: context.at,
     };
     let outcome = conversation::message_written(&case, &next, line, reading_events, win_back);
     apply(tx, context, outcome).await?;

@@ -286,9 +286,15 @@ impl Store {
         // A mail that could not be sent says why on its notice, and a last failure tells a
         // person, in the same transaction.
         if held.rows_affected() == 1 {
-            if let Ok(Job::MailSend(send)) = job.work() {
-                let last = retry_at.is_none();
-                notice_failed(&mut tx, send.notice_id, error, last, now).await?;
+            match job.work() {
+                Ok(Job::MailSend(send)) => {
+                    let last = retry_at.is_none();
+                    notice_failed(&mut tx, send.notice_id, error, last, now).await?;
+                }
+                Ok(Job::SocialSend(send)) if retry_at.is_none() => {
+                    reply_failed(&mut tx, send.message_id, error, now).await?;
+                }
+                _ => {}
             }
         }
         tx.commit().await?;
@@ -381,6 +387,36 @@ async fn ask_follow_up(
 
 /// Records why sending a notice failed; when it failed for good, the case's owner (or someone
 /// in charge) hears that the customer did not get it.
+/// A reply through a messaging app failed for good: its case's owner hears why.
+async fn reply_failed(
+    conn: &mut AnyConnection,
+    message_id: i64,
+    reason: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let found: Option<(i64, Option<String>)> = sqlx::query_as(
+        "select messages.case_id, social_routes.via from messages \
+         left join social_routes on social_routes.case_id = messages.case_id \
+         where messages.id = $1",
+    )
+    .bind(message_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((case_id, via)) = found else {
+        return Ok(());
+    };
+    let case = load_case(conn, case_id, false).await?;
+    let via = via.as_deref().unwrap_or("its messaging app");
+    let effect = outcome::reply_failed(case.id, case.owner_id, via, reason);
+    let context = AuditContext {
+        actor: amends_core::Actor::System,
+        at: now,
+        remote_addr: None,
+    };
+    apply(conn, &context, outcome::Outcome::default().and(effect)).await?;
+    Ok(())
+}
+
 async fn notice_failed(
     conn: &mut AnyConnection,
     notice_id: i64,

@@ -64,7 +64,7 @@ pub use live::LiveFeed;
 pub use mail_log::{InboundMailEntry, Intake, MailFiling, MailSent};
 pub use mail_log::{NewAttachment, SetAside};
 pub use merges::CaseMerge;
-pub use messaging::TakenIn;
+pub use messaging::{SocialReply, TakenIn};
 pub use new_cases::{OpenCase, OpenedCase};
 pub use outbox::{AttachmentInfo, MailThread};
 pub use plans::{Plan, Summary};

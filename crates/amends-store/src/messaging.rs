@@ -6,7 +6,7 @@ use amends_core::audit::AuditContext;
 use amends_core::case::NewCase;
 use amends_core::customer::NewCustomer;
 use amends_core::message::Reading;
-use amends_core::messaging::{Contact, Incoming};
+use amends_core::messaging::{Contact, Incoming, Route, Via};
 use amends_core::{Case, Channel, Direction, Message, Priority};
 use sqlx::AnyConnection;
 
@@ -98,9 +98,74 @@ impl Store {
                 }
             }
         };
+        if let Some(route) = &incoming.route {
+            save_route(&mut tx, taken.case.id, route, context.at).await?;
+        }
         tx.commit().await?;
         Ok(taken)
     }
+
+    /// An agent's reply on a case from a messaging app and the route it goes back by; `None`
+    /// when the message is not a reply or its case has no route (opened by hand), so there is
+    /// nothing to send.
+    pub async fn social_reply(&self, message_id: i64) -> Result<Option<SocialReply>, StoreError> {
+        let mut conn = self.read.acquire().await?;
+        let row: Option<(i64, String, String, String, String, Option<String>)> = sqlx::query_as(
+            "select messages.case_id, messages.direction, messages.body, social_routes.via, \
+             social_routes.recipient, social_routes.sender from messages \
+             join social_routes on social_routes.case_id = messages.case_id \
+             where messages.id = $1",
+        )
+        .bind(message_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((case_id, direction, body, via, to, from)) = row else {
+            return Ok(None);
+        };
+        let via =
+            Via::parse(&via).ok_or_else(|| StoreError::Corrupt(format!("social route {via:?}")))?;
+        Ok(
+            (direction == Direction::Outbound.as_str()).then_some(SocialReply {
+                case_id,
+                body,
+                route: Route { via, to, from },
+            }),
+        )
+    }
+}
+
+/// A reply to send through a messaging app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocialReply {
+    /// Its case.
+    pub case_id: i64,
+    /// What it says.
+    pub body: String,
+    /// Where it goes.
+    pub route: Route,
+}
+
+/// Keeps the route the customer's latest message came by, for the replies on `case_id`.
+async fn save_route(
+    tx: &mut AnyConnection,
+    case_id: i64,
+    route: &Route,
+    at: amends_core::Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "insert into social_routes (case_id, via, recipient, sender, updated_at) \
+         values ($1, $2, $3, $4, $5) on conflict (case_id) do update set via = excluded.via, \
+         recipient = excluded.recipient, sender = excluded.sender, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(case_id)
+    .bind(route.via.as_str())
+    .bind(&route.to)
+    .bind(route.from.as_deref())
+    .bind(at.millis())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// The customer with the message's number or handle (their id, revenue and whether they were

@@ -275,14 +275,18 @@ max_connections = 4096
 capacity = 3
 
 # Messaging apps and social networks (docs/messaging.md): each provider's secret turns its
-# webhook on (also AMENDS_TWILIO_AUTH_TOKEN, AMENDS_TELEGRAM_SECRET, AMENDS_META_APP_SECRET,
-# AMENDS_META_VERIFY_TOKEN, AMENDS_WEBHOOK_SECRET); empty leaves it off.
+# webhook on, its sending credential its replies (also from AMENDS_ + the name in capitals, for
+# the secrets and tokens); empty leaves it off. The *_api addresses are for a local stand-in.
 [messaging]
 twilio_auth_token = ""
+twilio_account_sid = ""
 telegram_secret = ""
+telegram_bot_token = ""
 meta_app_secret = ""
 meta_verify_token = ""
+meta_access_token = ""
 webhook_secret = ""
+webhook_reply_url = ""
 "#;
 
 impl Config {

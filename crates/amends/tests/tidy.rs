@@ -365,6 +365,7 @@ const STORED_FORMATS: &[(&str, &str)] = &[
     ("job.rs", "CaseReminder"),
     ("job.rs", "MailSend"),
     ("job.rs", "StaffMailSend"),
+    ("job.rs", "SocialSend"),
     ("job.rs", "Job"),
 ];
 

@@ -4,9 +4,13 @@
 //! Instagram and WhatsApp Cloud (the subscription handshake and `X-Hub-Signature-256`), and
 //! the desk's own signed JSON webhook for anything else. A provider the desk has no secret for
 //! is not found; a forged or unsigned delivery is 401 and writes nothing; a repeated one is
-//! one message.
+//! one message. An agent's reply on such a case goes back through the provider's API
+//! (`replies`), by a durable job.
 
 mod providers;
+mod replies;
+
+pub(crate) use replies::send_reply;
 
 use amends_core::messaging::Incoming;
 use axum::http::HeaderMap;
@@ -28,8 +32,40 @@ pub struct MessagingSettings {
     pub meta_app_secret: Option<String>,
     /// The verify token given when subscribing the Meta webhook.
     pub meta_verify_token: Option<String>,
-    /// The secret of the desk's own webhook (`X-Amends-Signature`).
+    /// The secret of the desk's own webhook (`X-Amends-Signature`), which also signs replies.
     pub webhook_secret: Option<String>,
+    /// Twilio's account SID, to send replies by SMS and WhatsApp.
+    pub twilio_account_sid: Option<String>,
+    /// The bot's token, to send replies on Telegram.
+    pub telegram_bot_token: Option<String>,
+    /// A page or system user's access token, to send replies on Messenger, Instagram and
+    /// WhatsApp Cloud.
+    pub meta_access_token: Option<String>,
+    /// Where replies to the desk's own webhook's messages are posted, signed.
+    pub webhook_reply_url: Option<String>,
+    /// The providers' API addresses, each its public one unless set (a test's local server).
+    pub apis: ProviderApis,
+}
+
+/// The base address of each provider's API.
+#[derive(Debug, Clone)]
+pub struct ProviderApis {
+    /// Twilio's REST API.
+    pub twilio: String,
+    /// Telegram's Bot API.
+    pub telegram: String,
+    /// Meta's Graph API, with its version.
+    pub meta: String,
+}
+
+impl Default for ProviderApis {
+    fn default() -> Self {
+        ProviderApis {
+            twilio: "https://api.twilio.com".to_owned(),
+            telegram: "https://api.telegram.org".to_owned(),
+            meta: "https://graph.facebook.com/v21.0".to_owned(),
+        }
+    }
 }
 
 /// The providers' webhook routes.
@@ -58,6 +94,18 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, AppError> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .ok_or(AppError::Unauthorized("the delivery is not signed"))
+}
+
+/// The HMAC-SHA256 of `body` under `secret`, in hex.
+pub(crate) fn sign_sha256(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+    mac.update(body);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// Whether `signature` (hex) is the HMAC-SHA256 of `body` under `secret`, in constant time.

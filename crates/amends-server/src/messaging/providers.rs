@@ -1,7 +1,7 @@
 //! Each provider's webhook: its signature checked first, then its own format read into the
 //! core's `Incoming`.
 
-use amends_core::messaging::{Incoming, Provider};
+use amends_core::messaging::{Incoming, Provider, Via};
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -77,7 +77,8 @@ pub(super) async fn twilio(
         .or_else(|| param("SmsSid"))
         .ok_or_else(|| AppError::invalid("MessageSid", "is missing"))?;
     let text = param("Body").unwrap_or_default();
-    let incoming = Incoming::parse(provider, Some(phone), None, param("ProfileName"), text, id)?;
+    let incoming = Incoming::parse(provider, Some(phone), None, param("ProfileName"), text, id)?
+        .replied_by(Via::Twilio, from, param("To"));
     file(&state, vec![incoming]).await?;
     Ok((
         [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
@@ -142,7 +143,8 @@ pub(super) async fn telegram(
                 name.as_deref(),
                 text,
                 &id,
-            )?;
+            )?
+            .replied_by(Via::Telegram, &chat, None);
             messages.push(incoming);
         }
     }
@@ -213,14 +215,14 @@ fn meta_messages(delivery: &Value) -> Result<Vec<Incoming>, AppError> {
             if message["is_echo"].as_bool() == Some(true) {
                 continue; // the business's own message, sent back
             }
-            messages.push(Incoming::parse(
-                provider,
-                None,
-                Some(sender),
-                None,
-                text,
-                id,
-            )?);
+            let business = event["recipient"]["id"].as_str();
+            messages.push(
+                Incoming::parse(provider, None, Some(sender), None, text, id)?.replied_by(
+                    Via::Meta,
+                    sender,
+                    business,
+                ),
+            );
         }
         for change in entry["changes"].as_array().into_iter().flatten() {
             let value = &change["value"];
@@ -234,14 +236,14 @@ fn meta_messages(delivery: &Value) -> Result<Vec<Incoming>, AppError> {
                     continue;
                 };
                 let phone = format!("+{}", from.trim_start_matches('+'));
-                messages.push(Incoming::parse(
-                    provider,
-                    Some(&phone),
-                    None,
-                    name,
-                    text,
-                    id,
-                )?);
+                let number_id = value["metadata"]["phone_number_id"].as_str();
+                messages.push(
+                    Incoming::parse(provider, Some(&phone), None, name, text, id)?.replied_by(
+                        Via::WhatsAppCloud,
+                        from,
+                        number_id,
+                    ),
+                );
             }
         }
     }
@@ -287,6 +289,12 @@ pub(super) async fn webhook(
         &message.text,
         &message.id,
     )?;
+    let to = message
+        .from
+        .phone
+        .or(message.from.handle)
+        .unwrap_or_default();
+    let incoming = incoming.replied_by(Via::Webhook, &to, None);
     let new = file(&state, vec![incoming]).await?;
     Ok(Json(serde_json::json!({ "new": new })))
 }

@@ -24,6 +24,7 @@ mod lifecycle;
 mod mail;
 mod merges;
 mod messaging;
+mod messaging_replies;
 mod pages;
 mod reading;
 mod recovery;

@@ -12,7 +12,7 @@ use sha2::Sha256;
 
 use crate::helpers::{get, TestApp};
 
-const PUBLIC: &str = "https://desk.example";
+pub(crate) const PUBLIC: &str = "https://desk.example";
 
 async fn each_app() -> Vec<TestApp> {
     let mut apps = Vec::new();
@@ -25,6 +25,7 @@ async fn each_app() -> Vec<TestApp> {
                 meta_app_secret: Some("meta-secret".to_owned()),
                 meta_verify_token: Some("meta-verify".to_owned()),
                 webhook_secret: Some("webhook-secret".to_owned()),
+                ..MessagingSettings::default()
             },
             ..ServerSettings::default()
         };
@@ -33,7 +34,7 @@ async fn each_app() -> Vec<TestApp> {
     apps
 }
 
-fn twilio_signature(url: &str, params: &[(&str, &str)]) -> String {
+pub(crate) fn twilio_signature(url: &str, params: &[(&str, &str)]) -> String {
     let mut sorted = params.to_vec();
     sorted.sort();
     let mut mac = Hmac::<sha1::Sha1>::new_from_slice(b"twilio-token").unwrap();
@@ -45,7 +46,7 @@ fn twilio_signature(url: &str, params: &[(&str, &str)]) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-fn hex_sha256(key: &[u8], body: &[u8]) -> String {
+pub(crate) fn hex_sha256(key: &[u8], body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
     mac.update(body);
     mac.finalize()
@@ -55,7 +56,7 @@ fn hex_sha256(key: &[u8], body: &[u8]) -> String {
         .collect()
 }
 
-async fn twilio(app: &TestApp, params: &[(&str, &str)], signature: &str) -> u16 {
+pub(crate) async fn twilio(app: &TestApp, params: &[(&str, &str)], signature: &str) -> u16 {
     reqwest::Client::new()
         .post(format!("{}/inbound/twilio", app.url))
         .header("x-twilio-signature", signature)
@@ -67,7 +68,7 @@ async fn twilio(app: &TestApp, params: &[(&str, &str)], signature: &str) -> u16 
         .as_u16()
 }
 
-async fn signed_json(
+pub(crate) async fn signed_json(
     app: &TestApp,
     path: &str,
     header: &str,
@@ -87,7 +88,7 @@ async fn signed_json(
 }
 
 /// The social cases of the desk, newest first, with their messages.
-async fn social_cases(app: &TestApp, agent: &reqwest::Client) -> Vec<Value> {
+pub(crate) async fn social_cases(app: &TestApp, agent: &reqwest::Client) -> Vec<Value> {
     let queue = get(app, agent, "/queue?channel=social").await;
     let mut cases = Vec::new();
     for item in queue["items"].as_array().unwrap() {
