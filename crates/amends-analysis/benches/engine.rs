@@ -83,6 +83,7 @@ fn engine(c: &mut Criterion) {
         customer_name: Some("Ann Smith".to_owned()),
         customer_anger: Some(0.7),
         authority_limit: Some(50.0),
+        public_post: false,
     };
     assessing(c, "assess", model, &email, 100);
     airline_tweets(c, model);

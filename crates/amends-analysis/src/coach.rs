@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::assess::{clip, ANGRY_AT};
 use crate::lexicon::{negated_before, Hit};
 use crate::text::{tokenize, Token, TokenKind};
-use crate::Model;
+use crate::{public, Model};
 
 /// What the coach knows besides the draft.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -17,6 +17,8 @@ pub struct CoachContext {
     pub customer_anger: Option<f32>,
     /// The most compensation the agent may offer, in whole currency units.
     pub authority_limit: Option<f64>,
+    /// Whether the customer wrote in public (a post or a comment), so the reply is public too.
+    pub public_post: bool,
 }
 
 /// What kind of problem a finding is.
@@ -44,6 +46,9 @@ pub enum FindingKind {
     /// An outcome the agent cannot control or does not know yet, stated as certain ("I'm
     /// confident it'll be worth the wait", "we'll make sure you can", before anything is checked).
     GuaranteedOutcome,
+    /// On a public post: no offer to continue in private, or personal details written where
+    /// anyone can read them.
+    TakePrivate,
 }
 
 /// How much a finding matters.
@@ -118,6 +123,9 @@ pub fn coach(draft: &str, context: &CoachContext, model: &Model) -> Coaching {
         &mut findings,
     );
     findings.extend(over_authority(draft, &tokens, context));
+    if context.public_post {
+        findings.extend(public_reply(draft, &tokens));
+    }
     findings.sort_by_key(|f| (f.start, f.end));
     strengths.sort_by_key(|s| (s.start, s.end));
     Coaching {
@@ -254,6 +262,7 @@ fn message(kind: FindingKind) -> &'static str {
         FindingKind::GuaranteedOutcome => {
             "this promises an outcome nobody has checked or can control; promise what you will do instead"
         }
+        FindingKind::TakePrivate => public::TAKE_PRIVATE,
     }
 }
 
@@ -472,6 +481,34 @@ const COMPENSATION_WORDS: [&str; 12] = [
 ];
 
 /// Amounts offered in a sentence about compensation that exceed the agent's limit.
+/// The findings of a reply to a public post: personal details (an email address, a long number
+/// such as a phone, account or card number) are high; no offer to continue privately is medium.
+fn public_reply(draft: &str, tokens: &[Token]) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = public::personal_details(draft)
+        .into_iter()
+        .map(|(start, end)| Finding {
+            kind: FindingKind::TakePrivate,
+            severity: Severity::High,
+            start,
+            end,
+            message: public::NO_DETAILS.to_owned(),
+            suggestion: String::new(),
+        })
+        .collect();
+    if !public::invites_private(draft, tokens) && !draft.trim().is_empty() {
+        let end = draft.trim_end().len();
+        findings.push(Finding {
+            kind: FindingKind::TakePrivate,
+            severity: Severity::Medium,
+            start: end,
+            end,
+            message: public::TAKE_PRIVATE.to_owned(),
+            suggestion: public::INVITATION.to_owned(),
+        });
+    }
+    findings
+}
+
 fn over_authority(draft: &str, tokens: &[Token], context: &CoachContext) -> Vec<Finding> {
     let Some(limit) = context.authority_limit else {
         return Vec::new();

@@ -57,6 +57,7 @@ pub fn judge_replies(model: &Model, replies: &[LabelledReply]) -> Vec<(&'static 
             customer_name: None,
             customer_anger: Some(customer.anger),
             authority_limit: None,
+            public_post: false,
         };
         let coaching = coach(&reply.text, &context, model);
         for ((label, kind), (_, confusion)) in REPLY_LABELS.iter().zip(confusions.iter_mut()) {

@@ -22,6 +22,7 @@ pub mod linear;
 mod model;
 mod offence;
 mod optimise;
+mod public;
 pub mod text;
 pub mod train;
 
@@ -29,5 +30,7 @@ pub use assess::{assess, assess_with, AngerLabel, Assessment, Category, Evidence
 pub use coach::{coach, CoachContext, Coaching, Finding, FindingKind, Severity, Strength};
 pub use model::Model;
 
+#[cfg(test)]
+mod public_tests;
 #[cfg(test)]
 mod tests;

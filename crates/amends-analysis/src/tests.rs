@@ -415,6 +415,7 @@ fn context() -> CoachContext {
         customer_name: Some("Ann Smith".to_owned()),
         customer_anger: Some(0.7),
         authority_limit: Some(50.0),
+        public_post: false,
     }
 }
 
@@ -527,6 +528,7 @@ fn missing_name_and_acknowledgement_depend_on_the_customer() {
         customer_anger: Some(0.1),
         customer_name: None,
         authority_limit: None,
+        public_post: false,
     };
     assert!(
         coach("Your replacement ships tomorrow.", &calm, Model::english())
@@ -577,6 +579,7 @@ fn an_acknowledgement_is_owed_to_an_angry_customer_not_to_a_dissatisfied_one() {
             customer_anger: Some(anger),
             customer_name: None,
             authority_limit: None,
+            public_post: false,
         };
         coach(draft, &context, Model::english())
             .findings

@@ -23,6 +23,7 @@ fn check(text: &str) {
         customer_name: Some("Zoë".to_owned()),
         customer_anger: Some(0.9),
         authority_limit: Some(10.0),
+        public_post: false,
     };
     let coaching = coach(text, &context, model);
     assert!(coaching.score <= 100);

@@ -51,6 +51,8 @@ pub struct Case {
     pub next_promise_due_at: Option<Timestamp>,
     /// Whether the customer reopened it by saying, at follow-up, it is not solved.
     pub reopened_by_follow_up: bool,
+    /// Whether the customer wrote in a public post or comment, where anyone can read it.
+    pub public_post: bool,
     /// The resolution the customer asked for.
     pub expectation: Option<Expectation>,
     /// The customer's satisfaction score at follow-up, 1 to 5.
@@ -196,6 +198,7 @@ pub fn opened(customer_id: i64, new: &NewCase, now: Timestamp) -> Case {
         broken_promises: 0,
         next_promise_due_at: None,
         reopened_by_follow_up: false,
+        public_post: false,
         expectation: None,
         csat: None,
         urgency: 0,

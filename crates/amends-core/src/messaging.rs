@@ -18,6 +18,8 @@ pub enum Provider {
     Messenger,
     /// Instagram (Meta).
     Instagram,
+    /// A Facebook page's posts and comments (Meta).
+    Facebook,
     /// The desk's generic signed webhook.
     Webhook,
 }
@@ -31,6 +33,7 @@ impl Provider {
             Provider::Telegram => "telegram",
             Provider::Messenger => "messenger",
             Provider::Instagram => "instagram",
+            Provider::Facebook => "facebook",
             Provider::Webhook => "webhook",
         }
     }
@@ -43,6 +46,7 @@ impl Provider {
             Provider::Telegram => "Telegram",
             Provider::Messenger => "Messenger",
             Provider::Instagram => "Instagram",
+            Provider::Facebook => "Facebook",
             Provider::Webhook => "Message",
         }
     }
@@ -66,6 +70,9 @@ pub enum Via {
     Telegram,
     /// Meta's Send API (Messenger and Instagram).
     Meta,
+    /// Meta's private reply to a public comment (Facebook and Instagram): the answer goes to
+    /// the commenter's inbox, taking the conversation out of public view.
+    MetaComment,
     /// WhatsApp's Cloud API.
     WhatsAppCloud,
     /// The desk's own signed webhook, to the address the desk is given.
@@ -79,6 +86,7 @@ impl Via {
             Via::Twilio => "twilio",
             Via::Telegram => "telegram",
             Via::Meta => "meta",
+            Via::MetaComment => "meta_comment",
             Via::WhatsAppCloud => "whatsapp_cloud",
             Via::Webhook => "webhook",
         }
@@ -90,6 +98,7 @@ impl Via {
             Via::Twilio,
             Via::Telegram,
             Via::Meta,
+            Via::MetaComment,
             Via::WhatsAppCloud,
             Via::Webhook,
         ]
@@ -126,6 +135,8 @@ pub struct Incoming {
     pub id: String,
     /// How a reply reaches them, when the desk can send one.
     pub route: Option<Route>,
+    /// Whether they wrote in public (a post or a comment), not in a private message.
+    pub public: bool,
 }
 
 impl Incoming {
@@ -156,7 +167,14 @@ impl Incoming {
             text: crate::message::parse_body("text", text)?,
             id: bounded_text("id", id, 200, false)?,
             route: None,
+            public: false,
         })
+    }
+
+    /// The message, written in public (a post or a comment).
+    pub fn in_public(mut self) -> Incoming {
+        self.public = true;
+        self
     }
 
     /// The message, answered through `via` to `to` from `from`.
@@ -195,13 +213,16 @@ impl Incoming {
         customer
     }
 
-    /// The subject of a case this message opens: the provider and its first words.
+    /// The subject of a case this message opens: the provider (and whether in public) and
+    /// its first words.
     pub fn subject(&self) -> String {
-        crate::chat::subject_of(&self.text).replacen(
-            "Chat:",
-            &format!("{}:", self.provider.label()),
-            1,
-        )
+        let label = self.provider.label();
+        let place = if self.public {
+            format!("{label} (public):")
+        } else {
+            format!("{label}:")
+        };
+        crate::chat::subject_of(&self.text).replacen("Chat:", &place, 1)
     }
 }
 

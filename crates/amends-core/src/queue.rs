@@ -13,6 +13,7 @@
 //! | reopened                                 | 150                         |
 //! | reopened by the customer's follow-up     | 1000 (the top of the queue) |
 //! | high-value customer                      | 100                         |
+//! | a public post or comment                 | 200                         |
 //!
 //! Equal scores go oldest first. The store keeps each open case's score up to date whenever a
 //! signal changes (a message, a promise, a flag, a reminder coming due) and orders by it in
@@ -48,6 +49,8 @@ pub struct Weights {
     pub high_value: i64,
     /// Revenue that makes a customer high-value, in minor units.
     pub high_value_minor: i64,
+    /// Written in public, where anyone reads the complaint and the answer.
+    pub public_post: i64,
 }
 
 /// The weights of the queue.
@@ -63,6 +66,7 @@ pub const WEIGHTS: Weights = Weights {
     reopened_by_follow_up: 1000,
     high_value: 100,
     high_value_minor: 500_000,
+    public_post: 200,
 };
 
 /// What the queue knows about a case beyond the case record itself.
@@ -75,6 +79,9 @@ pub struct Context {
 /// From this anger (in permille) on, a case reads "angry"; the queue's "angry" filter uses the
 /// same line.
 pub const ANGRY_PERMILLE: i64 = 350;
+
+/// How the queue and the case page name a case written in public.
+pub const PUBLIC_RISK: &str = "public: reputation risk";
 
 /// From this anger on, a case reads "furious".
 pub const FURIOUS_PERMILLE: i64 = 600;
@@ -134,6 +141,9 @@ pub fn signals(case: &Case, context: Context, now: Timestamp) -> Vec<Signal> {
             };
             found.push(signal(reason, w.promise_due_soon));
         }
+    }
+    if case.public_post {
+        found.push(signal(PUBLIC_RISK, w.public_post));
     }
     if case.churn_threat && matches!(case.win_back, None | Some(WinBack::Undecided)) {
         found.push(signal("threatens to leave", w.churn_threat));

@@ -13,7 +13,7 @@ use sqlx::AnyConnection;
 use crate::cases::add_message_in;
 use crate::customers::customer_with_contact;
 use crate::new_cases::{find_or_create_customer, open_for_customer, OpenCase};
-use crate::table::cases::load_case;
+use crate::table::cases::{load_case, refresh_case};
 use crate::table::messages::{message_by_external_id, NewMessage};
 use crate::{Backend, Store, StoreError};
 
@@ -100,6 +100,14 @@ impl Store {
         };
         if let Some(route) = &incoming.route {
             save_route(&mut tx, taken.case.id, route, context.at).await?;
+        }
+        let mut taken = taken;
+        if incoming.public && !taken.case.public_post {
+            sqlx::query("update cases set public_post = 1 where id = $1")
+                .bind(taken.case.id)
+                .execute(&mut *tx)
+                .await?;
+            taken.case = refresh_case(&mut tx, taken.case.id, context.at).await?;
         }
         tx.commit().await?;
         Ok(taken)

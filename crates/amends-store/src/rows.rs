@@ -77,6 +77,7 @@ pub(crate) struct CaseRow {
     urgency: i64,
     merged_into: Option<i64>,
     updated_at: i64,
+    public_post: i64,
 }
 
 /// The columns of [`CaseRow`], for `select` lists.
@@ -84,7 +85,7 @@ pub(crate) const CASE_COLUMNS: &str = "id, customer_id, channel, subject, status
     owner_id, opened_at, first_response_at, resolved_at, closed_at, first_contact_resolution, \
     reopen_count, replies_sent, anger_permille, churn_threat, win_back, abusive_messages, \
     broken_promises, next_promise_due_at, reopened_by_follow_up, expectation_kind, \
-    expectation_words, expectation_met, csat, urgency, merged_into, updated_at";
+    expectation_words, expectation_met, csat, urgency, merged_into, updated_at, public_post";
 
 impl TryFrom<CaseRow> for Case {
     type Error = StoreError;
@@ -116,6 +117,7 @@ impl TryFrom<CaseRow> for Case {
             broken_promises: row.broken_promises,
             next_promise_due_at: stamp(row.next_promise_due_at),
             reopened_by_follow_up: row.reopened_by_follow_up != 0,
+            public_post: row.public_post != 0,
             expectation: match row.expectation_kind.as_deref() {
                 None => None,
                 Some(raw) => Some(Expectation {

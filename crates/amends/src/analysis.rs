@@ -146,6 +146,7 @@ impl Answer for Coach<'_> {
             customer_name: draft.customer_name,
             customer_anger: draft.customer_anger,
             authority_limit: draft.authority_limit,
+            public_post: false,
         };
         lines::reply(out, draft.id, coach(&draft.text, &context, self.0))
     }

@@ -278,6 +278,7 @@ pub(super) async fn use_on_case(
         customer_name: Some(customer_name.clone()),
         customer_anger: Some(case.anger_permille as f32 / 1000.0),
         authority_limit: Some(current.agent.authority_limit_minor as f64 / 100.0),
+        public_post: case.public_post,
     };
     let coaching = coaching_view(&body, coach(&body, &coach_context, Model::english()));
     Ok(Json(CannedUsed {

@@ -30,7 +30,8 @@ pub(super) struct CoachRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub(super) struct FindingView {
     /// forbidden_promise, blame, desperation, negative_wording, missing_acknowledgement,
-    /// missing_name, vague_time, over_authority, dismissive or guaranteed_outcome.
+    /// missing_name, vague_time, over_authority, dismissive, guaranteed_outcome or take_private
+    /// (a reply to a public post).
     pub kind: String,
     /// low, medium or high.
     pub severity: String,
@@ -142,6 +143,7 @@ pub(super) async fn coach_draft(
         let case = state.store.case(case_id).await?;
         context.customer_name = Some(state.store.customer_name_of_case(case_id).await?);
         context.customer_anger = Some(case.anger_permille as f32 / 1000.0);
+        context.public_post = case.public_post;
     }
     let coaching = coach(&request.text, &context, Model::english());
     Ok(Json(coaching_view(&request.text, coaching)))

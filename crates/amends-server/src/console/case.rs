@@ -107,6 +107,7 @@ pub(super) fn case_badges(case: &Case) -> Markup {
             li class="badge" { (case.priority.as_str()) " priority" }
             li class="badge" { (label(case.channel.as_str())) }
             @if let Some((text, class)) = anger_label { li class=(class) { (text) } }
+            @if case.public_post { li class="badge hot" { (amends_core::queue::PUBLIC_RISK) } }
             @if case.churn_threat { li class="badge hot" { "threatens to leave" } }
             @if case.abusive_messages > 0 { li class="badge hot" { "abusive" } }
             @if case.broken_promises > 0 { li class="badge hot" { "broken promise" } }

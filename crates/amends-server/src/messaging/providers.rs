@@ -204,48 +204,94 @@ fn meta_messages(delivery: &Value) -> Result<Vec<Incoming>, AppError> {
     let mut messages = Vec::new();
     for entry in delivery["entry"].as_array().into_iter().flatten() {
         for event in entry["messaging"].as_array().into_iter().flatten() {
-            let message = &event["message"];
-            let (Some(sender), Some(id), Some(text)) = (
-                event["sender"]["id"].as_str(),
-                message["mid"].as_str(),
-                message["text"].as_str(),
-            ) else {
-                continue;
-            };
-            if message["is_echo"].as_bool() == Some(true) {
-                continue; // the business's own message, sent back
-            }
-            let business = event["recipient"]["id"].as_str();
-            messages.push(
-                Incoming::parse(provider, None, Some(sender), None, text, id)?.replied_by(
-                    Via::Meta,
-                    sender,
-                    business,
-                ),
-            );
+            messages.extend(meta_private(provider, event)?);
         }
         for change in entry["changes"].as_array().into_iter().flatten() {
             let value = &change["value"];
-            let name = value["contacts"][0]["profile"]["name"].as_str();
-            for message in value["messages"].as_array().into_iter().flatten() {
-                let (Some(from), Some(id), Some(text)) = (
-                    message["from"].as_str(),
-                    message["id"].as_str(),
-                    message["text"]["body"].as_str(),
-                ) else {
-                    continue;
-                };
-                let phone = format!("+{}", from.trim_start_matches('+'));
-                let number_id = value["metadata"]["phone_number_id"].as_str();
-                messages.push(
-                    Incoming::parse(provider, Some(&phone), None, name, text, id)?.replied_by(
-                        Via::WhatsAppCloud,
-                        from,
-                        number_id,
-                    ),
-                );
+            match change["field"].as_str() {
+                Some("feed" | "comments") => {
+                    messages.extend(meta_public(provider, entry, value)?);
+                }
+                _ => messages.extend(whatsapp_cloud(provider, value)?),
             }
         }
+    }
+    Ok(messages)
+}
+
+/// A private message on Messenger or Instagram (`entry[].messaging[]`); the business's own
+/// messages sent back (echoes) are left.
+fn meta_private(provider: Provider, event: &Value) -> Result<Option<Incoming>, AppError> {
+    let message = &event["message"];
+    let (Some(sender), Some(id), Some(text)) = (
+        event["sender"]["id"].as_str(),
+        message["mid"].as_str(),
+        message["text"].as_str(),
+    ) else {
+        return Ok(None);
+    };
+    if message["is_echo"].as_bool() == Some(true) {
+        return Ok(None);
+    }
+    let business = event["recipient"]["id"].as_str();
+    let incoming = Incoming::parse(provider, None, Some(sender), None, text, id)?;
+    Ok(Some(incoming.replied_by(Via::Meta, sender, business)))
+}
+
+/// A public post or comment: a Facebook page's feed (`item` post or comment, `verb` add) or an
+/// Instagram comment. Answered by a private reply to it; the page's own are left.
+fn meta_public(
+    provider: Provider,
+    entry: &Value,
+    value: &Value,
+) -> Result<Option<Incoming>, AppError> {
+    let page = entry["id"].as_str();
+    let from = value["from"]["id"].as_str();
+    if from.is_none() || from == page || value["verb"].as_str().is_some_and(|v| v != "add") {
+        return Ok(None);
+    }
+    let (provider, id, text, name) = match provider {
+        Provider::Messenger => (
+            Provider::Facebook,
+            value["comment_id"].as_str().or(value["post_id"].as_str()),
+            value["message"].as_str(),
+            value["from"]["name"].as_str(),
+        ),
+        _ => (
+            provider,
+            value["id"].as_str().or(value["comment_id"].as_str()),
+            value["text"].as_str(),
+            value["from"]["username"].as_str(),
+        ),
+    };
+    let (Some(from), Some(id), Some(text)) = (from, id, text) else {
+        return Ok(None);
+    };
+    let incoming = Incoming::parse(provider, None, Some(from), name, text, id)?;
+    Ok(Some(incoming.in_public().replied_by(
+        Via::MetaComment,
+        id,
+        page,
+    )))
+}
+
+/// WhatsApp Cloud's messages (`entry[].changes[].value.messages[]`), answered from the
+/// business number they were sent to.
+fn whatsapp_cloud(provider: Provider, value: &Value) -> Result<Vec<Incoming>, AppError> {
+    let name = value["contacts"][0]["profile"]["name"].as_str();
+    let number_id = value["metadata"]["phone_number_id"].as_str();
+    let mut messages = Vec::new();
+    for message in value["messages"].as_array().into_iter().flatten() {
+        let (Some(from), Some(id), Some(text)) = (
+            message["from"].as_str(),
+            message["id"].as_str(),
+            message["text"]["body"].as_str(),
+        ) else {
+            continue;
+        };
+        let phone = format!("+{}", from.trim_start_matches('+'));
+        let incoming = Incoming::parse(provider, Some(&phone), None, name, text, id)?;
+        messages.push(incoming.replied_by(Via::WhatsAppCloud, from, number_id));
     }
     Ok(messages)
 }
@@ -257,6 +303,9 @@ struct WebhookMessage {
     id: String,
     from: WebhookSender,
     text: String,
+    /// Written in public (a post or a comment), not in a private message.
+    #[serde(default)]
+    public: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -268,7 +317,7 @@ struct WebhookSender {
 }
 
 /// The desk's own webhook for any other system: `{"id", "from": {"phone" | "handle", "name"},
-/// "text"}`, signed `sha256=` + hex HMAC-SHA256 of the raw body in `X-Amends-Signature`.
+/// "text", "public"}`, signed `sha256=` + hex HMAC-SHA256 of the raw body in `X-Amends-Signature`.
 pub(super) async fn webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -294,7 +343,10 @@ pub(super) async fn webhook(
         .phone
         .or(message.from.handle)
         .unwrap_or_default();
-    let incoming = incoming.replied_by(Via::Webhook, &to, None);
+    let mut incoming = incoming.replied_by(Via::Webhook, &to, None);
+    if message.public {
+        incoming = incoming.in_public();
+    }
     let new = file(&state, vec![incoming]).await?;
     Ok(Json(serde_json::json!({ "new": new })))
 }

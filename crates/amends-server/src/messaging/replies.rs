@@ -1,7 +1,8 @@
 //! An agent's reply on a case from a messaging app, sent back through the provider's own API
 //! as its documentation describes: Twilio's Messages resource (form-encoded, HTTP basic auth
 //! with the account SID and auth token), Telegram's `sendMessage`, Meta's Send API for
-//! Messenger and Instagram and WhatsApp's Cloud API (JSON, bearer token), or the desk's own
+//! Messenger and Instagram (a public comment answered by a private reply, in the commenter's
+//! inbox) and WhatsApp's Cloud API (JSON, bearer token), or the desk's own
 //! webhook (JSON signed like the deliveries it takes). A refusal the provider would repeat (a
 //! blocked bot, a number that cannot take messages) fails for good and tells the case's owner;
 //! a busy or unreachable provider is tried again.
@@ -97,14 +98,19 @@ fn request(
                 .post(format!("{}/bot{token}/sendMessage", apis.telegram))
                 .json(&json!({ "chat_id": to, "text": text }))
         }
-        Via::Meta => {
+        Via::Meta | Via::MetaComment => {
             let token = needed(&settings.meta_access_token, "meta_access_token")?;
             let page = from.as_deref().unwrap_or("me");
+            // A public comment is answered privately, in the commenter's inbox.
+            let recipient = match via {
+                Via::MetaComment => json!({ "comment_id": to }),
+                _ => json!({ "id": to }),
+            };
             client()
                 .post(format!("{}/{page}/messages", apis.meta))
                 .bearer_auth(token)
                 .json(&json!({
-                    "recipient": { "id": to },
+                    "recipient": recipient,
                     "messaging_type": "RESPONSE",
                     "message": { "text": text },
                 }))
@@ -173,7 +179,7 @@ fn provider_id(via: Via, answer: &Value) -> String {
     let id = match via {
         Via::Twilio => answer["sid"].clone(),
         Via::Telegram => answer["result"]["message_id"].clone(),
-        Via::Meta => answer["message_id"].clone(),
+        Via::Meta | Via::MetaComment => answer["message_id"].clone(),
         Via::WhatsAppCloud => answer["messages"][0]["id"].clone(),
         Via::Webhook => answer["id"].clone(),
     };

@@ -69,6 +69,8 @@ pub struct CaseView {
     pub next_promise_due_at: Option<Timestamp>,
     /// Reopened because the customer said at follow-up it was not solved.
     pub reopened_by_follow_up: bool,
+    /// The customer wrote in a public post or comment: a reputation risk.
+    pub public_post: bool,
     /// What the customer expects.
     pub expectation: Option<ExpectationView>,
     /// Satisfaction at follow-up, 1 to 5.
@@ -105,6 +107,7 @@ impl From<Case> for CaseView {
             broken_promises: case.broken_promises,
             next_promise_due_at: case.next_promise_due_at,
             reopened_by_follow_up: case.reopened_by_follow_up,
+            public_post: case.public_post,
             expectation: case.expectation.map(ExpectationView::from),
             csat: case.csat,
             urgency: case.urgency,

@@ -433,3 +433,160 @@ async fn a_busy_provider_is_tried_again_and_a_refusal_tells_a_person() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_public_comment_is_a_reputation_risk_coached_and_answered_in_private() {
+    for database in TestDatabase::each().await {
+        let (providers, url) = Providers::start().await;
+        let app = app_replying_through(database, &url).await;
+        let agent = app.token_client(AgentRole::Agent).await;
+        let calm = json!({"object": "page", "entry": [{"id": "PAGE-7", "time": 1, "messaging": [
+            {"sender": {"id": "PSID-2"}, "recipient": {"id": "PAGE-7"}, "timestamp": 1,
+             "message": {"mid": "m_2", "text": "Do you deliver on Sundays?"}}]}]});
+        meta(&app, &calm).await;
+        let comment = json!({"object": "page", "entry": [{"id": "PAGE-7", "time": 2, "changes": [{"field": "feed",
+            "value": {"from": {"id": "USER-9", "name": "Sam Jones"}, "item": "comment", "verb": "add",
+            "post_id": "PAGE-7_POST-1", "comment_id": "POST-1_COMMENT-3", "parent_id": "PAGE-7_POST-1",
+            "created_time": 2, "message": "Two weeks and still no refund. Shocking service."}}]}]});
+        meta(&app, &comment).await;
+        let ours = json!({"object": "page", "entry": [{"id": "PAGE-7", "time": 3, "changes": [{"field": "feed",
+            "value": {"from": {"id": "PAGE-7", "name": "The Shop"}, "item": "comment", "verb": "add",
+            "post_id": "PAGE-7_POST-1", "comment_id": "POST-1_COMMENT-4", "message": "Thanks everyone!"}}]}]});
+        meta(&app, &ours).await;
+        let instagram = json!({"object": "instagram", "entry": [{"id": "IG-1", "time": 4, "changes": [{"field": "comments",
+            "value": {"from": {"id": "IGSID-5", "username": "kimbo"}, "media": {"id": "MEDIA-1"},
+            "id": "IG-COMMENT-6", "text": "My parcel never came"}}]}]});
+        meta(&app, &instagram).await;
+
+        let cases = social_cases(&app, &agent).await;
+        let subjects: Vec<&str> = cases
+            .iter()
+            .map(|c| c["subject"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            cases.len(),
+            3,
+            "the page's own comment is left: {subjects:?}"
+        );
+        let public = cases
+            .iter()
+            .find(|c| {
+                c["subject"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Facebook (public):")
+            })
+            .unwrap();
+        assert_eq!(public["public_post"], true);
+        assert!(
+            cases.iter().any(
+                |c| c["subject"] == "Instagram (public): My parcel never came"
+                    && c["public_post"] == true
+            ),
+            "{subjects:?}"
+        );
+        let private = cases
+            .iter()
+            .find(|c| c["subject"].as_str().unwrap().starts_with("Messenger:"))
+            .unwrap();
+        assert_eq!(private["public_post"], false);
+
+        let queue = get(&app, &agent, "/queue?channel=social").await;
+        let first = &queue["items"][0];
+        assert_ne!(
+            first["id"], private["id"],
+            "a public complaint sits above a calm private question"
+        );
+        let raised = queue["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == public["id"])
+            .unwrap();
+        assert!(
+            raised["reasons"]
+                .to_string()
+                .contains("public: reputation risk"),
+            "{raised}"
+        );
+
+        let console = app.admin().await;
+        let page = console
+            .client
+            .get(format!("{}/cases/{}", app.url, public["id"]))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(r#"<li class="badge hot">public: reputation risk</li>"#),
+            "the case page says so"
+        );
+
+        let coached = |case: &Value, text: &str| {
+            let body = json!({"text": text, "case_id": case["id"]});
+            let agent = agent.clone();
+            let url = app.api("/coach");
+            async move {
+                agent
+                    .post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        let take_private = |coaching: &Value| {
+            coaching["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["kind"] == "take_private")
+                .count()
+        };
+        assert_eq!(
+            take_private(&coached(public, "Sam, I am so sorry about your refund.").await),
+            1
+        );
+        assert_eq!(
+            take_private(
+                &coached(
+                    public,
+                    "Sam, I am so sorry. Please DM us and we'll fix it today."
+                )
+                .await
+            ),
+            0
+        );
+        assert_eq!(
+            take_private(&coached(private, "Sam, I am so sorry about your refund.").await),
+            0,
+            "only in public"
+        );
+
+        let heard = providers.count();
+        assert_eq!(
+            reply(
+                &app,
+                &agent,
+                "Shocking service",
+                "Sam, I am so sorry. I have written to you privately."
+            )
+            .await,
+            1
+        );
+        assert_eq!(providers.count(), heard + 1);
+        let sent = providers.last();
+        assert_eq!(sent.path, "/v21.0/PAGE-7/messages");
+        assert_eq!(
+            sent.json()["recipient"],
+            json!({"comment_id": "POST-1_COMMENT-3"}),
+            "a private reply to the comment"
+        );
+    }
+}
