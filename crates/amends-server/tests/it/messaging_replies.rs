@@ -193,6 +193,29 @@ async fn reply(app: &TestApp, agent: &reqwest::Client, words: &str, text: &str) 
     app.run_due_jobs().await.done
 }
 
+/// A signed Twilio delivery, taken.
+async fn texted(app: &TestApp, params: &[(&str, &str)]) {
+    let signed = twilio_signature(&format!("{PUBLIC}/inbound/twilio"), params);
+    assert_eq!(twilio(app, params, &signed).await, 200);
+}
+
+/// A Telegram update from chat 42 saying `text`, taken.
+async fn telegram(app: &TestApp, text: &str) {
+    let update = json!({"update_id": 1, "message": {"message_id": 7, "date": 0,
+        "chat": {"id": 42, "type": "private"}, "from": {"id": 42, "is_bot": false, "first_name": "Ann"},
+        "text": text}});
+    let secret = "telegram-secret".to_owned();
+    let (status, _) = signed_json(
+        app,
+        "/inbound/telegram",
+        "x-telegram-bot-api-secret-token",
+        secret,
+        &update,
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
 async fn meta(app: &TestApp, body: &Value) {
     let signature = format!(
         "sha256={}",
@@ -216,8 +239,7 @@ async fn a_reply_goes_back_through_the_api_the_customer_wrote_by() {
             ("To", "+447700900999"),
             ("Body", "My broadband has been down for two days"),
         ];
-        let signed = twilio_signature(&format!("{PUBLIC}/inbound/twilio"), &sms);
-        assert_eq!(twilio(&app, &sms, &signed).await, 200);
+        texted(&app, &sms).await;
         assert_eq!(
             reply(
                 &app,
@@ -244,8 +266,7 @@ async fn a_reply_goes_back_through_the_api_the_customer_wrote_by() {
             ("To", "whatsapp:+14155238886"),
             ("Body", "My order 5521 arrived broken"),
         ];
-        let signed = twilio_signature(&format!("{PUBLIC}/inbound/twilio"), &whatsapp);
-        assert_eq!(twilio(&app, &whatsapp, &signed).await, 200);
+        texted(&app, &whatsapp).await;
         assert_eq!(
             reply(&app, &agent, "5521", "A new one is on its way.").await,
             1
@@ -259,18 +280,7 @@ async fn a_reply_goes_back_through_the_api_the_customer_wrote_by() {
             )
         );
 
-        let update = json!({"update_id": 1, "message": {"message_id": 7, "date": 0,
-            "chat": {"id": 42, "type": "private"}, "from": {"id": 42, "is_bot": false, "first_name": "Ann"},
-            "text": "Where is my refund?"}});
-        let (status, _) = signed_json(
-            &app,
-            "/inbound/telegram",
-            "x-telegram-bot-api-secret-token",
-            "telegram-secret".into(),
-            &update,
-        )
-        .await;
-        assert_eq!(status, 200);
+        telegram(&app, "Where is my refund?").await;
         assert_eq!(
             reply(&app, &agent, "refund", "It went out this morning.").await,
             1
@@ -397,17 +407,7 @@ async fn a_busy_provider_is_tried_again_and_a_refusal_tells_a_person() {
         let (providers, url) = Providers::start().await;
         let app = app_replying_through(database, &url).await;
         let agent = app.token_client(AgentRole::Agent).await;
-        let update = json!({"update_id": 1, "message": {"message_id": 7, "date": 0,
-            "chat": {"id": 42, "type": "private"}, "text": "Where is my refund?"}});
-        let (status, _) = signed_json(
-            &app,
-            "/inbound/telegram",
-            "x-telegram-bot-api-secret-token",
-            "telegram-secret".into(),
-            &update,
-        )
-        .await;
-        assert_eq!(status, 200);
+        telegram(&app, "Where is my refund?").await;
 
         providers.refuse.lock().unwrap().push(503);
         reply(&app, &agent, "refund", "It went out this morning.").await;
