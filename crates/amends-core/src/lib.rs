@@ -16,6 +16,7 @@ pub mod abuse;
 pub mod account;
 pub mod agent;
 pub mod audit;
+pub mod bot;
 pub mod canned;
 pub mod case;
 pub mod chat;

@@ -427,7 +427,7 @@ async fn load_chat(
 }
 
 /// The line a message just written (or found by its client id) is.
-async fn line_of_message(
+pub(crate) async fn line_of_message(
     conn: &mut AnyConnection,
     message_id: i64,
 ) -> Result<ChatLine, StoreError> {

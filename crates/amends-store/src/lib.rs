@@ -10,6 +10,7 @@
 mod accounts;
 mod agents;
 mod apply;
+mod assistant;
 mod audit;
 mod bulk;
 mod canned;
@@ -72,7 +73,7 @@ pub use presence::Presence;
 pub use resets::{NewPasswordReset, StaffMailRecord};
 pub use search::{CaseFound, OwnerScope, SearchResults, SearchScope, CANDIDATES};
 pub use sight::CaseRecord;
-pub use stats::{ChatFigures, Figures, Spread};
+pub use stats::{AssistantFigures, ChatFigures, Figures, Spread};
 pub use surveys::Survey;
 pub use table::jobs::DEFAULT_ATTEMPTS;
 pub use table::messages::NewMessage;

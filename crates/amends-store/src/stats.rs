@@ -50,6 +50,19 @@ pub struct ChatFigures {
     pub abandoned: i64,
     /// Chats by the agent who holds them (name, count), most first; unowned ones are left out.
     pub per_agent: Vec<(String, i64)>,
+    /// What the chat's assistant did with the chats it spoke in.
+    pub assistant: AssistantFigures,
+}
+
+/// The chat's assistant's containment and hand-offs.
+#[derive(Debug, Clone)]
+pub struct AssistantFigures {
+    /// Chats it spoke in.
+    pub conversations: i64,
+    /// Of those, resolved with no hand-off to a person.
+    pub closed: i64,
+    /// Hand-offs by reason (`amends_core::bot::HandOff`'s stored names), every reason listed.
+    pub handed_over: Vec<(&'static str, i64)>,
 }
 
 /// A median and 90th percentile.
@@ -292,11 +305,53 @@ async fn chat_figures(
         }
     }
     per_agent.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let assistant = assistant_figures(conn, f, t).await?;
     Ok(ChatFigures {
         chats: i64::try_from(rows.len()).unwrap_or(i64::MAX),
         first_response: spread(seconds(|row| row.1)),
         resolution: spread(seconds(|row| row.2)),
         abandoned: i64::try_from(abandoned).unwrap_or(i64::MAX),
         per_agent,
+        assistant,
+    })
+}
+
+/// The assistant's chats opened in `[f, t)`: how many, closed without a person, handed over.
+async fn assistant_figures(
+    conn: &mut sqlx::AnyConnection,
+    f: i64,
+    t: i64,
+) -> Result<AssistantFigures, StoreError> {
+    let rows: Vec<(Option<String>, String)> = sqlx::query_as(
+        "select bot_handoffs.reason, cases.status from chats \
+         join cases on cases.id = chats.case_id \
+         left join bot_handoffs on bot_handoffs.chat_id = chats.id \
+         where chats.bot_stage is not null and cases.opened_at >= $1 and cases.opened_at < $2",
+    )
+    .bind(f)
+    .bind(t)
+    .fetch_all(&mut *conn)
+    .await?;
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let closed = rows
+        .iter()
+        .filter(|(reason, status)| {
+            reason.is_none() && matches!(status.as_str(), "resolved" | "closed")
+        })
+        .count();
+    let handed_over = amends_core::bot::HandOff::ALL
+        .iter()
+        .map(|reason| {
+            let n = rows
+                .iter()
+                .filter(|(r, _)| r.as_deref() == Some(reason.as_str()))
+                .count();
+            (reason.as_str(), count(n))
+        })
+        .collect();
+    Ok(AssistantFigures {
+        conversations: count(rows.len()),
+        closed: count(closed),
+        handed_over,
     })
 }

@@ -21,6 +21,8 @@ pub(crate) struct ChatConfig {
     pub max_connections: usize,
     /// Open chats an agent holds at once.
     pub capacity: i64,
+    /// Whether the assistant greets visitors and collects their details before a person.
+    pub assistant: bool,
 }
 
 impl Default for ChatConfig {
@@ -33,6 +35,7 @@ impl Default for ChatConfig {
             at_work_minutes: settings.at_work_within.as_secs() / 60,
             max_connections: settings.max_sockets,
             capacity: settings.capacity,
+            assistant: settings.assistant,
         }
     }
 }
@@ -57,6 +60,7 @@ impl ChatConfig {
             at_work_within: Duration::from_secs(self.at_work_minutes.max(1) * 60),
             max_sockets: self.max_connections.max(1),
             capacity: self.capacity.max(1),
+            assistant: self.assistant,
             ..ChatSettings::default()
         })
     }

@@ -9,6 +9,7 @@
 //! These routes are called from other sites' pages: they answer any origin the settings allow,
 //! with no cookie, since the key is the credential.
 
+mod assistant;
 mod limits;
 mod socket;
 
@@ -53,6 +54,9 @@ pub struct ChatSettings {
     pub max_sockets: usize,
     /// How many open chats an agent holds at once.
     pub capacity: i64,
+    /// Whether the assistant greets visitors, collects their order number and address and
+    /// hands them to a person (`amends_core::bot`); off by default.
+    pub assistant: bool,
 }
 
 impl Default for ChatSettings {
@@ -65,6 +69,7 @@ impl Default for ChatSettings {
             long_poll: Duration::from_secs(25),
             max_sockets: 4_096,
             capacity: amends_core::chat::DEFAULT_CAPACITY,
+            assistant: false,
         }
     }
 }
@@ -362,8 +367,9 @@ pub(crate) async fn write_line(
     state
         .chat_limits
         .line(chat.id, address, state.clock.now())?;
+    let reading = crate::reading::read_for(state, &body).await;
     let say = ChatSay {
-        reading: Some(crate::reading::read_for(state, &body).await),
+        reading: Some(reading.clone()),
         client_id,
         body,
     };
@@ -376,6 +382,9 @@ pub(crate) async fn write_line(
         })
         .await?;
     state.live.line_written(chat.id, said.line.seq);
+    if state.settings.chat.assistant {
+        assistant::answer(state, chat, said.line.seq, &say.body, &reading).await?;
+    }
     Ok(said)
 }
 

@@ -115,7 +115,8 @@ async fn supervisor_page(state: &AppState, console: &Console) -> Result<Markup, 
     })
 }
 
-/// This week's chats in words: how many, how fast answered, how many left, who held them.
+/// This week's chats in words: how many, how fast answered, how many left, who held them, and
+/// what the assistant did.
 fn chat_week(chat: &amends_store::ChatFigures) -> Markup {
     html! {
         section class="panel" aria-labelledby="chat-week-title" {
@@ -128,6 +129,18 @@ fn chat_week(chat: &amends_store::ChatFigures) -> Markup {
             @if !chat.per_agent.is_empty() {
                 ul class="plain" {
                     @for (agent, count) in &chat.per_agent { li { (agent) ": " (count) } }
+                }
+            }
+            @let bot = &chat.assistant;
+            @if bot.conversations > 0 {
+                p {
+                    "The assistant spoke in " (bot.conversations) " chats, closed " (bot.closed)
+                    " itself and handed over:"
+                }
+                ul class="plain" aria-label="Hand-offs by reason" {
+                    @for (reason, count) in bot.handed_over.iter().filter(|(_, n)| *n > 0) {
+                        li { (reason.replace('_', " ")) ": " (count) }
+                    }
                 }
             }
         }

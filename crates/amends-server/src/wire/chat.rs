@@ -63,7 +63,7 @@ pub struct LineView {
     /// customer or agent.
     #[schema(example = "agent")]
     pub from: &'static str,
-    /// The agent's name, on an agent's line.
+    /// The agent's name, on an agent's line ("Assistant" on the desk's assistant's).
     pub agent: Option<String>,
     /// What it says (plain text: never insert it as HTML).
     pub text: String,
@@ -88,7 +88,11 @@ impl LineView {
         Some(LineView {
             seq: line.seq,
             from: from.as_str(),
-            agent: line.agent_name,
+            // A line from the desk no agent wrote is the assistant's.
+            agent: match (from, line.message.author_id) {
+                (Speaker::Agent, None) => Some("Assistant".to_owned()),
+                _ => line.agent_name,
+            },
             text: line.message.body,
             client_id,
             at: line.message.created_at,

@@ -188,6 +188,29 @@ pub struct ChatFiguresView {
     pub abandoned: i64,
     /// Chats by the agent who holds them, most first.
     pub per_agent: Vec<AgentChatsView>,
+    /// What the chat's assistant did with the chats it spoke in.
+    pub assistant: AssistantView,
+}
+
+/// The chat's assistant's containment and hand-offs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssistantView {
+    /// Chats it spoke in.
+    pub conversations: i64,
+    /// Of those, resolved with no hand-off to a person.
+    pub closed: i64,
+    /// Hand-offs to a person by reason, every reason listed.
+    pub handed_over: Vec<HandOffView>,
+}
+
+/// How many chats the assistant handed over for one reason.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HandOffView {
+    /// abuse, legal_or_safety, leaving, upset, complaint, asked_for_person, asked_twice,
+    /// collected or agent_took.
+    pub reason: &'static str,
+    /// How many.
+    pub chats: i64,
 }
 
 /// How many chats an agent holds.
@@ -221,6 +244,16 @@ impl From<amends_store::ChatFigures> for ChatFiguresView {
                 .into_iter()
                 .map(|(agent, chats)| AgentChatsView { agent, chats })
                 .collect(),
+            assistant: AssistantView {
+                conversations: c.assistant.conversations,
+                closed: c.assistant.closed,
+                handed_over: c
+                    .assistant
+                    .handed_over
+                    .into_iter()
+                    .map(|(reason, chats)| HandOffView { reason, chats })
+                    .collect(),
+            },
         }
     }
 }

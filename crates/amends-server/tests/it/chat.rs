@@ -119,7 +119,7 @@ async fn quiet(socket: &mut Socket) {
     }
 }
 
-async fn case_of(app: &TestApp, key: &str) -> i64 {
+pub(crate) async fn case_of(app: &TestApp, key: &str) -> i64 {
     let chat = app
         .store
         .chat_by_key(&amends_server::accounts::digest(key))

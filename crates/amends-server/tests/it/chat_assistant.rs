@@ -1,0 +1,168 @@
+//! The chat's assistant (issue 18): with it on, a calm visitor is greeted and asked for an order
+//! number and an address, then handed to a person with what it collected; an upset one, or one
+//! who asks for a person, is handed over at once; it goes quiet once an agent takes the chat;
+//! and the figures count its hand-offs by reason.
+
+use amends_core::AgentRole;
+use amends_server::{ChatSettings, ServerSettings};
+use amends_store::testing::TestDatabase;
+use serde_json::{json, Value};
+
+use crate::chat::{case_of, Visitor};
+use crate::helpers::{get, post, TestApp};
+
+async fn each_app_with_the_assistant() -> Vec<TestApp> {
+    let mut apps = Vec::new();
+    for database in TestDatabase::each().await {
+        let settings = ServerSettings {
+            chat: ChatSettings {
+                assistant: true,
+                ..ChatSettings::default()
+            },
+            ..ServerSettings::default()
+        };
+        apps.push(TestApp::spawn_with(database, settings).await);
+    }
+    apps
+}
+
+/// Every line of the visitor's chat: (from, who, text).
+async fn lines(visitor: &Visitor) -> Vec<(String, String, String)> {
+    let (status, answer) = visitor
+        .call(reqwest::Method::GET, "/chat/v1/lines?after=0&wait=0", None)
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    answer["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+            (text(&l["from"]), text(&l["agent"]), text(&l["text"]))
+        })
+        .collect()
+}
+
+fn notes(case: &Value) -> Vec<String> {
+    case["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "note")
+        .map(|m| m["body"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_assistant_collects_details_and_hands_every_visitor_to_a_person() {
+    for app in each_app_with_the_assistant().await {
+        let ann = app.token_client(AgentRole::Supervisor).await;
+
+        // A calm question: asked for an order number, then an address, then handed over.
+        let calm = Visitor::start(&app.url, json!({})).await;
+        calm.line("a", "Hi, can I change the delivery day").await;
+        let said = lines(&calm).await;
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert_eq!(
+            (said[1].0.as_str(), said[1].1.as_str()),
+            ("agent", "Assistant")
+        );
+        assert!(said[1].2.contains("order number"), "{said:?}");
+        calm.line("b", "It is 55213").await;
+        assert!(lines(&calm).await[3].2.contains("email address"));
+        calm.line("c", "kim@example.com").await;
+        let said = lines(&calm).await;
+        assert!(
+            said[5].2.contains("passing you to a member of our team"),
+            "{said:?}"
+        );
+        calm.line("c", "kim@example.com").await;
+        assert_eq!(
+            lines(&calm).await.len(),
+            6,
+            "a line sent again gets no second answer"
+        );
+        let case_id = case_of(&app, &calm.key).await;
+        let case = get(&app, &ann, &format!("/cases/{case_id}")).await;
+        assert!(
+            notes(&case)
+                .iter()
+                .any(|n| n.contains("55213") && n.contains("kim@example.com")),
+            "the person reads what was collected: {case}"
+        );
+        assert!(
+            case["first_response_at"].is_null(),
+            "the assistant is no first answer"
+        );
+        calm.line("d", "Thanks").await;
+        assert_eq!(lines(&calm).await.len(), 7, "quiet once handed over");
+
+        // Upset at once: no questions, straight to a person, and the chat tops the queue.
+        let upset = Visitor::start(&app.url, json!({})).await;
+        upset
+            .line(
+                "a",
+                "This is a disgrace. Third time my order is late and nobody answers!",
+            )
+            .await;
+        let said = lines(&upset).await;
+        assert_eq!(said.len(), 2);
+        assert!(
+            said[1].2.starts_with("I'm sorry this has happened"),
+            "{said:?}"
+        );
+        assert!(
+            !said[1].2.contains("order number"),
+            "never questioned first"
+        );
+
+        // Asks for a person: handed over.
+        let person = Visitor::start(&app.url, json!({})).await;
+        person.line("a", "Can I talk to a human please").await;
+        assert!(lines(&person).await[1].2.contains("passing you"));
+
+        // An agent takes a chat first: the assistant goes quiet.
+        let taken = Visitor::start(&app.url, json!({})).await;
+        taken.line("a", "Hello there").await;
+        let case = case_of(&app, &taken.key).await;
+        let (status, _) = post(&app, &ann, &format!("/cases/{case}/accept"), json!({})).await;
+        assert_eq!(status, 200);
+        taken.line("b", "Order 99812").await;
+        assert_eq!(
+            lines(&taken).await.len(),
+            3,
+            "no assistant line after the agent took it"
+        );
+
+        let figures = get(&app, &ann, "/stats").await;
+        let bot = &figures["chat"]["assistant"];
+        assert_eq!(bot["conversations"], 4, "{figures}");
+        assert_eq!(bot["closed"], 0, "no knowledge base to close any with");
+        let handed = |reason: &str| {
+            bot["handed_over"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|h| h["reason"] == reason)
+                .unwrap()["chats"]
+                .clone()
+        };
+        assert_eq!(handed("collected"), 1);
+        assert_eq!(handed("asked_for_person"), 1, "{bot}");
+        assert_eq!(handed("agent_took"), 1);
+        let upset_reason = ["upset", "complaint"]
+            .iter()
+            .map(|r| handed(r).as_i64().unwrap())
+            .sum::<i64>();
+        assert_eq!(upset_reason, 1, "{bot}");
+    }
+}
+
+#[tokio::test]
+async fn with_the_assistant_off_no_line_is_written_for_it() {
+    for app in TestApp::each().await {
+        let visitor = Visitor::start(&app.url, json!({})).await;
+        visitor.line("a", "Hi, can I change the delivery day").await;
+        assert_eq!(lines(&visitor).await.len(), 1);
+    }
+}
