@@ -29,6 +29,7 @@ pub mod events;
 pub mod field;
 pub mod figures;
 pub mod follow_up;
+pub mod hours;
 pub mod job;
 pub mod merge;
 pub mod message;

@@ -98,6 +98,10 @@
       say("We will answer by email.");
     } else if (answerable) {
       say("We usually answer within " + chat.answer_within_minutes + " minutes.");
+    } else if (chat.open === false && chat.hours) {
+      awayText.textContent = "We are closed now; our hours are " + chat.hours +
+        ". Leave your email and we will answer by mail; your messages here are kept.";
+      say("");
     } else {
       awayText.textContent = "No one is available right now. Leave your email and we will answer within " +
         chat.answer_within_minutes + " minutes by mail; your messages here are kept.";

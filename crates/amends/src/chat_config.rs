@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use amends_core::hours::OpeningHours;
 use amends_server::ChatSettings;
 use serde::Deserialize;
 
@@ -23,6 +24,10 @@ pub(crate) struct ChatConfig {
     pub capacity: i64,
     /// Whether the assistant greets visitors and collects their details before a person.
     pub assistant: bool,
+    /// When the desk answers live, like "Mon-Fri 09:00-17:30, Sat 10:00-14:00"; empty: always.
+    pub hours: String,
+    /// The time zone of the hours, an IANA name like "Europe/London".
+    pub time_zone: String,
 }
 
 impl Default for ChatConfig {
@@ -36,6 +41,8 @@ impl Default for ChatConfig {
             max_connections: settings.max_sockets,
             capacity: settings.capacity,
             assistant: settings.assistant,
+            hours: String::new(),
+            time_zone: "UTC".to_owned(),
         }
     }
 }
@@ -61,6 +68,8 @@ impl ChatConfig {
             max_sockets: self.max_connections.max(1),
             capacity: self.capacity.max(1),
             assistant: self.assistant,
+            hours: OpeningHours::parse("chat.hours", &self.hours, &self.time_zone)
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.field, e.message))?,
             ..ChatSettings::default()
         })
     }

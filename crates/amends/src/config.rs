@@ -266,7 +266,9 @@ password_checks = 0
 # The chat on the business's website (docs/chat.md). Sites whose pages may hold the widget,
 # like ["https://shop.example"] (also AMENDS_CHAT_ALLOWED_ORIGINS); empty lets any site. An
 # agent holds at most `capacity` open chats at once. The assistant (off) collects an order number
-# and address, and hands every visitor to a person, at once when upset (docs/chat.md).
+# and address, and hands every visitor to a person, at once when upset (docs/chat.md). `hours`,
+# like "Mon-Fri 09:00-17:30, Sat 10:00-14:00" in `time_zone`: outside them (empty: always open)
+# a visitor leaves an address.
 [chat]
 greeting = "Hello! How can we help?"
 answer_within_minutes = 5
@@ -275,6 +277,8 @@ at_work_minutes = 10
 max_connections = 4096
 capacity = 3
 assistant = false
+hours = ""
+time_zone = "UTC"
 
 # Messaging apps and social networks (docs/messaging.md): each provider's secret turns its
 # webhook on, its sending credential its replies (also from AMENDS_ + the name in capitals, for

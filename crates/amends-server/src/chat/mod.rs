@@ -54,6 +54,8 @@ pub struct ChatSettings {
     pub max_sockets: usize,
     /// How many open chats an agent holds at once.
     pub capacity: i64,
+    /// When the desk answers live; outside them a visitor leaves an address.
+    pub hours: amends_core::hours::OpeningHours,
     /// Whether the assistant greets visitors, collects their order number and address and
     /// hands them to a person (`amends_core::bot`); off by default.
     pub assistant: bool,
@@ -69,6 +71,7 @@ impl Default for ChatSettings {
             long_poll: Duration::from_secs(25),
             max_sockets: 4_096,
             capacity: amends_core::chat::DEFAULT_CAPACITY,
+            hours: amends_core::hours::OpeningHours::always(),
             assistant: false,
         }
     }
@@ -244,8 +247,11 @@ pub(crate) async fn desk_now(state: &AppState) -> Result<DeskNow, AppError> {
         .store
         .agents_at_work(now.plus_millis(-window), now)
         .await?;
+    let open = settings.hours.open_at(now);
     Ok(DeskNow {
-        agents_at_work: at_work > 0,
+        agents_at_work: open && at_work > 0,
+        open,
+        hours: settings.hours.describe(),
         answer_within_minutes: settings.answer_within_minutes,
         greeting: settings.greeting.clone(),
     })

@@ -26,8 +26,12 @@ pub struct ChatView {
     pub by_email: bool,
     /// Whether the host site signed who the visitor is.
     pub signed_in: bool,
-    /// Whether anyone is at work to answer now.
+    /// Whether anyone is at work to answer now: within the opening hours, and an agent active.
     pub agents_at_work: bool,
+    /// Whether the desk is within its opening hours now.
+    pub open: bool,
+    /// The opening hours in words, with their time zone; absent when always open.
+    pub hours: Option<String>,
     /// The answer time the desk promises, in minutes.
     pub answer_within_minutes: u32,
     /// What the widget says first.
@@ -41,6 +45,8 @@ impl ChatView {
             by_email: chat.by_email,
             signed_in: chat.site_customer_id.is_some(),
             agents_at_work: desk.agents_at_work,
+            open: desk.open,
+            hours: desk.hours.clone(),
             answer_within_minutes: desk.answer_within_minutes,
             greeting: desk.greeting.clone(),
         }
@@ -51,6 +57,8 @@ impl ChatView {
 #[derive(Debug, Clone)]
 pub(crate) struct DeskNow {
     pub agents_at_work: bool,
+    pub open: bool,
+    pub hours: Option<String>,
     pub answer_within_minutes: u32,
     pub greeting: String,
 }

@@ -1,7 +1,7 @@
 //! The chat's assistant (issue 18): with it on, a calm visitor is greeted and asked for an order
 //! number and an address, then handed to a person with what it collected; an upset one, or one
 //! who asks for a person, is handed over at once; it goes quiet once an agent takes the chat;
-//! and the figures count its hand-offs by reason.
+//! and the figures count its hand-offs by reason. Opening hours decide whether anyone is at work.
 
 use amends_core::AgentRole;
 use amends_server::{ChatSettings, ServerSettings};
@@ -164,5 +164,50 @@ async fn with_the_assistant_off_no_line_is_written_for_it() {
         let visitor = Visitor::start(&app.url, json!({})).await;
         visitor.line("a", "Hi, can I change the delivery day").await;
         assert_eq!(lines(&visitor).await.len(), 1);
+    }
+}
+
+/// Outside the desk's opening hours (in its own time zone) no one is at work, whoever is signed
+/// in, and the widget is told the hours.
+#[tokio::test]
+async fn outside_the_opening_hours_no_one_is_at_work() {
+    for database in TestDatabase::each().await {
+        let hours = amends_core::hours::OpeningHours::parse(
+            "hours",
+            "Mon-Fri 09:00-17:00",
+            "Europe/London",
+        )
+        .unwrap();
+        let settings = ServerSettings {
+            chat: ChatSettings {
+                hours,
+                ..ChatSettings::default()
+            },
+            ..ServerSettings::default()
+        };
+        let app = TestApp::spawn_with(database, settings).await;
+        // The tests' clock starts on a Sunday at 09:00 in London.
+        app.add_agent("ann@desk.test", AgentRole::Agent).await;
+        app.sign_in("ann@desk.test").await;
+        let visitor = Visitor::start(&app.url, json!({})).await;
+        let (_, chat) = visitor
+            .call(reqwest::Method::GET, "/chat/v1/chat", None)
+            .await;
+        assert_eq!(
+            (chat["open"].as_bool(), chat["agents_at_work"].as_bool()),
+            (Some(false), Some(false)),
+            "{chat}"
+        );
+        assert_eq!(chat["hours"], "Mon-Fri 09:00 to 17:00 (Europe/London)");
+        app.clock.advance(24 * 3_600_000);
+        app.sign_in("ann@desk.test").await;
+        let (_, chat) = visitor
+            .call(reqwest::Method::GET, "/chat/v1/chat", None)
+            .await;
+        assert_eq!(
+            (chat["open"].as_bool(), chat["agents_at_work"].as_bool()),
+            (Some(true), Some(true)),
+            "Monday: {chat}"
+        );
     }
 }
