@@ -89,6 +89,24 @@ pub struct AgentChange {
     pub case_access: Option<crate::CaseAccess>,
     /// Deactivate (`false`) or reactivate (`true`).
     pub active: Option<bool>,
+    /// Open chats held at once: `Some(None)` goes back to the desk's number.
+    pub chat_capacity: Option<Option<i64>>,
+}
+
+/// The change of an agent's chat capacity to `capacity` (`None`: the desk's), checked.
+fn chat_capacity(agent: &Agent, capacity: Option<i64>) -> Result<Change, FieldError> {
+    if capacity.is_some_and(|c| !(0..=crate::chat::MAX_CAPACITY).contains(&c)) {
+        return Err(FieldError::new(
+            "chat_capacity",
+            format!("must be between 0 and {}", crate::chat::MAX_CAPACITY),
+        ));
+    }
+    let word = |c: Option<i64>| c.map_or_else(|| "the desk's".to_owned(), |c| c.to_string());
+    Ok(Change::new(
+        "chat_capacity",
+        word(agent.chat_capacity),
+        word(capacity),
+    ))
 }
 
 /// Applies `change` to `agent` as `admin` decides it. An admin cannot deactivate or demote
@@ -132,6 +150,10 @@ pub fn change_agent(
             limit.to_string(),
         ));
         next.authority_limit_minor = limit;
+    }
+    if let Some(capacity) = change.chat_capacity {
+        changes.push(chat_capacity(agent, capacity)?);
+        next.chat_capacity = capacity;
     }
     if let Some(access) = change.case_access {
         let (from, to) = (agent.case_access.as_str(), access.as_str());

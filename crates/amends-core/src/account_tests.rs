@@ -54,6 +54,7 @@ fn agent(id: i64, role: AgentRole) -> Agent {
         case_access: crate::CaseAccess::All,
         active: true,
         created_at: Timestamp(0),
+        chat_capacity: None,
     }
 }
 

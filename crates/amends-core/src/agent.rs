@@ -117,6 +117,8 @@ pub struct Agent {
     pub active: bool,
     /// When the account was made.
     pub created_at: Timestamp,
+    /// How many open chats they hold at once; `None`: the desk's number.
+    pub chat_capacity: Option<i64>,
 }
 
 impl Agent {

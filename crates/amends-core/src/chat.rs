@@ -139,6 +139,9 @@ pub fn abandoned(answered: bool, ended: bool, last_line_at: Timestamp, at: Times
 /// How many open chats an agent holds at once unless the desk says otherwise.
 pub const DEFAULT_CAPACITY: i64 = 3;
 
+/// The most open chats an agent may be set to hold at once.
+pub const MAX_CAPACITY: i64 = 50;
+
 /// An agent taking a waiting chat: refused when it is no live chat, when another agent took it
 /// first, or when the agent already holds `capacity` open chats (`held`).
 pub fn accept(

@@ -167,6 +167,7 @@ fn agent(id: i64, role: AgentRole, limit: i64) -> Agent {
         case_access: crate::CaseAccess::All,
         active: true,
         created_at: Timestamp(0),
+        chat_capacity: None,
     }
 }
 

@@ -326,6 +326,7 @@ fn narrowed_case_access_sees_owned_cases_and_perhaps_unowned_ones_but_never_for_
         case_access,
         active: true,
         created_at: Timestamp(0),
+        chat_capacity: None,
     };
     let owned = agent(AgentRole::Agent, CaseAccess::Owned);
     assert!(owned.may_see(Some(7)));

@@ -88,7 +88,7 @@ impl Store {
         let (next, event) = amends_core::account::change_agent(&agent, change, admin)?;
         sqlx::query(
             "update agents set name = $1, role = $2, authority_limit_minor = $3, active = $4, \
-             case_access = $5, updated_at = $6 where id = $7",
+             case_access = $5, updated_at = $6, chat_capacity = $7 where id = $8",
         )
         .bind(&next.name)
         .bind(next.role.as_str())
@@ -96,6 +96,7 @@ impl Store {
         .bind(i64::from(next.active))
         .bind(next.case_access.as_str())
         .bind(context.at.millis())
+        .bind(next.chat_capacity)
         .bind(agent_id)
         .execute(&mut *tx)
         .await?;

@@ -248,12 +248,13 @@ pub(crate) struct AgentRow {
     case_access: String,
     active: i64,
     created_at: i64,
+    chat_capacity: Option<i64>,
 }
 
 /// The columns of [`AgentRow`], prefixed for joins.
 pub(crate) const AGENT_COLUMNS: &str = "agents.id, agents.name, agents.email, agents.role, \
     agents.authority_limit_minor, agents.supervisor_id, agents.case_access, agents.active, \
-    agents.created_at";
+    agents.created_at, agents.chat_capacity";
 
 impl TryFrom<AgentRow> for Agent {
     type Error = StoreError;
@@ -270,6 +271,7 @@ impl TryFrom<AgentRow> for Agent {
                 .ok_or_else(|| corrupt("case_access", &row.case_access))?,
             active: row.active != 0,
             created_at: Timestamp(row.created_at),
+            chat_capacity: row.chat_capacity,
         })
     }
 }

@@ -311,7 +311,9 @@ pub(super) struct ChangeCaseRequest {
 }
 
 /// Tells `"owner_id": null` (unassign) apart from an absent `owner_id` (leave as is).
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<i64>>, D::Error> {
+pub(super) fn present<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<i64>>, D::Error> {
     Option::<i64>::deserialize(deserializer).map(Some)
 }
 

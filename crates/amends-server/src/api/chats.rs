@@ -57,7 +57,8 @@ pub(crate) async fn waiting_and_mine(
 }
 
 /// Takes a waiting chat. Refused (409) when another agent took it first, and (422,
-/// `capacity`) when the caller holds as many open chats as the desk allows.
+/// `capacity`) when the caller holds as many open chats as they may (their own number, else
+/// the desk's).
 #[utoipa::path(post, path = "/cases/{id}/accept", tag = "chat", params(("id" = i64, Path)),
     responses((status = 200, body = CaseView), (status = 409, body = crate::error::Problem),
               (status = 422, body = crate::error::Problem)))]
@@ -73,7 +74,13 @@ pub(super) async fn accept(
     let case = state
         .store
         .hand_chat(id, current.agent.id, &context, |case, agent, held| {
-            chat::accept(case, agent.id, held, capacity, now)
+            chat::accept(
+                case,
+                agent.id,
+                held,
+                agent.chat_capacity.unwrap_or(capacity),
+                now,
+            )
         })
         .await
         .map_err(|error| taken_first(error.into()))?;
@@ -120,7 +127,7 @@ pub(super) async fn transfer(
                 case,
                 (agent.id, &agent.name),
                 held,
-                capacity,
+                agent.chat_capacity.unwrap_or(capacity),
                 &request.note,
                 now,
             )

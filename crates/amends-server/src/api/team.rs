@@ -36,6 +36,10 @@ pub(super) struct ChangeAgentRequest {
     /// Which cases they may see: `all`, `owned_and_unowned` or `owned`.
     #[schema(value_type = Option<String>, pattern = "^(all|owned_and_unowned|owned)$")]
     pub case_access: Option<String>,
+    /// Open chats they hold at once (0 to 50); `null` goes back to the desk's number.
+    #[serde(default, deserialize_with = "super::cases::present")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 50)]
+    pub chat_capacity: Option<Option<i64>>,
 }
 
 /// Changes an agent (admins only). An admin cannot deactivate or demote themselves.
@@ -63,6 +67,7 @@ pub(super) async fn change_agent(
         role,
         authority_limit_minor: request.authority_limit_minor,
         active: request.active,
+        chat_capacity: request.chat_capacity,
         case_access: request
             .case_access
             .as_deref()

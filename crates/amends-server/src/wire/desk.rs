@@ -317,6 +317,8 @@ pub struct AgentView {
     pub case_access: CaseAccess,
     /// Whether they may sign in.
     pub active: bool,
+    /// Open chats they hold at once; absent: the desk's `[chat] capacity`.
+    pub chat_capacity: Option<i64>,
 }
 
 impl From<Agent> for AgentView {
@@ -329,6 +331,7 @@ impl From<Agent> for AgentView {
             authority_limit_minor: agent.authority_limit_minor,
             case_access: agent.case_access,
             active: agent.active,
+            chat_capacity: agent.chat_capacity,
         }
     }
 }

@@ -13,7 +13,7 @@ mod canned;
 mod case_access;
 mod cases;
 mod chat;
-mod chat_assistant;
+mod chat_desk;
 mod console;
 mod customers;
 mod desk;

@@ -1,7 +1,8 @@
-//! The chat's assistant (issue 18): with it on, a calm visitor is greeted and asked for an order
-//! number and an address, then handed to a person with what it collected; an upset one, or one
-//! who asks for a person, is handed over at once; it goes quiet once an agent takes the chat;
-//! and the figures count its hand-offs by reason. Opening hours decide whether anyone is at work.
+//! How the desk runs its chat (issue 18): the assistant (with it on, a calm visitor is greeted
+//! and asked for an order number and an address, then handed to a person with what it
+//! collected; an upset one, or one who asks for a person, is handed over at once; it goes quiet
+//! once an agent takes the chat; the figures count its hand-offs by reason), opening hours, and
+//! each agent's own capacity.
 
 use amends_core::AgentRole;
 use amends_server::{ChatSettings, ServerSettings};
@@ -209,5 +210,59 @@ async fn outside_the_opening_hours_no_one_is_at_work() {
             (Some(true), Some(true)),
             "Monday: {chat}"
         );
+    }
+}
+
+/// An admin sets how many chats an agent holds at once; past it a take is refused, and `null`
+/// goes back to the desk's number.
+#[tokio::test]
+async fn an_agent_holds_as_many_chats_as_set_for_them() {
+    for app in TestApp::each().await {
+        let admin = app.admin().await;
+        let lee_id = app.add_agent("lee@desk.test", AgentRole::Agent).await;
+        let lee = app.sign_in("lee@desk.test").await;
+        let set = |capacity: Value| {
+            let body = json!({ "chat_capacity": capacity });
+            let admin = &admin;
+            let app = &app;
+            async move {
+                let response = admin
+                    .client
+                    .patch(app.api(&format!("/agents/{lee_id}")))
+                    .header("x-csrf-token", &admin.csrf)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                (status, response.json::<Value>().await.unwrap())
+            }
+        };
+        assert_eq!(set(json!(51)).await.0, 422);
+        let (status, agent) = set(json!(1)).await;
+        assert_eq!(
+            (status, agent["chat_capacity"].as_i64()),
+            (200, Some(1)),
+            "{agent}"
+        );
+        let mut cases = Vec::new();
+        for name in ["one", "two"] {
+            let visitor = Visitor::start(&app.url, json!({})).await;
+            visitor.line("a", format!("Question {name}")).await;
+            cases.push(case_of(&app, &visitor.key).await);
+        }
+        let empty = json!({});
+        let paths: Vec<String> = cases.iter().map(|c| format!("/cases/{c}/accept")).collect();
+        let take = |i: usize| lee.post(&app, &paths[i], &empty);
+        assert_eq!(take(0).await.status(), 200);
+        let refused = take(1).await;
+        assert_eq!(refused.status(), 422, "one is Lee's most");
+        let (status, agent) = set(Value::Null).await;
+        assert_eq!(
+            (status, agent["chat_capacity"].is_null()),
+            (200, true),
+            "{agent}"
+        );
+        assert_eq!(take(1).await.status(), 200, "the desk's three again");
     }
 }
