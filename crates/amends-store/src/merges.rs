@@ -25,6 +25,10 @@ const MOVED: [&str; 8] = [
     "inbound_mails",
 ];
 
+/// Records that follow their case to the survivor only when it has none of its own (a case
+/// holds one chat): the visitor's later lines then reach the survivor.
+const FOLLOWS: [&str; 1] = ["chats"];
+
 /// The tables whose new rows on a survivor mean something happened since its merge.
 const NEWS: [&str; 4] = ["messages", "facts", "promises", "compensation"];
 
@@ -149,23 +153,7 @@ impl Store {
     ) -> Result<(Case, CaseMerge), StoreError> {
         let (survivor, duplicate) = self.load_pair(&mut *tx, survivor_id, duplicate_id).await?;
         let merged = decide(&survivor, &duplicate)?;
-        let mut moved = BTreeMap::new();
-        for table in MOVED {
-            let ids: Vec<i64> = sqlx::query_scalar(&format!(
-                "select id from {table} where case_id = $1 order by id"
-            ))
-            .bind(duplicate_id)
-            .fetch_all(&mut *tx)
-            .await?;
-            sqlx::query(&format!(
-                "update {table} set case_id = $1 where case_id = $2"
-            ))
-            .bind(survivor_id)
-            .bind(duplicate_id)
-            .execute(&mut *tx)
-            .await?;
-            moved.insert(table, ids);
-        }
+        let moved = move_records(tx, survivor_id, duplicate_id).await?;
         let added: Vec<String> = sqlx::query_scalar(
             "select tag from case_tags where case_id = $1 and tag not in \
              (select tag from case_tags where case_id = $2) order by tag",
@@ -269,7 +257,7 @@ impl Store {
         let moved: BTreeMap<String, Vec<i64>> =
             serde_json::from_str(&row.moved).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         for (table, ids) in &moved {
-            let Some(table) = MOVED.iter().find(|t| **t == table.as_str()) else {
+            let Some(table) = MOVED.iter().chain(&FOLLOWS).find(|t| **t == table.as_str()) else {
                 return Err(StoreError::Corrupt(format!("moved table {table}")));
             };
             for id in ids {
@@ -423,4 +411,51 @@ impl Store {
         tx.commit().await?;
         Ok(merged)
     }
+}
+
+/// Moves the duplicate's records to the survivor (a chat only when the survivor has none),
+/// answering what moved, by table, for the merge to be undone.
+async fn move_records(
+    tx: &mut AnyConnection,
+    survivor_id: i64,
+    duplicate_id: i64,
+) -> Result<BTreeMap<&'static str, Vec<i64>>, StoreError> {
+    let mut moved = BTreeMap::new();
+    for table in MOVED {
+        let ids: Vec<i64> = sqlx::query_scalar(&format!(
+            "select id from {table} where case_id = $1 order by id"
+        ))
+        .bind(duplicate_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query(&format!(
+            "update {table} set case_id = $1 where case_id = $2"
+        ))
+        .bind(survivor_id)
+        .bind(duplicate_id)
+        .execute(&mut *tx)
+        .await?;
+        moved.insert(table, ids);
+    }
+    for table in FOLLOWS {
+        let ids: Vec<i64> = sqlx::query_scalar(&format!(
+            "select id from {table} where case_id = $1 and not exists \
+             (select 1 from {table} where case_id = $2)"
+        ))
+        .bind(duplicate_id)
+        .bind(survivor_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for id in &ids {
+            sqlx::query(&format!("update {table} set case_id = $1 where id = $2"))
+                .bind(survivor_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if !ids.is_empty() {
+            moved.insert(table, ids);
+        }
+    }
+    Ok(moved)
 }

@@ -253,10 +253,8 @@ pub(super) async fn add_message(
             )));
         }
     }
-    let chat = match case.channel {
-        Channel::Chat => state.store.chat_of_case(id).await?,
-        _ => None,
-    };
+    // A chat case, or one a chat's case was merged into: replies go to the chat by default.
+    let chat = state.store.chat_of_case(id).await?;
     let channel = match (request.channel.as_deref(), &chat) {
         (Some(raw), _) => parse_channel("channel", raw)?,
         (None, Some(chat)) => amends_core::chat::reply_channel(chat.by_email),

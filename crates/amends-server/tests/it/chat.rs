@@ -288,7 +288,7 @@ async fn call_put(
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
-fn signature(secret: &str, id: &str, email: &str) -> String {
+pub(crate) fn signature(secret: &str, id: &str, email: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(format!("{id}\n{email}").as_bytes());
     mac.finalize()

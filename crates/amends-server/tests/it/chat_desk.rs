@@ -266,3 +266,58 @@ async fn an_agent_holds_as_many_chats_as_set_for_them() {
         assert_eq!(take(1).await.status(), 200, "the desk's three again");
     }
 }
+
+/// A chat's case merged into the same customer's other case takes the chat with it: the
+/// visitor's next line lands on the survivor and a reply there reaches the widget; undoing the
+/// merge takes the chat back.
+#[tokio::test]
+async fn a_merged_chat_follows_its_case_and_comes_back_when_undone() {
+    for app in TestApp::each().await {
+        let admin = app.token_client(AgentRole::Admin).await;
+        let agent = app.token_client(AgentRole::Agent).await;
+        let mail = app
+            .open_case(&agent, "Ann Lee", "ann@example.com", "normal")
+            .await;
+        let secret = get(&app, &admin, "/chat/identity-secret").await["secret"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let signed = crate::chat::signature(&secret, "u-7", "ann@example.com");
+        let identity = json!({"identity": {"id": "u-7", "email": "ann@example.com", "name": "Ann Lee", "signature": signed}});
+        let visitor = Visitor::start(&app.url, identity).await;
+        visitor.line("a", "About my order again").await;
+        let chat_case = case_of(&app, &visitor.key).await;
+        let path = format!("/cases/{}/merges", mail["id"]);
+        let body = json!({"duplicate_id": chat_case});
+        let merge = || post(&app, &agent, &path, body.clone());
+        let (status, merged) = merge().await;
+        assert_eq!(status, 200, "{merged}");
+        assert_eq!(
+            case_of(&app, &visitor.key).await,
+            mail["id"].as_i64().unwrap(),
+            "the chat follows"
+        );
+        let undo = app.api(&format!("/merges/{}", merged["merge"]["id"]));
+        let (status, _) = crate::helpers::call(&agent, reqwest::Method::DELETE, undo, None).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            case_of(&app, &visitor.key).await,
+            chat_case,
+            "and comes back"
+        );
+
+        let (status, _) = merge().await;
+        assert_eq!(status, 200);
+        visitor.line("b", "Hello?").await;
+        let (status, _) = post(
+            &app,
+            &agent,
+            &format!("/cases/{}/messages", mail["id"]),
+            json!({"direction": "outbound", "body": "Here, Ann."}),
+        )
+        .await;
+        assert_eq!(status, 201);
+        let said: Vec<String> = lines(&visitor).await.into_iter().map(|l| l.2).collect();
+        assert_eq!(said, ["About my order again", "Hello?", "Here, Ann."]);
+    }
+}
