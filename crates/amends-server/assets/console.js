@@ -530,8 +530,10 @@
         }
       } catch (_) { /* offline for a moment: try again next time */ }
     };
-    // A chat's line refreshes it at once (below); other changes within a few seconds.
-    setInterval(refreshRows, parseInt(liveRows.dataset.interval || "3000", 10));
+    // The desk says when the queue changes (the live stream below); a slow read guards against
+    // a stream that is down, and a browser without one reads every few seconds.
+    const every = window.EventSource ? 60000 : parseInt(liveRows.dataset.interval || "3000", 10);
+    setInterval(refreshRows, every);
   }
 
   // ---- Chats live: a line or the customer typing, told by the desk as it happens ---------
@@ -573,6 +575,12 @@
       if (customerTyping && ours(data) && data.from === "customer") {
         customerTyping.textContent = data.on ? "The customer is typing…" : "";
       }
+    });
+    // Many changes at once (a bulk action, a batch of jobs) read the queue once.
+    let soon = null;
+    events.addEventListener("desk", () => {
+      if (livePage && !reloading) reloading = setTimeout(reloadKeepingPlace, 300);
+      if (refreshRows && !soon) soon = setTimeout(() => { soon = null; refreshRows(); }, 200);
     });
     events.addEventListener("resync", () => {
       if (refreshRows) refreshRows();

@@ -280,6 +280,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(api::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            live::tell_consoles,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             limits::bound_request_body,
         ))
         .with_state(state)

@@ -36,6 +36,8 @@ pub enum Signal {
         /// Whether they are typing now.
         on: bool,
     },
+    /// The queue may have changed (a case opened or changed): consoles read it again.
+    Desk,
     /// Signals may have been missed (the database connection was lost): read everything again.
     Resync,
 }
@@ -44,7 +46,7 @@ impl Signal {
     fn chat(self) -> Option<i64> {
         match self {
             Signal::Line { chat, .. } | Signal::Typing { chat, .. } => Some(chat),
-            Signal::Resync => None,
+            Signal::Desk | Signal::Resync => None,
         }
     }
 }
@@ -159,6 +161,12 @@ impl Live {
         self.tell(Signal::Line { chat, seq });
     }
 
+    /// Tells this server's consoles that the queue may have changed (on PostgreSQL the
+    /// database tells every server as well, when the change commits).
+    pub fn desk_changed(&self) {
+        self.tell(Signal::Desk);
+    }
+
     /// Tells every server's watchers that `from` started or stopped typing in `chat`.
     pub async fn typing(&self, chat: i64, from: Speaker, on: bool) {
         self.tell(Signal::Typing { chat, from, on });
@@ -205,6 +213,9 @@ impl Live {
             }
         }
         let _ = self.desk.send(signal);
+        if signal == Signal::Desk {
+            return;
+        }
         let chats = self.chats.lock().unwrap_or_else(PoisonError::into_inner);
         match signal.chat() {
             Some(chat) => {
@@ -227,6 +238,7 @@ impl Live {
         };
         match announcement.kind.as_str() {
             "line" => self.line_written(announcement.chat, announcement.seq),
+            "desk" => self.desk_changed(),
             "typing" if announcement.origin != self.origin => {
                 let from = match announcement.from.as_deref() {
                     Some("agent") => Speaker::Agent,
@@ -280,4 +292,29 @@ async fn hear_other_servers(
             _ = &mut ended => return,
         }
     }
+}
+
+/// After a request that changed something an agent's queue shows (anything but a read, a
+/// presence beat, a draft's coaching, a sign-in or a chat visitor's own requests, which say
+/// themselves), this server's consoles are told to read the queue again.
+pub(crate) async fn tell_consoles(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let reads = matches!(
+        method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let quiet = path.ends_with("/presence")
+        || path.ends_with("/coach")
+        || path.starts_with("/api/v1/session")
+        || path.starts_with("/chat/");
+    if !reads && !quiet && response.status().is_success() {
+        state.live.desk_changed();
+    }
+    response
 }

@@ -75,7 +75,10 @@ pub async fn take_in(
             let reason = format!("the mail could not be filed: {error}");
             quarantine(state, raw, source, None, reason, context).await
         }
-        other => other,
+        other => {
+            state.live.desk_changed();
+            other
+        }
     }
 }
 

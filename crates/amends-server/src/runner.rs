@@ -136,6 +136,10 @@ pub async fn run_due_jobs(
             }
         }
     }
+    if outcome.done > 0 {
+        // A job may have changed a case (a promise broken, a reminder): consoles read again.
+        state.live.desk_changed();
+    }
     Ok(outcome)
 }
 

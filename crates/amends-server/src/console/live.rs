@@ -15,8 +15,8 @@ use crate::accounts::CurrentAgent;
 use crate::live::Signal;
 use crate::{AppError, AppState};
 
-/// The stream: `line` (`{"chat":…,"seq":…}`), `typing` (`{"chat":…,"from":…,"on":…}`) and
-/// `resync` (read everything again) events.
+/// The stream: `line` (`{"chat":…,"seq":…}`), `typing` (`{"chat":…,"from":…,"on":…}`), `desk`
+/// (the queue may have changed) and `resync` (read everything again) events.
 pub(super) async fn stream(
     State(state): State<AppState>,
     current: CurrentAgent,
@@ -43,6 +43,7 @@ fn event_of(signal: Signal) -> Event {
             r#"{{"chat":{chat},"from":"{}","on":{on}}}"#,
             from.as_str()
         )),
+        Signal::Desk => Event::default().event("desk").data("{}"),
         Signal::Resync => Event::default().event("resync").data("{}"),
     }
 }

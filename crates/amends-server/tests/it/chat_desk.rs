@@ -321,3 +321,56 @@ async fn a_merged_chat_follows_its_case_and_comes_back_when_undone() {
         assert_eq!(said, ["About my order again", "Hello?", "Here, Ann."]);
     }
 }
+
+/// A console's live stream says when the queue changes (a case opened by anyone), so the queue
+/// needs no poll; on PostgreSQL a console on another server of the desk hears it too.
+#[tokio::test]
+async fn a_console_hears_the_queue_change_without_polling() {
+    for app in TestApp::each().await {
+        app.add_agent("lee@desk.test", AgentRole::Agent).await;
+        let lee = app.sign_in("lee@desk.test").await;
+        let postgres = app.store.backend() == amends_store::Backend::Postgres;
+        let watched = if postgres {
+            app.another_server().await
+        } else {
+            app.url.clone()
+        };
+        let mut stream = lee
+            .client
+            .get(format!("{watched}/live"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stream.status(), 200);
+        let agent = app.token_client(AgentRole::Agent).await;
+        // The other server starts listening a moment after it starts: a case opened before
+        // then is not announced to it, so open one a second until it hears (five at most).
+        let mut seen = String::new();
+        let mut heard = false;
+        for n in 0..5 {
+            let name = format!("Kim {n}");
+            app.open_case(&agent, &name, "kim@example.com", "normal")
+                .await;
+            let waited = tokio::time::timeout(std::time::Duration::from_secs(1), async {
+                while let Some(chunk) = stream.chunk().await.unwrap() {
+                    seen.push_str(&String::from_utf8_lossy(&chunk));
+                    if seen.contains("event: desk") {
+                        return true;
+                    }
+                }
+                false
+            })
+            .await;
+            if waited == Ok(true) {
+                heard = true;
+                break;
+            }
+        }
+        let heard: Result<bool, ()> = Ok(heard);
+        assert_eq!(
+            heard,
+            Ok(true),
+            "told within five seconds (postgres: {postgres})"
+        );
+    }
+}
