@@ -1,7 +1,8 @@
 //! The chat in a real headless Chromium: a shop's page on another origin holding the widget, and
 //! the agent's console in a window beside it. The customer writes, the agent sees it live and
 //! answers (after taking the chat from the chats page), each sees the other typing, a reload
-//! brings the conversation back; axe-core checks the widget on the host page and the chats page.
+//! brings the conversation back, and a furious customer's chat tops the queue as it arrives with
+//! a supervisor told; axe-core checks the widget on the host page and the chats page.
 
 use amends_core::AgentRole;
 use amends_store::testing::TestDatabase;
@@ -137,6 +138,15 @@ async fn a_customer_on_a_shop_page_and_an_agent_in_the_console_talk_live() {
     browser
         .type_into(&browser.find("#reply").await, reply)
         .await;
+    // The customer sees someone typing (the case page says so on its next presence beat).
+    browser.switch_to(&customer).await;
+    browser
+        .wait_for(
+            "the agent typing, in the widget",
+            "return document.querySelector('.amends-chat-typing').textContent",
+        )
+        .await;
+    browser.switch_to(&console).await;
     browser
         .click(&browser.find("#reply-form button[type=submit]").await)
         .await;
@@ -153,6 +163,47 @@ async fn a_customer_on_a_shop_page_and_an_agent_in_the_console_talk_live() {
     let lines = browser.find_all(".amends-chat-line").await.len();
     assert_eq!(lines, 3, "three lines after a reload, none twice");
     browser.screenshot("chat-widget-reloaded").await;
+
+    // Another customer, furious: their chat tops Ann's queue as it arrives, and a supervisor
+    // is told.
+    browser.run("localStorage.clear();", json!([])).await;
+    browser.goto(&shop).await;
+    browser
+        .click(&browser.find("button.amends-chat-launcher").await)
+        .await;
+    first_line(
+        &browser,
+        "This is DISGRACEFUL. Third time you have lost my order, you useless lot. I am furious!",
+    )
+    .await;
+    let furious = chat_case(&browser, &app).await;
+    assert_ne!(furious, case_id, "a new chat");
+    browser.switch_to(&console).await;
+    browser.goto(&format!("{}/queue", app.url)).await;
+    let top = browser
+        .wait_for(
+            "the furious chat on top of the queue",
+            "const row = document.querySelector('tr.queue-row'); return row && row.dataset.caseId + ' ' + row.textContent",
+        )
+        .await;
+    let top = top.as_str().unwrap();
+    assert!(top.starts_with(&format!("{furious} ")), "{top}");
+    assert!(top.contains("furious"), "{top}");
+    let told = app.store.case(furious).await.unwrap();
+    assert!(
+        told.anger_permille >= amends_core::queue::FURIOUS_PERMILLE,
+        "{told:?}"
+    );
+    let alerts = app.admin().await.get(&app, "/notifications").await;
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "furious" && n["case_id"] == furious),
+        "{alerts}"
+    );
+    browser.screenshot("chat-furious-on-top").await;
     browser.quit().await;
 }
 
