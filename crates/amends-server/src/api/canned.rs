@@ -274,12 +274,8 @@ pub(super) async fn use_on_case(
                 .collect(),
         },
     );
-    let coach_context = CoachContext {
-        customer_name: Some(customer_name.clone()),
-        customer_anger: Some(case.anger_permille as f32 / 1000.0),
-        authority_limit: Some(current.agent.authority_limit_minor as f64 / 100.0),
-        public_post: case.public_post,
-    };
+    let coach_context =
+        super::coaching::coach_context(&current.agent, Some((&case, customer_name.clone())));
     let coaching = coaching_view(&body, coach(&body, &coach_context, Model::english()));
     Ok(Json(CannedUsed {
         body,

@@ -91,6 +91,24 @@ fn label<T: Serialize>(value: &T) -> String {
 }
 
 /// The view of `coaching` for `text`.
+/// What the coach knows of a draft: the writer's authority and, on a case, its customer's
+/// name, their anger and whether they wrote in public.
+pub(super) fn coach_context(
+    agent: &amends_core::Agent,
+    case: Option<(&amends_core::Case, String)>,
+) -> CoachContext {
+    let mut context = CoachContext {
+        authority_limit: Some(agent.authority_limit_minor as f64 / 100.0),
+        ..CoachContext::default()
+    };
+    if let Some((case, name)) = case {
+        context.customer_name = Some(name);
+        context.customer_anger = Some(case.anger_permille as f32 / 1000.0);
+        context.public_post = case.public_post;
+    }
+    context
+}
+
 pub(super) fn coaching_view(text: &str, coaching: Coaching) -> CoachingView {
     CoachingView {
         score: coaching.score,
@@ -134,17 +152,15 @@ pub(super) async fn coach_draft(
     if request.text.len() > MAX_DRAFT_BYTES {
         return Err(AppError::invalid("text", "is longer than 64 KiB"));
     }
-    let mut context = CoachContext {
-        authority_limit: Some(current.agent.authority_limit_minor as f64 / 100.0),
-        ..CoachContext::default()
+    let context = match request.case_id {
+        Some(case_id) => {
+            current.require_case(&state, case_id).await?;
+            let case = state.store.case(case_id).await?;
+            let name = state.store.customer_name_of_case(case_id).await?;
+            coach_context(&current.agent, Some((&case, name)))
+        }
+        None => coach_context(&current.agent, None),
     };
-    if let Some(case_id) = request.case_id {
-        current.require_case(&state, case_id).await?;
-        let case = state.store.case(case_id).await?;
-        context.customer_name = Some(state.store.customer_name_of_case(case_id).await?);
-        context.customer_anger = Some(case.anger_permille as f32 / 1000.0);
-        context.public_post = case.public_post;
-    }
     let coaching = coach(&request.text, &context, Model::english());
     Ok(Json(coaching_view(&request.text, coaching)))
 }
