@@ -12,6 +12,7 @@ mod agents;
 mod apply;
 mod assistant;
 mod audit;
+mod backup;
 mod bulk;
 mod canned;
 mod cases;
@@ -55,6 +56,7 @@ use sqlx::{AnyPool, Executor};
 
 pub use agents::{NewAgent, Session, TokenInfo};
 pub use audit::AuditEntry;
+pub use backup::{holds_nothing, inspect, Inspection, Snapshot, Tally};
 pub use cases::{QueueCursor, QueueFilter, QueueFlag, QueuePage, QueuedCase};
 pub use chats::{AddressLeft, Chat, ChatLine, ChatSaid, ChatSay, NewChat};
 pub use customers::CustomerPage;
@@ -245,6 +247,16 @@ impl Store {
             .run(&self.write)
             .await
             .map_err(|e| StoreError::Migration(e.to_string()))
+    }
+
+    /// The last migration this build knows: a backup made by a newer build is refused.
+    pub fn schema_version() -> i64 {
+        SQLITE_MIGRATIONS
+            .iter()
+            .chain(POSTGRES_MIGRATIONS.iter())
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0)
     }
 
     /// Whether the database answers: the readiness check.

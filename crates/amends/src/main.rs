@@ -3,6 +3,7 @@
 
 mod admin;
 mod analysis;
+mod backup;
 mod bench;
 mod chat_bench;
 mod chat_config;
@@ -89,6 +90,28 @@ enum Command {
         /// End, RFC 3339, excluded (default: now).
         #[arg(long)]
         to: Option<String>,
+    },
+    /// Takes a consistent backup of the desk while it runs: one archive with the copy and what
+    /// it holds (SQLite: an online copy; PostgreSQL: through pg_dump).
+    Backup {
+        #[command(flatten)]
+        database: DatabaseArg,
+        /// The archive to write (replaced only once the new one is complete).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restores a backup into an empty database, then checks it against what was taken.
+    Restore {
+        /// The archive `amends backup` wrote.
+        #[arg(long)]
+        from: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArg,
+    },
+    /// Checks a database: references between tables, damaged pages, the audit trail's guards.
+    Check {
+        #[command(flatten)]
+        database: DatabaseArg,
     },
     /// Prints the documented default configuration file.
     #[command(subcommand)]
@@ -187,6 +210,13 @@ fn main() -> anyhow::Result<()> {
         Command::Stats { database, from, to } => {
             runtime.block_on(print_stats(&database, &config, from, to))
         }
+        Command::Backup { database, to } => {
+            runtime.block_on(backup::backup(&database.url(&config), &to))
+        }
+        Command::Restore { from, database } => {
+            runtime.block_on(backup::restore(&from, &database.url(&config)))
+        }
+        Command::Check { database } => runtime.block_on(backup::check(&database.url(&config))),
         Command::Config(ConfigCommand::Example) => {
             #[allow(clippy::print_stdout)] // the example file is this command's output
             {
@@ -230,12 +260,18 @@ fn init_logs(config: &Config) {
     }
 }
 
+impl DatabaseArg {
+    /// The database named by the flag, else the configuration.
+    fn url(&self, config: &Config) -> String {
+        self.database
+            .clone()
+            .unwrap_or_else(|| config.database.0.clone())
+    }
+}
+
 /// Opens and migrates the database named by the flag, else the configuration.
 async fn open(database: &DatabaseArg, config: &Config) -> anyhow::Result<Store> {
-    let url = database
-        .database
-        .clone()
-        .unwrap_or_else(|| config.database.0.clone());
+    let url = database.url(config);
     let shown = DatabaseUrl(url.clone());
     let store = Store::connect(&url)
         .await

@@ -15,6 +15,8 @@ use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_amends");
 
+#[path = "process/backup.rs"]
+mod backup;
 #[path = "process/chat.rs"]
 mod chat;
 #[path = "process/limits.rs"]
