@@ -227,3 +227,52 @@ impl TokenScope {
 
 /// How long a password reset link works, in minutes.
 pub const PASSWORD_RESET_MINUTES: i64 = 30;
+
+/// Who must sign in with a second factor, as an admin sets it for the whole desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum TwoFactorRule {
+    /// Nobody must (anyone may).
+    #[default]
+    Nobody,
+    /// Supervisors and admins must.
+    Supervisors,
+    /// Everyone must.
+    Everyone,
+}
+
+impl TwoFactorRule {
+    /// Every rule.
+    pub const ALL: [TwoFactorRule; 3] = [
+        TwoFactorRule::Nobody,
+        TwoFactorRule::Supervisors,
+        TwoFactorRule::Everyone,
+    ];
+
+    /// Parses `nobody`, `supervisors` or `everyone`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        TwoFactorRule::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TwoFactorRule::Nobody => "nobody",
+            TwoFactorRule::Supervisors => "supervisors",
+            TwoFactorRule::Everyone => "everyone",
+        }
+    }
+
+    /// Whether an agent of `role` must have a second factor to work.
+    pub fn requires(self, role: crate::AgentRole) -> bool {
+        match self {
+            TwoFactorRule::Nobody => false,
+            TwoFactorRule::Supervisors => role.allows(crate::AgentRole::Supervisor),
+            TwoFactorRule::Everyone => true,
+        }
+    }
+}
+
+/// How long a checked password waits for its second factor, in minutes.
+pub const SECOND_FACTOR_MINUTES: i64 = 5;
+/// Wrong codes one checked password may be followed by before it must be given again.
+pub const SECOND_FACTOR_ATTEMPTS: i64 = 5;

@@ -120,3 +120,19 @@ fn a_token_s_scope_bounds_what_it_may_do() {
     }
     assert_eq!(TokenScope::parse("root"), None);
 }
+
+#[test]
+fn the_desk_s_two_factor_rule_says_who_must_have_a_second_factor() {
+    use crate::account::TwoFactorRule;
+    let roles = [AgentRole::Agent, AgentRole::Supervisor, AgentRole::Admin];
+    let table = [
+        (TwoFactorRule::Nobody, [false, false, false]),
+        (TwoFactorRule::Supervisors, [false, true, true]),
+        (TwoFactorRule::Everyone, [true, true, true]),
+    ];
+    for (rule, expected) in table {
+        assert_eq!(roles.map(|role| rule.requires(role)), expected, "{rule:?}");
+        assert_eq!(TwoFactorRule::parse(rule.as_str()), Some(rule));
+    }
+    assert_eq!(TwoFactorRule::parse("admins"), None);
+}

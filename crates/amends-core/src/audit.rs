@@ -123,6 +123,8 @@ pub enum Actor {
     Shell,
     /// The customer, through a signed link.
     Customer,
+    /// Someone not signed in: a sign-in that failed.
+    Stranger,
 }
 
 /// Who did it, when, and from which address: the part of an audit entry the shell knows.

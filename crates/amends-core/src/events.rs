@@ -1,7 +1,7 @@
 //! The audit events of records just written, which get their ids from the database: one
 //! constructor per action, so that every action's name is spelled here and only here.
 
-use crate::audit::{AuditEvent, RecordKind};
+use crate::audit::{AuditEvent, Change, RecordKind};
 
 /// A customer put on file.
 pub fn customer_created(id: i64) -> AuditEvent {
@@ -31,6 +31,45 @@ pub fn agent_created(id: i64) -> AuditEvent {
 /// An agent's password changed by themselves or at the shell.
 pub fn password_changed(agent_id: i64) -> AuditEvent {
     AuditEvent::new("agent.password_changed", RecordKind::Agent, agent_id)
+}
+
+/// A sign-in to an agent's account: who, by which factor (`password`, `totp`,
+/// `recovery_code`, `sso`), and whether it succeeded. The context says when and from where.
+pub fn sign_in(agent_id: i64, factor: &str, succeeded: bool) -> AuditEvent {
+    let action = if succeeded {
+        "agent.signed_in"
+    } else {
+        "agent.sign_in_failed"
+    };
+    AuditEvent::new(action, RecordKind::Agent, agent_id)
+        .with_changes(vec![Change::new("factor", "", factor)])
+}
+
+/// An agent's two-factor sign-in turned on (with fresh recovery codes) or off.
+pub fn two_factor_changed(agent_id: i64, on: bool) -> AuditEvent {
+    let action = if on {
+        "agent.two_factor_enabled"
+    } else {
+        "agent.two_factor_disabled"
+    };
+    AuditEvent::new(action, RecordKind::Agent, agent_id)
+}
+
+/// An agent's recovery codes replaced by fresh ones.
+pub fn recovery_codes_renewed(agent_id: i64) -> AuditEvent {
+    AuditEvent::new("agent.recovery_codes_renewed", RecordKind::Agent, agent_id)
+}
+
+/// One of an agent's sessions ended by them or an admin (not by signing out).
+pub fn session_ended(agent_id: i64, session_id: i64) -> AuditEvent {
+    AuditEvent::new("agent.session_ended", RecordKind::Agent, agent_id)
+        .with_changes(vec![Change::new("session", session_id.to_string(), "")])
+}
+
+/// A desk-wide setting changed by an admin.
+pub fn desk_setting_changed(admin_id: i64, name: &str, from: &str, to: &str) -> AuditEvent {
+    AuditEvent::new("desk.setting_changed", RecordKind::Agent, admin_id)
+        .with_changes(vec![Change::new(name, from, to)])
 }
 
 /// Every session of an agent ended.

@@ -26,6 +26,7 @@ mod pages;
 mod reading;
 pub mod runner;
 mod sight;
+pub mod two_factor;
 pub mod wire;
 
 use std::future::Future;

@@ -146,6 +146,58 @@ impl Store {
         Ok(())
     }
 
+    /// An agent's sessions that have not expired, newest first.
+    pub async fn sessions_of(
+        &self,
+        agent_id: i64,
+        now: Timestamp,
+    ) -> Result<Vec<SessionInfo>, StoreError> {
+        let rows: Vec<(i64, i64, i64, i64, Option<String>, Option<String>)> = sqlx::query_as(
+            "select id, created_at, case when last_seen_at > 0 then last_seen_at \
+             else created_at end, expires_at, remote_addr, user_agent from sessions \
+             where agent_id = $1 and expires_at > $2 order by id desc",
+        )
+        .bind(agent_id)
+        .bind(now.millis())
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, created_at, last_seen_at, expires_at, remote_addr, user_agent)| SessionInfo {
+                    id,
+                    created_at: Timestamp(created_at),
+                    last_seen_at: Timestamp(last_seen_at),
+                    expires_at: Timestamp(expires_at),
+                    remote_addr,
+                    user_agent,
+                },
+            )
+            .collect())
+    }
+
+    /// Ends one session of an agent; false when they have no such session.
+    pub async fn end_session(
+        &self,
+        agent_id: i64,
+        session_id: i64,
+        context: &AuditContext,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query("delete from sessions where id = $1 and agent_id = $2")
+            .bind(session_id)
+            .bind(agent_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let event = events::session_ended(agent_id, session_id);
+        audit::record(&mut tx, context, &[event]).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Records that a session was used at `now`, so the idle timeout counts from here.
     pub async fn touch_session(&self, token_hash: &str, now: Timestamp) -> Result<(), StoreError> {
         sqlx::query("update sessions set last_seen_at = $1 where token_hash = $2")
@@ -155,6 +207,23 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// A session as its agent sees it listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// Its id.
+    pub id: i64,
+    /// When it was opened.
+    pub created_at: Timestamp,
+    /// When it was last used (to the minute).
+    pub last_seen_at: Timestamp,
+    /// When it ends at the latest.
+    pub expires_at: Timestamp,
+    /// Where it was opened from.
+    pub remote_addr: Option<String>,
+    /// The browser it was opened in.
+    pub user_agent: Option<String>,
 }
 
 /// Sets an agent's password hash and ends every session of theirs but `keep`, in the caller's

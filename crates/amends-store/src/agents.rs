@@ -27,9 +27,20 @@ pub struct NewAgent {
     pub case_access: CaseAccess,
 }
 
+/// Where a session was opened from.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOrigin {
+    /// The client's address.
+    pub remote_addr: Option<String>,
+    /// Its browser, as it names itself (bounded).
+    pub user_agent: Option<String>,
+}
+
 /// A live console session.
 #[derive(Debug, Clone)]
 pub struct Session {
+    /// Its id, to list and end it.
+    pub id: i64,
     /// Who is signed in.
     pub agent: Agent,
     /// The token forms and unsafe requests must carry.
@@ -57,6 +68,10 @@ pub struct TokenInfo {
     pub expires_at: Option<i64>,
     /// What it may be used for: `full`, `read_only` or `intake`.
     pub scope: String,
+    /// When it was last used (to the minute), if ever.
+    pub last_used_at: Option<i64>,
+    /// The address it was last used from.
+    pub last_used_from: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -68,6 +83,8 @@ struct TokenRow {
     revoked_at: Option<i64>,
     expires_at: Option<i64>,
     scope: String,
+    last_used_at: Option<i64>,
+    last_used_from: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -75,9 +92,12 @@ struct TokenAgentRow {
     #[sqlx(flatten)]
     agent: AgentRow,
     scope: String,
+    token_id: i64,
+    last_used_at: Option<i64>,
 }
 
-const TOKEN_COLUMNS: &str = "id, agent_id, label, created_at, revoked_at, expires_at, scope";
+const TOKEN_COLUMNS: &str =
+    "id, agent_id, label, created_at, revoked_at, expires_at, scope, last_used_at, last_used_from";
 
 impl Store {
     /// Records a new agent. A taken email is a [`StoreError::Conflict`].
@@ -151,15 +171,31 @@ impl Store {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
+        let opened = SessionOrigin::default();
+        self.create_session_from(agent_id, token_hash, csrf_token, (now, expires_at), &opened)
+            .await
+    }
+
+    /// Starts a console session opened from `origin`; `times` are when it starts and ends.
+    pub async fn create_session_from(
+        &self,
+        agent_id: i64,
+        token_hash: &str,
+        csrf_token: &str,
+        (now, expires_at): (Timestamp, Timestamp),
+        origin: &SessionOrigin,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "insert into sessions (token_hash, csrf_token, agent_id, expires_at, created_at, \
-             updated_at) values ($1, $2, $3, $4, $5, $5)",
+             updated_at, remote_addr, user_agent) values ($1, $2, $3, $4, $5, $5, $6, $7)",
         )
         .bind(token_hash)
         .bind(csrf_token)
         .bind(agent_id)
         .bind(expires_at.millis())
         .bind(now.millis())
+        .bind(origin.remote_addr.as_deref())
+        .bind(origin.user_agent.as_deref())
         .execute(&self.write)
         .await?;
         Ok(())
@@ -173,8 +209,8 @@ impl Store {
         now: Timestamp,
         idle_since: Timestamp,
     ) -> Result<Option<Session>, StoreError> {
-        let row: Option<(i64, String, i64, i64)> = sqlx::query_as(
-            "select sessions.agent_id, sessions.csrf_token, sessions.expires_at, \
+        let row: Option<(i64, i64, String, i64, i64)> = sqlx::query_as(
+            "select sessions.id, sessions.agent_id, sessions.csrf_token, sessions.expires_at, \
              case when sessions.last_seen_at > 0 then sessions.last_seen_at \
              else sessions.created_at end from sessions \
              join agents on agents.id = sessions.agent_id \
@@ -184,13 +220,14 @@ impl Store {
         .bind(now.millis())
         .fetch_optional(&self.read)
         .await?;
-        let Some((agent_id, csrf_token, expires_at, last_seen_at)) = row else {
+        let Some((id, agent_id, csrf_token, expires_at, last_seen_at)) = row else {
             return Ok(None);
         };
         if last_seen_at < idle_since.millis() {
             return Ok(None);
         }
         Ok(Some(Session {
+            id,
             agent: self.agent(agent_id).await?,
             csrf_token,
             expires_at: Timestamp(expires_at),
@@ -241,6 +278,8 @@ impl Store {
             revoked_at: None,
             expires_at: expires_at.map(Timestamp::millis),
             scope: scope.as_str().to_owned(),
+            last_used_at: None,
+            last_used_from: None,
         })
     }
 
@@ -250,9 +289,20 @@ impl Store {
         token_hash: &str,
         now: Timestamp,
     ) -> Result<Option<(Agent, TokenScope)>, StoreError> {
+        self.agent_for_token_from(token_hash, now, None).await
+    }
+
+    /// As [`Store::agent_for_token`], noting that the token was used now from `from`.
+    pub async fn agent_for_token_from(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+        from: Option<&str>,
+    ) -> Result<Option<(Agent, TokenScope)>, StoreError> {
         // One query, as before scopes: this runs on every request made with a token.
         let row: Option<TokenAgentRow> = sqlx::query_as(&format!(
-            "select {AGENT_COLUMNS}, api_tokens.scope from api_tokens \
+            "select {AGENT_COLUMNS}, api_tokens.scope, api_tokens.id as token_id, \
+             api_tokens.last_used_at from api_tokens \
              join agents on agents.id = api_tokens.agent_id \
              where api_tokens.token_hash = $1 and api_tokens.revoked_at is null \
              and (api_tokens.expires_at is null or api_tokens.expires_at > $2) and agents.active = 1"
@@ -266,6 +316,17 @@ impl Store {
         };
         let scope = TokenScope::parse(&row.scope)
             .ok_or_else(|| StoreError::Corrupt(format!("token scope {:?}", row.scope)))?;
+        // When and from where it was last used, written at most once a minute.
+        if row.last_used_at.is_none_or(|at| now.millis() - at > 60_000) {
+            sqlx::query(
+                "update api_tokens set last_used_at = $1, last_used_from = $2 where id = $3",
+            )
+            .bind(now.millis())
+            .bind(from)
+            .bind(row.token_id)
+            .execute(&self.write)
+            .await?;
+        }
         Ok(Some((Agent::try_from(row.agent)?, scope)))
     }
 
@@ -320,6 +381,8 @@ impl From<TokenRow> for TokenInfo {
             revoked_at: row.revoked_at,
             expires_at: row.expires_at,
             scope: row.scope,
+            last_used_at: row.last_used_at,
+            last_used_from: row.last_used_from,
         }
     }
 }

@@ -37,6 +37,7 @@ pub(crate) async fn record_each(
             Actor::System => ("system", None),
             Actor::Shell => ("shell", None),
             Actor::Customer => ("customer", None),
+            Actor::Stranger => ("stranger", None),
         };
         for event in *events {
             let changes = serde_json::to_string(&event.changes)

@@ -45,6 +45,7 @@ mod table;
 mod tags;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod two_factor;
 mod views;
 
 use std::str::FromStr;
@@ -54,7 +55,8 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
-pub use agents::{NewAgent, Session, TokenInfo};
+pub use accounts::SessionInfo;
+pub use agents::{NewAgent, Session, SessionOrigin, TokenInfo};
 pub use audit::AuditEntry;
 pub use backup::{holds_nothing, inspect, Inspection, Snapshot, Tally};
 pub use cases::{QueueCursor, QueueFilter, QueueFlag, QueuePage, QueuedCase};
@@ -83,6 +85,7 @@ pub use table::notices::Notice;
 pub use table::notifications::Notification;
 pub use table::staff_mails::StaffMailSent;
 pub use tags::{TagUse, Tagged};
+pub use two_factor::{Challenge, SecondFactor};
 pub use views::SavedView;
 
 /// When the store schedules the jobs it makes itself.
