@@ -232,9 +232,20 @@
     buttons.forEach((b) => b.setAttribute("aria-busy", "true"));
     status(form, "Saving…", "");
     try {
-      await api(form.dataset.method || "POST", form.dataset.api, body);
+      const answer = await api(form.dataset.method || "POST", form.dataset.api, body);
       const then = form.dataset.then || "reload";
-      if (then.startsWith("go:")) {
+      if (then === "codes") {
+        // Recovery codes are shown this once: in the page, never reloaded away.
+        const list = document.querySelector("[data-codes]");
+        list.replaceChildren(...(answer.recovery_codes || []).map((code) => {
+          const li = document.createElement("li");
+          li.textContent = code;
+          return li;
+        }));
+        list.closest("[hidden]")?.removeAttribute("hidden");
+        form.hidden = true;
+        list.closest("section")?.querySelector("h2")?.focus();
+      } else if (then.startsWith("go:")) {
         location.href = then.slice(3);
       } else if (then === "keep") {
         const noted = document.querySelector("[data-noted]");

@@ -4,7 +4,7 @@
 //! Secrets are random 256-bit values; the database keeps only their SHA-256, so a copy of it
 //! signs no one in. Passwords are hashed with argon2id because people choose them.
 
-use amends_core::account::{self, SignInFailures, ThrottleRule, TokenScope};
+use amends_core::account::{self, SignInFailures, ThrottleRule, TokenScope, TwoFactorRule};
 use amends_core::audit::{Actor, AuditContext};
 use amends_core::{Agent, AgentRole, Timestamp};
 use argon2::password_hash::{
@@ -19,7 +19,9 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::{AppError, AppState};
+use amends_store::SessionOrigin;
+
+use crate::{two_factor, AppError, AppState};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "amends_session";
@@ -66,6 +68,10 @@ pub enum Credential {
     Session {
         /// The session's CSRF token.
         csrf_token: String,
+        /// The session's id.
+        session_id: i64,
+        /// Whether it may only set up a second factor.
+        enrol_only: bool,
     },
     /// An API token, and what it may be used for.
     Token {
@@ -144,7 +150,7 @@ impl FromRequestParts<AppState> for CurrentAgent {
             let now = state.clock.now();
             let (agent, scope) = state
                 .store
-                .agent_for_token(&digest(token.trim()), now)
+                .agent_for_token_from(&digest(token.trim()), now, remote_addr.as_deref())
                 .await?
                 .ok_or(AppError::Unauthorized(
                     "the token is unknown, expired or revoked",
@@ -183,14 +189,41 @@ impl FromRequestParts<AppState> for CurrentAgent {
                 return Err(AppError::Forbidden("the CSRF token is missing or wrong"));
             }
         }
+        if session.enrol_only && !enrolling(parts.uri.path()) {
+            return Err(AppError::Forbidden(ENROL_FIRST));
+        }
         Ok(CurrentAgent {
             agent: session.agent,
             credential: Credential::Session {
                 csrf_token: session.csrf_token,
+                session_id: session.id,
+                enrol_only: session.enrol_only,
             },
             remote_addr,
         })
     }
+}
+
+/// The refusal of a request from a session that may only set up a second factor.
+pub const ENROL_FIRST: &str = "the desk requires a second factor for your role: set up \
+     two-factor sign-in (your account page, or /api/v1/account/two-factor) first";
+
+/// How an agent signed in, from a sign-in's audit changes: `password`, `totp`,
+/// `recovery_code` or `sso`.
+pub(crate) fn sign_in_factor(changes: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(changes)
+        .ok()
+        .and_then(|c| c[0]["to"].as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Whether a session that may only set up a second factor may make this request: setting it
+/// up, reading or ending the session, and the console's account page.
+fn enrolling(path: &str) -> bool {
+    path.contains("/account/two-factor")
+        || path.ends_with("/session")
+        || path == "/account"
+        || path == "/signout"
 }
 
 /// Whether two secrets are equal, in time independent of where they differ.
@@ -273,19 +306,41 @@ pub struct OpenedSession {
     pub cookie: HeaderValue,
     /// The token unsafe requests of this session must carry.
     pub csrf_token: String,
+    /// Whether the session may only set up a second factor (the desk requires one).
+    pub enrol_only: bool,
 }
 
-/// Checks `email` and `password` and opens a session. A wrong password and an unknown address
-/// get the same answer after the same work.
+/// What a checked password leads to.
+pub enum SignedIn {
+    /// A session, opened.
+    Opened(OpenedSession),
+    /// The agent signs in with a second factor too: the challenge to send back with its code.
+    SecondFactor {
+        /// The challenge, good for a few minutes.
+        challenge: String,
+    },
+}
+
+/// Who is signing in from where: the address and the browser's name.
+pub struct Origin<'a> {
+    /// The client's address.
+    pub remote_addr: Option<&'a str>,
+    /// The browser's `User-Agent`.
+    pub user_agent: Option<&'a str>,
+}
+
+/// Checks `email` and `password`; opens a session, or asks for the second factor when the
+/// agent has one. A wrong password and an unknown address get the same answer after the same
+/// work. Every sign-in to a known account, good or bad, goes in the audit trail.
 pub async fn open_session(
     state: &AppState,
     email: &str,
     password: String,
-    remote_addr: Option<&str>,
-) -> Result<OpenedSession, AppError> {
+    origin: &Origin<'_>,
+) -> Result<SignedIn, AppError> {
     let email = email.trim().to_lowercase();
     let mut keys = vec![account_key(&email)];
-    keys.extend(remote_addr.map(address_key));
+    keys.extend(origin.remote_addr.map(address_key));
     let now = state.clock.now();
     let failures = refuse_while_throttled(state, &keys, now).await?;
     let found = state.store.agent_for_sign_in(&email).await?;
@@ -296,10 +351,17 @@ pub async fn open_session(
     let matches = with_password_check(state, move || verify_password(&password, &hash)).await?;
     let agent = match found {
         Some((agent, _)) if matches => agent,
-        _ => {
+        found => {
             let rules = [account::ACCOUNT_THROTTLE, account::ADDRESS_THROTTLE];
             for (key, rule) in keys.iter().zip(rules) {
                 count_failure(state, key, rule, &failures, now).await?;
+            }
+            if let Some((agent, _)) = found {
+                let context = sign_in_context(state, None, origin);
+                state
+                    .store
+                    .record_sign_in(agent.id, "password", false, &context)
+                    .await?;
             }
             return Err(AppError::Unauthorized("wrong email or password"));
         }
@@ -307,18 +369,151 @@ pub async fn open_session(
     if failures.iter().any(|(key, _)| key == &keys[0]) {
         state.store.forget_sign_in_failures(&keys[0]).await?;
     }
+    if state.store.second_factor(agent.id).await?.secret.is_some() {
+        let challenge = new_secret();
+        let until = now.plus_millis(account::SECOND_FACTOR_MINUTES * 60_000);
+        state
+            .store
+            .create_challenge(agent.id, &digest(&challenge), now, until)
+            .await?;
+        return Ok(SignedIn::SecondFactor { challenge });
+    }
+    let context = sign_in_context(state, Some(agent.id), origin);
+    state
+        .store
+        .record_sign_in(agent.id, "password", true, &context)
+        .await?;
+    let enrol_only = two_factor_rule(state).await?.requires(agent.role);
+    Ok(SignedIn::Opened(
+        start_session(state, agent, origin, enrol_only).await?,
+    ))
+}
+
+/// Finishes a sign-in waiting for its second factor: `code` is a current TOTP code or an
+/// unused recovery code. A wrong code counts against the account like a wrong password, and
+/// after a few the password must be given again.
+pub async fn give_second_factor(
+    state: &AppState,
+    challenge: &str,
+    code: &str,
+    origin: &Origin<'_>,
+) -> Result<OpenedSession, AppError> {
+    let now = state.clock.now();
+    let challenge_hash = digest(challenge);
+    let Some(waiting) = state.store.attempt_challenge(&challenge_hash, now).await? else {
+        return Err(AppError::Unauthorized(
+            "this sign-in has expired; give your email and password again",
+        ));
+    };
+    let agent = state.store.agent(waiting.agent_id).await?;
+    let mut keys = vec![account_key(&agent.email)];
+    keys.extend(origin.remote_addr.map(address_key));
+    let failures = refuse_while_throttled(state, &keys, now).await?;
+    let factor = match second_factor_matches(state, agent.id, code, now).await? {
+        Some(factor) => factor,
+        None => {
+            let rules = [account::ACCOUNT_THROTTLE, account::ADDRESS_THROTTLE];
+            for (key, rule) in keys.iter().zip(rules) {
+                count_failure(state, key, rule, &failures, now).await?;
+            }
+            if waiting.attempts + 1 >= account::SECOND_FACTOR_ATTEMPTS {
+                state.store.end_challenge(&challenge_hash).await?;
+            }
+            let context = sign_in_context(state, None, origin);
+            state
+                .store
+                .record_sign_in(agent.id, "totp", false, &context)
+                .await?;
+            return Err(AppError::Unauthorized("wrong code"));
+        }
+    };
+    state.store.end_challenge(&challenge_hash).await?;
+    if failures.iter().any(|(key, _)| key == &keys[0]) {
+        state.store.forget_sign_in_failures(&keys[0]).await?;
+    }
+    let context = sign_in_context(state, Some(agent.id), origin);
+    state
+        .store
+        .record_sign_in(agent.id, factor, true, &context)
+        .await?;
+    start_session(state, agent, origin, false).await
+}
+
+/// Which second factor `code` is of the agent's, taking it (a code is good once): `totp` or
+/// `recovery_code`; none when it is neither.
+pub(crate) async fn second_factor_matches(
+    state: &AppState,
+    agent_id: i64,
+    code: &str,
+    now: Timestamp,
+) -> Result<Option<&'static str>, AppError> {
+    let stored = state.store.second_factor(agent_id).await?;
+    let secret = stored
+        .secret
+        .as_deref()
+        .and_then(two_factor::secret_from_text);
+    if let Some(step) =
+        secret.and_then(|secret| two_factor::accepted_step(&secret, code, now, stored.last_step))
+    {
+        return Ok(state
+            .store
+            .take_code_step(agent_id, step)
+            .await?
+            .then_some("totp"));
+    }
+    let typed = two_factor::normalise_recovery_code(code);
+    let used = state
+        .store
+        .use_recovery_code(agent_id, &digest(&typed), now)
+        .await?;
+    Ok(used.then_some("recovery_code"))
+}
+
+/// Who must sign in with a second factor, as the desk's admin set it.
+pub(crate) async fn two_factor_rule(state: &AppState) -> Result<TwoFactorRule, AppError> {
+    let stored = state.store.desk_setting(TWO_FACTOR_SETTING).await?;
+    Ok(stored
+        .as_deref()
+        .and_then(TwoFactorRule::parse)
+        .unwrap_or_default())
+}
+
+/// The desk setting naming who must sign in with a second factor.
+pub(crate) const TWO_FACTOR_SETTING: &str = "two_factor_required_for";
+
+fn sign_in_context(state: &AppState, agent_id: Option<i64>, origin: &Origin<'_>) -> AuditContext {
+    AuditContext {
+        actor: agent_id.map_or(Actor::Stranger, |agent_id| Actor::Agent { agent_id }),
+        at: state.clock.now(),
+        remote_addr: origin.remote_addr.map(str::to_owned),
+    }
+}
+
+async fn start_session(
+    state: &AppState,
+    agent: Agent,
+    origin: &Origin<'_>,
+    enrol_only: bool,
+) -> Result<OpenedSession, AppError> {
     let secret = new_secret();
     let csrf_token = new_secret();
     let now = state.clock.now();
     let ttl = i64::try_from(state.settings.session_ttl.as_millis()).unwrap_or(i64::MAX);
+    let opened_from = SessionOrigin {
+        remote_addr: origin.remote_addr.map(str::to_owned),
+        user_agent: origin
+            .user_agent
+            .map(|name| name.chars().take(200).collect()),
+        enrol_only,
+    };
     state
         .store
-        .create_session(
+        .create_session_from(
             agent.id,
             &digest(&secret),
             &csrf_token,
-            now,
-            now.plus_millis(ttl),
+            (now, now.plus_millis(ttl)),
+            &opened_from,
         )
         .await?;
     let secure = if state.settings.secure_cookies {
@@ -335,5 +530,6 @@ pub async fn open_session(
         agent,
         cookie,
         csrf_token,
+        enrol_only,
     })
 }

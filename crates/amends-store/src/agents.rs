@@ -34,6 +34,8 @@ pub struct SessionOrigin {
     pub remote_addr: Option<String>,
     /// Its browser, as it names itself (bounded).
     pub user_agent: Option<String>,
+    /// Whether the session may only set up a second factor.
+    pub enrol_only: bool,
 }
 
 /// A live console session.
@@ -45,6 +47,8 @@ pub struct Session {
     pub agent: Agent,
     /// The token forms and unsafe requests must carry.
     pub csrf_token: String,
+    /// Whether it may only set up a second factor.
+    pub enrol_only: bool,
     /// When it ends.
     pub expires_at: Timestamp,
     /// When it was last used (or made).
@@ -187,7 +191,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "insert into sessions (token_hash, csrf_token, agent_id, expires_at, created_at, \
-             updated_at, remote_addr, user_agent) values ($1, $2, $3, $4, $5, $5, $6, $7)",
+             updated_at, remote_addr, user_agent, enrol_only) \
+             values ($1, $2, $3, $4, $5, $5, $6, $7, $8)",
         )
         .bind(token_hash)
         .bind(csrf_token)
@@ -196,6 +201,7 @@ impl Store {
         .bind(now.millis())
         .bind(origin.remote_addr.as_deref())
         .bind(origin.user_agent.as_deref())
+        .bind(i64::from(origin.enrol_only))
         .execute(&self.write)
         .await?;
         Ok(())
@@ -209,8 +215,9 @@ impl Store {
         now: Timestamp,
         idle_since: Timestamp,
     ) -> Result<Option<Session>, StoreError> {
-        let row: Option<(i64, i64, String, i64, i64)> = sqlx::query_as(
+        let row: Option<(i64, i64, String, i64, i64, i64)> = sqlx::query_as(
             "select sessions.id, sessions.agent_id, sessions.csrf_token, sessions.expires_at, \
+             sessions.enrol_only, \
              case when sessions.last_seen_at > 0 then sessions.last_seen_at \
              else sessions.created_at end from sessions \
              join agents on agents.id = sessions.agent_id \
@@ -220,7 +227,7 @@ impl Store {
         .bind(now.millis())
         .fetch_optional(&self.read)
         .await?;
-        let Some((id, agent_id, csrf_token, expires_at, last_seen_at)) = row else {
+        let Some((id, agent_id, csrf_token, expires_at, enrol_only, last_seen_at)) = row else {
             return Ok(None);
         };
         if last_seen_at < idle_since.millis() {
@@ -230,6 +237,7 @@ impl Store {
             id,
             agent: self.agent(agent_id).await?,
             csrf_token,
+            enrol_only: enrol_only == 1,
             expires_at: Timestamp(expires_at),
             last_seen_at: Timestamp(last_seen_at),
         }))

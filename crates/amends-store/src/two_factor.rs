@@ -95,6 +95,10 @@ impl Store {
             return Ok(false);
         }
         replace_recovery_codes(&mut tx, agent_id, recovery_code_hashes, context.at).await?;
+        sqlx::query("update sessions set enrol_only = 0 where agent_id = $1")
+            .bind(agent_id)
+            .execute(&mut *tx)
+            .await?;
         let event = events::two_factor_changed(agent_id, true);
         audit::record(&mut tx, context, &[event]).await?;
         tx.commit().await?;

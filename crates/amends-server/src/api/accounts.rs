@@ -6,7 +6,7 @@ use amends_core::field::bounded_text;
 use amends_core::{AgentRole, CaseAccess, FieldError, Timestamp};
 use amends_store::{NewAgent, TokenInfo};
 use axum::extract::State;
-use axum::http::header::SET_COOKIE;
+use axum::http::header::{SET_COOKIE, USER_AGENT};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse};
 use axum::Json;
@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::accounts::{
-    cookie, digest, hash_password, new_secret, open_session, Credential, CurrentAgent,
-    SESSION_COOKIE,
+    cookie, digest, give_second_factor, hash_password, new_secret, open_session, Credential,
+    CurrentAgent, OpenedSession, Origin, SignedIn, SESSION_COOKIE,
 };
 use crate::extract::{ApiJson, ApiPath, ClientAddr};
 use crate::wire::AgentView;
@@ -38,22 +38,86 @@ pub(super) struct SessionView {
     pub agent: AgentView,
     /// Send as the `X-CSRF-Token` header with every POST, PATCH and DELETE.
     pub csrf_token: String,
+    /// The desk requires a second factor of this agent, who has none yet: the session may
+    /// set one up (`/account/two-factor`) and nothing else until then.
+    pub enrol_only: bool,
 }
 
-/// Signs in with email and password; sets the session cookie.
+/// The password was right and the agent signs in with a second factor too.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct SecondFactorNeeded {
+    /// Send back to `POST /session/second-factor` with the code.
+    pub challenge: String,
+    /// How long the challenge waits, in seconds.
+    pub expires_in_seconds: i64,
+    /// What may be given: a code from the authenticator app, or a recovery code.
+    pub factors: Vec<&'static str>,
+}
+
+/// Signs in with email and password; sets the session cookie. An agent with two-factor
+/// sign-in gets 202 and a challenge instead, to send back with a code.
 #[utoipa::path(post, path = "/session", tag = "accounts", request_body = SignInRequest,
-    responses((status = 200, body = SessionView), (status = 401, body = crate::error::Problem)))]
+    responses((status = 200, body = SessionView), (status = 202, body = SecondFactorNeeded),
+        (status = 401, body = crate::error::Problem)))]
 pub(super) async fn sign_in(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<SignInRequest>,
-) -> Result<impl IntoResponse, AppError> {
-    let opened = open_session(&state, &request.email, request.password, client.as_deref()).await?;
+) -> Result<axum::response::Response, AppError> {
+    let origin = Origin {
+        remote_addr: client.as_deref(),
+        user_agent: headers.get(USER_AGENT).and_then(|v| v.to_str().ok()),
+    };
+    match open_session(&state, &request.email, request.password, &origin).await? {
+        SignedIn::Opened(opened) => Ok(session_opened(opened)),
+        SignedIn::SecondFactor { challenge } => Ok((
+            StatusCode::ACCEPTED,
+            Json(SecondFactorNeeded {
+                challenge,
+                expires_in_seconds: amends_core::account::SECOND_FACTOR_MINUTES * 60,
+                factors: vec!["totp", "recovery_code"],
+            }),
+        )
+            .into_response()),
+    }
+}
+
+/// The second step of a sign-in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SecondFactorRequest {
+    /// The challenge `POST /session` answered.
+    pub challenge: String,
+    /// The six digits the authenticator app shows, or an unused recovery code.
+    pub code: String,
+}
+
+/// Finishes a sign-in with a second factor; sets the session cookie.
+#[utoipa::path(post, path = "/session/second-factor", tag = "accounts",
+    request_body = SecondFactorRequest,
+    responses((status = 200, body = SessionView), (status = 401, body = crate::error::Problem)))]
+pub(super) async fn second_factor(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<SecondFactorRequest>,
+) -> Result<axum::response::Response, AppError> {
+    let origin = Origin {
+        remote_addr: client.as_deref(),
+        user_agent: headers.get(USER_AGENT).and_then(|v| v.to_str().ok()),
+    };
+    let opened = give_second_factor(&state, &request.challenge, &request.code, &origin).await?;
+    Ok(session_opened(opened))
+}
+
+fn session_opened(opened: OpenedSession) -> axum::response::Response {
     let view = SessionView {
         agent: AgentView::from(opened.agent),
         csrf_token: opened.csrf_token,
+        enrol_only: opened.enrol_only,
     };
-    Ok((AppendHeaders([(SET_COOKIE, opened.cookie)]), Json(view)))
+    (AppendHeaders([(SET_COOKIE, opened.cookie)]), Json(view)).into_response()
 }
 
 /// The signed-in agent and their CSRF token.
@@ -61,9 +125,14 @@ pub(super) async fn sign_in(
     responses((status = 200, body = SessionView), (status = 401, body = crate::error::Problem)))]
 pub(super) async fn current_session(current: CurrentAgent) -> Result<Json<SessionView>, AppError> {
     match current.credential {
-        Credential::Session { csrf_token } => Ok(Json(SessionView {
+        Credential::Session {
+            csrf_token,
+            enrol_only,
+            ..
+        } => Ok(Json(SessionView {
             agent: AgentView::from(current.agent),
             csrf_token,
+            enrol_only,
         })),
         Credential::Token { .. } => Err(AppError::Unauthorized(
             "no session; API tokens have no CSRF token",

@@ -20,6 +20,7 @@ mod merges;
 mod plans;
 mod presence;
 mod search;
+mod security;
 mod tags;
 mod team;
 mod views;
@@ -53,6 +54,22 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
             accounts::sign_in,
             accounts::current_session,
             accounts::sign_out
+        ))
+        .routes(routes!(accounts::second_factor))
+        .routes(routes!(
+            security::two_factor_status,
+            security::start_two_factor
+        ))
+        .routes(routes!(security::confirm_two_factor))
+        .routes(routes!(security::disable_two_factor))
+        .routes(routes!(security::renew_recovery_codes))
+        .routes(routes!(security::own_sign_ins))
+        .routes(routes!(security::agent_sign_ins))
+        .routes(routes!(security::own_sessions))
+        .routes(routes!(security::end_own_session))
+        .routes(routes!(
+            security::get_two_factor_rule,
+            security::set_two_factor_rule
         ))
         .routes(routes!(team::change_password))
         .routes(routes!(accounts::create_agent, accounts::list_agents))

@@ -7,6 +7,7 @@
 //! No inline script or style is ever rendered, and the Content-Security-Policy forbids them:
 //! a customer's words reach the page only as escaped text.
 
+mod account;
 mod call;
 mod case;
 mod case_file;
@@ -25,16 +26,16 @@ mod views;
 
 use amends_core::AgentRole;
 use axum::extract::{Form, FromRequestParts, Query, State};
-use axum::http::header::{self, SET_COOKIE};
+use axum::http::header;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use maud::{html, Markup, DOCTYPE};
 use serde::Deserialize;
 
-use crate::accounts::{open_session, Credential, CurrentAgent};
+use crate::accounts::{open_session, Credential, CurrentAgent, Origin, SignedIn, ENROL_FIRST};
 use crate::extract::ClientAddr;
 use crate::{AppError, AppState};
 
@@ -51,6 +52,8 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/queue") }))
         .route("/signin", get(sign_in_page).post(sign_in_form))
+        .route("/signin/code", axum::routing::post(account::code_form))
+        .route("/account", get(account::page))
         .route(
             "/password-reset",
             get(reset::request_page).post(reset::request_form),
@@ -114,7 +117,7 @@ impl FromRequestParts<AppState> for Console {
         match CurrentAgent::from_request_parts(parts, state).await {
             Ok(current) => {
                 let csrf_token = match &current.credential {
-                    Credential::Session { csrf_token } => csrf_token.clone(),
+                    Credential::Session { csrf_token, .. } => csrf_token.clone(),
                     Credential::Token { .. } => String::new(),
                 };
                 Ok(Console {
@@ -130,6 +133,9 @@ impl FromRequestParts<AppState> for Console {
                     .to_owned();
                 let next: String = form_urlencoded_component(&here);
                 Err(Redirect::to(&format!("/signin?next={next}")).into_response())
+            }
+            Err(AppError::Forbidden(message)) if message == ENROL_FIRST => {
+                Err(Redirect::to("/account").into_response())
             }
             Err(error) => Err(trouble(None, error)),
         }
@@ -165,6 +171,7 @@ pub(crate) enum Section {
     Search,
     Supervisor,
     Mail,
+    Account,
 }
 
 /// A whole console page.
@@ -200,7 +207,9 @@ pub(crate) fn layout(console: &Console, section: Section, title: &str, body: Mar
                             placeholder="Search cases and customers";
                     }
                     div class="who" {
-                        span { (agent.name) " · " (agent.role.as_str()) }
+                        a href="/account" aria-current=[(section == Section::Account).then_some("page")] {
+                            (agent.name) " · " (agent.role.as_str())
+                        }
                         form data-api="/api/v1/session" data-method="DELETE" data-nobody
                             data-then="go:/signin" {
                             button type="submit" class="link" { "Sign out" }
@@ -339,14 +348,16 @@ async fn sign_in_form(
             AppError::Forbidden("sign in from the desk's own page"),
         );
     }
-    match open_session(&state, &form.email, form.password, client.as_deref()).await {
-        Ok(opened) => {
-            let to = local_path(form.next.as_deref()).to_owned();
-            (
-                AppendHeaders([(SET_COOKIE, opened.cookie)]),
-                Redirect::to(&to),
-            )
-                .into_response()
+    let origin = Origin {
+        remote_addr: client.as_deref(),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok()),
+    };
+    match open_session(&state, &form.email, form.password, &origin).await {
+        Ok(SignedIn::Opened(opened)) => account::signed_in(opened, form.next.as_deref()),
+        Ok(SignedIn::SecondFactor { challenge }) => {
+            account::code_page(StatusCode::OK, &challenge, form.next.as_deref(), None)
         }
         Err(AppError::Unauthorized(message)) => sign_in_form_page(
             StatusCode::UNAUTHORIZED,

@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 pub struct AuditEntryView {
     /// The entry's id.
     pub id: i64,
-    /// agent, system, shell or customer.
-    #[schema(pattern = "^(agent|system|shell|customer)$")]
+    /// agent, system, shell, customer, or stranger (a sign-in that failed).
+    #[schema(pattern = "^(agent|system|shell|customer|stranger)$")]
     pub actor_kind: String,
     /// The agent, when an agent acted.
     pub actor_agent_id: Option<i64>,

@@ -30,5 +30,6 @@ mod pages;
 mod reading;
 mod recovery;
 mod search;
+mod two_factor;
 mod views;
 mod webdriver;

@@ -35,5 +35,8 @@ create table desk_settings (
 -- Where a session was opened from, and where a token was last used from and when.
 alter table sessions add column remote_addr text;
 alter table sessions add column user_agent text;
+-- A session opened by an agent the desk's rule requires a second factor of, who has none yet:
+-- it may set one up and nothing else.
+alter table sessions add column enrol_only bigint not null default 0;
 alter table api_tokens add column last_used_at bigint;
 alter table api_tokens add column last_used_from text;
