@@ -152,10 +152,10 @@ impl Store {
         agent_id: i64,
         now: Timestamp,
     ) -> Result<Vec<SessionInfo>, StoreError> {
-        let rows: Vec<(i64, i64, i64, i64, Option<String>, Option<String>)> = sqlx::query_as(
+        let rows: Vec<SessionRow> = sqlx::query_as(
             "select id, created_at, case when last_seen_at > 0 then last_seen_at \
-             else created_at end, expires_at, remote_addr, user_agent from sessions \
-             where agent_id = $1 and expires_at > $2 order by id desc",
+             else created_at end as last_seen_at, expires_at, remote_addr, user_agent \
+             from sessions where agent_id = $1 and expires_at > $2 order by id desc",
         )
         .bind(agent_id)
         .bind(now.millis())
@@ -163,16 +163,14 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(
-                |(id, created_at, last_seen_at, expires_at, remote_addr, user_agent)| SessionInfo {
-                    id,
-                    created_at: Timestamp(created_at),
-                    last_seen_at: Timestamp(last_seen_at),
-                    expires_at: Timestamp(expires_at),
-                    remote_addr,
-                    user_agent,
-                },
-            )
+            .map(|row| SessionInfo {
+                id: row.id,
+                created_at: Timestamp(row.created_at),
+                last_seen_at: Timestamp(row.last_seen_at),
+                expires_at: Timestamp(row.expires_at),
+                remote_addr: row.remote_addr,
+                user_agent: row.user_agent,
+            })
             .collect())
     }
 
@@ -207,6 +205,16 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: i64,
+    created_at: i64,
+    last_seen_at: i64,
+    expires_at: i64,
+    remote_addr: Option<String>,
+    user_agent: Option<String>,
 }
 
 /// A session as its agent sees it listed.

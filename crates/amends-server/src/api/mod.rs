@@ -55,22 +55,6 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
             accounts::current_session,
             accounts::sign_out
         ))
-        .routes(routes!(accounts::second_factor))
-        .routes(routes!(
-            security::two_factor_status,
-            security::start_two_factor
-        ))
-        .routes(routes!(security::confirm_two_factor))
-        .routes(routes!(security::disable_two_factor))
-        .routes(routes!(security::renew_recovery_codes))
-        .routes(routes!(security::own_sign_ins))
-        .routes(routes!(security::agent_sign_ins))
-        .routes(routes!(security::own_sessions))
-        .routes(routes!(security::end_own_session))
-        .routes(routes!(
-            security::get_two_factor_rule,
-            security::set_two_factor_rule
-        ))
         .routes(routes!(team::change_password))
         .routes(routes!(accounts::create_agent, accounts::list_agents))
         .routes(routes!(team::change_agent))
@@ -126,7 +110,29 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(plans::public_plan, plans::answer_plan))
         .routes(routes!(plans::public_summary, plans::answer_summary))
         .routes(routes!(casework::get_survey, casework::answer_survey));
-    shared_desk(router)
+    shared_desk(account_security(router))
+}
+
+/// Two-factor sign-in, an agent's sign-ins and sessions, and who must have a second factor
+/// (issue 24).
+fn account_security(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    router
+        .routes(routes!(accounts::second_factor))
+        .routes(routes!(
+            security::two_factor_status,
+            security::start_two_factor
+        ))
+        .routes(routes!(security::confirm_two_factor))
+        .routes(routes!(security::disable_two_factor))
+        .routes(routes!(security::renew_recovery_codes))
+        .routes(routes!(security::own_sign_ins))
+        .routes(routes!(security::agent_sign_ins))
+        .routes(routes!(security::own_sessions))
+        .routes(routes!(security::end_own_session))
+        .routes(routes!(
+            security::get_two_factor_rule,
+            security::set_two_factor_rule
+        ))
 }
 
 /// What every shared desk has (issue 21): search, tags, canned replies, merging, custom

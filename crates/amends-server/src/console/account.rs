@@ -10,6 +10,8 @@ use serde::Deserialize;
 
 use super::{bare_page, layout, local_path, trouble, Console, Section};
 use crate::accounts::{give_second_factor, two_factor_rule, Credential, OpenedSession, Origin};
+use amends_store::{AuditEntry, SessionInfo};
+
 use crate::extract::ClientAddr;
 use crate::{two_factor, AppError, AppState};
 
@@ -69,7 +71,7 @@ pub(super) async fn code_form(
     };
     match give_second_factor(&state, &form.challenge, &form.code, &origin).await {
         Ok(opened) => signed_in(opened, form.next.as_deref()),
-        Err(AppError::Unauthorized(message)) if message == "wrong code" => code_page(
+        Err(AppError::Unauthorized("wrong code")) => code_page(
             StatusCode::UNAUTHORIZED,
             &form.challenge,
             form.next.as_deref(),
@@ -110,22 +112,32 @@ pub(super) async fn page(State(state): State<AppState>, console: Console) -> Res
 
 async fn sections(state: &AppState, console: &Console) -> Result<Markup, AppError> {
     let agent = &console.current.agent;
-    let stored = state.store.second_factor(agent.id).await?;
-    let required = two_factor_rule(state).await?.requires(agent.role);
+    let two_factor = two_factor_section(state, console).await?;
     let sign_ins = state.store.sign_ins(agent.id, 20).await?;
     let sessions = state.store.sessions_of(agent.id, state.clock.now()).await?;
     let this_session = match console.current.credential {
         Credential::Session { session_id, .. } => Some(session_id),
         Credential::Token { .. } => None,
     };
+    Ok(html! {
+        h1 { "Your account" }
+        p { (agent.name) " · " (agent.email) " · " (agent.role.as_str()) }
+        (two_factor)
+        (sessions_section(&sessions, this_session))
+        (sign_ins_section(&sign_ins))
+    })
+}
+
+async fn two_factor_section(state: &AppState, console: &Console) -> Result<Markup, AppError> {
+    let agent = &console.current.agent;
+    let stored = state.store.second_factor(agent.id).await?;
+    let required = two_factor_rule(state).await?.requires(agent.role);
     let pending_qr = stored.pending.as_deref().and_then(|text| {
         let secret = two_factor::secret_from_text(text)?;
         let uri = two_factor::otpauth_uri("Amends", &agent.email, &secret);
         Some((text.to_owned(), two_factor::qr_svg(&uri)?))
     });
     Ok(html! {
-        h1 { "Your account" }
-        p { (agent.name) " · " (agent.email) " · " (agent.role.as_str()) }
         section aria-labelledby="two-factor-title" {
             h2 id="two-factor-title" tabindex="-1" { "Two-factor sign-in" }
             @if required && stored.secret.is_none() {
@@ -168,12 +180,17 @@ async fn sections(state: &AppState, console: &Console) -> Result<Markup, AppErro
                 p { a href="/account" { "Done" } }
             }
         }
+    })
+}
+
+fn sessions_section(sessions: &[SessionInfo], this_session: Option<i64>) -> Markup {
+    html! {
         section aria-labelledby="sessions-title" {
             h2 id="sessions-title" { "Where you are signed in" }
             table {
                 thead { tr { th scope="col" { "Opened" } th scope="col" { "Last used" } th scope="col" { "From" } th scope="col" { "Browser" } th scope="col" { span class="visually-hidden" { "Action" } } } }
                 tbody {
-                    @for session in &sessions {
+                    @for session in sessions {
                         tr {
                             td { (session.created_at.to_rfc3339()) }
                             td { (session.last_seen_at.to_rfc3339()) }
@@ -193,12 +210,17 @@ async fn sections(state: &AppState, console: &Console) -> Result<Markup, AppErro
                 }
             }
         }
+    }
+}
+
+fn sign_ins_section(sign_ins: &[AuditEntry]) -> Markup {
+    html! {
         section aria-labelledby="sign-ins-title" {
             h2 id="sign-ins-title" { "Recent sign-ins" }
             table {
                 thead { tr { th scope="col" { "When" } th scope="col" { "Result" } th scope="col" { "How" } th scope="col" { "From" } } }
                 tbody {
-                    @for entry in &sign_ins {
+                    @for entry in sign_ins {
                         @let failed = entry.action != "agent.signed_in";
                         tr {
                             td { (amends_core::Timestamp(entry.created_at).to_rfc3339()) }
@@ -210,7 +232,7 @@ async fn sections(state: &AppState, console: &Console) -> Result<Markup, AppErro
                 }
             }
         }
-    })
+    }
 }
 
 /// A form asking for a current code (or a recovery code) before an action.
