@@ -66,6 +66,14 @@ pub fn session_ended(agent_id: i64, session_id: i64) -> AuditEvent {
         .with_changes(vec![Change::new("session", session_id.to_string(), "")])
 }
 
+/// A customer's personal data erased: how much, never what.
+pub fn customer_erased(customer_id: i64, cases: i64, messages: i64) -> AuditEvent {
+    AuditEvent::new("customer.erased", RecordKind::Customer, customer_id).with_changes(vec![
+        Change::new("cases", "", cases.to_string()),
+        Change::new("messages", "", messages.to_string()),
+    ])
+}
+
 /// A desk-wide setting changed by an admin.
 pub fn desk_setting_changed(admin_id: i64, name: &str, from: &str, to: &str) -> AuditEvent {
     AuditEvent::new("desk.setting_changed", RecordKind::Agent, admin_id)

@@ -10,6 +10,7 @@ mod chats;
 mod coaching;
 mod contract;
 mod customers;
+mod data_rights;
 mod export;
 mod fields;
 mod imports;
@@ -75,6 +76,7 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
             customers::list_customers
         ))
         .routes(routes!(customers::get_customer))
+        .routes(routes!(data_rights::erase_customer))
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(casework::add_fact))
         .routes(routes!(casework::change_fact))

@@ -76,6 +76,11 @@ impl TestApp {
         serve(state).await
     }
 
+    /// The desk's database, to look at it directly.
+    pub(crate) fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
     pub(crate) fn api(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.url)
     }

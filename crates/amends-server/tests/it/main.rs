@@ -6,6 +6,7 @@
 mod auth;
 mod bad_input;
 mod browser;
+mod browser_account;
 mod browser_chat;
 mod browser_desk;
 mod bulk;
@@ -16,6 +17,7 @@ mod chat;
 mod chat_desk;
 mod console;
 mod customers;
+mod data_rights;
 mod desk;
 mod fields;
 mod hardening;

@@ -1,0 +1,230 @@
+//! A customer's erasure on both backends: every text column, the raw mail, attachments and the
+//! search indexes searched for words only the customer wrote or was called, and none found;
+//! the desk's figures the same before and after.
+
+use amends_core::AgentRole;
+use serde_json::{json, Value};
+use sqlx::{AnyConnection, Connection};
+
+use crate::helpers::{get, post, post_mail, TestApp};
+
+const MARK: &str = "zqxmark";
+
+/// Rows, per table and column, holding `MARK` anywhere in the database.
+async fn traces(url: &str) -> Vec<String> {
+    let mut conn = AnyConnection::connect(url).await.unwrap();
+    let mut found = Vec::new();
+    if url.starts_with("sqlite:") {
+        let tables: Vec<String> =
+            sqlx::query_scalar("select name from sqlite_master where type = 'table'")
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+        for table in tables {
+            let columns: Vec<String> =
+                sqlx::query_scalar(&format!("select name from pragma_table_info('{table}')"))
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap();
+            for column in columns {
+                let sql = format!(
+                    "select count(*) from \"{table}\" where instr(lower(cast(\"{column}\" as text)), '{MARK}') > 0"
+                );
+                let rows: i64 = sqlx::query_scalar(&sql).fetch_one(&mut conn).await.unwrap();
+                if rows > 0 {
+                    found.push(format!("{table}.{column}: {rows}"));
+                }
+            }
+        }
+    } else {
+        let tables: Vec<String> = sqlx::query_scalar(
+            "select tablename::text from pg_tables where schemaname = current_schema()",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        for table in tables {
+            let sql = format!(
+                "select count(*) from {table} t where position('{MARK}' in lower(t::text)) > 0"
+            );
+            let rows: i64 = sqlx::query_scalar(&sql).fetch_one(&mut conn).await.unwrap();
+            if rows > 0 {
+                found.push(format!("{table}: {rows}"));
+            }
+        }
+        let blobs: Vec<(String, String)> = sqlx::query_as(
+            "select table_name::text, column_name::text from information_schema.columns \
+             where table_schema = current_schema() and data_type = 'bytea'",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        for (table, column) in blobs {
+            let sql = format!(
+                "select count(*) from {table} where position(convert_to('{MARK}', 'UTF8') in {column}) > 0"
+            );
+            let rows: i64 = sqlx::query_scalar(&sql).fetch_one(&mut conn).await.unwrap();
+            if rows > 0 {
+                found.push(format!("{table}.{column}: {rows}"));
+            }
+        }
+    }
+    conn.close().await.unwrap();
+    found
+}
+
+/// A customer who wrote in every way the desk keeps: a record with a phone, a mail with an
+/// attachment, facts, an expectation, compensation, a reply and a note, a reminder, a custom
+/// field. Answers the customer's and the case's ids.
+async fn a_customer_everywhere(app: &TestApp, admin: &reqwest::Client) -> (i64, i64) {
+    let (status, customer) = post(
+        app,
+        admin,
+        "/customers",
+        json!({"name": "Zqxmark Customer", "emails": ["zqxmark@example.com"],
+               "phones": ["+44 7700 900123"], "social_handles": ["twitter:zqxmark"],
+               "notes": "prefers zqxmark calls", "plan": "zqxmark gold"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{customer}");
+    let customer_id = customer["id"].as_i64().unwrap();
+    let raw = "From: Zqxmark Customer <zqxmark@example.com>\r\nTo: help@desk.test\r\n\
+               Subject: my zqxmark order is broken\r\nMessage-ID: <zqxmark-1@example.com>\r\n\
+               MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+               --b\r\nContent-Type: text/plain\r\n\r\nThe zqxmark order arrived broken. I am furious.\r\n\
+               --b\r\nContent-Type: text/plain; name=\"zqxmark.txt\"\r\n\
+               Content-Disposition: attachment; filename=\"zqxmark.txt\"\r\n\r\nreceipt zqxmark 42\r\n--b--\r\n";
+    let (status, filed) = post_mail(app, admin, raw.as_bytes()).await;
+    assert_eq!(
+        (status, filed["outcome"].as_str()),
+        (202, Some("filed")),
+        "{filed}"
+    );
+    let case_id = filed["case_id"].as_i64().unwrap();
+    let case = get(app, admin, &format!("/cases/{case_id}")).await;
+    assert_eq!(
+        case["customer_id"], customer_id,
+        "the mail lands on the customer"
+    );
+    for (path, body) in [
+        (
+            "facts",
+            json!({"text": "zqxmark order 1234 arrived broken"}),
+        ),
+        (
+            "compensation",
+            json!({"kind": "refund", "amount_minor": 500, "reason": "zqxmark refund"}),
+        ),
+        (
+            "messages",
+            json!({"direction": "outbound", "body": "Dear Zqxmark Customer, we are sorry."}),
+        ),
+        (
+            "messages",
+            json!({"direction": "note", "body": "zqxmark sounded upset"}),
+        ),
+        (
+            "reminders",
+            json!({"at": "2026-11-23T09:00:00Z", "note": "call zqxmark back"}),
+        ),
+    ] {
+        let (status, answer) = post(app, admin, &format!("/cases/{case_id}/{path}"), body).await;
+        assert!(status == 201 || status == 200, "{path}: {status} {answer}");
+    }
+    let expectation = admin
+        .put(app.api(&format!("/cases/{case_id}/expectation")))
+        .json(&json!({"kind": "refund", "words": "zqxmark money back"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        expectation.status(),
+        200,
+        "{}",
+        expectation.text().await.unwrap()
+    );
+    let (status, _) = post(
+        app,
+        admin,
+        "/custom-fields",
+        json!({"key": "nickname", "label": "Nickname", "on": "customer", "kind": "text"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let set = admin
+        .put(app.api(&format!("/customers/{customer_id}/fields")))
+        .json(&json!({"fields": {"nickname": "zqxmark nick"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    (customer_id, case_id)
+}
+
+#[tokio::test]
+async fn an_erased_customer_leaves_no_trace_and_the_figures_stay_the_same() {
+    for app in TestApp::each().await {
+        let admin = app.token_client(AgentRole::Admin).await;
+        let (customer_id, case_id) = a_customer_everywhere(&app, &admin).await;
+        let before_traces = traces(app.database_url()).await;
+        assert!(
+            before_traces.len() >= 10,
+            "the scan sees the customer first: {before_traces:?}"
+        );
+        let figures = get(&app, &admin, "/stats").await;
+        let case_before = get(&app, &admin, &format!("/cases/{case_id}")).await;
+
+        // Only an admin may erase.
+        let agent = app.token_client(AgentRole::Supervisor).await;
+        let (status, _) = post(
+            &app,
+            &agent,
+            &format!("/customers/{customer_id}/erasure"),
+            json!(null),
+        )
+        .await;
+        assert_eq!(status, 403);
+        let (status, erased) = post(
+            &app,
+            &admin,
+            &format!("/customers/{customer_id}/erasure"),
+            json!(null),
+        )
+        .await;
+        assert_eq!(status, 200, "{erased}");
+        assert_eq!(erased["cases"], 1);
+        assert_eq!(erased["messages"], 3);
+        assert_eq!(erased["mails"], 1);
+        assert_eq!(erased["attachments"], 1);
+
+        let left = traces(app.database_url()).await;
+        assert!(
+            left.is_empty(),
+            "{}: traces left: {left:?}",
+            app.database_url()
+        );
+        assert_eq!(
+            get(&app, &admin, "/stats").await,
+            figures,
+            "the figures do not change"
+        );
+        let case_after = get(&app, &admin, &format!("/cases/{case_id}")).await;
+        assert_eq!(
+            case_after["messages"].as_array().unwrap().len(),
+            case_before["messages"].as_array().unwrap().len()
+        );
+        assert_eq!(case_after["status"], case_before["status"]);
+        let found = get(&app, &admin, &format!("/search?q={MARK}")).await;
+        assert_eq!(found["total"], 0, "{found}");
+        let customer = get(&app, &admin, &format!("/customers/{customer_id}")).await;
+        assert_eq!(customer["name"], "Erased customer");
+        assert_eq!(customer["emails"], json!([]));
+        let trail = get(&app, &admin, &format!("/cases/{case_id}/audit")).await;
+        assert!(!trail.as_array().unwrap().is_empty(), "who did what stays");
+        // A mail from the same address later is a new customer, not the erased one.
+        let raw =
+            "From: someone@example.org\r\nTo: help@desk.test\r\nSubject: hello\r\n\r\nHello.\r\n";
+        let (status, filed) = post_mail(&app, &admin, raw.as_bytes()).await;
+        assert_eq!(status, 202, "{filed}");
+    }
+}

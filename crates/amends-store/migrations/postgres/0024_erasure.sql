@@ -1,0 +1,20 @@
+-- Erasing a customer (issue 24). The audit trail stays append-only but for one change: an
+-- entry about an erased customer's records may lose what it quoted (its `changes` emptied) and
+-- a customer's address (`remote_addr` cleared). Who, when, what and which record stay.
+create or replace function audit_events_append_only() returns trigger language plpgsql as $$
+begin
+    if tg_op = 'UPDATE' and new.id = old.id and new.actor_kind = old.actor_kind
+        and new.actor_agent_id is not distinct from old.actor_agent_id
+        and new.action = old.action and new.record_kind = old.record_kind
+        and new.record_id = old.record_id and new.created_at = old.created_at
+        and new.changes = '[]'
+        and (new.remote_addr is not distinct from old.remote_addr or new.remote_addr is null)
+    then
+        return new;
+    end if;
+    raise exception 'the audit trail is append-only';
+end;
+$$;
+
+-- When a customer's personal data was erased; their figures (counts, times, amounts) stay.
+alter table customers add column erased_at bigint;
