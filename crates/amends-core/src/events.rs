@@ -74,6 +74,11 @@ pub fn customer_erased(customer_id: i64, cases: i64, messages: i64) -> AuditEven
     ])
 }
 
+/// Everything kept about a customer exported, by whoever the context names.
+pub fn customer_exported(customer_id: i64) -> AuditEvent {
+    AuditEvent::new("customer.exported", RecordKind::Customer, customer_id)
+}
+
 /// A desk-wide setting changed by an admin.
 pub fn desk_setting_changed(admin_id: i64, name: &str, from: &str, to: &str) -> AuditEvent {
     AuditEvent::new("desk.setting_changed", RecordKind::Agent, admin_id)

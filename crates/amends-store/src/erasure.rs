@@ -24,9 +24,9 @@ pub struct Erased {
 }
 
 /// The customer's cases, as SQL over `$1` (the customer).
-const CASES: &str = "select id from cases where customer_id = $1";
+pub(crate) const CASES: &str = "select id from cases where customer_id = $1";
 /// Their messages.
-const MESSAGES: &str =
+pub(crate) const MESSAGES: &str =
     "select messages.id from messages join cases on cases.id = messages.case_id \
      where cases.customer_id = $1";
 
@@ -118,6 +118,19 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Records that everything kept about a customer was exported.
+    pub async fn record_customer_export(
+        &self,
+        customer_id: i64,
+        context: &AuditContext,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.write.acquire().await?;
+        let event = events::customer_exported(customer_id);
+        audit::record(&mut conn, context, &[event]).await
+    }
+}
+
 async fn count(conn: &mut AnyConnection, customer_id: i64) -> Result<Erased, StoreError> {
     let mut figures = [0i64; 3];
     let sql = [
@@ -199,7 +212,23 @@ async fn forget_reminders(conn: &mut AnyConnection, customer_id: i64) -> Result<
 /// Empties what the audit trail quoted about their records (names, words, reasons) and the
 /// addresses they acted from; who did what, to which record and when, stays.
 async fn redact_audit(conn: &mut AnyConnection, customer_id: i64) -> Result<(), StoreError> {
-    let records = [
+    for (kind, ids) in audited_records() {
+        sqlx::query(&format!(
+            "update audit_events set changes = '[]', \
+             remote_addr = case when actor_kind = 'customer' then null else remote_addr end \
+             where record_kind = '{kind}' and record_id in ({ids}) \
+             and (changes <> '[]' or (actor_kind = 'customer' and remote_addr is not null))"
+        ))
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The records of a customer the audit trail may name: each kind with its ids as SQL over `$1`.
+pub(crate) fn audited_records() -> [(&'static str, String); 7] {
+    [
         ("customer", "select cast($1 as bigint)".to_owned()),
         ("case", CASES.to_owned()),
         ("message", MESSAGES.to_owned()),
@@ -219,17 +248,5 @@ async fn redact_audit(conn: &mut AnyConnection, customer_id: i64) -> Result<(), 
             "notice",
             "select id from notices where customer_id = $1".to_owned(),
         ),
-    ];
-    for (kind, ids) in records {
-        sqlx::query(&format!(
-            "update audit_events set changes = '[]', \
-             remote_addr = case when actor_kind = 'customer' then null else remote_addr end \
-             where record_kind = '{kind}' and record_id in ({ids}) \
-             and (changes <> '[]' or (actor_kind = 'customer' and remote_addr is not null))"
-        ))
-        .bind(customer_id)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
+    ]
 }

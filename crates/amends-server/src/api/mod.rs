@@ -77,6 +77,7 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(customers::get_customer))
         .routes(routes!(data_rights::erase_customer))
+        .routes(routes!(data_rights::export_customer))
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(casework::add_fact))
         .routes(routes!(casework::change_fact))
