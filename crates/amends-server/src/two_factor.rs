@@ -63,7 +63,12 @@ pub fn secret_text(secret: &[u8]) -> String {
 
 /// A secret read back from its text.
 pub fn secret_from_text(text: &str) -> Option<Vec<u8>> {
-    data_encoding::BASE32_NOPAD.decode(text.as_bytes()).ok()
+    let letters: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    data_encoding::BASE32_NOPAD.decode(letters.as_bytes()).ok()
 }
 
 /// The `otpauth://` URI an authenticator app reads from the QR code.
@@ -183,6 +188,18 @@ mod tests {
         let secret = new_secret();
         let text = secret_text(&secret);
         assert_eq!(secret_from_text(&text), Some(secret.clone()));
+        let typed = text
+            .to_lowercase()
+            .as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(
+            secret_from_text(&typed),
+            Some(secret.clone()),
+            "grouped and in lower case"
+        );
         let uri = otpauth_uri("Amends", "ann@desk.test", &secret);
         assert!(
             uri.starts_with("otpauth://totp/Amends:ann%40desk%2Etest?secret="),

@@ -8,6 +8,7 @@ use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use maud::{html, Markup, PreEscaped};
 use serde::Deserialize;
 
+use super::format::when;
 use super::{bare_page, layout, local_path, trouble, Console, Section};
 use crate::accounts::{give_second_factor, two_factor_rule, Credential, OpenedSession, Origin};
 use amends_store::{AuditEntry, SessionInfo};
@@ -138,7 +139,7 @@ async fn two_factor_section(state: &AppState, console: &Console) -> Result<Marku
         Some((text.to_owned(), two_factor::qr_svg(&uri)?))
     });
     Ok(html! {
-        section aria-labelledby="two-factor-title" {
+        section class="account" aria-labelledby="two-factor-title" {
             h2 id="two-factor-title" tabindex="-1" { "Two-factor sign-in" }
             @if required && stored.secret.is_none() {
                 p class="error" role="alert" {
@@ -158,7 +159,7 @@ async fn two_factor_section(state: &AppState, console: &Console) -> Result<Marku
                 p { "Scan this code with an authenticator app, or type the key into it. Then enter the six digits it shows." }
                 figure class="qr" {
                     (PreEscaped(svg_with_title(svg)))
-                    figcaption { "Key: " code data-secret { (text) } }
+                    figcaption { "Key: " code data-secret { (grouped(text)) } }
                 }
                 form data-api="/api/v1/account/two-factor/confirm" data-then="codes" {
                     label for="confirm-code" { "Code from the app" }
@@ -185,15 +186,15 @@ async fn two_factor_section(state: &AppState, console: &Console) -> Result<Marku
 
 fn sessions_section(sessions: &[SessionInfo], this_session: Option<i64>) -> Markup {
     html! {
-        section aria-labelledby="sessions-title" {
+        section class="account" aria-labelledby="sessions-title" {
             h2 id="sessions-title" { "Where you are signed in" }
             table {
                 thead { tr { th scope="col" { "Opened" } th scope="col" { "Last used" } th scope="col" { "From" } th scope="col" { "Browser" } th scope="col" { span class="visually-hidden" { "Action" } } } }
                 tbody {
                     @for session in sessions {
                         tr {
-                            td { (session.created_at.to_rfc3339()) }
-                            td { (session.last_seen_at.to_rfc3339()) }
+                            td { (when(session.created_at)) }
+                            td { (when(session.last_seen_at)) }
                             td { (session.remote_addr.as_deref().unwrap_or("unknown")) }
                             td { (session.user_agent.as_deref().unwrap_or("unknown")) }
                             td {
@@ -215,7 +216,7 @@ fn sessions_section(sessions: &[SessionInfo], this_session: Option<i64>) -> Mark
 
 fn sign_ins_section(sign_ins: &[AuditEntry]) -> Markup {
     html! {
-        section aria-labelledby="sign-ins-title" {
+        section class="account" aria-labelledby="sign-ins-title" {
             h2 id="sign-ins-title" { "Recent sign-ins" }
             table {
                 thead { tr { th scope="col" { "When" } th scope="col" { "Result" } th scope="col" { "How" } th scope="col" { "From" } } }
@@ -223,7 +224,7 @@ fn sign_ins_section(sign_ins: &[AuditEntry]) -> Markup {
                     @for entry in sign_ins {
                         @let failed = entry.action != "agent.signed_in";
                         tr {
-                            td { (amends_core::Timestamp(entry.created_at).to_rfc3339()) }
+                            td { (when(amends_core::Timestamp(entry.created_at))) }
                             td { @if failed { strong { "Failed" } } @else { "Signed in" } }
                             td { (factor_of(&entry.changes)) }
                             td { (entry.remote_addr.as_deref().unwrap_or("unknown")) }
@@ -245,6 +246,15 @@ fn code_action(api: &str, id: &str, label: &str, then: &str) -> Markup {
             p class="form-status" role="status" {}
         }
     }
+}
+
+/// A key in groups of four letters, easier to type; apps ignore the spaces.
+fn grouped(key: &str) -> String {
+    key.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The QR code's SVG with a name a screen reader can read.
