@@ -74,6 +74,7 @@ fn case_page(state: &AppState, console: &Console, file: &CaseFile) -> Markup {
             }
             aside class="case-side" aria-label="Customer and recovery" {
                 (customer_card(file))
+                (their_data(console, file.customer.id))
                 (super::fields::fields_panel(file))
                 (expectation_panel(file))
                 (facts_panel(file))
@@ -522,6 +523,30 @@ fn customer_card(file: &CaseFile) -> Markup {
                 ul class="plain" {
                     @for p in past {
                         li { a href={ "/cases/" (p.id) } { "#" (p.id) " " (p.subject) } " · " (label(p.status.as_str())) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The customer's data rights, for supervisors (export) and admins (erasure).
+fn their_data(console: &Console, customer_id: i64) -> Markup {
+    let role = console.current.agent.role;
+    html! {
+        @if role.allows(AgentRole::Supervisor) {
+            details class="panel their-data" {
+                summary { "Their data" }
+                p {
+                    a href={ "/api/v1/customers/" (customer_id) "/export" } download {
+                        "Download everything kept about them (ZIP)"
+                    }
+                }
+                @if role.allows(AgentRole::Admin) {
+                    form data-api={ "/api/v1/customers/" (customer_id) "/erasure" } data-nobody
+                        data-confirm="Erase this customer's personal data everywhere? Their names, addresses, messages, mail and notes go for good; the figures stay. This cannot be undone." {
+                        button type="submit" class="warn" { "Erase their personal data" }
+                        (form_status())
                     }
                 }
             }
