@@ -46,7 +46,11 @@ pub fn needs(job: &Job) -> Option<Needs> {
             Some(Needs::Promise(check.promise_id))
         }
         Job::CaseReminder(_) => Some(Needs::Nothing),
-        Job::FollowUp(_) | Job::MailSend(_) | Job::StaffMail(_) | Job::SocialSend(_) => None,
+        Job::FollowUp(_)
+        | Job::MailSend(_)
+        | Job::StaffMail(_)
+        | Job::SocialSend(_)
+        | Job::RetentionSweep(_) => None,
     }
 }
 

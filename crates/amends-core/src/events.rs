@@ -74,6 +74,11 @@ pub fn customer_erased(customer_id: i64, cases: i64, messages: i64) -> AuditEven
     ])
 }
 
+/// A closed case's content erased by the desk's retention rule.
+pub fn case_content_erased(case_id: i64) -> AuditEvent {
+    AuditEvent::new("case.content_erased", RecordKind::Case, case_id)
+}
+
 /// Everything kept about a customer exported, by whoever the context names.
 pub fn customer_exported(customer_id: i64) -> AuditEvent {
     AuditEvent::new("customer.exported", RecordKind::Customer, customer_id)

@@ -62,6 +62,27 @@ pub struct SocialSend {
     pub message_id: i64,
 }
 
+/// The desk's retention rule applied: the content of cases closed longer ago than the rule
+/// keeps is erased, then the next sweep is scheduled a day later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct RetentionSweep {}
+
+/// How often the retention rule is applied.
+pub const RETENTION_SWEEP_EVERY_MILLIS: i64 = 86_400_000;
+
+/// The instant `months` calendar months before `now` (UTC): cases closed before it are past
+/// the retention rule.
+pub fn retention_cutoff(now: Timestamp, months: i64) -> Timestamp {
+    let zoned = jiff::Timestamp::from_millisecond(now.millis())
+        .ok()
+        .map(|at| at.to_zoned(jiff::tz::TimeZone::UTC));
+    zoned
+        .and_then(|at| at.checked_sub(jiff::Span::new().months(months)).ok())
+        .map_or(Timestamp(i64::MIN), |at| {
+            Timestamp(at.timestamp().as_millisecond())
+        })
+}
+
 /// Every kind of work the desk schedules. The tag is the stored kind; the content the stored
 /// arguments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +109,9 @@ pub enum Job {
     /// Sends one reply through a messaging app.
     #[serde(rename = "social.send")]
     SocialSend(SocialSend),
+    /// Applies the retention rule.
+    #[serde(rename = "retention.sweep")]
+    RetentionSweep(RetentionSweep),
 }
 
 /// A stored job's kind or arguments do not make a [`Job`]; retrying cannot mend it.
@@ -111,6 +135,7 @@ impl Job {
             Job::MailSend(_) => "mail.send",
             Job::StaffMail(_) => "staff_mail.send",
             Job::SocialSend(_) => "social.send",
+            Job::RetentionSweep(_) => "retention.sweep",
         }
     }
 
@@ -123,6 +148,7 @@ impl Job {
             Job::MailSend(send) => serde_json::to_value(send),
             Job::StaffMail(send) => serde_json::to_value(send),
             Job::SocialSend(send) => serde_json::to_value(send),
+            Job::RetentionSweep(sweep) => serde_json::to_value(sweep),
         };
         // Plain structs of numbers and strings always serialise.
         arguments.map_or_else(|_| "null".to_owned(), |value| value.to_string())
@@ -148,4 +174,30 @@ pub struct Scheduled {
     pub job: Job,
     /// Not before this instant.
     pub run_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_retention_cutoff_counts_calendar_months_back() {
+        // 2026-03-31T12:00:00Z less one month is 2026-02-28T12:00:00Z (no 31st in February).
+        let now = Timestamp::parse_rfc3339("2026-03-31T12:00:00Z").unwrap_or(Timestamp(0));
+        assert_eq!(
+            retention_cutoff(now, 1).to_rfc3339(),
+            "2026-02-28T12:00:00Z"
+        );
+        assert_eq!(
+            retention_cutoff(now, 24).to_rfc3339(),
+            "2024-03-31T12:00:00Z"
+        );
+    }
+
+    #[test]
+    fn a_retention_sweep_is_stored_as_its_kind_with_no_arguments() {
+        let job = Job::RetentionSweep(RetentionSweep {});
+        assert_eq!(job.kind(), "retention.sweep");
+        assert_eq!(job.payload(), "{}");
+    }
 }

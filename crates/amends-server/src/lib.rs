@@ -24,6 +24,7 @@ pub mod mailroom;
 mod messaging;
 mod pages;
 mod reading;
+mod retention;
 pub mod runner;
 mod sight;
 pub mod two_factor;

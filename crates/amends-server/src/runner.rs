@@ -76,6 +76,10 @@ async fn effect_of(state: &AppState, job: &JobRecord) -> Result<JobEffect, Failu
                 JobEffect::Nothing
             },
         ),
+        Job::RetentionSweep(_) => crate::retention::sweep(state, state.clock.now())
+            .await
+            .map(|_| JobEffect::Nothing)
+            .map_err(|error| Failure::Temporary(error.to_string())),
         Job::FollowUp(check) => {
             let survey_url = state.customer_link("survey", check.case_id, Purpose::Survey);
             Ok(JobEffect::FollowUp { check, survey_url })
@@ -151,6 +155,10 @@ pub async fn run_jobs(
     mut shutdown: watch::Receiver<bool>,
 ) {
     tracing::info!(%runner, "job runner started");
+    // The retention rule's daily sweep: whichever server starts first schedules it.
+    if let Err(error) = crate::retention::sweep_by(&state, state.clock.now()).await {
+        tracing::error!(%error, "the retention sweep could not be scheduled");
+    }
     loop {
         if *shutdown.borrow() {
             break;

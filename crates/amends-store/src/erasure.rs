@@ -1,11 +1,12 @@
-//! Erasing a customer: their personal data removed from every table and search index in one
-//! transaction, while what the desk counts stays (cases, messages and their times, the engine's
-//! readings as numbers, amounts granted, survey scores). The search indexes follow the
-//! migrations' triggers; the audit trail keeps who did what to which record and when, and
-//! loses only what it quoted.
+//! Erasing personal data: a customer's, everywhere, on request; or the content of cases closed
+//! long ago, by the desk's retention rule. Rows stay, so what the desk counts stays (cases,
+//! messages and their times, the engine's readings as numbers, amounts granted, survey scores);
+//! their words go, from every table and search index, in one transaction. The search indexes
+//! follow the migrations' triggers; the audit trail keeps who did what to which record and
+//! when, and loses only what it quoted.
 
 use amends_core::audit::AuditContext;
-use amends_core::events;
+use amends_core::{events, Timestamp};
 use sqlx::AnyConnection;
 
 use crate::{audit, Backend, Store, StoreError};
@@ -30,39 +31,39 @@ pub(crate) const MESSAGES: &str =
     "select messages.id from messages join cases on cases.id = messages.case_id \
      where cases.customer_id = $1";
 
-/// Each statement empties one kind of content; `$1` is the customer, `$2` now. Rows stay, so
-/// every count and time the figures read is kept.
-const EMPTYING: &[&str] = &[
+/// Statements emptying the content of the cases `{cases}` (SQL naming their ids), at `{now}`.
+const CASE_CONTENT: &[&str] = &[
+    "update attachments set name = '', content = null, omitted = 'erased', updated_at = {now} \
+     where message_id in (select id from messages where case_id in ({cases}))",
     "update messages set body = '', body_html = null, assessment = null, external_id = null, \
-     updated_at = $2 where case_id in (select id from cases where customer_id = $1)",
-    "update cases set subject = '', expectation_words = null, plan_answer = null, updated_at = $2 \
-     where customer_id = $1",
-    "update facts set text = '', updated_at = $2 \
-     where case_id in (select id from cases where customer_id = $1)",
-    "update promises set description = '', updated_at = $2 \
-     where case_id in (select id from cases where customer_id = $1)",
-    "update plan_steps set description = '', updated_at = $2 \
-     where case_id in (select id from cases where customer_id = $1)",
-    "update summaries set body = '', answer_comment = null, updated_at = $2 \
-     where case_id in (select id from cases where customer_id = $1)",
-    "update surveys set comment = null, updated_at = $2 \
-     where case_id in (select id from cases where customer_id = $1)",
-    "update compensation set reason = '', updated_at = $2 where customer_id = $1",
-    "update notifications set body = '', updated_at = $2 \
-     where case_id in (select id from cases where customer_id = $1)",
+     updated_at = {now} where case_id in ({cases})",
+    "update cases set subject = '', expectation_words = null, plan_answer = null, \
+     content_erased_at = {now}, updated_at = {now} where id in ({cases})",
+    "update facts set text = '', updated_at = {now} where case_id in ({cases})",
+    "update promises set description = '', updated_at = {now} where case_id in ({cases})",
+    "update plan_steps set description = '', updated_at = {now} where case_id in ({cases})",
+    "update summaries set body = '', answer_comment = null, updated_at = {now} \
+     where case_id in ({cases})",
+    "update surveys set comment = null, updated_at = {now} where case_id in ({cases})",
+    "update compensation set reason = '', updated_at = {now} where case_id in ({cases})",
+    "update notifications set body = '', updated_at = {now} where case_id in ({cases})",
     "update notices set to_address = null, subject = '', body = '', mail = null, \
      status = case when status = 'queued' then 'failed' else status end, \
-     last_error = case when status = 'queued' then 'the customer was erased' else last_error end, \
-     updated_at = $2 where customer_id = $1",
+     last_error = case when status = 'queued' then 'the content was erased' else last_error end, \
+     updated_at = {now} where case_id in ({cases})",
+    "delete from social_routes where case_id in ({cases})",
+    "delete from custom_values where record_id in ({cases}) and field_id in \
+     (select id from custom_fields where owner_kind = 'case')",
+];
+
+/// Statements emptying what identifies the customer `{customer}` beyond their cases.
+const CUSTOMER: &[&str] = &[
     "update chats set visitor_name = null, site_customer_id = null, email = null, \
-     bot_order = null, bot_email = null, updated_at = $2 where customer_id = $1",
-    "delete from social_routes where case_id in (select id from cases where customer_id = $1)",
-    "delete from custom_values where (record_id = $1 and field_id in \
-     (select id from custom_fields where owner_kind = 'customer')) or (field_id in \
-     (select id from custom_fields where owner_kind = 'case') and record_id in \
-     (select id from cases where customer_id = $1))",
+     bot_order = null, bot_email = null, updated_at = {now} where customer_id = {customer}",
+    "delete from custom_values where record_id = {customer} and field_id in \
+     (select id from custom_fields where owner_kind = 'customer')",
     "update customers set name = 'Erased customer', plan = null, invoice_dates = '[]', \
-     notes = '', erased_at = $2, updated_at = $2 where id = $1",
+     notes = '', erased_at = {now}, updated_at = {now} where id = {customer}",
 ];
 
 impl Store {
@@ -79,46 +80,93 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         exists.ok_or(StoreError::NotFound("customer"))?;
-        let counted = count(&mut tx, customer_id).await?;
-        let erased_mails = empty_mail(&mut tx, customer_id, context.at.millis()).await?;
-        for sql in EMPTYING {
-            sqlx::query(sql)
-                .bind(customer_id)
-                .bind(context.at.millis())
-                .execute(&mut *tx)
-                .await?;
-        }
-        forget_reminders(&mut tx, customer_id).await?;
-        redact_audit(&mut tx, customer_id).await?;
-        // Their contacts last: the mail above was found by the addresses.
+        let cases = format!("select id from cases where customer_id = {customer_id}");
+        let now = context.at.millis();
+        // Mail sent from their addresses but never filed (set aside) goes too, found by the
+        // addresses before they go.
+        let from_them = sqlx::query(&format!(
+            "update inbound_mails set raw = null, from_address = null, subject = null, \
+             reason = null, message_id = null, updated_at = {now} \
+             where case_id is null and lower(from_address) in (select lower(value) \
+             from customer_contacts where customer_id = {customer_id} and kind = 'email')"
+        ))
+        .execute(&mut *tx)
+        .await?;
+        let mut erased = empty_cases(&mut tx, &cases, context.at).await?;
+        erased.mails += i64::try_from(from_them.rows_affected()).unwrap_or(0);
+        run_each(
+            &mut tx,
+            CUSTOMER,
+            &[
+                ("{customer}", customer_id.to_string()),
+                ("{now}", now.to_string()),
+            ],
+        )
+        .await?;
+        redact_audit(&mut tx, "customer", &customer_id.to_string()).await?;
         sqlx::query("delete from customer_contacts where customer_id = $1")
             .bind(customer_id)
             .execute(&mut *tx)
             .await?;
-        let erased = Erased {
-            mails: erased_mails,
-            ..counted
-        };
-        if self.backend == Backend::Sqlite {
-            // FTS5 keeps a deleted word in its older segments until they merge: merge them,
-            // so the words are gone from the index's own tables too. It rewrites the indexes,
-            // a cost paid once per erasure (PostgreSQL's generated columns need nothing).
-            for index in ["message_words", "case_words", "customer_words"] {
-                sqlx::query(&format!(
-                    "insert into {index} ({index}) values ('optimize')"
-                ))
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
+        self.purge_search_words(&mut tx).await?;
         let event = events::customer_erased(customer_id, erased.cases, erased.messages);
         audit::record(&mut tx, context, &[event]).await?;
         tx.commit().await?;
         Ok(erased)
     }
-}
 
-impl Store {
+    /// Erases the content of up to `batch` cases closed before `closed_before` whose content
+    /// is still kept (the retention rule); answers what went. Their customers stay on file.
+    pub async fn erase_closed_cases(
+        &self,
+        closed_before: Timestamp,
+        batch: i64,
+        context: &AuditContext,
+    ) -> Result<Erased, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "select id from cases where status = 'closed' and closed_at < $1 \
+             and content_erased_at is null order by id limit $2",
+        )
+        .bind(closed_before.millis())
+        .bind(batch)
+        .fetch_all(&mut *tx)
+        .await?;
+        if ids.is_empty() {
+            return Ok(Erased::default());
+        }
+        let cases = ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let erased = empty_cases(&mut tx, &cases, context.at).await?;
+        self.purge_search_words(&mut tx).await?;
+        let events: Vec<_> = ids
+            .iter()
+            .map(|id| events::case_content_erased(*id))
+            .collect();
+        audit::record(&mut tx, context, &events).await?;
+        tx.commit().await?;
+        Ok(erased)
+    }
+
+    /// FTS5 keeps a deleted word in its older segments until they merge: merge them, so the
+    /// words are gone from the index's own tables too. It rewrites the indexes, a cost paid
+    /// once per erasure (PostgreSQL's generated columns need nothing).
+    async fn purge_search_words(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            for index in ["message_words", "case_words", "customer_words"] {
+                sqlx::query(&format!(
+                    "insert into {index} ({index}) values ('optimize')"
+                ))
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Records that everything kept about a customer was exported.
     pub async fn record_customer_export(
         &self,
@@ -131,18 +179,70 @@ impl Store {
     }
 }
 
-async fn count(conn: &mut AnyConnection, customer_id: i64) -> Result<Erased, StoreError> {
+/// Empties the content of the cases `cases` (SQL naming their ids) and what they hold: raw
+/// mail, attachments, agents' reminders to come, the audit trail's quotes.
+async fn empty_cases(
+    conn: &mut AnyConnection,
+    cases: &str,
+    at: Timestamp,
+) -> Result<Erased, StoreError> {
+    let counted = count(conn, cases).await?;
+    let messages = format!("select id from messages where case_id in ({cases})");
+    let mails = sqlx::query(&format!(
+        "update inbound_mails set raw = null, from_address = null, subject = null, \
+         reason = null, message_id = null, updated_at = {now} \
+         where case_id in ({cases}) or message_row_id in ({messages})",
+        now = at.millis()
+    ))
+    .execute(&mut *conn)
+    .await?;
+    // The audit trail's quotes first: the records are found by the cases' ids.
+    for (kind, ids) in case_records(cases) {
+        redact_audit(conn, kind, &ids).await?;
+    }
+    forget_reminders(conn, cases).await?;
+    run_each(
+        conn,
+        CASE_CONTENT,
+        &[
+            ("{cases}", cases.to_owned()),
+            ("{now}", at.millis().to_string()),
+        ],
+    )
+    .await?;
+    Ok(Erased {
+        mails: i64::try_from(mails.rows_affected()).unwrap_or(i64::MAX),
+        ..counted
+    })
+}
+
+/// Runs each statement with its `{names}` replaced by their values (ids and times, numbers).
+async fn run_each(
+    conn: &mut AnyConnection,
+    statements: &[&str],
+    values: &[(&str, String)],
+) -> Result<(), StoreError> {
+    for statement in statements {
+        let sql = values
+            .iter()
+            .fold((*statement).to_owned(), |sql, (name, value)| {
+                sql.replace(name, value)
+            });
+        sqlx::query(&sql).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn count(conn: &mut AnyConnection, cases: &str) -> Result<Erased, StoreError> {
     let mut figures = [0i64; 3];
+    let messages = format!("select id from messages where case_id in ({cases})");
     let sql = [
-        format!("select count(*) from ({CASES}) c"),
-        format!("select count(*) from ({MESSAGES}) m"),
-        format!("select count(*) from attachments where message_id in ({MESSAGES})"),
+        format!("select count(*) from cases where id in ({cases})"),
+        format!("select count(*) from messages where case_id in ({cases})"),
+        format!("select count(*) from attachments where message_id in ({messages})"),
     ];
     for (figure, sql) in figures.iter_mut().zip(sql) {
-        *figure = sqlx::query_scalar(&sql)
-            .bind(customer_id)
-            .fetch_one(&mut *conn)
-            .await?;
+        *figure = sqlx::query_scalar(&sql).fetch_one(&mut *conn).await?;
     }
     let [cases, messages, attachments] = figures;
     Ok(Erased {
@@ -153,41 +253,12 @@ async fn count(conn: &mut AnyConnection, customer_id: i64) -> Result<Erased, Sto
     })
 }
 
-/// Empties the raw mails filed on their cases or sent from their addresses (set aside ones
-/// too), and their messages' attachments; answers how many mails.
-async fn empty_mail(
-    conn: &mut AnyConnection,
-    customer_id: i64,
-    now: i64,
-) -> Result<i64, StoreError> {
-    sqlx::query(&format!(
-        "update attachments set name = '', content = null, omitted = 'erased', updated_at = $2 \
-         where message_id in ({MESSAGES})"
-    ))
-    .bind(customer_id)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    let done = sqlx::query(&format!(
-        "update inbound_mails set raw = null, from_address = null, subject = null, reason = null, \
-         message_id = null, updated_at = $2 \
-         where case_id in ({CASES}) or message_row_id in ({MESSAGES}) \
-         or lower(from_address) in (select lower(value) from customer_contacts \
-             where customer_id = $1 and kind = 'email')"
-    ))
-    .bind(customer_id)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(i64::try_from(done.rows_affected()).unwrap_or(i64::MAX))
-}
-
-/// Agents' reminders still to come on their cases keep their time, not their words.
-async fn forget_reminders(conn: &mut AnyConnection, customer_id: i64) -> Result<(), StoreError> {
-    let cases: Vec<i64> = sqlx::query_scalar(CASES)
-        .bind(customer_id)
-        .fetch_all(&mut *conn)
-        .await?;
+/// Agents' reminders still to come on the cases keep their time, not their words.
+async fn forget_reminders(conn: &mut AnyConnection, cases: &str) -> Result<(), StoreError> {
+    let cases: Vec<i64> =
+        sqlx::query_scalar(&format!("select id from cases where id in ({cases})"))
+            .fetch_all(&mut *conn)
+            .await?;
     let pending: Vec<(i64, String)> = sqlx::query_as(
         "select id, payload from jobs where kind = 'case.reminder' and status in ('pending', 'running')",
     )
@@ -209,44 +280,55 @@ async fn forget_reminders(conn: &mut AnyConnection, customer_id: i64) -> Result<
     Ok(())
 }
 
-/// Empties what the audit trail quoted about their records (names, words, reasons) and the
-/// addresses they acted from; who did what, to which record and when, stays.
-async fn redact_audit(conn: &mut AnyConnection, customer_id: i64) -> Result<(), StoreError> {
-    for (kind, ids) in audited_records() {
-        sqlx::query(&format!(
-            "update audit_events set changes = '[]', \
-             remote_addr = case when actor_kind = 'customer' then null else remote_addr end \
-             where record_kind = '{kind}' and record_id in ({ids}) \
-             and (changes <> '[]' or (actor_kind = 'customer' and remote_addr is not null))"
-        ))
-        .bind(customer_id)
-        .execute(&mut *conn)
-        .await?;
-    }
+/// Empties what the audit trail quoted about the records `ids` (SQL) of `kind` (names, words,
+/// reasons) and the addresses customers acted from; who did what, to which record and when,
+/// stays.
+async fn redact_audit(conn: &mut AnyConnection, kind: &str, ids: &str) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "update audit_events set changes = '[]', \
+         remote_addr = case when actor_kind = 'customer' then null else remote_addr end \
+         where record_kind = '{kind}' and record_id in ({ids}) \
+         and (changes <> '[]' or (actor_kind = 'customer' and remote_addr is not null))"
+    ))
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
-/// The records of a customer the audit trail may name: each kind with its ids as SQL over `$1`.
-pub(crate) fn audited_records() -> [(&'static str, String); 7] {
+/// The records of the cases `cases` (SQL naming their ids) the audit trail may name: each
+/// kind with its ids as SQL.
+fn case_records(cases: &str) -> [(&'static str, String); 6] {
     [
-        ("customer", "select cast($1 as bigint)".to_owned()),
-        ("case", CASES.to_owned()),
-        ("message", MESSAGES.to_owned()),
+        (
+            "case",
+            format!("select id from cases where id in ({cases})"),
+        ),
+        (
+            "message",
+            format!("select id from messages where case_id in ({cases})"),
+        ),
         (
             "fact",
-            format!("select id from facts where case_id in ({CASES})"),
+            format!("select id from facts where case_id in ({cases})"),
         ),
         (
             "promise",
-            format!("select id from promises where case_id in ({CASES})"),
+            format!("select id from promises where case_id in ({cases})"),
         ),
         (
             "compensation",
-            "select id from compensation where customer_id = $1".to_owned(),
+            format!("select id from compensation where case_id in ({cases})"),
         ),
         (
             "notice",
-            "select id from notices where customer_id = $1".to_owned(),
+            format!("select id from notices where case_id in ({cases})"),
         ),
     ]
+}
+
+/// The records of a customer the audit trail may name: each kind with its ids as SQL over `$1`.
+pub(crate) fn audited_records() -> Vec<(&'static str, String)> {
+    let mut records = vec![("customer", "select cast($1 as bigint)".to_owned())];
+    records.extend(case_records(CASES));
+    records
 }

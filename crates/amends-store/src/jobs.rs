@@ -164,6 +164,45 @@ impl Store {
         Ok(id)
     }
 
+    /// Makes sure one job of `work`'s kind is waiting to run by `work.run_at`: a waiting one
+    /// is brought forward to it when later, one running now is left to schedule the next, and
+    /// otherwise `work` is scheduled. For the desk's own recurring work (the retention sweep),
+    /// whichever server asks first.
+    pub async fn ensure_job(
+        &self,
+        work: &Scheduled,
+        context: &AuditContext,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        let kind = work.job.kind();
+        let waiting: Vec<(i64, String, i64)> = sqlx::query_as(
+            "select id, status, run_at from jobs where kind = $1 and status in ('pending', 'running') \
+             order by id",
+        )
+        .bind(kind)
+        .fetch_all(&mut *tx)
+        .await?;
+        match waiting.first() {
+            Some((_, status, _)) if status == "running" => {}
+            Some((id, _, run_at)) => {
+                if *run_at > work.run_at.millis() {
+                    sqlx::query("update jobs set run_at = $1, updated_at = $2 where id = $3")
+                        .bind(work.run_at.millis())
+                        .bind(context.at.millis())
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            None => {
+                let id = insert_job(&mut tx, work, crate::DEFAULT_ATTEMPTS, context.at).await?;
+                audit::record(&mut tx, context, &[events::job_scheduled(id)]).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Claims up to `limit` due jobs for `runner`, holding each until `now + lease_millis`.
     /// Jobs whose runner's lease ran out are claimed again.
     pub async fn claim_due_jobs(

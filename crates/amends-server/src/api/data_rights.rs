@@ -168,3 +168,55 @@ fn row_object<'a>(
     }
     Value::Object(object)
 }
+
+/// How long a closed case keeps its content.
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RetentionView {
+    /// Months after it closed that a case's content (messages, mail, notes, facts) is erased;
+    /// its counts, times and amounts stay. `null`: kept for ever.
+    #[schema(minimum = 1, maximum = 1200)]
+    pub months: Option<i64>,
+}
+
+/// How long a closed case keeps its content.
+#[utoipa::path(get, path = "/settings/retention", tag = "customers",
+    responses((status = 200, body = RetentionView)))]
+pub(super) async fn get_retention(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+) -> Result<Json<RetentionView>, AppError> {
+    current.require(AgentRole::Supervisor)?;
+    Ok(Json(RetentionView {
+        months: crate::retention::retention_months(&state).await?,
+    }))
+}
+
+/// Sets how long a closed case keeps its content (admins only); a sweep runs at once, then
+/// daily.
+#[utoipa::path(put, path = "/settings/retention", tag = "customers", request_body = RetentionView,
+    responses((status = 200, body = RetentionView), (status = 403, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+pub(super) async fn set_retention(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+    crate::extract::ApiJson(request): crate::extract::ApiJson<RetentionView>,
+) -> Result<Json<RetentionView>, AppError> {
+    current.require(AgentRole::Admin)?;
+    if request.months.is_some_and(|m| !(1..=1200).contains(&m)) {
+        return Err(amends_core::FieldError::new("months", "must be 1 to 1200, or null").into());
+    }
+    let value = request.months.map(|m| m.to_string()).unwrap_or_default();
+    let context = current.audit(&state);
+    state
+        .store
+        .set_desk_setting(
+            current.agent.id,
+            crate::retention::RETENTION_SETTING,
+            &value,
+            &context,
+        )
+        .await?;
+    crate::retention::sweep_by(&state, context.at).await?;
+    Ok(Json(request))
+}

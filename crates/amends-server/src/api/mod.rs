@@ -78,6 +78,10 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(customers::get_customer))
         .routes(routes!(data_rights::erase_customer))
         .routes(routes!(data_rights::export_customer))
+        .routes(routes!(
+            data_rights::get_retention,
+            data_rights::set_retention
+        ))
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(casework::add_fact))
         .routes(routes!(casework::change_fact))

@@ -374,3 +374,94 @@ async fn an_export_holds_every_record_of_the_customer_and_their_files() {
         assert_eq!(missing.status(), 404);
     }
 }
+
+#[tokio::test]
+async fn the_retention_rule_erases_the_content_of_cases_closed_long_ago_and_nothing_else() {
+    for app in TestApp::each().await {
+        let admin = app.token_client(AgentRole::Admin).await;
+        let mut cases = Vec::new();
+        for n in 0..3 {
+            let (status, case) = post(
+                &app,
+                &admin,
+                "/cases",
+                json!({"customer": {"name": format!("Kept {n}"), "email": format!("kept{n}@example.com")},
+                       "channel": "email", "subject": format!("{MARK} subject {n}"),
+                       "body": format!("{MARK} body {n}")}),
+            )
+            .await;
+            assert_eq!(status, 201, "{case}");
+            cases.push(case["id"].as_i64().unwrap());
+        }
+        for id in &cases[..2] {
+            for status in ["resolved", "closed"] {
+                let changed = admin
+                    .patch(app.api(&format!("/cases/{id}")))
+                    .json(&json!({"status": status}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(changed.status(), 200);
+            }
+        }
+        let range = "/stats?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z";
+        let figures = get(&app, &admin, range).await;
+        // Eleven months on, a twelve-month rule erases nothing; thirteen months on, it does.
+        app.clock.advance(335 * 86_400_000);
+        let set = admin
+            .put(app.api("/settings/retention"))
+            .json(&json!({"months": 12}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(set.status(), 200);
+        app.run_due_jobs().await;
+        let kept = get(&app, &admin, &format!("/cases/{}", cases[0])).await;
+        assert_eq!(kept["messages"][0]["body"], format!("{MARK} body 0"));
+        app.clock.advance(60 * 86_400_000);
+        app.run_due_jobs().await;
+        for (n, id) in cases.iter().enumerate() {
+            let case = get(&app, &admin, &format!("/cases/{id}")).await;
+            let body = case["messages"][0]["body"].as_str().unwrap();
+            if n < 2 {
+                assert_eq!(body, "", "case {n} closed thirteen months ago");
+                assert_eq!(case["subject"], "");
+            } else {
+                assert_eq!(
+                    body,
+                    format!("{MARK} body {n}"),
+                    "the open case keeps its words"
+                );
+            }
+        }
+        assert_eq!(
+            get(&app, &admin, range).await,
+            figures,
+            "the figures do not change"
+        );
+        let customer = get(&app, &admin, "/customers?q=kept0").await;
+        assert_eq!(
+            customer["items"].as_array().unwrap().len(),
+            1,
+            "the customer stays on file"
+        );
+        let found = get(&app, &admin, &format!("/search?q={MARK}")).await;
+        assert_eq!(found["total"], 1, "{found}");
+        let trail = get(&app, &admin, &format!("/cases/{}/audit", cases[0])).await;
+        assert!(trail
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "case.content_erased"));
+        // The sweep comes back daily; a bad rule is refused.
+        let jobs = get(&app, &admin, "/jobs?status=pending").await;
+        assert!(jobs.to_string().contains("retention.sweep"), "{jobs}");
+        let bad = admin
+            .put(app.api("/settings/retention"))
+            .json(&json!({"months": 0}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 422);
+    }
+}

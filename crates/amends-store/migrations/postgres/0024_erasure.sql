@@ -18,3 +18,8 @@ $$;
 
 -- When a customer's personal data was erased; their figures (counts, times, amounts) stay.
 alter table customers add column erased_at bigint;
+
+-- When a case's content was erased (by the retention rule, or with its customer's data): the
+-- case still counts in the figures; its words are gone.
+alter table cases add column content_erased_at bigint;
+create index cases_to_retire on cases (closed_at) where status = 'closed' and content_erased_at is null;
