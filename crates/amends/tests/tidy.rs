@@ -366,6 +366,7 @@ const STORED_FORMATS: &[(&str, &str)] = &[
     ("job.rs", "MailSend"),
     ("job.rs", "StaffMailSend"),
     ("job.rs", "SocialSend"),
+    ("job.rs", "RetentionSweep"),
     ("job.rs", "Job"),
 ];
 
