@@ -204,6 +204,9 @@ impl FromRequestParts<AppState> for CurrentAgent {
     }
 }
 
+/// The refusal of a password for an address whose domain signs in through the provider.
+pub const SSO_ONLY: &str = "this address signs in through single sign-on, not with a password";
+
 /// The refusal of a request from a session that may only set up a second factor.
 pub const ENROL_FIRST: &str = "the desk requires a second factor for your role: set up \
      two-factor sign-in (your account page, or /api/v1/account/two-factor) first";
@@ -339,6 +342,9 @@ pub async fn open_session(
     origin: &Origin<'_>,
 ) -> Result<SignedIn, AppError> {
     let email = email.trim().to_lowercase();
+    if crate::sign_on::only_through_provider(state, &email).await? {
+        return Err(AppError::Unauthorized(SSO_ONLY));
+    }
     let mut keys = vec![account_key(&email)];
     keys.extend(origin.remote_addr.map(address_key));
     let now = state.clock.now();
@@ -489,7 +495,7 @@ fn sign_in_context(state: &AppState, agent_id: Option<i64>, origin: &Origin<'_>)
     }
 }
 
-async fn start_session(
+pub(crate) async fn start_session(
     state: &AppState,
     agent: Agent,
     origin: &Origin<'_>,

@@ -27,6 +27,8 @@ mod reading;
 mod retention;
 pub mod runner;
 mod sight;
+mod sign_on;
+mod sso;
 pub mod two_factor;
 pub mod wire;
 
@@ -155,6 +157,8 @@ pub struct AppState {
     chat_sockets: Arc<tokio::sync::Semaphore>,
     /// The key a host site signs its signed-in visitors with (shared by every server).
     chat_secret: Arc<str>,
+    /// The single sign-on provider's discovery document and keys, as fetched.
+    sso: Arc<sso::Providers>,
 }
 
 impl AppState {
@@ -181,6 +185,7 @@ impl AppState {
             chat_limits: Arc::default(),
             chat_sockets: Arc::new(tokio::sync::Semaphore::new(settings.chat.max_sockets)),
             chat_secret: chat_secret.into(),
+            sso: Arc::default(),
             store,
             clock,
             password_checks: Arc::new(tokio::sync::Semaphore::new(settings.password_checks.max(1))),

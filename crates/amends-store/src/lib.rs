@@ -89,7 +89,7 @@ pub use table::notices::Notice;
 pub use table::notifications::Notification;
 pub use table::staff_mails::StaffMailSent;
 pub use tags::{TagUse, Tagged};
-pub use two_factor::{Challenge, SecondFactor};
+pub use two_factor::{Challenge, SecondFactor, SsoLogin};
 pub use views::SavedView;
 
 /// When the store schedules the jobs it makes itself.

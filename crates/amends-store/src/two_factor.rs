@@ -29,6 +29,21 @@ pub struct Challenge {
     pub attempts: i64,
 }
 
+/// A single sign-on on its way through the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoLogin {
+    /// The digest of the `state` sent to the provider.
+    pub state_hash: String,
+    /// The PKCE verifier of the challenge sent.
+    pub pkce_verifier: String,
+    /// The nonce the ID token must carry.
+    pub nonce: String,
+    /// Where to go once signed in.
+    pub next: String,
+    /// When it stops waiting.
+    pub expires_at: Timestamp,
+}
+
 impl Store {
     /// An agent's second factor.
     pub async fn second_factor(&self, agent_id: i64) -> Result<SecondFactor, StoreError> {
@@ -225,6 +240,56 @@ impl Store {
         Ok(())
     }
 
+    /// Records a single sign-on on its way through the provider, until `expires_at`.
+    pub async fn begin_sso_login(
+        &self,
+        login: &SsoLogin,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query("delete from sso_logins where expires_at <= $1")
+            .bind(now.millis())
+            .execute(&self.write)
+            .await?;
+        sqlx::query(
+            "insert into sso_logins (state_hash, pkce_verifier, nonce, next, expires_at, \
+             created_at) values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&login.state_hash)
+        .bind(&login.pkce_verifier)
+        .bind(&login.nonce)
+        .bind(&login.next)
+        .bind(login.expires_at.millis())
+        .bind(now.millis())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Takes the unexpired single sign-on with this state digest, once: a second callback with
+    /// the same state finds nothing.
+    pub async fn take_sso_login(
+        &self,
+        state_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<SsoLogin>, StoreError> {
+        let row: Option<(String, String, String, i64)> = sqlx::query_as(
+            "delete from sso_logins where state_hash = $1 \
+             returning pkce_verifier, nonce, next, expires_at",
+        )
+        .bind(state_hash)
+        .fetch_optional(&self.write)
+        .await?;
+        Ok(row
+            .filter(|(_, _, _, expires_at)| *expires_at > now.millis())
+            .map(|(pkce_verifier, nonce, next, expires_at)| SsoLogin {
+                state_hash: state_hash.to_owned(),
+                pkce_verifier,
+                nonce,
+                next,
+                expires_at: Timestamp(expires_at),
+            }))
+    }
+
     /// A desk-wide setting, when one was set.
     pub async fn desk_setting(&self, name: &str) -> Result<Option<String>, StoreError> {
         Ok(
@@ -235,12 +300,14 @@ impl Store {
         )
     }
 
-    /// Sets a desk-wide setting, recording who changed it from what.
+    /// Sets a desk-wide setting, recording who changed it from what; a setting holding a
+    /// secret passes `shown`, which the audit trail records instead of either value.
     pub async fn set_desk_setting(
         &self,
         admin_id: i64,
         name: &str,
         value: &str,
+        shown: Option<&str>,
         context: &AuditContext,
     ) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await?;
@@ -258,8 +325,11 @@ impl Store {
         .bind(context.at.millis())
         .execute(&mut *tx)
         .await?;
-        let event =
-            events::desk_setting_changed(admin_id, name, before.as_deref().unwrap_or(""), value);
+        let (from, to) = match shown {
+            Some(shown) => ("", shown),
+            None => (before.as_deref().unwrap_or(""), value),
+        };
+        let event = events::desk_setting_changed(admin_id, name, from, to);
         audit::record(&mut tx, context, &[event]).await?;
         tx.commit().await?;
         Ok(())

@@ -214,6 +214,7 @@ pub(super) async fn set_retention(
             current.agent.id,
             crate::retention::RETENTION_SETTING,
             &value,
+            None,
             &context,
         )
         .await?;

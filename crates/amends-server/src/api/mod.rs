@@ -140,6 +140,7 @@ fn account_security(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> 
             security::get_two_factor_rule,
             security::set_two_factor_rule
         ))
+        .routes(routes!(security::get_sso, security::set_sso))
 }
 
 /// What every shared desk has (issue 21): search, tags, canned replies, merging, custom

@@ -385,10 +385,143 @@ pub(super) async fn set_two_factor_rule(
             current.agent.id,
             TWO_FACTOR_SETTING,
             rule.as_str(),
+            None,
             &current.audit(&state),
         )
         .await?;
     Ok(Json(TwoFactorRuleView {
         required_for: rule.as_str().to_owned(),
     }))
+}
+
+/// The OpenID provider agents sign in through.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SsoRequest {
+    /// The issuer (its `/.well-known/openid-configuration` describes it).
+    pub issuer: String,
+    /// The desk's client id there.
+    pub client_id: String,
+    /// The desk's client secret there (never shown again).
+    pub client_secret: String,
+    /// The role of an agent made at their first sign-in: agent (the default), supervisor or
+    /// admin.
+    #[schema(pattern = "^(agent|supervisor|admin)$")]
+    pub default_role: Option<String>,
+    /// Whether a verified email no agent has makes a new agent (default true).
+    pub create_agents: Option<bool>,
+    /// Email domains whose agents may only sign in through the provider.
+    #[serde(default)]
+    pub only_domains: Vec<String>,
+}
+
+/// The provider as set, without its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct SsoView {
+    /// Whether single sign-on is set up.
+    pub enabled: bool,
+    /// The issuer.
+    pub issuer: Option<String>,
+    /// The client id.
+    pub client_id: Option<String>,
+    /// The role of a new agent.
+    pub default_role: Option<String>,
+    /// Whether new agents are made.
+    pub create_agents: bool,
+    /// Domains that sign in only through the provider.
+    pub only_domains: Vec<String>,
+    /// Where the provider must send agents back (register it there).
+    pub redirect_uri: String,
+}
+
+fn sso_view(state: &AppState, sso: Option<crate::sign_on::SsoSettings>) -> SsoView {
+    let redirect_uri = format!(
+        "{}/sso/callback",
+        state.settings.public_url.trim_end_matches('/')
+    );
+    match sso {
+        Some(sso) => SsoView {
+            enabled: true,
+            issuer: Some(sso.issuer),
+            client_id: Some(sso.client_id),
+            default_role: Some(sso.default_role),
+            create_agents: sso.create_agents,
+            only_domains: sso.only_domains,
+            redirect_uri,
+        },
+        None => SsoView {
+            enabled: false,
+            issuer: None,
+            client_id: None,
+            default_role: None,
+            create_agents: false,
+            only_domains: Vec::new(),
+            redirect_uri,
+        },
+    }
+}
+
+/// The single sign-on provider (admins only).
+#[utoipa::path(get, path = "/settings/sso", tag = "accounts",
+    responses((status = 200, body = SsoView), (status = 403, body = crate::error::Problem)))]
+pub(super) async fn get_sso(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+) -> Result<Json<SsoView>, AppError> {
+    current.require(AgentRole::Admin)?;
+    let sso = crate::sign_on::settings(&state).await?;
+    Ok(Json(sso_view(&state, sso)))
+}
+
+/// Sets the single sign-on provider (admins only); agents then sign in through it from the
+/// sign-in page.
+#[utoipa::path(put, path = "/settings/sso", tag = "accounts", request_body = SsoRequest,
+    responses((status = 200, body = SsoView), (status = 403, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
+pub(super) async fn set_sso(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+    ApiJson(request): ApiJson<SsoRequest>,
+) -> Result<Json<SsoView>, AppError> {
+    current.require(AgentRole::Admin)?;
+    let issuer = request.issuer.trim().trim_end_matches('/').to_owned();
+    if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+        return Err(FieldError::new("issuer", "must be the provider's http(s) address").into());
+    }
+    if request.client_id.trim().is_empty() || request.client_secret.is_empty() {
+        return Err(
+            FieldError::new("client_id", "the client id and secret are both needed").into(),
+        );
+    }
+    let default_role = request.default_role.unwrap_or_else(|| "agent".to_owned());
+    if AgentRole::parse(&default_role).is_none() {
+        return Err(FieldError::new("default_role", "must be agent, supervisor or admin").into());
+    }
+    let sso = crate::sign_on::SsoSettings {
+        issuer,
+        client_id: request.client_id.trim().to_owned(),
+        client_secret: request.client_secret,
+        default_role,
+        create_agents: request.create_agents.unwrap_or(true),
+        only_domains: request
+            .only_domains
+            .iter()
+            .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect(),
+    };
+    let json = serde_json::to_string(&sso).map_err(|e| AppError::Internal(e.to_string()))?;
+    // The audit trail names the provider, never the secret.
+    let shown = format!("{} as {}", sso.issuer, sso.client_id);
+    state
+        .store
+        .set_desk_setting(
+            current.agent.id,
+            crate::sign_on::SSO_SETTING,
+            &json,
+            Some(&shown),
+            &current.audit(&state),
+        )
+        .await?;
+    Ok(Json(sso_view(&state, Some(sso))))
 }

@@ -83,6 +83,7 @@ pub(super) async fn code_form(
             form.next.as_deref(),
             Some(message),
             "",
+            false,
         ),
         Err(error) => trouble(None, error),
     }

@@ -21,6 +21,7 @@ mod panels;
 mod queue;
 mod reset;
 mod search;
+mod sso;
 mod supervisor;
 mod views;
 
@@ -53,6 +54,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/queue") }))
         .route("/signin", get(sign_in_page).post(sign_in_form))
         .route("/signin/code", axum::routing::post(account::code_form))
+        .route("/sso/start", get(sso::start))
+        .route("/sso/callback", get(sso::callback))
         .route("/account", get(account::page))
         .route(
             "/password-reset",
@@ -293,8 +296,13 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn sign_in_page(Query(query): Query<NextQuery>) -> Response {
-    sign_in_form_page(StatusCode::OK, query.next.as_deref(), None, "")
+async fn sign_in_page(State(state): State<AppState>, Query(query): Query<NextQuery>) -> Response {
+    let sso = crate::sign_on::settings(&state)
+        .await
+        .ok()
+        .flatten()
+        .is_some();
+    sign_in_form_page(StatusCode::OK, query.next.as_deref(), None, "", sso)
 }
 
 fn sign_in_form_page(
@@ -302,6 +310,7 @@ fn sign_in_form_page(
     next: Option<&str>,
     error: Option<&str>,
     email: &str,
+    sso: bool,
 ) -> Response {
     let body = html! {
         div class="signin" {
@@ -320,6 +329,14 @@ fn sign_in_form_page(
                 button type="submit" class="primary" { "Sign in" }
             }
             p { a href="/password-reset" { "Forgot your password?" } }
+            @if sso {
+                form method="get" action="/sso/start" class="sso" {
+                    input type="hidden" name="next" value=(local_path(next));
+                    label for="sso-email" { "Work email (optional)" }
+                    input id="sso-email" name="email" type="email" autocomplete="username";
+                    button type="submit" { "Sign in with single sign-on" }
+                }
+            }
         }
     };
     let mut response = bare_page("Sign in", body);
@@ -359,12 +376,20 @@ async fn sign_in_form(
         Ok(SignedIn::SecondFactor { challenge }) => {
             account::code_page(StatusCode::OK, &challenge, form.next.as_deref(), None)
         }
-        Err(AppError::Unauthorized(message)) => sign_in_form_page(
-            StatusCode::UNAUTHORIZED,
-            form.next.as_deref(),
-            Some(message),
-            &form.email,
-        ),
+        Err(AppError::Unauthorized(message)) => {
+            let sso = crate::sign_on::settings(&state)
+                .await
+                .ok()
+                .flatten()
+                .is_some();
+            sign_in_form_page(
+                StatusCode::UNAUTHORIZED,
+                form.next.as_deref(),
+                Some(message),
+                &form.email,
+                sso,
+            )
+        }
         Err(error) => trouble(None, error),
     }
 }

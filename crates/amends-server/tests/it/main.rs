@@ -32,6 +32,7 @@ mod pages;
 mod reading;
 mod recovery;
 mod search;
+mod sso;
 mod two_factor;
 mod views;
 mod webdriver;
