@@ -361,6 +361,11 @@ pub(super) struct TokenView {
     pub expires_at: Option<Timestamp>,
     /// `full`, `read_only` or `intake`.
     pub scope: String,
+    /// When it was last used (to the minute).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_used_at: Option<Timestamp>,
+    /// The address it was last used from.
+    pub last_used_from: Option<String>,
 }
 
 impl From<TokenInfo> for TokenView {
@@ -373,6 +378,8 @@ impl From<TokenInfo> for TokenView {
             revoked_at: info.revoked_at.map(Timestamp),
             expires_at: info.expires_at.map(Timestamp),
             scope: info.scope,
+            last_used_at: info.last_used_at.map(Timestamp),
+            last_used_from: info.last_used_from,
         }
     }
 }

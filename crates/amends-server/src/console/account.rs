@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::format::when;
 use super::{bare_page, layout, local_path, trouble, Console, Section};
 use crate::accounts::{give_second_factor, two_factor_rule, Credential, OpenedSession, Origin};
-use amends_store::{AuditEntry, SessionInfo};
+use amends_store::{AuditEntry, SessionInfo, TokenInfo};
 
 use crate::extract::ClientAddr;
 use crate::{two_factor, AppError, AppState};
@@ -117,6 +117,7 @@ async fn sections(state: &AppState, console: &Console) -> Result<Markup, AppErro
     let two_factor = two_factor_section(state, console).await?;
     let sign_ins = state.store.sign_ins(agent.id, 20).await?;
     let sessions = state.store.sessions_of(agent.id, state.clock.now()).await?;
+    let tokens = state.store.tokens(Some(agent.id)).await?;
     let this_session = match console.current.credential {
         Credential::Session { session_id, .. } => Some(session_id),
         Credential::Token { .. } => None,
@@ -126,6 +127,7 @@ async fn sections(state: &AppState, console: &Console) -> Result<Markup, AppErro
         p { (agent.name) " · " (agent.email) " · " (agent.role.as_str()) }
         (two_factor)
         (sessions_section(&sessions, this_session))
+        (tokens_section(&tokens))
         (sign_ins_section(&sign_ins))
     })
 }
@@ -204,6 +206,39 @@ fn sessions_section(sessions: &[SessionInfo], this_session: Option<i64>) -> Mark
                                 } @else {
                                     form data-api={ "/api/v1/account/sessions/" (session.id) } data-method="DELETE" data-nobody {
                                         button type="submit" { "End" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn tokens_section(tokens: &[TokenInfo]) -> Markup {
+    let live: Vec<&TokenInfo> = tokens.iter().filter(|t| t.revoked_at.is_none()).collect();
+    html! {
+        section class="account" aria-labelledby="tokens-title" {
+            h2 id="tokens-title" { "API tokens" }
+            @if live.is_empty() {
+                p { "None." }
+            } @else {
+                table {
+                    thead { tr { th scope="col" { "Label" } th scope="col" { "Scope" } th scope="col" { "Made" } th scope="col" { "Last used" } th scope="col" { "From" } th scope="col" { span class="visually-hidden" { "Action" } } } }
+                    tbody {
+                        @for token in &live {
+                            tr {
+                                td { (token.label) }
+                                td { (token.scope) }
+                                td { (when(amends_core::Timestamp(token.created_at))) }
+                                td { @if let Some(at) = token.last_used_at { (when(amends_core::Timestamp(at))) } @else { "never" } }
+                                td { (token.last_used_from.as_deref().unwrap_or("")) }
+                                td {
+                                    form data-api={ "/api/v1/tokens/" (token.id) } data-method="DELETE" data-nobody
+                                        data-confirm="Revoke this token? Whatever uses it stops working." {
+                                        button type="submit" { "Revoke" }
                                     }
                                 }
                             }

@@ -21,6 +21,7 @@ mod panels;
 mod queue;
 mod reset;
 mod search;
+mod settings;
 mod sso;
 mod supervisor;
 mod views;
@@ -57,6 +58,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/sso/start", get(sso::start))
         .route("/sso/callback", get(sso::callback))
         .route("/account", get(account::page))
+        .route("/settings", get(settings::page))
         .route(
             "/password-reset",
             get(reset::request_page).post(reset::request_form),
@@ -175,6 +177,7 @@ pub(crate) enum Section {
     Supervisor,
     Mail,
     Account,
+    Settings,
 }
 
 /// A whole console page.
@@ -201,6 +204,9 @@ pub(crate) fn layout(console: &Console, section: Section, title: &str, body: Mar
                             @if console.is_supervisor() {
                                 (nav(Section::Supervisor, "/supervisor", "Supervisor"))
                                 (nav(Section::Mail, "/mail", "Mail"))
+                            }
+                            @if agent.role.allows(AgentRole::Admin) {
+                                (nav(Section::Settings, "/settings", "Settings"))
                             }
                         }
                     }

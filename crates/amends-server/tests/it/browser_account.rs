@@ -133,3 +133,67 @@ async fn an_agent_sets_up_two_factor_from_the_qr_code_and_signs_in_with_it() {
     assert!(page.contains("10 recovery codes left"), "{page}");
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn an_admin_sets_the_desk_s_rules_on_the_settings_page() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    browser
+        .goto(&format!("{}/signin?next=/settings", app.url))
+        .await;
+    sign_in(&browser, "admin@desk.test", PASSWORD).await;
+    browser
+        .wait_for(
+            "the settings page",
+            "return document.querySelector('#rule-title') !== null",
+        )
+        .await;
+    assert_accessible(&browser, "settings").await;
+    browser
+        .run(
+            "document.querySelector('#required-for').value = 'supervisors'",
+            json!([]),
+        )
+        .await;
+    browser
+        .click(
+            &browser
+                .find("form[data-api='/api/v1/settings/two-factor'] button")
+                .await,
+        )
+        .await;
+    browser
+        .type_into(&browser.find("#months").await, "24")
+        .await;
+    browser
+        .click(
+            &browser
+                .find("form[data-api='/api/v1/settings/retention'] button")
+                .await,
+        )
+        .await;
+    // Read from the database: a new admin session would now have to set up its second factor.
+    let mut saved = (None, None);
+    for _ in 0..50 {
+        saved = (
+            app.store
+                .desk_setting("two_factor_required_for")
+                .await
+                .unwrap(),
+            app.store.desk_setting("retention_months").await.unwrap(),
+        );
+        if saved == (Some("supervisors".to_owned()), Some("24".to_owned())) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        saved,
+        (Some("supervisors".to_owned()), Some("24".to_owned()))
+    );
+    browser.goto(&format!("{}/settings", app.url)).await;
+    assert_eq!(browser.value(&browser.find("#months").await).await, "24");
+    browser.quit().await;
+}
