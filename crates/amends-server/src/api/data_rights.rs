@@ -181,7 +181,7 @@ pub(super) struct RetentionView {
 
 /// How long a closed case keeps its content.
 #[utoipa::path(get, path = "/settings/retention", tag = "customers",
-    responses((status = 200, body = RetentionView)))]
+    responses((status = 200, body = RetentionView), (status = 403, body = crate::error::Problem)))]
 pub(super) async fn get_retention(
     State(state): State<AppState>,
     current: CurrentAgent,

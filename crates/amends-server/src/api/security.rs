@@ -117,7 +117,8 @@ pub(super) struct RecoveryCodesView {
 /// the recovery codes are shown this once.
 #[utoipa::path(post, path = "/account/two-factor/confirm", tag = "accounts",
     request_body = CodeRequest,
-    responses((status = 200, body = RecoveryCodesView), (status = 422, body = crate::error::Problem)))]
+    responses((status = 200, body = RecoveryCodesView), (status = 409, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)))]
 pub(super) async fn confirm_two_factor(
     State(state): State<AppState>,
     current: CurrentAgent,
@@ -262,7 +263,8 @@ pub(super) async fn own_sign_ins(
 
 /// An agent's latest 50 sign-ins (admins only).
 #[utoipa::path(get, path = "/agents/{id}/sign-ins", tag = "accounts", params(("id" = i64, Path)),
-    responses((status = 200, body = [SignInView]), (status = 403, body = crate::error::Problem)))]
+    responses((status = 200, body = [SignInView]), (status = 403, body = crate::error::Problem),
+        (status = 404, body = crate::error::Problem)))]
 pub(super) async fn agent_sign_ins(
     State(state): State<AppState>,
     current: CurrentAgent,
