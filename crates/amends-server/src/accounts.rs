@@ -332,6 +332,19 @@ pub struct Origin<'a> {
     pub user_agent: Option<&'a str>,
 }
 
+impl<'a> Origin<'a> {
+    /// Where a request came from: `remote_addr` (as the desk's proxies tell it) and the
+    /// browser's name in its headers.
+    pub fn of(headers: &'a HeaderMap, remote_addr: Option<&'a str>) -> Self {
+        Origin {
+            remote_addr,
+            user_agent: headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok()),
+        }
+    }
+}
+
 /// Checks `email` and `password`; opens a session, or asks for the second factor when the
 /// agent has one. A wrong password and an unknown address get the same answer after the same
 /// work. Every sign-in to a known account, good or bad, goes in the audit trail.

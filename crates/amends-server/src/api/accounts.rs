@@ -6,7 +6,7 @@ use amends_core::field::bounded_text;
 use amends_core::{AgentRole, CaseAccess, FieldError, Timestamp};
 use amends_store::{NewAgent, TokenInfo};
 use axum::extract::State;
-use axum::http::header::{SET_COOKIE, USER_AGENT};
+use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse};
 use axum::Json;
@@ -65,10 +65,7 @@ pub(super) async fn sign_in(
     headers: HeaderMap,
     ApiJson(request): ApiJson<SignInRequest>,
 ) -> Result<axum::response::Response, AppError> {
-    let origin = Origin {
-        remote_addr: client.as_deref(),
-        user_agent: headers.get(USER_AGENT).and_then(|v| v.to_str().ok()),
-    };
+    let origin = Origin::of(&headers, client.as_deref());
     match open_session(&state, &request.email, request.password, &origin).await? {
         SignedIn::Opened(opened) => Ok(session_opened(opened)),
         SignedIn::SecondFactor { challenge } => Ok((
@@ -103,10 +100,7 @@ pub(super) async fn second_factor(
     headers: HeaderMap,
     ApiJson(request): ApiJson<SecondFactorRequest>,
 ) -> Result<axum::response::Response, AppError> {
-    let origin = Origin {
-        remote_addr: client.as_deref(),
-        user_agent: headers.get(USER_AGENT).and_then(|v| v.to_str().ok()),
-    };
+    let origin = Origin::of(&headers, client.as_deref());
     let opened = give_second_factor(&state, &request.challenge, &request.code, &origin).await?;
     Ok(session_opened(opened))
 }

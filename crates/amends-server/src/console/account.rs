@@ -2,7 +2,7 @@
 //! sign-ins, sessions) and the second step of signing in.
 
 use axum::extract::{Form, State};
-use axum::http::header::{SET_COOKIE, USER_AGENT};
+use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use maud::{html, Markup, PreEscaped};
@@ -66,10 +66,7 @@ pub(super) async fn code_form(
             AppError::Forbidden("sign in from the desk's own page"),
         );
     }
-    let origin = Origin {
-        remote_addr: client.as_deref(),
-        user_agent: headers.get(USER_AGENT).and_then(|v| v.to_str().ok()),
-    };
+    let origin = Origin::of(&headers, client.as_deref());
     match give_second_factor(&state, &form.challenge, &form.code, &origin).await {
         Ok(opened) => signed_in(opened, form.next.as_deref()),
         Err(AppError::Unauthorized("wrong code")) => code_page(

@@ -371,12 +371,7 @@ async fn sign_in_form(
             AppError::Forbidden("sign in from the desk's own page"),
         );
     }
-    let origin = Origin {
-        remote_addr: client.as_deref(),
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok()),
-    };
+    let origin = Origin::of(&headers, client.as_deref());
     match open_session(&state, &form.email, form.password, &origin).await {
         Ok(SignedIn::Opened(opened)) => account::signed_in(opened, form.next.as_deref()),
         Ok(SignedIn::SecondFactor { challenge }) => {

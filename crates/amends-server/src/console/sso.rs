@@ -1,7 +1,7 @@
 //! Signing in through the desk's OpenID provider: off to the provider, and back.
 
 use axum::extract::{Query, State};
-use axum::http::header::{SET_COOKIE, USER_AGENT};
+use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -48,10 +48,7 @@ pub(super) async fn callback(
         let error = AppError::Unauthorized("the provider did not sign you in; start again");
         return refused(&state, error, None).await;
     };
-    let origin = Origin {
-        remote_addr: client.as_deref(),
-        user_agent: headers.get(USER_AGENT).and_then(|v| v.to_str().ok()),
-    };
+    let origin = Origin::of(&headers, client.as_deref());
     match crate::sso::finish(&state, code, returned, &origin).await {
         Ok((opened, next)) => (
             AppendHeaders([(SET_COOKIE, opened.cookie)]),
