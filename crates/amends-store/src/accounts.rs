@@ -146,6 +146,28 @@ impl Store {
         Ok(())
     }
 
+    /// Revokes every live API token of an agent (an admin's "end all their tokens"); answers
+    /// how many.
+    pub async fn revoke_tokens_of(
+        &self,
+        agent_id: i64,
+        context: &AuditContext,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.write.begin().await?;
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "update api_tokens set revoked_at = $1, updated_at = $1 \
+             where agent_id = $2 and revoked_at is null returning id",
+        )
+        .bind(context.at.millis())
+        .bind(agent_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let events: Vec<_> = ids.iter().map(|id| events::token_revoked(*id)).collect();
+        audit::record(&mut tx, context, &events).await?;
+        tx.commit().await?;
+        Ok(ids.len())
+    }
+
     /// An agent's sessions that have not expired, newest first.
     pub async fn sessions_of(
         &self,

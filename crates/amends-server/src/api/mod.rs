@@ -141,6 +141,7 @@ fn account_security(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> 
             security::set_two_factor_rule
         ))
         .routes(routes!(security::get_sso, security::set_sso))
+        .routes(routes!(team::revoke_tokens))
 }
 
 /// What every shared desk has (issue 21): search, tags, canned replies, merging, custom

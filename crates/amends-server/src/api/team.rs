@@ -96,6 +96,25 @@ pub(super) async fn end_sessions(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Revokes every API token of an agent (admins only): with `DELETE /agents/{id}/sessions`,
+/// everything the agent was signed in with ends.
+#[utoipa::path(delete, path = "/agents/{id}/tokens", tag = "accounts", params(("id" = i64, Path)),
+    responses((status = 204), (status = 403, body = crate::error::Problem),
+              (status = 404, body = crate::error::Problem)))]
+pub(super) async fn revoke_tokens(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, AppError> {
+    current.require(AgentRole::Admin)?;
+    state.store.agent(id).await?;
+    state
+        .store
+        .revoke_tokens_of(id, &current.audit(&state))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// A password change.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -407,3 +407,55 @@ async fn an_agent_lists_their_sessions_and_ends_another() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_admin_ends_everything_an_agent_was_signed_in_with() {
+    for app in TestApp::each().await {
+        let ann_id = app.add_agent("ann@desk.test", AgentRole::Agent).await;
+        let ann = app.sign_in("ann@desk.test").await;
+        let created: Value = ann
+            .post(&app, "/tokens", &json!({"label": "laptop script"}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let token = created["token"].as_str().unwrap().to_owned();
+        let with_token = reqwest::Client::new();
+        let ok = with_token
+            .get(app.api("/queue"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 200);
+        let tokens: Value = ann.get(&app, "/tokens").await;
+        assert_eq!(tokens[0]["last_used_from"], "127.0.0.1", "{tokens}");
+        let admin = app.admin().await;
+        for path in ["sessions", "tokens"] {
+            let ended = admin
+                .client
+                .delete(app.api(&format!("/agents/{ann_id}/{path}")))
+                .header("x-csrf-token", &admin.csrf)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(ended.status(), 204, "{path}");
+        }
+        let gone = with_token
+            .get(app.api("/queue"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gone.status(), 401);
+        assert_eq!(
+            ann.client
+                .get(app.api("/queue"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            401
+        );
+    }
+}
