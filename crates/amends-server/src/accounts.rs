@@ -223,10 +223,7 @@ pub(crate) fn sign_in_factor(changes: &str) -> String {
 /// Whether a session that may only set up a second factor may make this request: setting it
 /// up, reading or ending the session, and the console's account page.
 fn enrolling(path: &str) -> bool {
-    path.contains("/account/two-factor")
-        || path.ends_with("/session")
-        || path == "/account"
-        || path == "/signout"
+    path.contains("/account/two-factor") || path.ends_with("/session") || path == "/account"
 }
 
 /// Whether two secrets are equal, in time independent of where they differ.
@@ -301,6 +298,39 @@ pub(crate) async fn count_failure(
     Ok(state.store.save_sign_in_failures(key, &next).await?)
 }
 
+/// The keys a sign-in's failures are counted under: the account first, then the address.
+fn sign_in_keys(email: &str, origin: &Origin<'_>) -> Vec<String> {
+    let mut keys = vec![account_key(email)];
+    keys.extend(origin.remote_addr.map(address_key));
+    keys
+}
+
+/// Counts a failed sign-in (a wrong password or code) under each of `keys` by its rule.
+async fn count_sign_in_failure(
+    state: &AppState,
+    keys: &[String],
+    known: &[(String, SignInFailures)],
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let rules = [account::ACCOUNT_THROTTLE, account::ADDRESS_THROTTLE];
+    for (key, rule) in keys.iter().zip(rules) {
+        count_failure(state, key, rule, known, now).await?;
+    }
+    Ok(())
+}
+
+/// Forgets the account's failures after a good sign-in (the address's stay).
+async fn forget_account_failures(
+    state: &AppState,
+    keys: &[String],
+    known: &[(String, SignInFailures)],
+) -> Result<(), AppError> {
+    if known.iter().any(|(key, _)| key == &keys[0]) {
+        state.store.forget_sign_in_failures(&keys[0]).await?;
+    }
+    Ok(())
+}
+
 /// A session just opened: who, the cookie to set, and the CSRF token of the session.
 pub struct OpenedSession {
     /// Who signed in.
@@ -358,8 +388,7 @@ pub async fn open_session(
     if crate::sign_on::only_through_provider(state, &email).await? {
         return Err(AppError::Unauthorized(SSO_ONLY));
     }
-    let mut keys = vec![account_key(&email)];
-    keys.extend(origin.remote_addr.map(address_key));
+    let keys = sign_in_keys(&email, origin);
     let now = state.clock.now();
     let failures = refuse_while_throttled(state, &keys, now).await?;
     let found = state.store.agent_for_sign_in(&email).await?;
@@ -371,10 +400,7 @@ pub async fn open_session(
     let agent = match found {
         Some((agent, _)) if matches => agent,
         found => {
-            let rules = [account::ACCOUNT_THROTTLE, account::ADDRESS_THROTTLE];
-            for (key, rule) in keys.iter().zip(rules) {
-                count_failure(state, key, rule, &failures, now).await?;
-            }
+            count_sign_in_failure(state, &keys, &failures, now).await?;
             if let Some((agent, _)) = found {
                 let context = sign_in_context(state, None, origin);
                 state
@@ -385,9 +411,7 @@ pub async fn open_session(
             return Err(AppError::Unauthorized("wrong email or password"));
         }
     };
-    if failures.iter().any(|(key, _)| key == &keys[0]) {
-        state.store.forget_sign_in_failures(&keys[0]).await?;
-    }
+    forget_account_failures(state, &keys, &failures).await?;
     if state.store.second_factor(agent.id).await?.secret.is_some() {
         let challenge = new_secret();
         let until = now.plus_millis(account::SECOND_FACTOR_MINUTES * 60_000);
@@ -425,16 +449,12 @@ pub async fn give_second_factor(
         ));
     };
     let agent = state.store.agent(waiting.agent_id).await?;
-    let mut keys = vec![account_key(&agent.email)];
-    keys.extend(origin.remote_addr.map(address_key));
+    let keys = sign_in_keys(&agent.email, origin);
     let failures = refuse_while_throttled(state, &keys, now).await?;
     let factor = match second_factor_matches(state, agent.id, code, now).await? {
         Some(factor) => factor,
         None => {
-            let rules = [account::ACCOUNT_THROTTLE, account::ADDRESS_THROTTLE];
-            for (key, rule) in keys.iter().zip(rules) {
-                count_failure(state, key, rule, &failures, now).await?;
-            }
+            count_sign_in_failure(state, &keys, &failures, now).await?;
             if waiting.attempts + 1 >= account::SECOND_FACTOR_ATTEMPTS {
                 state.store.end_challenge(&challenge_hash).await?;
             }
@@ -447,9 +467,7 @@ pub async fn give_second_factor(
         }
     };
     state.store.end_challenge(&challenge_hash).await?;
-    if failures.iter().any(|(key, _)| key == &keys[0]) {
-        state.store.forget_sign_in_failures(&keys[0]).await?;
-    }
+    forget_account_failures(state, &keys, &failures).await?;
     let context = sign_in_context(state, Some(agent.id), origin);
     state
         .store
