@@ -157,23 +157,19 @@ async fn an_admin_sets_the_desk_s_rules_on_the_settings_page() {
             json!([]),
         )
         .await;
-    browser
-        .click(
-            &browser
-                .find("form[data-api='/api/v1/settings/two-factor'] button")
-                .await,
-        )
-        .await;
+    save_and_wait_for_reload(
+        &browser,
+        "form[data-api='/api/v1/settings/two-factor'] button",
+    )
+    .await;
     browser
         .type_into(&browser.find("#months").await, "24")
         .await;
-    browser
-        .click(
-            &browser
-                .find("form[data-api='/api/v1/settings/retention'] button")
-                .await,
-        )
-        .await;
+    save_and_wait_for_reload(
+        &browser,
+        "form[data-api='/api/v1/settings/retention'] button",
+    )
+    .await;
     // Read from the database: a new admin session would now have to set up its second factor.
     let mut saved = (None, None);
     for _ in 0..50 {
@@ -196,4 +192,19 @@ async fn an_admin_sets_the_desk_s_rules_on_the_settings_page() {
     browser.goto(&format!("{}/settings", app.url)).await;
     assert_eq!(browser.value(&browser.find("#months").await).await, "24");
     browser.quit().await;
+}
+
+/// Clicks a settings form's button and waits until the page it reloads has loaded, so the next
+/// step does not reach for an element of the page being left.
+async fn save_and_wait_for_reload(browser: &Browser, button: &str) {
+    browser
+        .run("window.amendsMarker = 'before saving'", json!([]))
+        .await;
+    browser.click(&browser.find(button).await).await;
+    browser
+        .wait_for(
+            "the page to reload after saving",
+            "return window.amendsMarker === undefined && document.readyState === 'complete'",
+        )
+        .await;
 }
