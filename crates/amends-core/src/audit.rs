@@ -31,6 +31,8 @@ pub enum RecordKind {
     CannedReply,
     /// A custom field's definition.
     CustomField,
+    /// A knowledge-base article.
+    Article,
 }
 
 impl RecordKind {
@@ -49,6 +51,7 @@ impl RecordKind {
             RecordKind::Notice => "notice",
             RecordKind::CannedReply => "canned_reply",
             RecordKind::CustomField => "custom_field",
+            RecordKind::Article => "article",
         }
     }
 }

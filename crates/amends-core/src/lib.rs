@@ -31,6 +31,7 @@ pub mod figures;
 pub mod follow_up;
 pub mod hours;
 pub mod job;
+pub mod knowledge;
 pub mod merge;
 pub mod message;
 pub mod messaging;

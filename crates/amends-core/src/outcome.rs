@@ -70,6 +70,8 @@ pub enum AlertKind {
     ChatPassed,
     /// A reply through a messaging app could not be sent.
     ReplyFailed,
+    /// A reader said an article did not help, or commented on it.
+    ArticleFeedback,
 }
 
 impl AlertKind {
@@ -86,6 +88,7 @@ impl AlertKind {
             AlertKind::Furious => "furious",
             AlertKind::ChatPassed => "chat_passed",
             AlertKind::ReplyFailed => "reply_failed",
+            AlertKind::ArticleFeedback => "article_feedback",
         }
     }
 }

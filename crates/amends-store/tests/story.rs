@@ -17,6 +17,8 @@ use amends_store::{
 
 #[path = "story/accounts.rs"]
 mod accounts;
+#[path = "story/knowledge.rs"]
+mod knowledge;
 #[path = "story/search.rs"]
 mod search;
 
@@ -69,6 +71,7 @@ async fn the_story_holds_on_every_backend() {
         accounts::accounts_are_throttled_changed_and_ended(&store).await;
         jobs_are_claimed_once_and_retried(&store).await;
         search::cases_and_customers_are_found_by_their_words(&store).await;
+        knowledge::articles_are_found_by_what_readers_ask(&store).await;
         store.close().await;
     }
 }

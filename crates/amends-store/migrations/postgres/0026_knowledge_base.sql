@@ -1,0 +1,68 @@
+-- The knowledge base (issue 20): articles with every revision, readers' votes, and the index
+-- search reads. The index is the core's own (stems weighted by where they stand, and every
+-- stem's spellings one letter short for forgiving slips), written by the transaction that
+-- writes the article, so both databases find and rank the same articles.
+create table articles (
+    id bigint generated always as identity primary key,
+    title text not null,
+    body text not null,
+    category text not null,
+    tags text not null default '',
+    status text not null check (status in ('draft', 'published')),
+    audience text not null check (audience in ('public', 'internal')),
+    owner_id bigint references agents (id),
+    revision bigint not null,
+    reviewed_at bigint,
+    helpful bigint not null default 0,
+    unhelpful bigint not null default 0,
+    words bigint not null,
+    created_at bigint not null,
+    updated_at bigint not null
+);
+create index articles_by_category on articles (status, audience, category, id);
+
+create table article_revisions (
+    article_id bigint not null references articles (id),
+    revision bigint not null,
+    title text not null,
+    body text not null,
+    category text not null,
+    tags text not null,
+    status text not null,
+    audience text not null,
+    agent_id bigint references agents (id),
+    created_at bigint not null,
+    primary key (article_id, revision)
+);
+
+create table article_feedback (
+    id bigint generated always as identity primary key,
+    article_id bigint not null references articles (id),
+    helpful bigint not null check (helpful in (0, 1)),
+    comment text,
+    created_at bigint not null
+);
+create index article_feedback_by_article on article_feedback (article_id, id);
+
+-- How often each stem occurs in each article, weighted (title 3, tags and category 2, body 1).
+create table article_postings (
+    stem text not null,
+    article_id bigint not null references articles (id),
+    weight bigint not null,
+    primary key (stem, article_id)
+);
+create index article_postings_by_article on article_postings (article_id);
+
+-- Every stem any article holds, with how many hold it.
+create table article_stems (
+    stem text primary key,
+    articles bigint not null
+);
+
+-- A stem's spellings one letter short: a typed word one slip away shares one.
+create table article_spellings (
+    spelling text not null,
+    stem text not null references article_stems (stem),
+    primary key (spelling, stem)
+);
+create index article_spellings_by_stem on article_spellings (stem);
