@@ -16,11 +16,13 @@ mod console;
 mod csv;
 mod error;
 mod extract;
+mod help_centre;
 mod limits;
 pub mod links;
 mod listen;
 pub mod live;
 pub mod mailroom;
+mod markdown;
 mod messaging;
 mod pages;
 mod reading;
@@ -277,6 +279,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(api::ready))
         .nest("/api/v1", api::routes(max_mail))
         .merge(pages::routes())
+        .merge(help_centre::routes())
         .merge(console::routes())
         .merge(chat::routes(&state))
         .merge(messaging::routes())

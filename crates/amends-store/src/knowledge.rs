@@ -2,10 +2,8 @@
 //! writes them, found by the core's ranking, and readers' votes counted and passed to the
 //! article's owner.
 
-use std::collections::{BTreeSet, HashMap};
-
 use amends_core::audit::{Actor, AuditContext, AuditEvent};
-use amends_core::knowledge::words::{self, Matched, Reached};
+use amends_core::knowledge::words;
 use amends_core::knowledge::{
     tags_text, Article, ArticleDraft, ArticleRevision, ArticleStatus, Audience, Feedback, Readers,
 };
@@ -14,14 +12,12 @@ use amends_core::tag::Tag;
 use amends_core::{FieldError, Timestamp};
 use sqlx::AnyConnection;
 
+use crate::article_index::{index, reached, unindex};
 use crate::table::notifications::insert_notification;
 use crate::{audit, Store, StoreError};
 
 const COLUMNS: &str = "id, title, body, category, tags, status, audience, owner_id, revision, \
                        reviewed_at, helpful, unhelpful, created_at, updated_at";
-
-/// How many rows one statement writes to the index, under both databases' parameter limits.
-const ROWS_PER_STATEMENT: usize = 400;
 
 #[derive(sqlx::FromRow)]
 struct ArticleRow {
@@ -179,69 +175,13 @@ impl Store {
                 });
             }
         }
-        let id = match &before {
-            Some(before) => {
-                sqlx::query(
-                    "update articles set title = $1, body = $2, category = $3, tags = $4, \
-                     status = $5, audience = $6, owner_id = $7, revision = revision + 1, \
-                     words = $8, updated_at = $9 where id = $10",
-                )
-                .bind(&draft.title)
-                .bind(&draft.body)
-                .bind(&draft.category)
-                .bind(tags_text(&draft.tags))
-                .bind(draft.status.as_str())
-                .bind(draft.audience.as_str())
-                .bind(draft.owner_id)
-                .bind(length)
-                .bind(at)
-                .bind(before.id)
-                .execute(&mut *tx)
-                .await?;
-                unindex(&mut tx, before.id).await?;
-                before.id
-            }
-            None => {
-                sqlx::query_scalar(
-                    "insert into articles (title, body, category, tags, status, audience, \
-                     owner_id, revision, words, created_at, updated_at) \
-                     values ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $9) returning id",
-                )
-                .bind(&draft.title)
-                .bind(&draft.body)
-                .bind(&draft.category)
-                .bind(tags_text(&draft.tags))
-                .bind(draft.status.as_str())
-                .bind(draft.audience.as_str())
-                .bind(draft.owner_id)
-                .bind(length)
-                .bind(at)
-                .fetch_one(&mut *tx)
-                .await?
-            }
-        };
+        let id = save(&mut tx, before.as_ref(), draft, length, at).await?;
         let after = load(&mut tx, id).await?;
         let agent_id = match context.actor {
             Actor::Agent { agent_id } => Some(agent_id),
             _ => None,
         };
-        sqlx::query(
-            "insert into article_revisions (article_id, revision, title, body, category, tags, \
-             status, audience, agent_id, created_at) \
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(id)
-        .bind(after.revision)
-        .bind(&after.title)
-        .bind(&after.body)
-        .bind(&after.category)
-        .bind(tags_text(&after.tags))
-        .bind(after.status.as_str())
-        .bind(after.audience.as_str())
-        .bind(agent_id)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
+        save_revision(&mut tx, &after, agent_id, at).await?;
         index(&mut tx, id, &postings).await?;
         audit::record(&mut tx, context, &[event(before.as_ref(), &after)]).await?;
         tx.commit().await?;
@@ -397,47 +337,8 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut conn = self.read.acquire().await?;
-        let mut matches = matching_stems(&mut conn, &terms).await?;
-        for (term, (word, _)) in terms.iter().enumerate() {
-            matches
-                .entry(words::form_key(word))
-                .or_default()
-                .push((term, Matched::Form));
-        }
-        let keys: Vec<&String> = matches.keys().collect();
-        let sql = format!(
-            "select article_postings.stem, article_postings.article_id, article_postings.weight, \
-             articles.words, article_stems.articles from article_postings \
-             join articles on articles.id = article_postings.article_id \
-             join article_stems on article_stems.stem = article_postings.stem \
-             where article_postings.stem in ({}) and {}",
-            placeholders(1, keys.len()),
-            visible(readers)
-        );
-        let mut select = sqlx::query_as::<_, (String, i64, i64, i64, i64)>(&sql);
-        for key in &keys {
-            select = select.bind(key.as_str());
-        }
-        let rows = select.fetch_all(&mut *conn).await?;
-        let mut reached = Vec::new();
-        for (key, article_id, weight, length, holders) in rows {
-            for &(term, matched) in matches.get(&key).into_iter().flatten() {
-                reached.push(Reached {
-                    term,
-                    article_id,
-                    weight,
-                    length,
-                    holders,
-                    matched,
-                });
-            }
-        }
-        let (articles, total_length): (i64, i64) = sqlx::query_as(
-            "select count(*), cast(coalesce(sum(words), 0) as bigint) from articles",
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        let average = total_length as f64 / articles.max(1) as f64;
+        let (reached, articles, length) = reached(&mut conn, &terms, visible(readers)).await?;
+        let average = length as f64 / articles.max(1) as f64;
         let mut found = Vec::new();
         for (id, score) in words::rank(&reached, articles, average, limit) {
             found.push((load(&mut conn, id).await?, score));
@@ -446,138 +347,82 @@ impl Store {
     }
 }
 
-/// `$first, $first+1, …`, `count` of them.
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The kept stems each query term reaches: by the term's place, and whether as typed.
-async fn matching_stems(
+/// Writes the article's row: inserted when new, its next revision over `before` otherwise;
+/// answers its id.
+async fn save(
     conn: &mut AnyConnection,
-    terms: &[(String, String)],
-) -> Result<HashMap<String, Vec<(usize, Matched)>>, StoreError> {
-    let spellings: BTreeSet<String> = terms
-        .iter()
-        .flat_map(|(_, stem)| words::spellings(stem))
-        .collect();
-    let sql = format!(
-        "select distinct stem from article_spellings where spelling in ({})",
-        placeholders(1, spellings.len())
-    );
-    let mut select = sqlx::query_scalar::<_, String>(&sql);
-    for spelling in &spellings {
-        select = select.bind(spelling.as_str());
-    }
-    let mut matches: HashMap<String, Vec<(usize, Matched)>> = HashMap::new();
-    for stem in select.fetch_all(&mut *conn).await? {
-        for (term, (_, typed)) in terms.iter().enumerate() {
-            let matched = if *typed == stem {
-                Matched::Stem
-            } else if words::one_slip(typed, &stem) {
-                Matched::Slip
-            } else {
-                continue;
-            };
-            matches
-                .entry(stem.clone())
-                .or_default()
-                .push((term, matched));
-        }
-    }
-    Ok(matches)
-}
-
-/// Takes an article's stems out of the index, and stems no article holds any more with them.
-async fn unindex(conn: &mut AnyConnection, id: i64) -> Result<(), StoreError> {
-    let stems: Vec<String> =
-        sqlx::query_scalar("select stem from article_postings where article_id = $1")
-            .bind(id)
-            .fetch_all(&mut *conn)
+    before: Option<&Article>,
+    draft: &ArticleDraft,
+    length: i64,
+    at: i64,
+) -> Result<i64, StoreError> {
+    Ok(match before {
+        Some(before) => {
+            sqlx::query(
+                "update articles set title = $1, body = $2, category = $3, tags = $4, \
+                 status = $5, audience = $6, owner_id = $7, revision = revision + 1, \
+                 words = $8, updated_at = $9 where id = $10",
+            )
+            .bind(&draft.title)
+            .bind(&draft.body)
+            .bind(&draft.category)
+            .bind(tags_text(&draft.tags))
+            .bind(draft.status.as_str())
+            .bind(draft.audience.as_str())
+            .bind(draft.owner_id)
+            .bind(length)
+            .bind(at)
+            .bind(before.id)
+            .execute(&mut *conn)
             .await?;
-    sqlx::query("delete from article_postings where article_id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    for chunk in stems.chunks(ROWS_PER_STATEMENT) {
-        let list = placeholders(1, chunk.len());
-        for sql in [
-            format!("update article_stems set articles = articles - 1 where stem in ({list})"),
-            format!(
-                "delete from article_spellings where stem in ({list}) and stem in \
-                 (select stem from article_stems where articles <= 0)"
-            ),
-            format!("delete from article_stems where stem in ({list}) and articles <= 0"),
-        ] {
-            let mut statement = sqlx::query(&sql);
-            for stem in chunk {
-                statement = statement.bind(stem.as_str());
-            }
-            statement.execute(&mut *conn).await?;
+            unindex(conn, before.id).await?;
+            before.id
         }
-    }
-    Ok(())
+        None => {
+            sqlx::query_scalar(
+                "insert into articles (title, body, category, tags, status, audience, \
+                 owner_id, revision, words, created_at, updated_at) \
+                 values ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $9) returning id",
+            )
+            .bind(&draft.title)
+            .bind(&draft.body)
+            .bind(&draft.category)
+            .bind(tags_text(&draft.tags))
+            .bind(draft.status.as_str())
+            .bind(draft.audience.as_str())
+            .bind(draft.owner_id)
+            .bind(length)
+            .bind(at)
+            .fetch_one(&mut *conn)
+            .await?
+        }
+    })
 }
 
-/// Puts an article's stems in the index: its postings, each stem counted once more, and the
-/// spellings of stems no article held before.
-async fn index(
+/// Keeps the revision `after` is, by `agent_id`.
+async fn save_revision(
     conn: &mut AnyConnection,
-    id: i64,
-    postings: &[(String, i64)],
+    after: &Article,
+    agent_id: Option<i64>,
+    at: i64,
 ) -> Result<(), StoreError> {
-    for chunk in postings.chunks(ROWS_PER_STATEMENT) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(${}, $1, ${})", 2 * i + 2, 2 * i + 3))
-            .collect();
-        let sql = format!(
-            "insert into article_postings (stem, article_id, weight) values {}",
-            rows.join(", ")
-        );
-        let mut insert = sqlx::query(&sql).bind(id);
-        for (stem, weight) in chunk {
-            insert = insert.bind(stem.as_str()).bind(*weight);
-        }
-        insert.execute(&mut *conn).await?;
-        let rows: Vec<String> = (1..=chunk.len()).map(|i| format!("(${i}, 1)")).collect();
-        let sql = format!(
-            "insert into article_stems (stem, articles) values {} on conflict (stem) do update \
-             set articles = article_stems.articles + 1 returning stem, articles",
-            rows.join(", ")
-        );
-        let mut upsert = sqlx::query_as::<_, (String, i64)>(&sql);
-        for (stem, _) in chunk {
-            upsert = upsert.bind(stem.as_str());
-        }
-        // A word's own form is matched only as typed: it has no spellings.
-        let new: Vec<String> = upsert
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .filter(|(stem, articles)| *articles == 1 && !stem.starts_with('='))
-            .map(|(stem, _)| stem)
-            .collect();
-        let spellings: Vec<(String, &String)> = new
-            .iter()
-            .flat_map(|stem| words::spellings(stem).into_iter().map(move |s| (s, stem)))
-            .collect();
-        for part in spellings.chunks(ROWS_PER_STATEMENT) {
-            let rows: Vec<String> = (0..part.len())
-                .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
-                .collect();
-            let sql = format!(
-                "insert into article_spellings (spelling, stem) values {}",
-                rows.join(", ")
-            );
-            let mut insert = sqlx::query(&sql);
-            for (spelling, stem) in part {
-                insert = insert.bind(spelling.as_str()).bind(stem.as_str());
-            }
-            insert.execute(&mut *conn).await?;
-        }
-    }
+    sqlx::query(
+        "insert into article_revisions (article_id, revision, title, body, category, tags, \
+         status, audience, agent_id, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(after.id)
+    .bind(after.revision)
+    .bind(&after.title)
+    .bind(&after.body)
+    .bind(&after.category)
+    .bind(tags_text(&after.tags))
+    .bind(after.status.as_str())
+    .bind(after.audience.as_str())
+    .bind(agent_id)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

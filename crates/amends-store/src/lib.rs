@@ -10,6 +10,7 @@
 mod accounts;
 mod agents;
 mod apply;
+mod article_index;
 mod assistant;
 mod audit;
 mod backup;

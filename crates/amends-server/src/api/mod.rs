@@ -2,6 +2,7 @@
 //! OpenAPI document are built.
 
 mod accounts;
+mod articles;
 mod bulk;
 mod canned;
 mod cases;
@@ -36,6 +37,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 pub use accounts::new_agent;
+pub(crate) use articles::{hits as article_hits, public_path};
 pub(crate) use cases::{read_queue, read_queue_count, QueueQuery};
 pub(crate) use chats::waiting_and_mine;
 pub(crate) use fields::field_map;
@@ -117,7 +119,7 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(plans::public_plan, plans::answer_plan))
         .routes(routes!(plans::public_summary, plans::answer_summary))
         .routes(routes!(casework::get_survey, casework::answer_survey));
-    shared_desk(account_security(router))
+    knowledge_base(shared_desk(account_security(router)))
 }
 
 /// Two-factor sign-in, an agent's sign-ins and sessions, and who must have a second factor
@@ -170,6 +172,17 @@ fn shared_desk(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(chats::chat_desk))
         .routes(routes!(chats::accept))
         .routes(routes!(chats::transfer))
+}
+
+/// The knowledge base (issue 20): articles written, revised, reviewed and searched.
+fn knowledge_base(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    router
+        .routes(routes!(articles::list, articles::create))
+        .routes(routes!(articles::search))
+        .routes(routes!(articles::show, articles::change))
+        .routes(routes!(articles::revisions))
+        .routes(routes!(articles::reviewed))
+        .routes(routes!(articles::feedback))
 }
 
 /// Every API route, and the OpenAPI document at `/openapi.json`.

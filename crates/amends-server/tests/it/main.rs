@@ -23,6 +23,7 @@ mod fields;
 mod hardening;
 mod helpers;
 mod jobs;
+mod knowledge;
 mod lifecycle;
 mod mail;
 mod merges;

@@ -1,0 +1,197 @@
+//! The knowledge base's search index: how often each stem stands in each article (and each
+//! word's own form), how many articles hold each stem, and each stem's spellings one letter
+//! short; written with the article, read by the knowledge base's search and ranked by the core.
+
+use std::collections::{BTreeSet, HashMap};
+
+use amends_core::knowledge::words::{self, Matched, Reached};
+use sqlx::AnyConnection;
+
+use crate::StoreError;
+
+/// How many rows one statement writes to the index, under both databases' parameter limits.
+const ROWS_PER_STATEMENT: usize = 400;
+
+/// What `terms` reach in the articles `visible` (an SQL condition on `articles`) allows: each
+/// stem as typed or one slip off, each word's own form; and the count and total weighted
+/// length of all articles, which the ranking needs.
+pub(crate) async fn reached(
+    conn: &mut AnyConnection,
+    terms: &[(String, String)],
+    visible: &str,
+) -> Result<(Vec<Reached>, i64, i64), StoreError> {
+    let mut matches = matching_stems(conn, terms).await?;
+    for (term, (word, _)) in terms.iter().enumerate() {
+        matches
+            .entry(words::form_key(word))
+            .or_default()
+            .push((term, Matched::Form));
+    }
+    let keys: Vec<&String> = matches.keys().collect();
+    let sql = format!(
+        "select article_postings.stem, article_postings.article_id, article_postings.weight, \
+         articles.words, article_stems.articles from article_postings \
+         join articles on articles.id = article_postings.article_id \
+         join article_stems on article_stems.stem = article_postings.stem \
+         where article_postings.stem in ({}) and {visible}",
+        placeholders(1, keys.len()),
+    );
+    let mut select = sqlx::query_as::<_, (String, i64, i64, i64, i64)>(&sql);
+    for key in &keys {
+        select = select.bind(key.as_str());
+    }
+    let rows = select.fetch_all(&mut *conn).await?;
+    let mut reached = Vec::new();
+    for (key, article_id, weight, length, holders) in rows {
+        for &(term, matched) in matches.get(&key).into_iter().flatten() {
+            reached.push(Reached {
+                term,
+                article_id,
+                weight,
+                length,
+                holders,
+                matched,
+            });
+        }
+    }
+    let (articles, total_length): (i64, i64) =
+        sqlx::query_as("select count(*), cast(coalesce(sum(words), 0) as bigint) from articles")
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok((reached, articles, total_length))
+}
+
+/// `$first, $first+1, …`, `count` of them.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The kept stems each query term reaches: by the term's place, and whether as typed.
+async fn matching_stems(
+    conn: &mut AnyConnection,
+    terms: &[(String, String)],
+) -> Result<HashMap<String, Vec<(usize, Matched)>>, StoreError> {
+    let spellings: BTreeSet<String> = terms
+        .iter()
+        .flat_map(|(_, stem)| words::spellings(stem))
+        .collect();
+    let sql = format!(
+        "select distinct stem from article_spellings where spelling in ({})",
+        placeholders(1, spellings.len())
+    );
+    let mut select = sqlx::query_scalar::<_, String>(&sql);
+    for spelling in &spellings {
+        select = select.bind(spelling.as_str());
+    }
+    let mut matches: HashMap<String, Vec<(usize, Matched)>> = HashMap::new();
+    for stem in select.fetch_all(&mut *conn).await? {
+        for (term, (_, typed)) in terms.iter().enumerate() {
+            let matched = if *typed == stem {
+                Matched::Stem
+            } else if words::one_slip(typed, &stem) {
+                Matched::Slip
+            } else {
+                continue;
+            };
+            matches
+                .entry(stem.clone())
+                .or_default()
+                .push((term, matched));
+        }
+    }
+    Ok(matches)
+}
+
+/// Takes an article's stems out of the index, and stems no article holds any more with them.
+pub(crate) async fn unindex(conn: &mut AnyConnection, id: i64) -> Result<(), StoreError> {
+    let stems: Vec<String> =
+        sqlx::query_scalar("select stem from article_postings where article_id = $1")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+    sqlx::query("delete from article_postings where article_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for chunk in stems.chunks(ROWS_PER_STATEMENT) {
+        let list = placeholders(1, chunk.len());
+        for sql in [
+            format!("update article_stems set articles = articles - 1 where stem in ({list})"),
+            format!(
+                "delete from article_spellings where stem in ({list}) and stem in \
+                 (select stem from article_stems where articles <= 0)"
+            ),
+            format!("delete from article_stems where stem in ({list}) and articles <= 0"),
+        ] {
+            let mut statement = sqlx::query(&sql);
+            for stem in chunk {
+                statement = statement.bind(stem.as_str());
+            }
+            statement.execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Puts an article's stems in the index: its postings, each stem counted once more, and the
+/// spellings of stems no article held before.
+pub(crate) async fn index(
+    conn: &mut AnyConnection,
+    id: i64,
+    postings: &[(String, i64)],
+) -> Result<(), StoreError> {
+    for chunk in postings.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, $1, ${})", 2 * i + 2, 2 * i + 3))
+            .collect();
+        let sql = format!(
+            "insert into article_postings (stem, article_id, weight) values {}",
+            rows.join(", ")
+        );
+        let mut insert = sqlx::query(&sql).bind(id);
+        for (stem, weight) in chunk {
+            insert = insert.bind(stem.as_str()).bind(*weight);
+        }
+        insert.execute(&mut *conn).await?;
+        let rows: Vec<String> = (1..=chunk.len()).map(|i| format!("(${i}, 1)")).collect();
+        let sql = format!(
+            "insert into article_stems (stem, articles) values {} on conflict (stem) do update \
+             set articles = article_stems.articles + 1 returning stem, articles",
+            rows.join(", ")
+        );
+        let mut upsert = sqlx::query_as::<_, (String, i64)>(&sql);
+        for (stem, _) in chunk {
+            upsert = upsert.bind(stem.as_str());
+        }
+        // A word's own form is matched only as typed: it has no spellings.
+        let new: Vec<String> = upsert
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .filter(|(stem, articles)| *articles == 1 && !stem.starts_with('='))
+            .map(|(stem, _)| stem)
+            .collect();
+        let spellings: Vec<(String, &String)> = new
+            .iter()
+            .flat_map(|stem| words::spellings(stem).into_iter().map(move |s| (s, stem)))
+            .collect();
+        for part in spellings.chunks(ROWS_PER_STATEMENT) {
+            let rows: Vec<String> = (0..part.len())
+                .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+                .collect();
+            let sql = format!(
+                "insert into article_spellings (spelling, stem) values {}",
+                rows.join(", ")
+            );
+            let mut insert = sqlx::query(&sql);
+            for (spelling, stem) in part {
+                insert = insert.bind(spelling.as_str()).bind(stem.as_str());
+            }
+            insert.execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
+}
