@@ -15,6 +15,7 @@ mod charts;
 mod chats;
 mod fields;
 mod format;
+mod knowledge;
 mod live;
 mod merging;
 mod panels;
@@ -74,6 +75,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/cases/{id}", get(case::page))
         .route("/cases/{id}/call", get(call::page))
         .route("/search", get(search::page))
+        .route("/knowledge", get(knowledge::list))
+        .route("/knowledge/{id}", get(knowledge::page))
         .route("/supervisor", get(supervisor::page))
         .route("/mail", get(supervisor::mail_page))
         .route("/assets/console.css", get(stylesheet))
@@ -178,6 +181,7 @@ pub(crate) enum Section {
     Mail,
     Account,
     Settings,
+    Knowledge,
 }
 
 /// A whole console page.
@@ -201,6 +205,7 @@ pub(crate) fn layout(console: &Console, section: Section, title: &str, body: Mar
                             (nav(Section::Queue, "/queue", "Queue"))
                             (nav(Section::Chats, "/chats", "Chats"))
                             (nav(Section::Notifications, "/notifications", "Notifications"))
+                            (nav(Section::Knowledge, "/knowledge", "Knowledge"))
                             @if console.is_supervisor() {
                                 (nav(Section::Supervisor, "/supervisor", "Supervisor"))
                                 (nav(Section::Mail, "/mail", "Mail"))

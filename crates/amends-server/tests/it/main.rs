@@ -9,6 +9,7 @@ mod browser;
 mod browser_account;
 mod browser_chat;
 mod browser_desk;
+mod browser_help;
 mod bulk;
 mod canned;
 mod case_access;

@@ -70,6 +70,15 @@ pub(crate) struct Element(String);
 impl Browser {
     /// Starts chromedriver and a headless Chromium, or `None` (skipped) when either is absent.
     pub(crate) async fn start() -> Option<Browser> {
+        Self::start_with(json!({})).await
+    }
+
+    /// A browser whose pages run no script at all, as a reader who turned scripts off has.
+    pub(crate) async fn start_without_scripts() -> Option<Browser> {
+        Self::start_with(json!({"profile.managed_default_content_settings.javascript": 2})).await
+    }
+
+    async fn start_with(prefs: Value) -> Option<Browser> {
         if !found("chromium") {
             return missing("chromium");
         }
@@ -96,7 +105,8 @@ impl Browser {
         }
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": CHROMIUM_ARGS},
+            "goog:chromeOptions": {"binary": "/usr/bin/chromium", "args": CHROMIUM_ARGS,
+                "prefs": prefs},
             "unhandledPromptBehavior": "ignore",
         }}});
         let created: Value = http
