@@ -79,6 +79,9 @@ fn slip(rng: &mut StdRng, word: &str) -> String {
     letters.into_iter().collect()
 }
 
+/// Makes a question of one kind.
+type Question = fn(&mut StdRng, &[&str]) -> String;
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -103,7 +106,7 @@ async fn main() {
     let mut rng = StdRng::seed_from_u64(11);
     println!("| question | n | p50 ms | p99 ms | max ms |");
     println!("|---|---|---|---|---|");
-    let kinds: [(&str, fn(&mut StdRng, &[&str]) -> String); 4] = [
+    let kinds: [(&str, Question); 4] = [
         ("two common words", |rng, common| words(rng, common, 2)),
         ("a five-word question", |rng, common| {
             format!("how do I {}?", words(rng, common, 5))
