@@ -12,6 +12,11 @@ use crate::StoreError;
 /// How many rows one statement writes to the index, under both databases' parameter limits.
 const ROWS_PER_STATEMENT: usize = 400;
 
+/// How many of each stem's articles a search reads, the densest first: a stem in thousands of
+/// articles tells little about which answers (its weight in the ranking is small), and an
+/// article it is only a small share of ranks low on it anyway.
+const POSTINGS_READ: usize = 200;
+
 /// What `terms` reach in the articles `visible` (an SQL condition on `articles`) allows: each
 /// stem as typed or one slip off, each word's own form; and the count and total weighted
 /// length of all articles, which the ranking needs.
@@ -28,21 +33,37 @@ pub(crate) async fn reached(
             .push((term, Matched::Form));
     }
     let keys: Vec<&String> = matches.keys().collect();
-    let sql = format!(
-        "select article_postings.stem, article_postings.article_id, article_postings.weight, \
-         articles.words, article_stems.articles from article_postings \
-         join articles on articles.id = article_postings.article_id \
-         join article_stems on article_stems.stem = article_postings.stem \
-         where article_postings.stem in ({}) and {visible}",
-        placeholders(1, keys.len()),
-    );
-    let mut select = sqlx::query_as::<_, (String, i64, i64, i64, i64)>(&sql);
+    // Each key's densest articles that the reader may see, at most POSTINGS_READ of them.
+    let per_key: Vec<String> = (1..=keys.len())
+        .map(|i| {
+            format!(
+                "select * from (select article_postings.stem, article_postings.article_id, \
+                 article_postings.weight, article_postings.length from article_postings \
+                 join articles on articles.id = article_postings.article_id \
+                 where article_postings.stem = ${i} and {visible} \
+                 order by article_postings.density desc, article_postings.article_id desc \
+                 limit {POSTINGS_READ}) as key{i}"
+            )
+        })
+        .collect();
+    let sql = per_key.join(" union all ");
+    let mut select = sqlx::query_as::<_, (String, i64, i64, i64)>(&sql);
     for key in &keys {
         select = select.bind(key.as_str());
     }
     let rows = select.fetch_all(&mut *conn).await?;
+    let sql = format!(
+        "select stem, articles from article_stems where stem in ({})",
+        placeholders(1, keys.len())
+    );
+    let mut select = sqlx::query_as::<_, (String, i64)>(&sql);
+    for key in &keys {
+        select = select.bind(key.as_str());
+    }
+    let holders: HashMap<String, i64> = select.fetch_all(&mut *conn).await?.into_iter().collect();
     let mut reached = Vec::new();
-    for (key, article_id, weight, length, holders) in rows {
+    for (key, article_id, weight, length) in rows {
+        let holders = holders.get(&key).copied().unwrap_or(1);
         for &(term, matched) in matches.get(&key).into_iter().flatten() {
             reached.push(Reached {
                 term,
@@ -55,7 +76,7 @@ pub(crate) async fn reached(
         }
     }
     let (articles, total_length): (i64, i64) =
-        sqlx::query_as("select count(*), cast(coalesce(sum(words), 0) as bigint) from articles")
+        sqlx::query_as("select articles, words from article_totals where id = 1")
             .fetch_one(&mut *conn)
             .await?;
     Ok((reached, articles, total_length))
@@ -142,18 +163,20 @@ pub(crate) async fn index(
     conn: &mut AnyConnection,
     id: i64,
     postings: &[(String, i64)],
+    length: i64,
 ) -> Result<(), StoreError> {
     for chunk in postings.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(${}, $1, ${})", 2 * i + 2, 2 * i + 3))
+            .map(|i| format!("(${}, $1, ${}, $2, ${})", 3 * i + 3, 3 * i + 4, 3 * i + 5))
             .collect();
         let sql = format!(
-            "insert into article_postings (stem, article_id, weight) values {}",
+            "insert into article_postings (stem, article_id, weight, length, density) values {}",
             rows.join(", ")
         );
-        let mut insert = sqlx::query(&sql).bind(id);
+        let mut insert = sqlx::query(&sql).bind(id).bind(length);
         for (stem, weight) in chunk {
-            insert = insert.bind(stem.as_str()).bind(*weight);
+            let density = weight.saturating_mul(1_000_000) / length.max(1);
+            insert = insert.bind(stem.as_str()).bind(*weight).bind(density);
         }
         insert.execute(&mut *conn).await?;
         let rows: Vec<String> = (1..=chunk.len()).map(|i| format!("(${i}, 1)")).collect();

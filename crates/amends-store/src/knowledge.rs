@@ -182,7 +182,7 @@ impl Store {
             _ => None,
         };
         save_revision(&mut tx, &after, agent_id, at).await?;
-        index(&mut tx, id, &postings).await?;
+        index(&mut tx, id, &postings, length).await?;
         audit::record(&mut tx, context, &[event(before.as_ref(), &after)]).await?;
         tx.commit().await?;
         Ok(after)
@@ -358,6 +358,11 @@ async fn save(
 ) -> Result<i64, StoreError> {
     Ok(match before {
         Some(before) => {
+            let old: i64 = sqlx::query_scalar("select words from articles where id = $1")
+                .bind(before.id)
+                .fetch_one(&mut *conn)
+                .await?;
+            add_to_totals(conn, 0, length - old).await?;
             sqlx::query(
                 "update articles set title = $1, body = $2, category = $3, tags = $4, \
                  status = $5, audience = $6, owner_id = $7, revision = revision + 1, \
@@ -379,6 +384,7 @@ async fn save(
             before.id
         }
         None => {
+            add_to_totals(conn, 1, length).await?;
             sqlx::query_scalar(
                 "insert into articles (title, body, category, tags, status, audience, \
                  owner_id, revision, words, created_at, updated_at) \
@@ -397,6 +403,22 @@ async fn save(
             .await?
         }
     })
+}
+
+/// Counts `articles` more articles and `words` more weighted words in the index's totals.
+async fn add_to_totals(
+    conn: &mut AnyConnection,
+    articles: i64,
+    words: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "update article_totals set articles = articles + $1, words = words + $2 where id = 1",
+    )
+    .bind(articles)
+    .bind(words)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Keeps the revision `after` is, by `agent_id`.

@@ -44,14 +44,28 @@ create table article_feedback (
 );
 create index article_feedback_by_article on article_feedback (article_id, id);
 
--- How often each stem occurs in each article, weighted (title 3, tags and category 2, body 1).
+-- How often each stem occurs in each article, weighted (title 3, tags and category 2, body 1),
+-- with the article's weighted length and the stem's share of it (per million): a search reads
+-- each stem's densest articles first and stops after a few hundred.
 create table article_postings (
     stem text not null,
     article_id bigint not null references articles (id),
     weight bigint not null,
+    length bigint not null,
+    density bigint not null,
     primary key (stem, article_id)
 );
+create index article_postings_by_density on article_postings (stem, density desc, article_id);
 create index article_postings_by_article on article_postings (article_id);
+
+-- How many articles there are and their weighted words in all, kept by each write: the
+-- ranking's average length without reading every article.
+create table article_totals (
+    id bigint primary key check (id = 1),
+    articles bigint not null,
+    words bigint not null
+);
+insert into article_totals (id, articles, words) values (1, 0, 0);
 
 -- Every stem any article holds, with how many hold it.
 create table article_stems (
