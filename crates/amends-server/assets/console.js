@@ -460,6 +460,23 @@
         if (event.key === "Enter") { event.preventDefault(); insertCanned(); }
       });
     }
+    // A suggested article's link goes in at the cursor: its button, or Alt+1, Alt+2, Alt+3
+    // while writing.
+    const insertArticle = (button) => {
+      const text = button.dataset.title + ": " + button.dataset.link;
+      const start = area.selectionStart ?? area.value.length;
+      area.setRangeText(text, start, area.selectionEnd ?? start, "end");
+      area.focus();
+      area.dispatchEvent(new Event("input", { bubbles: true }));
+    };
+    const articleButtons = composer.querySelectorAll(".article-insert");
+    articleButtons.forEach((button) => button.addEventListener("click", () => insertArticle(button)));
+    area.addEventListener("keydown", (event) => {
+      const n = parseInt(event.key, 10);
+      if (!event.altKey || !(n >= 1 && n <= articleButtons.length)) return;
+      event.preventDefault();
+      insertArticle(articleButtons[n - 1]);
+    });
     composer.addEventListener("change", (event) => {
       if (event.target.name === "direction") check();
     });

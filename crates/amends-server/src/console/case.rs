@@ -475,6 +475,26 @@ fn composer(file: &CaseFile) -> Markup {
                         output class="canned-status" role="status" {}
                     }
                 }
+                @if !file.articles.is_empty() {
+                    div class="article-suggestions" {
+                        p { "Articles that may answer " (file.first_name()) }
+                        ol {
+                            @for (i, article) in file.articles.iter().enumerate() {
+                                li {
+                                    a href={ "/knowledge/" (article.id) } { (article.title) }
+                                    @if let Some(link) = &article.link {
+                                        " "
+                                        button type="button" class="article-insert" data-link=(link)
+                                            data-title=(article.title) { "Insert link" }
+                                        " " span class="hint" { "Key: " kbd { "Alt+" (i + 1) } }
+                                    } @else {
+                                        " (internal)"
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
                 div class="coaching" aria-live="polite" {
                     p class="score" {}
                     ul class="findings" aria-label="Suggestions" {}

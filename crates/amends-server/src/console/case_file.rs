@@ -29,6 +29,8 @@ pub(super) struct CaseFile {
     pub customer_tags: Vec<amends_core::tag::Tag>,
     pub tags_in_use: Vec<amends_store::TagUse>,
     pub canned: Vec<amends_core::canned::CannedReply>,
+    /// Published articles that may answer the customer, best first (at most three).
+    pub articles: Vec<Suggestion>,
     pub merges: Vec<amends_store::CaseMerge>,
     pub fields: Vec<amends_core::custom_field::FieldDefinition>,
     pub case_values: Vec<(i64, String)>,
@@ -36,6 +38,52 @@ pub(super) struct CaseFile {
     /// The chat the case came from, whose lines and typing the page follows live.
     pub chat_id: Option<i64>,
     pub now: Timestamp,
+}
+
+/// An article the composer offers: its link goes into a reply with one key.
+pub(super) struct Suggestion {
+    pub id: i64,
+    pub title: String,
+    /// Its full address in the help centre; none for an internal article, which is for the
+    /// agent to read, not to send.
+    pub link: Option<String>,
+}
+
+/// How many articles the composer offers.
+const SUGGESTED: usize = 3;
+
+/// The articles that best answer what the customer asked: the subject and their latest
+/// message, searched among the published articles (internal ones too).
+async fn suggestions(
+    state: &AppState,
+    subject: &str,
+    messages: &[Message],
+) -> Result<Vec<Suggestion>, AppError> {
+    let latest = messages
+        .iter()
+        .rev()
+        .find(|m| m.direction == amends_core::Direction::Inbound)
+        .map_or("", |m| m.body.as_str());
+    let question: String = format!("{subject} {latest}").chars().take(1_000).collect();
+    let found = state
+        .store
+        .search_articles(
+            &question,
+            amends_core::knowledge::Readers::Agents,
+            SUGGESTED,
+        )
+        .await?;
+    let base = state.settings.public_url.trim_end_matches('/');
+    Ok(found
+        .into_iter()
+        .map(|(article, _)| Suggestion {
+            id: article.id,
+            link: article
+                .is_public()
+                .then(|| format!("{base}{}", crate::api::public_path(&article))),
+            title: article.title,
+        })
+        .collect())
 }
 
 impl CaseFile {
@@ -59,9 +107,11 @@ impl CaseFile {
             amends_core::Channel::Chat => store.chat_of_case(id).await?.map(|chat| chat.id),
             _ => None,
         };
+        let messages = store.case_messages(id).await?;
+        let articles = suggestions(state, &case.subject, &messages).await?;
         Ok(CaseFile {
             chat_id,
-            messages: store.case_messages(id).await?,
+            messages,
             past_cases,
             standing: store
                 .customer_standing(customer.id, &state.settings.standing, now)
@@ -86,6 +136,7 @@ impl CaseFile {
                 .await?,
             tags_in_use: store.tags_in_use("", 50).await?,
             canned: store.canned_replies().await?,
+            articles,
             merges: store.case_merges(id).await?,
             fields: store.fields().await?,
             case_values: store.field_values(FieldOwner::Case, id).await?,

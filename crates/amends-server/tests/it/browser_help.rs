@@ -156,3 +156,40 @@ async fn a_supervisor_writes_and_publishes_an_article_in_the_console() {
     assert_accessible(&browser, "an article").await;
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn the_composer_offers_the_article_that_answers_and_inserts_its_link_with_one_key() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = TestApp::spawn(TestDatabase::sqlite()).await;
+    let id = publish(
+        &app,
+        "Tracking your order",
+        "Every order ships with a tracking number, in your dispatch email.",
+    )
+    .await;
+    let client = app.token_client(AgentRole::Agent).await;
+    let case = app
+        .open_case(&client, "Dana Smith", "dana@example.com", "normal")
+        .await;
+    browser
+        .goto(&format!("{}/signin?next=/cases/{}", app.url, case["id"]))
+        .await;
+    sign_in(&browser, "admin@desk.test", PASSWORD).await;
+    let offered = browser.find(".article-suggestions li a").await;
+    assert_eq!(browser.text(&offered).await, "Tracking your order");
+    assert_accessible(&browser, "case page with suggestions").await;
+    let reply = browser.find("#reply").await;
+    browser.type_into(&reply, "Here it is: ").await;
+    browser.type_into(&reply, "\u{E00A}1\u{E000}").await;
+    let written = browser.value(&reply).await;
+    assert!(
+        written.contains(&format!(
+            "Tracking your order: {}/help/articles/{id}-tracking-your-order",
+            app.url
+        )) || written.contains(&format!("/help/articles/{id}-tracking-your-order")),
+        "{written}"
+    );
+    browser.quit().await;
+}
