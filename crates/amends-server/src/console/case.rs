@@ -12,8 +12,8 @@ use serde::Deserialize;
 use super::case_file::CaseFile;
 use super::format::{label, money, when};
 use super::panels::{
-    abuse_panel, compensation_panel, expectation_panel, facts_panel, plan_panel, promises_panel,
-    resolve_panel, summary_panel,
+    abuse_panel, article_suggestions, compensation_panel, expectation_panel, facts_panel,
+    plan_panel, promises_panel, resolve_panel, summary_panel,
 };
 use super::{form_status, layout, trouble, Console, Section};
 use crate::extract::ApiPath;
@@ -475,26 +475,7 @@ fn composer(file: &CaseFile) -> Markup {
                         output class="canned-status" role="status" {}
                     }
                 }
-                @if !file.articles.is_empty() {
-                    div class="article-suggestions" {
-                        p { "Articles that may answer " (file.first_name()) }
-                        ol {
-                            @for (i, article) in file.articles.iter().enumerate() {
-                                li {
-                                    a href={ "/knowledge/" (article.id) } { (article.title) }
-                                    @if let Some(link) = &article.link {
-                                        " "
-                                        button type="button" class="article-insert" data-link=(link)
-                                            data-title=(article.title) { "Insert link" }
-                                        " " span class="hint" { "Key: " kbd { "Alt+" (i + 1) } }
-                                    } @else {
-                                        " (internal)"
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+                (article_suggestions(file))
                 div class="coaching" aria-live="polite" {
                     p class="score" {}
                     ul class="findings" aria-label="Suggestions" {}

@@ -343,3 +343,30 @@ pub(super) fn abuse_panel(state: &AppState, file: &CaseFile) -> Markup {
         }
     }
 }
+
+/// The articles that may answer the customer, each public one's link put in the reply by its
+/// button or Alt and its number.
+pub(super) fn article_suggestions(file: &CaseFile) -> Markup {
+    html! {
+        @if !file.articles.is_empty() {
+            div class="article-suggestions" {
+                p { "Articles that may answer " (file.first_name()) }
+                ol {
+                    @for (i, article) in file.articles.iter().enumerate() {
+                        li {
+                            a href={ "/knowledge/" (article.id) } { (article.title) }
+                            @if let Some(link) = &article.link {
+                                " "
+                                button type="button" class="article-insert" data-link=(link)
+                                    data-title=(article.title) { "Insert link" }
+                                " " span class="hint" { "Key: " kbd { "Alt+" (i + 1) } }
+                            } @else {
+                                " (internal)"
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
