@@ -6,9 +6,13 @@
 use crate::agent::AgentRole;
 use crate::audit::{AuditEvent, Change, RecordKind};
 use crate::field::{bounded_text, FieldError};
+use crate::message::Reading;
+use crate::outcome::{Effect, NoticeKind, Outcome};
 use crate::tag::Tag;
+use crate::wording;
 use crate::Timestamp;
 
+mod stop_words;
 pub mod words;
 
 /// The longest article body, in characters.
@@ -161,6 +165,28 @@ pub enum Readers {
     Editors,
 }
 
+impl Readers {
+    /// The least openness of an article these readers may see: 2 for the public's (published
+    /// and public), 1 for agents' (published), 0 for editors' (drafts too). See [`openness`].
+    pub fn least_openness(self) -> i64 {
+        match self {
+            Readers::Public => 2,
+            Readers::Agents => 1,
+            Readers::Editors => 0,
+        }
+    }
+}
+
+/// Who may read an article with `status` and `audience`: 2 the public, 1 agents, 0 only its
+/// editors. Readers see what is at least their [`Readers::least_openness`].
+pub fn openness(status: ArticleStatus, audience: Audience) -> i64 {
+    match (status, audience) {
+        (ArticleStatus::Draft, _) => 0,
+        (ArticleStatus::Published, Audience::Internal) => 1,
+        (ArticleStatus::Published, Audience::Public) => 2,
+    }
+}
+
 /// An article as written, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArticleDraft {
@@ -310,6 +336,45 @@ pub fn slug(title: &str) -> String {
     slug
 }
 
+/// The most articles an acknowledgement sends.
+pub const ACKNOWLEDGED_ARTICLES: usize = 3;
+
+/// Anger below this reads as a calm question (a third of what the queue calls angry).
+pub const CALM_PERMILLE: i64 = crate::queue::ANGRY_PERMILLE / 3;
+
+/// Whether a new case may be acknowledged with articles: only a calm question. An upset
+/// customer, a complaint, a threat to leave or abuse always goes to a person first, and is
+/// never answered by a machine, however helpful the articles.
+pub fn may_acknowledge(reading: &Reading, complaint: bool) -> bool {
+    !complaint
+        && !reading.abusive
+        && !reading.churn_threat
+        && reading.anger_permille < CALM_PERMILLE
+}
+
+/// The acknowledgement of case `case_id` with `articles` (title and full address), when the
+/// reading allows one and there is an article to send: the notice, and its audit entry naming
+/// how many articles went.
+pub fn acknowledgement(
+    case_id: i64,
+    subject: &str,
+    reading: &Reading,
+    complaint: bool,
+    articles: &[(String, String)],
+) -> Option<Outcome> {
+    if !may_acknowledge(reading, complaint) || articles.is_empty() {
+        return None;
+    }
+    let shown = &articles[..articles.len().min(ACKNOWLEDGED_ARTICLES)];
+    let event = AuditEvent::new("case.articles_suggested", RecordKind::Case, case_id)
+        .with_changes(vec![Change::new("articles", "", shown.len().to_string())]);
+    Some(Outcome::event(event).and(Effect::NotifyCustomer {
+        case_id,
+        kind: NoticeKind::ArticlesSuggested,
+        wording: wording::articles_suggested(subject, shown),
+    }))
+}
+
 /// A reader's answer to "did this answer your question?".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Feedback {
@@ -386,6 +451,60 @@ mod tests {
         assert!(!may_write(AgentRole::Agent, Some(Published), Draft));
         assert!(may_write(AgentRole::Supervisor, Some(Draft), Published));
         assert!(may_write(AgentRole::Admin, Some(Published), Draft));
+    }
+
+    #[test]
+    fn only_a_calm_question_is_acknowledged_with_articles() {
+        let calm = Reading {
+            anger_permille: 50,
+            abusive: false,
+            churn_threat: false,
+            assessment_json: String::new(),
+        };
+        let articles = vec![(
+            "Tracking".to_owned(),
+            "https://desk.test/help/articles/1".to_owned(),
+        )];
+        let sent = acknowledgement(7, "Parcel", &calm, false, &articles).map(|o| o.effects);
+        let Some(
+            [Effect::NotifyCustomer {
+                case_id,
+                kind,
+                wording,
+            }],
+        ) = sent.as_deref()
+        else {
+            panic!("a calm question with an article is acknowledged");
+        };
+        assert_eq!((*case_id, *kind), (7, NoticeKind::ArticlesSuggested));
+        assert!(wording
+            .body
+            .contains("Tracking: https://desk.test/help/articles/1"));
+        assert!(wording.body.contains("A person will read your message"));
+        assert!(acknowledgement(7, "Parcel", &calm, false, &[]).is_none());
+        assert!(
+            acknowledgement(7, "Parcel", &calm, true, &articles).is_none(),
+            "a complaint"
+        );
+        for upset in [
+            Reading {
+                anger_permille: CALM_PERMILLE,
+                ..calm.clone()
+            },
+            Reading {
+                abusive: true,
+                ..calm.clone()
+            },
+            Reading {
+                churn_threat: true,
+                ..calm.clone()
+            },
+        ] {
+            assert!(
+                acknowledgement(7, "Parcel", &upset, false, &articles).is_none(),
+                "{upset:?}"
+            );
+        }
     }
 
     #[test]

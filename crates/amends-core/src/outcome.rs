@@ -29,6 +29,8 @@ pub enum NoticeKind {
     PlanStepDone,
     /// The written summary to confirm.
     Summary,
+    /// Articles that may answer a calm question, sent as it arrives (when the desk says so).
+    ArticlesSuggested,
 }
 
 impl NoticeKind {
@@ -43,6 +45,7 @@ impl NoticeKind {
             NoticeKind::PlanChanged => "plan.changed",
             NoticeKind::PlanStepDone => "plan.step_done",
             NoticeKind::Summary => "summary",
+            NoticeKind::ArticlesSuggested => "articles_suggested",
         }
     }
 }

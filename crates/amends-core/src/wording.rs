@@ -28,6 +28,26 @@ pub fn reply(case_subject: &str, body: &str) -> Wording {
     }
 }
 
+/// Articles that may answer a customer's question, sent as it arrives: a help, never a
+/// substitute for the person who will answer.
+pub fn articles_suggested(case_subject: &str, articles: &[(String, String)]) -> Wording {
+    let mut body = String::from(
+        "Thank you for writing to us. A person will read your message and answer you.\n\n\
+         In the meantime, these articles may already answer your question:\n\n",
+    );
+    for (title, link) in articles {
+        body.push_str(&format!("- {title}: {link}\n"));
+    }
+    body.push_str(
+        "\nIf one of them answers it, there is nothing more to do. If not, you need not write \
+         again: we will reply to you ourselves.",
+    );
+    Wording {
+        subject: format!("Re: {case_subject}"),
+        body,
+    }
+}
+
 /// A promise moved to a later time, told to the customer before it falls due.
 pub fn promise_extended(
     case_id: i64,

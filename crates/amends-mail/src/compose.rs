@@ -71,6 +71,7 @@ pub fn heading(kind: &str) -> &'static str {
         "promise_reminder" => "A reminder of what we promised",
         "promise_extended" => "An update on our promise",
         "follow_up" => "How did we do?",
+        "articles_suggested" => "While we read your message",
         "incident" => "Something that affects you",
         "abuse_policy" => "About our conversation",
         _ => "About your case",

@@ -13,7 +13,7 @@ use maud::{html, Markup, PreEscaped, DOCTYPE};
 use serde::Deserialize;
 
 use crate::accounts::{count_failure, refuse_while_throttled};
-use crate::api::{article_hits, public_path};
+use crate::articles::{hits as article_hits, public_path};
 use crate::extract::{ApiPath, ClientAddr};
 use crate::pages::{html_response, CUSTOMER_CSP};
 use crate::{markdown, AppError, AppState};

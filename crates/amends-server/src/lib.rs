@@ -9,7 +9,9 @@
 //! both the router and the document.
 
 pub mod accounts;
+mod acknowledgement;
 mod api;
+mod articles;
 mod chat;
 pub mod clock;
 mod console;

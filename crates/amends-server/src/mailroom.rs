@@ -76,6 +76,23 @@ pub async fn take_in(
             quarantine(state, raw, source, None, reason, context).await
         }
         other => {
+            if let Ok(Intake::Filed {
+                case_id,
+                new_case: true,
+                ..
+            }) = &other
+            {
+                crate::acknowledgement::acknowledge_new_case(
+                    state,
+                    *case_id,
+                    amends_core::Channel::Email,
+                    &filing.subject,
+                    &filing.body,
+                    filing.reading.as_ref(),
+                    context,
+                )
+                .await;
+            }
             state.live.desk_changed();
             other
         }

@@ -17,13 +17,14 @@ const ROWS_PER_STATEMENT: usize = 400;
 /// article it is only a small share of ranks low on it anyway.
 const POSTINGS_READ: usize = 200;
 
-/// What `terms` reach in the articles `visible` (an SQL condition on `articles`) allows: each
+/// What `terms` reach in the articles open to at least `openness` (see
+/// [`amends_core::knowledge::openness`]): each
 /// stem as typed or one slip off, each word's own form; and the count and total weighted
 /// length of all articles, which the ranking needs.
 pub(crate) async fn reached(
     conn: &mut AnyConnection,
     terms: &[(String, String)],
-    visible: &str,
+    openness: i64,
 ) -> Result<(Vec<Reached>, i64, i64), StoreError> {
     let mut matches = matching_stems(conn, terms).await?;
     for (term, (word, _)) in terms.iter().enumerate() {
@@ -37,12 +38,9 @@ pub(crate) async fn reached(
     let per_key: Vec<String> = (1..=keys.len())
         .map(|i| {
             format!(
-                "select * from (select article_postings.stem, article_postings.article_id, \
-                 article_postings.weight, article_postings.length from article_postings \
-                 join articles on articles.id = article_postings.article_id \
-                 where article_postings.stem = ${i} and {visible} \
-                 order by article_postings.density desc, article_postings.article_id desc \
-                 limit {POSTINGS_READ}) as key{i}"
+                "select * from (select stem, article_id, weight, length from article_postings \
+                 where stem = ${i} and readers >= {openness} \
+                 order by density desc, article_id desc limit {POSTINGS_READ}) as key{i}"
             )
         })
         .collect();
@@ -164,16 +162,25 @@ pub(crate) async fn index(
     id: i64,
     postings: &[(String, i64)],
     length: i64,
+    openness: i64,
 ) -> Result<(), StoreError> {
     for chunk in postings.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(${}, $1, ${}, $2, ${})", 3 * i + 3, 3 * i + 4, 3 * i + 5))
+            .map(|i| {
+                format!(
+                    "(${}, $1, ${}, $2, ${}, $3)",
+                    3 * i + 4,
+                    3 * i + 5,
+                    3 * i + 6
+                )
+            })
             .collect();
         let sql = format!(
-            "insert into article_postings (stem, article_id, weight, length, density) values {}",
+            "insert into article_postings (stem, article_id, weight, length, density, readers) \
+             values {}",
             rows.join(", ")
         );
-        let mut insert = sqlx::query(&sql).bind(id).bind(length);
+        let mut insert = sqlx::query(&sql).bind(id).bind(length).bind(openness);
         for (stem, weight) in chunk {
             let density = weight.saturating_mul(1_000_000) / length.max(1);
             insert = insert.bind(stem.as_str()).bind(*weight).bind(density);

@@ -3,15 +3,17 @@
 //! article's owner.
 
 use amends_core::audit::{Actor, AuditContext, AuditEvent};
-use amends_core::knowledge::words;
+use amends_core::knowledge::words::{self, Ranked};
 use amends_core::knowledge::{
-    tags_text, Article, ArticleDraft, ArticleRevision, ArticleStatus, Audience, Feedback, Readers,
+    openness, tags_text, Article, ArticleDraft, ArticleRevision, ArticleStatus, Audience, Feedback,
+    Readers,
 };
-use amends_core::outcome::AlertKind;
+use amends_core::outcome::{AlertKind, Outcome};
 use amends_core::tag::Tag;
 use amends_core::{FieldError, Timestamp};
 use sqlx::AnyConnection;
 
+use crate::apply::apply;
 use crate::article_index::{index, reached, unindex};
 use crate::table::notifications::insert_notification;
 use crate::{audit, Store, StoreError};
@@ -182,7 +184,14 @@ impl Store {
             _ => None,
         };
         save_revision(&mut tx, &after, agent_id, at).await?;
-        index(&mut tx, id, &postings, length).await?;
+        index(
+            &mut tx,
+            id,
+            &postings,
+            length,
+            openness(after.status, after.audience),
+        )
+        .await?;
         audit::record(&mut tx, context, &[event(before.as_ref(), &after)]).await?;
         tx.commit().await?;
         Ok(after)
@@ -299,6 +308,19 @@ impl Store {
         Ok(counted)
     }
 
+    /// Carries out what the core decided for a new case's articles (the acknowledgement: its
+    /// notice through the outbox and its audit entry), in one transaction.
+    pub async fn acknowledge_with_articles(
+        &self,
+        outcome: Outcome,
+        context: &AuditContext,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write.begin().await?;
+        apply(&mut tx, context, outcome).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Readers' votes and comments on an article, the latest first, at most `limit`.
     pub async fn article_feedback(
         &self,
@@ -331,17 +353,18 @@ impl Store {
         text: &str,
         readers: Readers,
         limit: usize,
-    ) -> Result<Vec<(Article, f64)>, StoreError> {
+    ) -> Result<Vec<(Article, Ranked)>, StoreError> {
         let terms = words::query_terms(text);
         if terms.is_empty() {
             return Ok(Vec::new());
         }
         let mut conn = self.read.acquire().await?;
-        let (reached, articles, length) = reached(&mut conn, &terms, visible(readers)).await?;
+        let (reached, articles, length) =
+            reached(&mut conn, &terms, readers.least_openness()).await?;
         let average = length as f64 / articles.max(1) as f64;
         let mut found = Vec::new();
-        for (id, score) in words::rank(&reached, articles, average, limit) {
-            found.push((load(&mut conn, id).await?, score));
+        for ranked in words::rank(&reached, terms.len(), articles, average, limit) {
+            found.push((load(&mut conn, ranked.article_id).await?, ranked));
         }
         Ok(found)
     }

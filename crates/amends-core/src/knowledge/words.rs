@@ -5,6 +5,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::stop_words::STOP_WORDS;
+
 /// How much a word in the title counts against one in the body.
 pub const TITLE_WEIGHT: i64 = 3;
 
@@ -29,172 +31,6 @@ pub const FORM_FACTOR: f64 = 0.5;
 /// BM25's saturation and length normalisation.
 const K1: f64 = 1.2;
 const B: f64 = 0.75;
-
-/// Words so common in questions that they tell nothing about which article answers one:
-/// the usual English list (pronouns, auxiliaries, prepositions, negations and their
-/// contractions as [`forms`] writes them, without the apostrophe) and a few fillers of
-/// questions put to a help desk ("still", "already", "please").
-const STOP_WORDS: [&str; 159] = [
-    "a",
-    "about",
-    "above",
-    "after",
-    "again",
-    "against",
-    "all",
-    "already",
-    "also",
-    "am",
-    "an",
-    "and",
-    "any",
-    "anyone",
-    "anything",
-    "are",
-    "arent",
-    "as",
-    "at",
-    "be",
-    "because",
-    "been",
-    "before",
-    "being",
-    "below",
-    "between",
-    "both",
-    "but",
-    "by",
-    "can",
-    "cant",
-    "could",
-    "couldnt",
-    "did",
-    "didnt",
-    "do",
-    "does",
-    "doesnt",
-    "doing",
-    "dont",
-    "down",
-    "during",
-    "each",
-    "few",
-    "for",
-    "from",
-    "further",
-    "had",
-    "hadnt",
-    "has",
-    "hasnt",
-    "have",
-    "havent",
-    "having",
-    "he",
-    "hello",
-    "her",
-    "here",
-    "hers",
-    "herself",
-    "hi",
-    "him",
-    "himself",
-    "his",
-    "how",
-    "i",
-    "if",
-    "im",
-    "in",
-    "into",
-    "is",
-    "isnt",
-    "it",
-    "its",
-    "itself",
-    "ive",
-    "just",
-    "me",
-    "more",
-    "most",
-    "mustnt",
-    "my",
-    "myself",
-    "no",
-    "nor",
-    "not",
-    "now",
-    "of",
-    "off",
-    "on",
-    "once",
-    "only",
-    "or",
-    "other",
-    "our",
-    "ours",
-    "ourselves",
-    "out",
-    "over",
-    "own",
-    "please",
-    "same",
-    "she",
-    "should",
-    "shouldnt",
-    "so",
-    "some",
-    "someone",
-    "something",
-    "still",
-    "such",
-    "than",
-    "thank",
-    "thanks",
-    "that",
-    "the",
-    "their",
-    "theirs",
-    "them",
-    "themselves",
-    "then",
-    "there",
-    "these",
-    "they",
-    "theyre",
-    "this",
-    "those",
-    "through",
-    "to",
-    "too",
-    "under",
-    "until",
-    "up",
-    "very",
-    "was",
-    "wasnt",
-    "we",
-    "were",
-    "werent",
-    "what",
-    "when",
-    "where",
-    "which",
-    "while",
-    "who",
-    "whom",
-    "why",
-    "will",
-    "with",
-    "wont",
-    "would",
-    "wouldnt",
-    "yet",
-    "you",
-    "your",
-    "youre",
-    "yours",
-    "yourself",
-    "yourselves",
-];
 
 /// The stems of `text`, in order: split on anything not a letter or digit, lowercased,
 /// apostrophes dropped inside words (`don't` is `dont`), stop words and overlong runs left out.
@@ -396,10 +232,11 @@ pub struct Reached {
 /// article (the higher id).
 pub fn rank(
     reached: &[Reached],
+    asked: usize,
     articles: i64,
     average_length: f64,
     limit: usize,
-) -> Vec<(i64, f64)> {
+) -> Vec<Ranked> {
     let n = articles.max(1) as f64;
     let average = average_length.max(1.0);
     let mut best: HashMap<(i64, usize, bool), f64> = HashMap::new();
@@ -418,14 +255,50 @@ pub fn rank(
         let entry = best.entry((hit.article_id, hit.term, form)).or_default();
         *entry = entry.max(score);
     }
-    let mut scores: HashMap<i64, f64> = HashMap::new();
-    for ((article, _, _), score) in best {
-        *scores.entry(article).or_default() += score;
+    let mut scores: HashMap<i64, Ranked> = HashMap::new();
+    for ((article_id, _, form), score) in best {
+        let entry = scores.entry(article_id).or_insert(Ranked {
+            article_id,
+            score: 0.0,
+            matched: 0,
+            asked,
+        });
+        entry.score += score;
+        if !form {
+            entry.matched += 1;
+        }
     }
-    let mut ranked: Vec<(i64, f64)> = scores.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+    let mut ranked: Vec<Ranked> = scores.into_values().collect();
+    ranked.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(b.article_id.cmp(&a.article_id))
+    });
     ranked.truncate(limit);
     ranked
+}
+
+/// An article as a search ranked it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ranked {
+    /// The article.
+    pub article_id: i64,
+    /// Its BM25 score: comparable within one search only.
+    pub score: f64,
+    /// How many of the query's words it holds (as typed or one slip off).
+    pub matched: usize,
+    /// How many telling words the query had.
+    pub asked: usize,
+}
+
+impl Ranked {
+    /// Whether it answers the question well enough to send unasked: it holds at least half of
+    /// the question's telling words, and at least two when the question has two or more. A
+    /// share, not a score, so it means the same in a help centre of ten articles or ten
+    /// thousand.
+    pub fn answers_well(&self) -> bool {
+        self.matched >= self.asked.min(2) && self.matched * 2 >= self.asked && self.asked > 0
+    }
 }
 
 #[cfg(test)]
@@ -521,22 +394,25 @@ mod tests {
             holders: 2,
             matched: if exact { Matched::Stem } else { Matched::Slip },
         };
+        let ids = |ranked: &[Ranked]| ranked.iter().map(|r| r.article_id).collect::<Vec<_>>();
         let ranked = rank(
             &[hit(0, 1, TITLE_WEIGHT, true), hit(0, 2, 1, true)],
+            1,
             10,
             100.0,
             10,
         );
-        assert_eq!(ranked.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 2]);
-        let ranked = rank(&[hit(0, 1, 1, false), hit(0, 2, 1, true)], 10, 100.0, 10);
-        assert_eq!(ranked[0].0, 2);
+        assert_eq!(ids(&ranked), [1, 2]);
+        let ranked = rank(&[hit(0, 1, 1, false), hit(0, 2, 1, true)], 1, 10, 100.0, 10);
+        assert_eq!(ranked[0].article_id, 2);
         // A term counts once per article, at its best.
-        let ranked = rank(&[hit(0, 1, 1, true), hit(0, 1, 1, false)], 10, 100.0, 10);
-        let once = rank(&[hit(0, 1, 1, true)], 10, 100.0, 10);
+        let ranked = rank(&[hit(0, 1, 1, true), hit(0, 1, 1, false)], 1, 10, 100.0, 10);
+        let once = rank(&[hit(0, 1, 1, true)], 1, 10, 100.0, 10);
         assert_eq!(ranked, once);
         // Ties go to the newer article, and the limit holds.
-        let ranked = rank(&[hit(0, 1, 1, true), hit(0, 2, 1, true)], 10, 100.0, 1);
-        assert_eq!(ranked, [(2, once[0].1)]);
+        let ranked = rank(&[hit(0, 1, 1, true), hit(0, 2, 1, true)], 1, 10, 100.0, 1);
+        assert_eq!(ids(&ranked), [2]);
+        assert_eq!(ranked[0].score, once[0].score);
         // The very form typed counts on top of its stem.
         let form = Reached {
             matched: Matched::Form,
@@ -544,11 +420,28 @@ mod tests {
         };
         let ranked = rank(
             &[hit(0, 1, 1, true), form, hit(0, 2, 1, true)],
+            1,
             10,
             100.0,
             10,
         );
-        assert_eq!(ranked[0].0, 1);
+        assert_eq!(ranked[0].article_id, 1);
+        assert_eq!(ranked[0].matched, 1, "the form is the same word");
+    }
+
+    #[test]
+    fn an_answer_holds_most_of_what_was_asked() {
+        let ranked = |matched, asked| Ranked {
+            article_id: 1,
+            score: 1.0,
+            matched,
+            asked,
+        };
+        assert!(ranked(1, 1).answers_well());
+        assert!(ranked(2, 4).answers_well());
+        assert!(!ranked(1, 2).answers_well(), "one word of two");
+        assert!(!ranked(2, 5).answers_well(), "under half");
+        assert!(!ranked(0, 0).answers_well());
     }
 
     #[test]

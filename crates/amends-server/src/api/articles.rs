@@ -13,12 +13,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::accounts::CurrentAgent;
+use crate::articles::{hits, public_path};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::markdown;
+use crate::wire::ArticleHit;
 use crate::{AppError, AppState};
-
-/// How many articles a search answers at most.
-pub(crate) const SEARCH_LIMIT: usize = 10;
 
 /// An article as written.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -127,28 +126,6 @@ impl From<Article> for ArticleView {
             category: article.category,
         }
     }
-}
-
-/// An article's path in the help centre.
-pub(crate) fn public_path(article: &Article) -> String {
-    format!("/help/articles/{}-{}", article.id, article.slug())
-}
-
-/// An article a search found.
-#[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct ArticleHit {
-    /// Its id.
-    pub id: i64,
-    /// Its title.
-    pub title: String,
-    /// The start of its text, without Markdown.
-    pub summary: String,
-    /// `public` or `internal`.
-    pub audience: &'static str,
-    /// Its address in the help centre, for a link in a reply (public articles only).
-    pub public_url: Option<String>,
-    /// How well it matched (higher is better; comparable within one search only).
-    pub score: f64,
 }
 
 /// A search of the articles.
@@ -301,32 +278,6 @@ pub(super) async fn search(
     Ok(Json(hits(&state, &request.q, Readers::Agents).await?))
 }
 
-/// What a search of `readers`' articles finds, as hits.
-pub(crate) async fn hits(
-    state: &AppState,
-    q: &str,
-    readers: Readers,
-) -> Result<Vec<ArticleHit>, AppError> {
-    if q.chars().count() > 1_000 {
-        return Err(AppError::invalid("q", "must be at most 1,000 characters"));
-    }
-    let found = state
-        .store
-        .search_articles(q, readers, SEARCH_LIMIT)
-        .await?;
-    Ok(found
-        .into_iter()
-        .map(|(article, score)| ArticleHit {
-            id: article.id,
-            summary: markdown::summary(&article.body, 200),
-            audience: article.audience.as_str(),
-            public_url: article.is_public().then(|| public_path(&article)),
-            title: article.title,
-            score,
-        })
-        .collect())
-}
-
 /// Every revision of an article, the latest first.
 #[utoipa::path(get, path = "/articles/{id}/revisions", tag = "knowledge base",
     params(("id" = i64, Path)), responses((status = 200, body = Vec<RevisionView>)))]
@@ -393,4 +344,52 @@ pub(super) async fn feedback(
             })
             .collect(),
     ))
+}
+
+/// Whether a calm question arriving by email or web form is acknowledged at once with the
+/// articles that may answer it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AcknowledgementSetting {
+    /// On: up to three public articles that answer well are sent with an acknowledgement to a
+    /// calm question; never to an upset customer, a complaint, a threat to leave or abuse,
+    /// which always go to a person first. Off (the default): nothing is sent unasked.
+    pub articles: bool,
+}
+
+/// Whether new calm questions are acknowledged with articles.
+#[utoipa::path(get, path = "/settings/acknowledgement", tag = "knowledge base",
+    responses((status = 200, body = AcknowledgementSetting)))]
+pub(super) async fn get_acknowledgement(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+) -> Result<Json<AcknowledgementSetting>, AppError> {
+    current.require(AgentRole::Supervisor)?;
+    Ok(Json(AcknowledgementSetting {
+        articles: crate::acknowledgement::enabled(&state).await?,
+    }))
+}
+
+/// Turns the acknowledgement with articles on or off (admins only).
+#[utoipa::path(put, path = "/settings/acknowledgement", tag = "knowledge base",
+    request_body = AcknowledgementSetting,
+    responses((status = 200, body = AcknowledgementSetting)))]
+pub(super) async fn set_acknowledgement(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+    ApiJson(request): ApiJson<AcknowledgementSetting>,
+) -> Result<Json<AcknowledgementSetting>, AppError> {
+    current.require(AgentRole::Admin)?;
+    let value = if request.articles { "on" } else { "off" };
+    state
+        .store
+        .set_desk_setting(
+            current.agent.id,
+            crate::acknowledgement::SETTING,
+            value,
+            Some(value),
+            &current.audit(&state),
+        )
+        .await?;
+    Ok(Json(request))
 }

@@ -121,10 +121,9 @@ pub(super) async fn open_case(
     current.require(AgentRole::Agent)?;
     let mut request = request.parse()?;
     request.reading = Some(crate::reading::read_for(&state, &request.case.body).await);
-    let opened = state
-        .store
-        .open_case(&request, &current.audit(&state))
-        .await?;
+    let context = current.audit(&state);
+    let opened = state.store.open_case(&request, &context).await?;
+    crate::acknowledgement::after_opening(&state, &opened, &request, &context).await;
     let status = if opened.created {
         StatusCode::CREATED
     } else {

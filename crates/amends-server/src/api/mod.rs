@@ -37,7 +37,6 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 pub use accounts::new_agent;
-pub(crate) use articles::{hits as article_hits, public_path};
 pub(crate) use cases::{read_queue, read_queue_count, QueueQuery};
 pub(crate) use chats::waiting_and_mine;
 pub(crate) use fields::field_map;
@@ -183,6 +182,10 @@ fn knowledge_base(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(articles::revisions))
         .routes(routes!(articles::reviewed))
         .routes(routes!(articles::feedback))
+        .routes(routes!(
+            articles::get_acknowledgement,
+            articles::set_acknowledgement
+        ))
 }
 
 /// Every API route, and the OpenAPI document at `/openapi.json`.

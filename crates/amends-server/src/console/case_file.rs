@@ -80,7 +80,7 @@ async fn suggestions(
             id: article.id,
             link: article
                 .is_public()
-                .then(|| format!("{base}{}", crate::api::public_path(&article))),
+                .then(|| format!("{base}{}", crate::articles::public_path(&article))),
             title: article.title,
         })
         .collect())

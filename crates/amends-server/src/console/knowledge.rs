@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::format::when;
 use super::{form_status, layout, trouble, Console, Section};
-use crate::api::public_path;
+use crate::articles::public_path;
 use crate::extract::ApiPath;
 use crate::{markdown, AppError, AppState};
 

@@ -29,6 +29,7 @@ async fn sections(state: &AppState) -> Result<Markup, AppError> {
     let rule = two_factor_rule(state).await?;
     let months = crate::retention::retention_months(state).await?;
     let sso = crate::sign_on::settings(state).await?;
+    let acknowledging = crate::acknowledgement::enabled(state).await?;
     let redirect = format!(
         "{}/sso/callback",
         state.settings.public_url.trim_end_matches('/')
@@ -63,6 +64,7 @@ async fn sections(state: &AppState) -> Result<Markup, AppError> {
                 (form_status())
             }
         }
+        (acknowledgement_section(acknowledging))
         section class="account" aria-labelledby="sso-title" {
             h2 id="sso-title" { "Single sign-on" }
             p { "Register this address with the provider as the redirect URI: " code { (redirect) } }
@@ -95,4 +97,22 @@ async fn sections(state: &AppState) -> Result<Markup, AppError> {
             }
         }
     })
+}
+
+/// Whether calm questions are acknowledged at once with articles.
+fn acknowledgement_section(acknowledging: bool) -> Markup {
+    html! {
+        section class="account" aria-labelledby="acknowledgement-title" {
+            h2 id="acknowledgement-title" { "Acknowledgement with articles" }
+            form data-api="/api/v1/settings/acknowledgement" data-method="PUT" {
+                label for="ack-articles" { "When a calm question arrives by email or web form" }
+                select id="ack-articles" name="articles" data-type="bool" {
+                    option value="false" selected[!acknowledging] { "Send nothing until a person answers" }
+                    option value="true" selected[acknowledging] { "Send at once the articles that may answer it (never to an upset customer)" }
+                }
+                button type="submit" class="primary" { "Save" }
+                (form_status())
+            }
+        }
+    }
 }

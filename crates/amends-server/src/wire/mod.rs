@@ -4,12 +4,14 @@
 
 pub mod chat;
 pub mod desk;
+pub mod knowledge;
 pub mod outbox;
 pub mod protocol;
 pub mod search;
 pub mod trail;
 
 pub use desk::*;
+pub use knowledge::*;
 pub use outbox::*;
 pub use protocol::*;
 pub use search::*;

@@ -198,3 +198,99 @@ async fn bad_articles_are_refused_and_change_nothing() {
     .await;
     assert_eq!(status, 422, "a query over 1,000 characters");
 }
+
+/// The notices of kind `articles_suggested` on case `id`.
+async fn acknowledgements(app: &TestApp, client: &reqwest::Client, id: &Value) -> Vec<Value> {
+    let all = crate::helpers::get(app, client, &format!("/notices?case_id={id}")).await;
+    all.as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "articles_suggested")
+        .cloned()
+        .collect()
+}
+
+async fn question(
+    app: &TestApp,
+    client: &reqwest::Client,
+    who: &str,
+    channel: &str,
+    body: &str,
+) -> Value {
+    let (status, case) = crate::helpers::post(
+        app,
+        client,
+        "/cases",
+        json!({"customer": {"name": who, "email": format!("{}@example.com", who.to_lowercase())},
+            "channel": channel, "subject": "My parcel", "body": body}),
+    )
+    .await;
+    assert_eq!(status, 201, "{case}");
+    if case["case"]["id"].is_null() {
+        case["id"].clone()
+    } else {
+        case["case"]["id"].clone()
+    }
+}
+
+#[tokio::test]
+async fn a_calm_question_is_acknowledged_with_articles_and_an_upset_customer_never_is() {
+    for app in TestApp::each().await {
+        let admin = app.admin().await;
+        let client = app.token_client(AgentRole::Agent).await;
+        let published = admin
+            .post(
+                &app,
+                "/articles",
+                &json!({"title": "Tracking your parcel", "status": "published",
+                    "body": "Every parcel ships with a tracking number, sent in your dispatch email. \
+                             Enter the tracking number on the courier's site to see where it is."}),
+            )
+            .await;
+        assert_eq!(published.status(), 201);
+        let calm = "Hello, where can I find the tracking number for my parcel? Thanks!";
+
+        // Off until an admin turns it on.
+        let before = question(&app, &client, "Ada", "email", calm).await;
+        assert!(acknowledgements(&app, &client, &before).await.is_empty());
+        let response = admin
+            .client
+            .put(app.api("/settings/acknowledgement"))
+            .header("x-csrf-token", &admin.csrf)
+            .json(&json!({"articles": true}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+
+        let asked = question(&app, &client, "Bea", "web_form", calm).await;
+        let sent = acknowledgements(&app, &client, &asked).await;
+        assert_eq!(sent.len(), 1, "a calm question is acknowledged");
+        let body = sent[0]["body"].as_str().unwrap();
+        assert!(
+            body.contains("Tracking your parcel") && body.contains("/help/articles/"),
+            "{body}"
+        );
+        assert!(body.contains("A person will read your message"), "{body}");
+
+        for (who, upset) in [
+            ("Cy", "This is ridiculous. My parcel is late AGAIN and nobody answers. Worst service ever, I am furious!"),
+            ("Di", "Where is my parcel? If it is not here tomorrow I am cancelling my account and going to your competitor."),
+        ] {
+            let case = question(&app, &client, who, "email", upset).await;
+            assert!(acknowledgements(&app, &client, &case).await.is_empty(), "{upset}");
+        }
+        // A question no article answers well gets nothing either.
+        let unanswered = question(
+            &app,
+            &client,
+            "Ed",
+            "email",
+            "Do you sell gift vouchers for birthdays?",
+        )
+        .await;
+        assert!(acknowledgements(&app, &client, &unanswered)
+            .await
+            .is_empty());
+    }
+}

@@ -2,12 +2,11 @@
 -- search reads. The index is the core's own (stems weighted by where they stand, and every
 -- stem's spellings one letter short for forgiving slips), written by the transaction that
 -- writes the article, so both databases find and rank the same articles.
+
+-- The short columns first and the body last: SQLite reads a row's columns in order, and a
+-- listing or a search's check of who may read an article should not read through its text.
 create table articles (
     id bigint generated always as identity primary key,
-    title text not null,
-    body text not null,
-    category text not null,
-    tags text not null default '',
     status text not null check (status in ('draft', 'published')),
     audience text not null check (audience in ('public', 'internal')),
     owner_id bigint references agents (id),
@@ -17,7 +16,11 @@ create table articles (
     unhelpful bigint not null default 0,
     words bigint not null,
     created_at bigint not null,
-    updated_at bigint not null
+    updated_at bigint not null,
+    category text not null,
+    tags text not null default '',
+    title text not null,
+    body text not null
 );
 create index articles_by_category on articles (status, audience, category, id);
 
@@ -46,13 +49,16 @@ create index article_feedback_by_article on article_feedback (article_id, id);
 
 -- How often each stem occurs in each article, weighted (title 3, tags and category 2, body 1),
 -- with the article's weighted length and the stem's share of it (per million): a search reads
--- each stem's densest articles first and stops after a few hundred.
+-- each stem's densest articles first and stops after a few hundred. `readers` says who may
+-- read the article (2 the public: published and public; 1 agents: published and internal;
+-- 0 its editors: a draft), so a search never reads the article to ask.
 create table article_postings (
     stem text not null,
     article_id bigint not null references articles (id),
     weight bigint not null,
     length bigint not null,
     density bigint not null,
+    readers bigint not null check (readers in (0, 1, 2)),
     primary key (stem, article_id)
 );
 create index article_postings_by_density on article_postings (stem, density desc, article_id);

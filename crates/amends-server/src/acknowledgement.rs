@@ -1,0 +1,113 @@
+//! The automatic acknowledgement with articles: when the desk turns it on (it is off until an
+//! admin does), a calm question arriving by email or web form is answered at once with up to
+//! three public articles that may answer it, and still goes to a person. The core decides who
+//! may get one (never an upset customer, a complaint, a threat to leave or abuse); this reads
+//! the setting, finds the articles and hands the decision to the store.
+
+use amends_core::audit::AuditContext;
+use amends_core::knowledge::{acknowledgement, Readers, ACKNOWLEDGED_ARTICLES};
+use amends_core::message::Reading;
+use amends_core::Channel;
+
+use crate::articles::public_path;
+use crate::AppState;
+
+/// The desk setting: `on` sends acknowledgements with articles; anything else does not.
+pub(crate) const SETTING: &str = "articles_in_acknowledgement";
+
+/// Whether the desk sends acknowledgements with articles.
+pub(crate) async fn enabled(state: &AppState) -> Result<bool, amends_store::StoreError> {
+    Ok(state.store.desk_setting(SETTING).await?.as_deref() == Some("on"))
+}
+
+/// Whether the engine read a complaint (its assessment says so), whatever the anger.
+fn complaint(reading: &Reading) -> bool {
+    serde_json::from_str::<serde_json::Value>(&reading.assessment_json)
+        .ok()
+        .and_then(|assessment| assessment["complaint"].as_bool())
+        // An assessment that cannot be read is taken as a complaint: a person answers.
+        .unwrap_or(true)
+}
+
+/// Acknowledges a case the API just opened, when it was new (see [`acknowledge_new_case`]).
+pub(crate) async fn after_opening(
+    state: &AppState,
+    opened: &amends_store::OpenedCase,
+    request: &amends_store::OpenCase,
+    context: &AuditContext,
+) {
+    if opened.created {
+        let case = &opened.case;
+        let (body, reading) = (&request.case.body, request.reading.as_ref());
+        acknowledge_new_case(
+            state,
+            case.id,
+            case.channel,
+            &case.subject,
+            body,
+            reading,
+            context,
+        )
+        .await;
+    }
+}
+
+/// Acknowledges new case `case_id` with articles when the desk says so and the core allows.
+/// A failure here is logged and goes no further: the case is filed whatever becomes of its
+/// acknowledgement.
+pub(crate) async fn acknowledge_new_case(
+    state: &AppState,
+    case_id: i64,
+    channel: Channel,
+    subject: &str,
+    text: &str,
+    reading: Option<&Reading>,
+    context: &AuditContext,
+) {
+    if !matches!(channel, Channel::Email | Channel::WebForm) {
+        return;
+    }
+    let Some(reading) = reading else {
+        return;
+    };
+    if let Err(error) = acknowledge(state, case_id, subject, text, reading, context).await {
+        tracing::warn!(%error, case_id, "the acknowledgement with articles was not sent");
+    }
+}
+
+async fn acknowledge(
+    state: &AppState,
+    case_id: i64,
+    subject: &str,
+    text: &str,
+    reading: &Reading,
+    context: &AuditContext,
+) -> Result<(), amends_store::StoreError> {
+    if !enabled(state).await?
+        || !amends_core::knowledge::may_acknowledge(reading, complaint(reading))
+    {
+        return Ok(());
+    }
+    let question: String = format!("{subject} {text}").chars().take(1_000).collect();
+    let found = state
+        .store
+        .search_articles(&question, Readers::Public, ACKNOWLEDGED_ARTICLES)
+        .await?;
+    let base = state.settings.public_url.trim_end_matches('/');
+    let articles: Vec<(String, String)> = found
+        .into_iter()
+        .filter(|(_, ranked)| ranked.answers_well())
+        .map(|(article, _)| {
+            let link = format!("{base}{}", public_path(&article));
+            (article.title, link)
+        })
+        .collect();
+    if let Some(outcome) = acknowledgement(case_id, subject, reading, complaint(reading), &articles)
+    {
+        state
+            .store
+            .acknowledge_with_articles(outcome, context)
+            .await?;
+    }
+    Ok(())
+}
