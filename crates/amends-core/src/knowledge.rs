@@ -339,17 +339,25 @@ pub fn slug(title: &str) -> String {
 /// The most articles an acknowledgement sends.
 pub const ACKNOWLEDGED_ARTICLES: usize = 3;
 
-/// Anger below this reads as a calm question (a third of what the queue calls angry).
-pub const CALM_PERMILLE: i64 = crate::queue::ANGRY_PERMILLE / 3;
+/// What the engine read in a question beyond the [`Reading`]: whether it is a complaint, and
+/// whether its tone is calm (the engine's own label, not merely short of angry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tone {
+    /// A complaint, whatever the anger.
+    pub complaint: bool,
+    /// Read as calm.
+    pub calm: bool,
+}
 
 /// Whether a new case may be acknowledged with articles: only a calm question. An upset
 /// customer, a complaint, a threat to leave or abuse always goes to a person first, and is
 /// never answered by a machine, however helpful the articles.
-pub fn may_acknowledge(reading: &Reading, complaint: bool) -> bool {
-    !complaint
+pub fn may_acknowledge(reading: &Reading, tone: Tone) -> bool {
+    tone.calm
+        && !tone.complaint
         && !reading.abusive
         && !reading.churn_threat
-        && reading.anger_permille < CALM_PERMILLE
+        && reading.anger_permille < crate::queue::ANGRY_PERMILLE
 }
 
 /// The acknowledgement of case `case_id` with `articles` (title and full address), when the
@@ -359,10 +367,10 @@ pub fn acknowledgement(
     case_id: i64,
     subject: &str,
     reading: &Reading,
-    complaint: bool,
+    tone: Tone,
     articles: &[(String, String)],
 ) -> Option<Outcome> {
-    if !may_acknowledge(reading, complaint) || articles.is_empty() {
+    if !may_acknowledge(reading, tone) || articles.is_empty() {
         return None;
     }
     let shown = &articles[..articles.len().min(ACKNOWLEDGED_ARTICLES)];
@@ -453,6 +461,11 @@ mod tests {
         assert!(may_write(AgentRole::Admin, Some(Published), Draft));
     }
 
+    const QUIET: Tone = Tone {
+        complaint: false,
+        calm: true,
+    };
+
     #[test]
     fn only_a_calm_question_is_acknowledged_with_articles() {
         let calm = Reading {
@@ -465,7 +478,7 @@ mod tests {
             "Tracking".to_owned(),
             "https://desk.test/help/articles/1".to_owned(),
         )];
-        let sent = acknowledgement(7, "Parcel", &calm, false, &articles).map(|o| o.effects);
+        let sent = acknowledgement(7, "Parcel", &calm, QUIET, &articles).map(|o| o.effects);
         let Some(
             [Effect::NotifyCustomer {
                 case_id,
@@ -481,14 +494,25 @@ mod tests {
             .body
             .contains("Tracking: https://desk.test/help/articles/1"));
         assert!(wording.body.contains("A person will read your message"));
-        assert!(acknowledgement(7, "Parcel", &calm, false, &[]).is_none());
-        assert!(
-            acknowledgement(7, "Parcel", &calm, true, &articles).is_none(),
-            "a complaint"
-        );
+        assert!(acknowledgement(7, "Parcel", &calm, QUIET, &[]).is_none());
+        for tone in [
+            Tone {
+                complaint: true,
+                ..QUIET
+            },
+            Tone {
+                calm: false,
+                ..QUIET
+            },
+        ] {
+            assert!(
+                acknowledgement(7, "Parcel", &calm, tone, &articles).is_none(),
+                "{tone:?}"
+            );
+        }
         for upset in [
             Reading {
-                anger_permille: CALM_PERMILLE,
+                anger_permille: crate::queue::ANGRY_PERMILLE,
                 ..calm.clone()
             },
             Reading {
@@ -501,7 +525,7 @@ mod tests {
             },
         ] {
             assert!(
-                acknowledgement(7, "Parcel", &upset, false, &articles).is_none(),
+                acknowledgement(7, "Parcel", &upset, QUIET, &articles).is_none(),
                 "{upset:?}"
             );
         }

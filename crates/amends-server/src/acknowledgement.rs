@@ -1,11 +1,13 @@
 //! The automatic acknowledgement with articles: when the desk turns it on (it is off until an
 //! admin does), a calm question arriving by email or web form is answered at once with up to
-//! three public articles that may answer it, and still goes to a person. The core decides who
+//! three public articles that may answer it, and still goes to a person. A calm question no
+//! article answers is recorded as a gap in the knowledge base, whether or not the desk sends
+//! acknowledgements. The core decides who
 //! may get one (never an upset customer, a complaint, a threat to leave or abuse); this reads
 //! the setting, finds the articles and hands the decision to the store.
 
 use amends_core::audit::AuditContext;
-use amends_core::knowledge::{acknowledgement, Readers, ACKNOWLEDGED_ARTICLES};
+use amends_core::knowledge::{acknowledgement, Readers, Tone, ACKNOWLEDGED_ARTICLES};
 use amends_core::message::Reading;
 use amends_core::Channel;
 
@@ -20,13 +22,15 @@ pub(crate) async fn enabled(state: &AppState) -> Result<bool, amends_store::Stor
     Ok(state.store.desk_setting(SETTING).await?.as_deref() == Some("on"))
 }
 
-/// Whether the engine read a complaint (its assessment says so), whatever the anger.
-fn complaint(reading: &Reading) -> bool {
-    serde_json::from_str::<serde_json::Value>(&reading.assessment_json)
-        .ok()
-        .and_then(|assessment| assessment["complaint"].as_bool())
-        // An assessment that cannot be read is taken as a complaint: a person answers.
-        .unwrap_or(true)
+/// The tone the engine read (its assessment's complaint and label). An assessment that cannot
+/// be read is taken as an upset complaint: a person answers.
+fn tone(reading: &Reading) -> Tone {
+    let assessment: serde_json::Value =
+        serde_json::from_str(&reading.assessment_json).unwrap_or_default();
+    Tone {
+        complaint: assessment["complaint"].as_bool().unwrap_or(true),
+        calm: assessment["label"].as_str() == Some("calm"),
+    }
 }
 
 /// Acknowledges a case the API just opened, when it was new (see [`acknowledge_new_case`]).
@@ -83,9 +87,7 @@ async fn acknowledge(
     reading: &Reading,
     context: &AuditContext,
 ) -> Result<(), amends_store::StoreError> {
-    if !enabled(state).await?
-        || !amends_core::knowledge::may_acknowledge(reading, complaint(reading))
-    {
+    if !amends_core::knowledge::may_acknowledge(reading, tone(reading)) {
         return Ok(());
     }
     let question: String = format!("{subject} {text}").chars().take(1_000).collect();
@@ -102,8 +104,21 @@ async fn acknowledge(
             (article.title, link)
         })
         .collect();
-    if let Some(outcome) = acknowledgement(case_id, subject, reading, complaint(reading), &articles)
-    {
+    if articles.is_empty() {
+        // A calm question no article answers: a gap in the knowledge base, for its keepers.
+        let topic = amends_core::knowledge::words::topic(subject);
+        if !topic.is_empty() {
+            state
+                .store
+                .record_knowledge_gap(case_id, &topic, subject, context.at)
+                .await?;
+        }
+        return Ok(());
+    }
+    if !enabled(state).await? {
+        return Ok(());
+    }
+    if let Some(outcome) = acknowledgement(case_id, subject, reading, tone(reading), &articles) {
         state
             .store
             .acknowledge_with_articles(outcome, context)

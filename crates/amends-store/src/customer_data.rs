@@ -72,6 +72,7 @@ fn selections() -> Vec<(&'static str, String)> {
         in_cases("social_routes"),
         in_cases("bot_handoffs"),
         in_cases("notifications"),
+        in_cases("knowledge_gaps"),
         ("compensation", "customer_id = $1".to_owned()),
         ("notices", "customer_id = $1".to_owned()),
         ("chats", "customer_id = $1".to_owned()),

@@ -52,6 +52,7 @@ const CASE_CONTENT: &[&str] = &[
      last_error = case when status = 'queued' then 'the content was erased' else last_error end, \
      updated_at = {now} where case_id in ({cases})",
     "delete from social_routes where case_id in ({cases})",
+    "delete from knowledge_gaps where case_id in ({cases})",
     "delete from custom_values where record_id in ({cases}) and field_id in \
      (select id from custom_fields where owner_kind = 'case')",
 ];

@@ -98,6 +98,19 @@ pub struct FeedbackEntry {
     pub at: Timestamp,
 }
 
+/// A topic customers asked about that no article answered well.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnowledgeGap {
+    /// The topic: the questions' stems.
+    pub topic: String,
+    /// How many questions.
+    pub asked: i64,
+    /// The latest question, as its subject.
+    pub latest: String,
+    /// When it came.
+    pub latest_at: Timestamp,
+}
+
 impl Store {
     /// The articles `readers` may see, most recently changed first, at most `limit`.
     pub async fn articles(&self, readers: Readers, limit: i64) -> Result<Vec<Article>, StoreError> {
@@ -319,6 +332,51 @@ impl Store {
         apply(&mut tx, context, outcome).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Records a calm question on case `case_id` that no article answered well.
+    pub async fn record_knowledge_gap(
+        &self,
+        case_id: i64,
+        topic: &str,
+        question: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "insert into knowledge_gaps (case_id, topic, question, created_at) \
+             values ($1, $2, $3, $4)",
+        )
+        .bind(case_id)
+        .bind(topic)
+        .bind(question)
+        .bind(at.millis())
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// The knowledge base's gaps: topics of calm questions no article answered well, the most
+    /// asked first, each with how often, the latest question and when; at most `limit`.
+    pub async fn knowledge_gaps(&self, limit: i64) -> Result<Vec<KnowledgeGap>, StoreError> {
+        let rows: Vec<(String, i64, i64, String)> = sqlx::query_as(
+            "select topic, count(*), max(created_at), \
+             (select question from knowledge_gaps latest where latest.topic = gaps.topic \
+             order by latest.id desc limit 1) from knowledge_gaps gaps \
+             where question <> '' group by topic order by count(*) desc, max(created_at) desc \
+             limit $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(topic, asked, latest_at, latest)| KnowledgeGap {
+                topic,
+                asked,
+                latest,
+                latest_at: Timestamp(latest_at),
+            })
+            .collect())
     }
 
     /// Readers' votes and comments on an article, the latest first, at most `limit`.

@@ -71,7 +71,7 @@ pub use erasure::Erased;
 pub use error::StoreError;
 pub use imports::ImportedCustomer;
 pub use jobs::{JobEffect, JobRecord, JobStatus, NewJob};
-pub use knowledge::FeedbackEntry;
+pub use knowledge::{FeedbackEntry, KnowledgeGap};
 pub use live::LiveFeed;
 pub use mail_log::{InboundMailEntry, Intake, MailFiling, MailSent};
 pub use mail_log::{NewAttachment, SetAside};

@@ -183,6 +183,14 @@ pub fn one_slip(typed: &str, kept: &str) -> bool {
     prev[b.len()] == 1
 }
 
+/// The topic a question is grouped under among the knowledge base's gaps: its subject's
+/// stems, each once, sorted, at most five (`Where's my parcel?` and `my parcel, where is it`
+/// are one topic).
+pub fn topic(subject: &str) -> String {
+    let stems: BTreeSet<String> = stems(subject).into_iter().collect();
+    stems.into_iter().take(5).collect::<Vec<_>>().join(" ")
+}
+
 /// A query read: its words, each stem at most once, in the order typed, as (word, stem).
 pub fn query_terms(text: &str) -> Vec<(String, String)> {
     let mut seen: Vec<(String, String)> = Vec::new();
@@ -427,6 +435,16 @@ mod tests {
         );
         assert_eq!(ranked[0].article_id, 1);
         assert_eq!(ranked[0].matched, 1, "the form is the same word");
+    }
+
+    #[test]
+    fn questions_put_alike_share_a_topic() {
+        assert_eq!(topic("Where's my parcel?"), topic("my parcel, where is it"));
+        assert_eq!(
+            topic("Gift vouchers for birthdays"),
+            "birthday gift voucher"
+        );
+        assert_eq!(topic("the and of"), "");
     }
 
     #[test]

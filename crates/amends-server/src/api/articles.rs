@@ -393,3 +393,39 @@ pub(super) async fn set_acknowledgement(
         .await?;
     Ok(Json(request))
 }
+
+/// A topic customers asked about that no article answered well.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct GapView {
+    /// The topic: the questions' stems.
+    pub topic: String,
+    /// How many calm questions came in on it with no good article.
+    pub asked: i64,
+    /// The latest such question (its subject).
+    pub latest: String,
+    /// When it came.
+    #[schema(value_type = String, format = DateTime)]
+    pub latest_at: Timestamp,
+}
+
+/// The knowledge base's gaps: calm questions no article answered well, grouped by topic, the
+/// most asked first (at most 50).
+#[utoipa::path(get, path = "/articles/gaps", tag = "knowledge base",
+    responses((status = 200, body = Vec<GapView>)))]
+pub(super) async fn gaps(
+    State(state): State<AppState>,
+    current: CurrentAgent,
+) -> Result<Json<Vec<GapView>>, AppError> {
+    current.require(AgentRole::Agent)?;
+    let gaps = state.store.knowledge_gaps(50).await?;
+    Ok(Json(
+        gaps.into_iter()
+            .map(|g| GapView {
+                topic: g.topic,
+                asked: g.asked,
+                latest: g.latest,
+                latest_at: g.latest_at,
+            })
+            .collect(),
+    ))
+}

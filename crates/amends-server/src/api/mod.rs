@@ -178,6 +178,7 @@ fn knowledge_base(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     router
         .routes(routes!(articles::list, articles::create))
         .routes(routes!(articles::search))
+        .routes(routes!(articles::gaps))
         .routes(routes!(articles::show, articles::change))
         .routes(routes!(articles::revisions))
         .routes(routes!(articles::reviewed))

@@ -37,9 +37,9 @@ pub(super) async fn list(
             .await
             .map(|found| found.into_iter().map(|(article, _)| article).collect())
     };
-    let articles = match articles {
-        Ok(articles) => articles,
-        Err(error) => return trouble(Some(&console), error.into()),
+    let (articles, gaps) = match (articles, state.store.knowledge_gaps(20).await) {
+        (Ok(articles), Ok(gaps)) => (articles, gaps),
+        (Err(error), _) | (_, Err(error)) => return trouble(Some(&console), error.into()),
     };
     let body = html! {
         h1 { "Knowledge base" }
@@ -61,6 +61,19 @@ pub(super) async fn list(
                         td { (article.audience.as_str()) }
                         td { (article.helpful) " yes, " (article.unhelpful) " no" }
                         td { @match article.reviewed_at { Some(at) => (when(at)), None => "never" } }
+                    }
+                }
+            }
+        }
+        @if !gaps.is_empty() {
+            section class="account" aria-labelledby="gaps-title" {
+                h2 id="gaps-title" { "Questions no article answers" }
+                table class="gaps" {
+                    thead { tr { th { "Topic" } th { "Asked" } th { "Latest" } } }
+                    tbody {
+                        @for gap in &gaps {
+                            tr { td { (gap.topic) } td { (gap.asked) } td { (gap.latest) " " (when(gap.latest_at)) } }
+                        }
                     }
                 }
             }

@@ -292,5 +292,13 @@ async fn a_calm_question_is_acknowledged_with_articles_and_an_upset_customer_nev
         assert!(acknowledgements(&app, &client, &unanswered)
             .await
             .is_empty());
+        // It is a gap in the knowledge base (by its subject); the answered question and the
+        // upset ones are not.
+        let gaps = crate::helpers::get(&app, &client, "/articles/gaps").await;
+        assert_eq!(gaps.as_array().unwrap().len(), 1, "{gaps}");
+        assert_eq!(
+            (gaps[0]["topic"].as_str(), gaps[0]["asked"].as_i64()),
+            (Some("parcel"), Some(1))
+        );
     }
 }

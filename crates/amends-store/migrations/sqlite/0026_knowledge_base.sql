@@ -86,3 +86,16 @@ create table article_spellings (
     primary key (spelling, stem)
 );
 create index article_spellings_by_stem on article_spellings (stem);
+
+-- Calm questions that came in with no article answering them well: the knowledge base's gaps,
+-- grouped by topic (the question's subject reduced to its sorted stems). The question is the
+-- customer's words: exported with their data and erased with the case's content.
+create table knowledge_gaps (
+    id integer primary key autoincrement,
+    case_id bigint not null references cases (id),
+    topic text not null,
+    question text not null,
+    created_at bigint not null
+);
+create index knowledge_gaps_by_topic on knowledge_gaps (topic, id);
+create index knowledge_gaps_by_case on knowledge_gaps (case_id);
