@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use amends_core::knowledge::words::{self, Matched, Reached};
+use amends_core::knowledge::words::{self, Matched, Posting, Reached};
 use sqlx::AnyConnection;
 
 use crate::StoreError;
@@ -15,7 +15,7 @@ const ROWS_PER_STATEMENT: usize = 400;
 /// How many of each stem's articles a search reads, the densest first: a stem in thousands of
 /// articles tells little about which answers (its weight in the ranking is small), and an
 /// article it is only a small share of ranks low on it anyway.
-const POSTINGS_READ: usize = 200;
+const POSTINGS_READ: usize = 100;
 
 /// What `terms` reach in the articles open to at least `openness` (see
 /// [`amends_core::knowledge::openness`]): each
@@ -26,26 +26,23 @@ pub(crate) async fn reached(
     terms: &[(String, String)],
     openness: i64,
 ) -> Result<(Vec<Reached>, i64, i64), StoreError> {
-    let mut matches = matching_stems(conn, terms).await?;
-    for (term, (word, _)) in terms.iter().enumerate() {
-        matches
-            .entry(words::form_key(word))
-            .or_default()
-            .push((term, Matched::Form));
+    let matches = matching_stems(conn, terms).await?;
+    if matches.is_empty() {
+        return Ok((Vec::new(), 1, 1));
     }
     let keys: Vec<&String> = matches.keys().collect();
-    // Each key's densest articles that the reader may see, at most POSTINGS_READ of them.
+    // Each stem's densest articles that the reader may see, at most POSTINGS_READ of them.
     let per_key: Vec<String> = (1..=keys.len())
         .map(|i| {
             format!(
-                "select * from (select stem, article_id, weight, length from article_postings \
-                 where stem = ${i} and readers >= {openness} \
+                "select * from (select stem, article_id, weight, length, forms \
+                 from article_postings where stem = ${i} and readers >= {openness} \
                  order by density desc, article_id desc limit {POSTINGS_READ}) as key{i}"
             )
         })
         .collect();
     let sql = per_key.join(" union all ");
-    let mut select = sqlx::query_as::<_, (String, i64, i64, i64)>(&sql);
+    let mut select = sqlx::query_as::<_, (String, i64, i64, i64, String)>(&sql);
     for key in &keys {
         select = select.bind(key.as_str());
     }
@@ -60,17 +57,29 @@ pub(crate) async fn reached(
     }
     let holders: HashMap<String, i64> = select.fetch_all(&mut *conn).await?.into_iter().collect();
     let mut reached = Vec::new();
-    for (key, article_id, weight, length) in rows {
-        let holders = holders.get(&key).copied().unwrap_or(1);
-        for &(term, matched) in matches.get(&key).into_iter().flatten() {
-            reached.push(Reached {
+    for (stem, article_id, weight, length, forms) in rows {
+        let holders = holders.get(&stem).copied().unwrap_or(1);
+        for &(term, matched) in matches.get(&stem).into_iter().flatten() {
+            let hit = Reached {
                 term,
                 article_id,
                 weight,
                 length,
                 holders,
                 matched,
-            });
+            };
+            // The very word typed counts on top of its stem.
+            let typed = &terms[term].0;
+            if let Some(weight) =
+                words::form_weight(&forms, typed).filter(|_| matched == Matched::Stem)
+            {
+                reached.push(Reached {
+                    weight,
+                    matched: Matched::Form,
+                    ..hit.clone()
+                });
+            }
+            reached.push(hit);
         }
     }
     let (articles, total_length): (i64, i64) =
@@ -160,30 +169,30 @@ pub(crate) async fn unindex(conn: &mut AnyConnection, id: i64) -> Result<(), Sto
 pub(crate) async fn index(
     conn: &mut AnyConnection,
     id: i64,
-    postings: &[(String, i64)],
+    postings: &[Posting],
     length: i64,
     openness: i64,
 ) -> Result<(), StoreError> {
     for chunk in postings.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| {
-                format!(
-                    "(${}, $1, ${}, $2, ${}, $3)",
-                    3 * i + 4,
-                    3 * i + 5,
-                    3 * i + 6
-                )
+                let at = 4 * i + 4;
+                format!("(${at}, $1, ${}, $2, ${}, $3, ${})", at + 1, at + 2, at + 3)
             })
             .collect();
         let sql = format!(
-            "insert into article_postings (stem, article_id, weight, length, density, readers) \
-             values {}",
+            "insert into article_postings (stem, article_id, weight, length, density, readers, \
+             forms) values {}",
             rows.join(", ")
         );
         let mut insert = sqlx::query(&sql).bind(id).bind(length).bind(openness);
-        for (stem, weight) in chunk {
-            let density = weight.saturating_mul(1_000_000) / length.max(1);
-            insert = insert.bind(stem.as_str()).bind(*weight).bind(density);
+        for posting in chunk {
+            let density = posting.weight.saturating_mul(1_000_000) / length.max(1);
+            insert = insert
+                .bind(posting.stem.as_str())
+                .bind(posting.weight)
+                .bind(density)
+                .bind(posting.forms.as_str());
         }
         insert.execute(&mut *conn).await?;
         let rows: Vec<String> = (1..=chunk.len()).map(|i| format!("(${i}, 1)")).collect();
@@ -193,15 +202,14 @@ pub(crate) async fn index(
             rows.join(", ")
         );
         let mut upsert = sqlx::query_as::<_, (String, i64)>(&sql);
-        for (stem, _) in chunk {
-            upsert = upsert.bind(stem.as_str());
+        for posting in chunk {
+            upsert = upsert.bind(posting.stem.as_str());
         }
-        // A word's own form is matched only as typed: it has no spellings.
         let new: Vec<String> = upsert
             .fetch_all(&mut *conn)
             .await?
             .into_iter()
-            .filter(|(stem, articles)| *articles == 1 && !stem.starts_with('='))
+            .filter(|(_, articles)| *articles == 1)
             .map(|(stem, _)| stem)
             .collect();
         let spellings: Vec<(String, &String)> = new

@@ -2,6 +2,8 @@
 //! writes them, found by the core's ranking, and readers' votes counted and passed to the
 //! article's owner.
 
+use std::collections::HashMap;
+
 use amends_core::audit::{Actor, AuditContext, AuditEvent};
 use amends_core::knowledge::words::{self, Ranked};
 use amends_core::knowledge::{
@@ -420,11 +422,30 @@ impl Store {
         let (reached, articles, length) =
             reached(&mut conn, &terms, readers.least_openness()).await?;
         let average = length as f64 / articles.max(1) as f64;
-        let mut found = Vec::new();
-        for ranked in words::rank(&reached, terms.len(), articles, average, limit) {
-            found.push((load(&mut conn, ranked.article_id).await?, ranked));
+        let ranked = words::rank(&reached, terms.len(), articles, average, limit);
+        if ranked.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(found)
+        let list: Vec<String> = (1..=ranked.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "select {COLUMNS} from articles where id in ({})",
+            list.join(", ")
+        );
+        let mut select = sqlx::query_as::<_, ArticleRow>(&sql);
+        for hit in &ranked {
+            select = select.bind(hit.article_id);
+        }
+        let mut rows: HashMap<i64, ArticleRow> = select
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect();
+        ranked
+            .into_iter()
+            .filter_map(|hit| rows.remove(&hit.article_id).map(|row| (row, hit)))
+            .map(|(row, hit)| Ok((Article::try_from(row)?, hit)))
+            .collect()
     }
 }
 

@@ -3,7 +3,7 @@
 //! often each stem occurs (a posting) and for every stem its spellings one letter short; it
 //! hands the postings a query reaches to [`rank`], so both databases rank alike.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::stop_words::STOP_WORDS;
 
@@ -56,11 +56,15 @@ pub fn forms(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The key a word's own form is indexed under beside its stem: an article holding the very
+/// The weight the very word `word` has among a posting's `forms` (as [`postings`] writes
+/// them: `word:weight` pairs), if the article holds that form: an article holding the very
 /// word a reader typed ranks above one holding only another form of it (`package` above
 /// `packaging`).
-pub fn form_key(word: &str) -> String {
-    format!("={word}")
+pub fn form_weight(forms: &str, word: &str) -> Option<i64> {
+    forms.split(' ').find_map(|pair| {
+        let (form, weight) = pair.rsplit_once(':')?;
+        (form == word).then(|| weight.parse().ok()).flatten()
+    })
 }
 
 /// A light English stemmer: plurals, `-ing`, `-ed`, `-ly` and a few endings that name the
@@ -110,20 +114,17 @@ pub fn stem(word: &str) -> String {
 }
 
 /// How often each stem occurs in an article, weighted by where: the title counts
-/// [`TITLE_WEIGHT`] times, tags and category [`LABEL_WEIGHT`] times, the body once. Also the
-/// article's length in weighted words, which BM25 divides by.
-pub fn postings(
-    title: &str,
-    category: &str,
-    tags: &[String],
-    body: &str,
-) -> (Vec<(String, i64)>, i64) {
-    let mut weights: HashMap<String, i64> = HashMap::new();
+/// [`TITLE_WEIGHT`] times, tags and category [`LABEL_WEIGHT`] times, the body once; with the
+/// forms it stands in, each weighted alike. Also the article's length in weighted words, which
+/// BM25 divides by.
+pub fn postings(title: &str, category: &str, tags: &[String], body: &str) -> (Vec<Posting>, i64) {
+    let mut weights: HashMap<String, (i64, BTreeMap<String, i64>)> = HashMap::new();
     let mut length = 0;
     let mut add = |text: &str, weight: i64| {
         for (word, stem) in forms(text) {
-            *weights.entry(stem).or_default() += weight;
-            *weights.entry(form_key(&word)).or_default() += weight;
+            let entry = weights.entry(stem).or_default();
+            entry.0 += weight;
+            *entry.1.entry(word).or_default() += weight;
             length += weight;
         }
     };
@@ -133,9 +134,31 @@ pub fn postings(
         add(tag, LABEL_WEIGHT);
     }
     add(body, 1);
-    let mut postings: Vec<(String, i64)> = weights.into_iter().collect();
-    postings.sort();
+    let mut postings: Vec<Posting> = weights
+        .into_iter()
+        .map(|(stem, (weight, forms))| Posting {
+            stem,
+            weight,
+            forms: forms
+                .iter()
+                .map(|(form, weight)| format!("{form}:{weight}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        })
+        .collect();
+    postings.sort_by(|a, b| a.stem.cmp(&b.stem));
     (postings, length)
+}
+
+/// One stem of an article, as indexed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posting {
+    /// The stem.
+    pub stem: String,
+    /// Its weighted count.
+    pub weight: i64,
+    /// The forms it stands in, `word:weight` pairs split by spaces.
+    pub forms: String,
 }
 
 /// The spellings a stem is filed under for forgiving slips: itself and, from [`EXACT_BELOW`]
@@ -470,13 +493,19 @@ mod tests {
             &["money-back".into()],
             "A refund takes five days.",
         );
-        let weight = |s: &str| postings.iter().find(|(w, _)| w == s).map(|(_, n)| *n);
-        assert_eq!(weight("refund"), Some(TITLE_WEIGHT + 1));
-        assert_eq!(weight("bil"), Some(LABEL_WEIGHT), "{postings:?}");
-        assert_eq!(weight("money"), Some(LABEL_WEIGHT));
-        assert_eq!(weight("a"), None);
-        assert_eq!(weight("=refunds"), Some(TITLE_WEIGHT));
-        assert_eq!(weight("=refund"), Some(1));
+        let find = |s: &str| postings.iter().find(|p| p.stem == s);
+        let refund = find("refund").unwrap();
+        assert_eq!(refund.weight, TITLE_WEIGHT + 1);
+        assert_eq!(form_weight(&refund.forms, "refunds"), Some(TITLE_WEIGHT));
+        assert_eq!(form_weight(&refund.forms, "refund"), Some(1));
+        assert_eq!(form_weight(&refund.forms, "refunded"), None);
+        assert_eq!(
+            find("bil").map(|p| p.weight),
+            Some(LABEL_WEIGHT),
+            "{postings:?}"
+        );
+        assert_eq!(find("money").map(|p| p.weight), Some(LABEL_WEIGHT));
+        assert!(find("a").is_none());
         assert_eq!(length, TITLE_WEIGHT + 3 * LABEL_WEIGHT + 4);
     }
 }

@@ -51,7 +51,8 @@ create index article_feedback_by_article on article_feedback (article_id, id);
 -- with the article's weighted length and the stem's share of it (per million): a search reads
 -- each stem's densest articles first and stops after a few hundred. `readers` says who may
 -- read the article (2 the public: published and public; 1 agents: published and internal;
--- 0 its editors: a draft), so a search never reads the article to ask.
+-- 0 its editors: a draft), so a search never reads the article to ask; `forms` the words the
+-- stem stands in with their weights (`package:3 packages:1`), so the very word typed counts.
 create table article_postings (
     stem text not null,
     article_id bigint not null references articles (id),
@@ -59,6 +60,7 @@ create table article_postings (
     length bigint not null,
     density bigint not null,
     readers bigint not null check (readers in (0, 1, 2)),
+    forms text not null,
     primary key (stem, article_id)
 );
 create index article_postings_by_density on article_postings (stem, density desc, article_id);
