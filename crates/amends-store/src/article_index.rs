@@ -12,10 +12,17 @@ use crate::StoreError;
 /// How many rows one statement writes to the index, under both databases' parameter limits.
 const ROWS_PER_STATEMENT: usize = 400;
 
-/// How many of each stem's articles a search reads, the densest first: a stem in thousands of
-/// articles tells little about which answers (its weight in the ranking is small), and an
-/// article it is only a small share of ranks low on it anyway.
+/// How many of a stem's articles a search reads at most, the densest first: a stem in
+/// thousands of articles tells little about which answers (its weight in the ranking is
+/// small), and an article it is only a small share of ranks low on it anyway.
 const POSTINGS_READ: usize = 100;
+
+/// How many postings one search reads in all: a long question's stems share it (each at least
+/// [`POSTINGS_LEAST`]), as each of its words tells less about the answer than a short one's.
+const POSTINGS_BUDGET: usize = 400;
+
+/// The fewest postings a stem of a long question reads.
+const POSTINGS_LEAST: usize = 25;
 
 /// What `terms` reach in the articles open to at least `openness` (see
 /// [`amends_core::knowledge::openness`]): each
@@ -31,13 +38,14 @@ pub(crate) async fn reached(
         return Ok((Vec::new(), 1, 1));
     }
     let keys: Vec<&String> = matches.keys().collect();
-    // Each stem's densest articles that the reader may see, at most POSTINGS_READ of them.
+    // Each stem's densest articles that the reader may see, its share of the budget.
+    let read = (POSTINGS_BUDGET / keys.len()).clamp(POSTINGS_LEAST, POSTINGS_READ);
     let per_key: Vec<String> = (1..=keys.len())
         .map(|i| {
             format!(
                 "select * from (select stem, article_id, weight, length, forms \
                  from article_postings where stem = ${i} and readers >= {openness} \
-                 order by density desc, article_id desc limit {POSTINGS_READ}) as key{i}"
+                 order by density desc, article_id desc limit {read}) as key{i}"
             )
         })
         .collect();
