@@ -5,6 +5,7 @@
 //! trail and the queue are exactly what the real desk would hold. It must never touch a
 //! database that already has agents.
 
+mod help_centre;
 mod words;
 
 use amends_core::audit::{Actor, AuditContext};
@@ -64,12 +65,13 @@ pub async fn fill_if_empty(
     }
     let mut rng = StdRng::seed_from_u64(2026);
     let team = hire_team(store, now, password_hash).await?;
+    let articles = help_centre::write_articles(store, team[0], now.plus_millis(-30 * DAY)).await?;
     let mut cases = 0;
     for i in 0..customers {
         cases += customer_story(store, &mut rng, &team, now, i, read).await?;
     }
     Ok(login(&format!(
-        "filled a demo desk: {} agents, {customers} customers, {cases} cases",
+        "filled a demo desk: {} agents, {customers} customers, {cases} cases, {articles} articles",
         team.len()
     )))
 }

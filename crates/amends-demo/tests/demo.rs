@@ -56,6 +56,24 @@ async fn a_fresh_desk_is_filled_once_with_cases_in_every_state() {
             promises > 0 && compensation > 0 && angry > 0,
             "{promises} {compensation} {angry}"
         );
+        let public = store
+            .articles(amends_core::knowledge::Readers::Public, 50)
+            .await
+            .unwrap();
+        assert!(
+            public.len() >= 5,
+            "the help centre has articles: {}",
+            public.len()
+        );
+        let found = store
+            .search_articles(
+                "where is my parcel",
+                amends_core::knowledge::Readers::Public,
+                3,
+            )
+            .await
+            .unwrap();
+        assert_eq!(found[0].0.title, "Tracking your parcel");
         let again = amends_demo::fill_if_empty(&store, now, "x", 60, amends_server::read_message)
             .await
             .unwrap();
