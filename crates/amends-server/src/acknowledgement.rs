@@ -11,7 +11,7 @@ use amends_core::knowledge::{acknowledgement, Readers, Tone, ACKNOWLEDGED_ARTICL
 use amends_core::message::Reading;
 use amends_core::Channel;
 
-use crate::articles::public_path;
+use crate::articles::{public_link, question};
 use crate::AppState;
 
 /// The desk setting: `on` sends acknowledgements with articles; anything else does not.
@@ -90,17 +90,16 @@ async fn acknowledge(
     if !amends_core::knowledge::may_acknowledge(reading, tone(reading)) {
         return Ok(());
     }
-    let question: String = format!("{subject} {text}").chars().take(1_000).collect();
+    let question = question(subject, text);
     let found = state
         .store
         .search_articles(&question, Readers::Public, ACKNOWLEDGED_ARTICLES)
         .await?;
-    let base = state.settings.public_url.trim_end_matches('/');
     let articles: Vec<(String, String)> = found
         .into_iter()
         .filter(|(_, ranked)| ranked.answers_well())
         .map(|(article, _)| {
-            let link = format!("{base}{}", public_path(&article));
+            let link = public_link(state, &article);
             (article.title, link)
         })
         .collect();

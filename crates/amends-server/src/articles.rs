@@ -9,6 +9,18 @@ use crate::{markdown, AppError, AppState};
 /// How many articles a search answers at most.
 pub(crate) const SEARCH_LIMIT: usize = 10;
 
+/// What a customer asked, as a search of the articles reads it: the subject and their words,
+/// cut at 1,000 characters.
+pub(crate) fn question(subject: &str, text: &str) -> String {
+    format!("{subject} {text}").chars().take(1_000).collect()
+}
+
+/// An article's full address in the help centre, for a link sent to a customer.
+pub(crate) fn public_link(state: &AppState, article: &Article) -> String {
+    let base = state.settings.public_url.trim_end_matches('/');
+    format!("{base}{}", public_path(article))
+}
+
 /// An article's path in the help centre.
 pub(crate) fn public_path(article: &Article) -> String {
     format!("/help/articles/{}-{}", article.id, article.slug())

@@ -64,7 +64,7 @@ async fn suggestions(
         .rev()
         .find(|m| m.direction == amends_core::Direction::Inbound)
         .map_or("", |m| m.body.as_str());
-    let question: String = format!("{subject} {latest}").chars().take(1_000).collect();
+    let question = crate::articles::question(subject, latest);
     let found = state
         .store
         .search_articles(
@@ -73,14 +73,13 @@ async fn suggestions(
             SUGGESTED,
         )
         .await?;
-    let base = state.settings.public_url.trim_end_matches('/');
     Ok(found
         .into_iter()
         .map(|(article, _)| Suggestion {
             id: article.id,
             link: article
                 .is_public()
-                .then(|| format!("{base}{}", crate::articles::public_path(&article))),
+                .then(|| crate::articles::public_link(state, &article)),
             title: article.title,
         })
         .collect())
