@@ -87,7 +87,8 @@ async fn acknowledge(
     reading: &Reading,
     context: &AuditContext,
 ) -> Result<(), amends_store::StoreError> {
-    if !amends_core::knowledge::may_acknowledge(reading, tone(reading)) {
+    let tone = tone(reading);
+    if !amends_core::knowledge::may_acknowledge(reading, tone) {
         return Ok(());
     }
     let question = question(subject, text);
@@ -117,7 +118,7 @@ async fn acknowledge(
     if !enabled(state).await? {
         return Ok(());
     }
-    if let Some(outcome) = acknowledgement(case_id, subject, reading, tone(reading), &articles) {
+    if let Some(outcome) = acknowledgement(case_id, subject, reading, tone, &articles) {
         state
             .store
             .acknowledge_with_articles(outcome, context)

@@ -283,14 +283,7 @@ impl Store {
     ) -> Result<Article, StoreError> {
         let mut tx = self.write.begin().await?;
         let article = load(&mut tx, id).await?;
-        let seen: Option<i64> = sqlx::query_scalar(&format!(
-            "select id from articles where id = $1 and {}",
-            visible(readers)
-        ))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if seen.is_none() {
+        if openness(article.status, article.audience) < readers.least_openness() {
             return Err(StoreError::NotFound("article"));
         }
         let column = if feedback.helpful {
