@@ -34,6 +34,16 @@ async fn publish(app: &TestApp, title: &str, body: &str) -> i64 {
         .id
 }
 
+/// Waits until the browser is on a page whose address holds `part`: a click that navigates
+/// returns before the next page is there, and the page being left must not be read.
+async fn arrive_at(browser: &Browser, part: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !browser.url().await.contains(part) {
+        assert!(std::time::Instant::now() < deadline, "never reached {part}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_reader_finds_an_answer_and_says_so_with_scripts_off() {
     let Some(browser) = Browser::start().await else {
@@ -72,7 +82,9 @@ async fn a_reader_finds_an_answer_and_says_so_with_scripts_off() {
     reader
         .click(&reader.find("form[role=search] button").await)
         .await;
+    arrive_at(&reader, "/help/search").await;
     reader.click(&reader.find("main ol li a").await).await;
+    arrive_at(&reader, &format!("/help/articles/{id}-")).await;
     let text = reader.page_text().await;
     assert!(
         text.contains("Tracking your parcel") && text.contains("tracking number"),
@@ -87,6 +99,7 @@ async fn a_reader_finds_an_answer_and_says_so_with_scripts_off() {
     reader
         .click(&reader.find("form[method=post] button").await)
         .await;
+    arrive_at(&reader, "/feedback").await;
     let thanks = reader.page_text().await;
     assert!(thanks.contains("Thank you"), "{thanks}");
     let article = app.store.article(id).await.unwrap();
