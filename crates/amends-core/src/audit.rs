@@ -33,6 +33,8 @@ pub enum RecordKind {
     CustomField,
     /// A knowledge-base article.
     Article,
+    /// An incident.
+    Incident,
 }
 
 impl RecordKind {
@@ -52,6 +54,7 @@ impl RecordKind {
             RecordKind::CannedReply => "canned_reply",
             RecordKind::CustomField => "custom_field",
             RecordKind::Article => "article",
+            RecordKind::Incident => "incident",
         }
     }
 }
@@ -128,6 +131,16 @@ pub enum Actor {
     Customer,
     /// Someone not signed in: a sign-in that failed.
     Stranger,
+}
+
+impl Actor {
+    /// The agent who acted, when an agent did.
+    pub fn agent_id(&self) -> Option<i64> {
+        match self {
+            Actor::Agent { agent_id } => Some(*agent_id),
+            _ => None,
+        }
+    }
 }
 
 /// Who did it, when, and from which address: the part of an audit entry the shell knows.

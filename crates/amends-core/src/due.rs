@@ -6,10 +6,11 @@
 //! The kinds that talk to the world (sending mail, asking a survey by signed link) answer
 //! `None` from [`needs`]: the server runs them and tells the store what was sent.
 
+use crate::incident::Incident;
 use crate::job::Job;
 use crate::outcome::Outcome;
 use crate::promise::Promise;
-use crate::{conversation, promise, Timestamp};
+use crate::{conversation, incident, promise, Timestamp};
 
 /// The record a due job reads before it decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +19,8 @@ pub enum Needs {
     Nothing,
     /// The promise with this id, as it stands now.
     Promise(i64),
+    /// The incident with this id, as it stands now.
+    Incident(i64),
 }
 
 /// The record a job asked for, loaded.
@@ -27,6 +30,8 @@ pub enum Loaded {
     Nothing,
     /// The promise it named.
     Promise(Promise),
+    /// The incident it named.
+    Incident(Incident),
 }
 
 /// A due job decided: what happens, and the promise it changed (to be saved, and its case's
@@ -46,7 +51,10 @@ pub fn needs(job: &Job) -> Option<Needs> {
             Some(Needs::Promise(check.promise_id))
         }
         Job::CaseReminder(_) => Some(Needs::Nothing),
+        Job::IncidentUpdateDue(check) => Some(Needs::Incident(check.incident_id)),
         Job::FollowUp(_)
+        | Job::IncidentNotice(_)
+        | Job::IncidentFollowUp(_)
         | Job::MailSend(_)
         | Job::StaffMail(_)
         | Job::SocialSend(_)
@@ -74,6 +82,10 @@ pub fn decide(job: &Job, job_id: i64, loaded: Loaded, now: Timestamp) -> Option<
         }
         (Job::CaseReminder(reminder), Loaded::Nothing) => Some(Decision {
             outcome: conversation::reminder_due(reminder.case_id, &reminder.note, job_id),
+            promise: None,
+        }),
+        (Job::IncidentUpdateDue(check), Loaded::Incident(current)) => Some(Decision {
+            outcome: incident::update_late(&current, *check)?,
             promise: None,
         }),
         _ => None,

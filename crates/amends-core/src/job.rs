@@ -112,6 +112,15 @@ pub enum Job {
     /// Applies the retention rule.
     #[serde(rename = "retention.sweep")]
     RetentionSweep(RetentionSweep),
+    /// Sends one incident update to one affected customer.
+    #[serde(rename = "incident.notice")]
+    IncidentNotice(crate::incident::NoticeSend),
+    /// Alerts someone in charge when an incident's promised update did not come.
+    #[serde(rename = "incident.update_due")]
+    IncidentUpdateDue(crate::incident::UpdateCheck),
+    /// Asks the customers of a resolved incident whether it is fixed for them.
+    #[serde(rename = "incident.follow_up")]
+    IncidentFollowUp(crate::incident::FollowUpSend),
 }
 
 /// A stored job's kind or arguments do not make a [`Job`]; retrying cannot mend it.
@@ -136,6 +145,9 @@ impl Job {
             Job::StaffMail(_) => "staff_mail.send",
             Job::SocialSend(_) => "social.send",
             Job::RetentionSweep(_) => "retention.sweep",
+            Job::IncidentNotice(_) => "incident.notice",
+            Job::IncidentUpdateDue(_) => "incident.update_due",
+            Job::IncidentFollowUp(_) => "incident.follow_up",
         }
     }
 
@@ -149,6 +161,9 @@ impl Job {
             Job::StaffMail(send) => serde_json::to_value(send),
             Job::SocialSend(send) => serde_json::to_value(send),
             Job::RetentionSweep(sweep) => serde_json::to_value(sweep),
+            Job::IncidentNotice(send) => serde_json::to_value(send),
+            Job::IncidentUpdateDue(check) => serde_json::to_value(check),
+            Job::IncidentFollowUp(send) => serde_json::to_value(send),
         };
         // Plain structs of numbers and strings always serialise.
         arguments.map_or_else(|_| "null".to_owned(), |value| value.to_string())

@@ -30,6 +30,7 @@ pub mod field;
 pub mod figures;
 pub mod follow_up;
 pub mod hours;
+pub mod incident;
 pub mod job;
 pub mod knowledge;
 pub mod merge;

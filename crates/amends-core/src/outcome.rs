@@ -75,6 +75,8 @@ pub enum AlertKind {
     ReplyFailed,
     /// A reader said an article did not help, or commented on it.
     ArticleFeedback,
+    /// An incident's promised update did not come.
+    IncidentUpdateLate,
 }
 
 impl AlertKind {
@@ -92,6 +94,7 @@ impl AlertKind {
             AlertKind::ChatPassed => "chat_passed",
             AlertKind::ReplyFailed => "reply_failed",
             AlertKind::ArticleFeedback => "article_feedback",
+            AlertKind::IncidentUpdateLate => "incident_update_late",
         }
     }
 }

@@ -263,3 +263,82 @@ pub fn password_reset_mail(agent_name: &str, link: &str, minutes: i64) -> Wordin
         ),
     }
 }
+
+/// What an incident notice says, by the kind of update it carries.
+#[derive(Debug, Clone, Copy)]
+pub struct IncidentNews<'a> {
+    /// The incident's title.
+    pub title: &'a str,
+    /// What is wrong.
+    pub summary: &'a str,
+    /// `declared`, `update`, `resolved` or `follow_up`.
+    pub kind: &'a str,
+    /// The update's words.
+    pub body: &'a str,
+    /// The next update it promises.
+    pub next_update_at: Option<Timestamp>,
+    /// The public status page.
+    pub status_url: &'a str,
+    /// The survey asking whether it is fixed, for a follow-up.
+    pub survey_url: Option<&'a str>,
+}
+
+/// An incident update to an affected customer, sent before they have to ask.
+pub fn incident_notice(customer_name: &str, news: IncidentNews<'_>) -> Wording {
+    let greeting = format!("Hello {customer_name},");
+    let next = news
+        .next_update_at
+        .map(|at| format!("\n\nWe will write again by {} UTC.", minute(at)))
+        .unwrap_or_default();
+    let (subject, body) = match news.kind {
+        "declared" => (
+            format!("We know about a problem: {}", news.title),
+            format!(
+                "{greeting}\n\nWe want you to hear it from us first: {}\n\nWhat we are doing: \
+                 {}{next}\n\nThere is no need to contact us about it; you can follow it at \
+                 {}\n\nWe are sorry for the trouble.",
+                news.summary, news.body, news.status_url
+            ),
+        ),
+        "resolved" => (
+            format!("Fixed: {}", news.title),
+            format!(
+                "{greeting}\n\nThe problem we told you about is fixed: {}\n\nThank you for your \
+                 patience, and we are sorry it happened. If anything still is not right, just \
+                 reply to this message.",
+                news.body
+            ),
+        ),
+        "follow_up" => (
+            format!("Is it working for you again? ({})", news.title),
+            format!(
+                "{greeting}\n\n{}\n\nIs everything working for you again? One click tells us, \
+                 and if it is not we will pick it up straight away:\n\n{}",
+                news.body,
+                news.survey_url.unwrap_or(news.status_url)
+            ),
+        ),
+        _ => (
+            format!("Update: {}", news.title),
+            format!(
+                "{greeting}\n\nAn update on the problem we told you about ({}): {}{next}\n\n\
+                 You can follow it at {}",
+                news.summary, news.body, news.status_url
+            ),
+        ),
+    };
+    Wording { subject, body }
+}
+
+/// The alert when an incident's promised update did not come.
+pub fn incident_update_late(title: &str, due_at: Timestamp) -> String {
+    format!(
+        "The update promised for {} UTC on the incident \u{201c}{title}\u{201d} has not been \
+         posted: the affected customers are waiting for it.",
+        minute(due_at)
+    )
+}
+
+/// The follow-up update's words.
+pub const INCIDENT_FOLLOW_UP: &str =
+    "Yesterday we fixed a problem that affected you. We would like to be sure it is behind you.";

@@ -13,6 +13,8 @@ use amends_core::{events, follow_up, outcome, Timestamp};
 use sqlx::AnyConnection;
 
 use crate::apply::apply;
+use crate::incident_reach::{mark_notice_failed, mark_notice_out};
+use crate::incidents::hold_incident;
 use crate::table::cases::{load_case, refresh_case};
 use crate::table::jobs::insert_job;
 use crate::table::promises::{load_promise, save_promise};
@@ -148,6 +150,17 @@ pub enum JobEffect {
     MailSent(crate::mail_log::MailSent),
     /// A staff mail (a password reset link) went out (or was kept in the local outbox).
     StaffMailSent(crate::table::staff_mails::StaffMailSent),
+    /// An incident notice went out (or was kept in the local outbox) with this Message-ID.
+    IncidentNoticeSent {
+        /// The notice.
+        notice_id: i64,
+        /// Kept in the outbox rather than relayed.
+        held: bool,
+        /// Its Message-ID.
+        message_id: String,
+    },
+    /// A resolved incident's follow-up is due: it is posted and sent to the affected, once.
+    IncidentFollowUp(amends_core::incident::FollowUpSend),
 }
 
 impl Store {
@@ -289,6 +302,17 @@ impl Store {
             JobEffect::StaffMailSent(sent) => {
                 staff_mails::mark_out(&mut tx, sent, context.at).await?
             }
+            JobEffect::IncidentNoticeSent {
+                notice_id,
+                held,
+                message_id,
+            } => {
+                mark_notice_out(&mut tx, *notice_id, *held, message_id, context.at).await?;
+            }
+            JobEffect::IncidentFollowUp(send) => {
+                let body = amends_core::wording::INCIDENT_FOLLOW_UP;
+                crate::incidents::follow_up(&mut tx, *send, body, context).await?
+            }
         }
         tx.commit().await?;
         Ok(())
@@ -329,6 +353,10 @@ impl Store {
                 Ok(Job::MailSend(send)) => {
                     let last = retry_at.is_none();
                     notice_failed(&mut tx, send.notice_id, error, last, now).await?;
+                }
+                Ok(Job::IncidentNotice(send)) => {
+                    let last = retry_at.is_none();
+                    mark_notice_failed(&mut tx, send.notice_id, error, last, now).await?;
                 }
                 Ok(Job::SocialSend(send)) if retry_at.is_none() => {
                     reply_failed(&mut tx, send.message_id, error, now).await?;
@@ -385,6 +413,7 @@ async fn decide(
         None => return Ok(()),
         Some(Needs::Nothing) => Loaded::Nothing,
         Some(Needs::Promise(id)) => Loaded::Promise(load_promise(conn, id, false).await?),
+        Some(Needs::Incident(id)) => Loaded::Incident(hold_incident(conn, id, context.at).await?),
     };
     let Some(decision) = due::decide(work, job_id, loaded, context.at) else {
         return Ok(());

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use amends_core::audit::{Actor, AuditContext, AuditEvent};
+use amends_core::audit::{AuditContext, AuditEvent};
 use amends_core::knowledge::words::{self, Ranked};
 use amends_core::knowledge::{
     openness, tags_text, Article, ArticleDraft, ArticleRevision, ArticleStatus, Audience, Feedback,
@@ -194,10 +194,7 @@ impl Store {
         }
         let id = save(&mut tx, before.as_ref(), draft, length, at).await?;
         let after = load(&mut tx, id).await?;
-        let agent_id = match context.actor {
-            Actor::Agent { agent_id } => Some(agent_id),
-            _ => None,
-        };
+        let agent_id = context.actor.agent_id();
         save_revision(&mut tx, &after, agent_id, at).await?;
         index(
             &mut tx,

@@ -17,6 +17,8 @@ use amends_store::{
 
 #[path = "story/accounts.rs"]
 mod accounts;
+#[path = "story/incidents.rs"]
+mod incidents;
 #[path = "story/knowledge.rs"]
 mod knowledge;
 #[path = "story/search.rs"]
@@ -72,6 +74,7 @@ async fn the_story_holds_on_every_backend() {
         jobs_are_claimed_once_and_retried(&store).await;
         search::cases_and_customers_are_found_by_their_words(&store).await;
         knowledge::articles_are_found_by_what_readers_ask(&store).await;
+        incidents::incidents_warn_the_affected_once(&store).await;
         store.close().await;
     }
 }
