@@ -25,7 +25,7 @@ pub const MAX_NEXT_UPDATE_MILLIS: i64 = 7 * 86_400_000;
 /// How long after the close the affected customers are asked whether it is fixed for them.
 pub const FOLLOW_UP_AFTER_MILLIS: i64 = 86_400_000;
 /// The most customers one CSV list may name.
-pub const MAX_IMPORTED: usize = 100_000;
+pub const MAX_IMPORTED: usize = 50_000;
 
 /// Whether an incident is still going on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -363,6 +363,31 @@ pub fn update_late(incident: &Incident, check: UpdateCheck) -> Option<Outcome> {
             kind: AlertKind::IncidentUpdateLate,
             body: crate::wording::incident_update_late(&incident.title, Timestamp(check.due_at)),
         })
+    })
+}
+
+/// A customer's answer to an incident's follow-up: recorded, and when it is not fixed for them,
+/// whoever declared the incident (or someone in charge) hears, with what they wrote.
+pub fn follow_up_answered(
+    incident: &Incident,
+    customer_name: &str,
+    fixed: bool,
+    comment: Option<&str>,
+) -> Outcome {
+    let event = incident_event(
+        "incident.follow_up_answered",
+        incident.id,
+        vec![Change::new("fixed", "", fixed.to_string())],
+    );
+    let outcome = Outcome::event(event);
+    if fixed {
+        return outcome;
+    }
+    outcome.and(Effect::Alert {
+        to: Recipient::InChargeOf(incident.declared_by),
+        case_id: None,
+        kind: AlertKind::IncidentNotFixed,
+        body: crate::wording::incident_not_fixed(&incident.title, customer_name, comment),
     })
 }
 

@@ -77,6 +77,8 @@ pub enum AlertKind {
     ArticleFeedback,
     /// An incident's promised update did not come.
     IncidentUpdateLate,
+    /// A customer said a resolved incident is not fixed for them.
+    IncidentNotFixed,
 }
 
 impl AlertKind {
@@ -95,6 +97,7 @@ impl AlertKind {
             AlertKind::ReplyFailed => "reply_failed",
             AlertKind::ArticleFeedback => "article_feedback",
             AlertKind::IncidentUpdateLate => "incident_update_late",
+            AlertKind::IncidentNotFixed => "incident_not_fixed",
         }
     }
 }

@@ -342,3 +342,14 @@ pub fn incident_update_late(title: &str, due_at: Timestamp) -> String {
 /// The follow-up update's words.
 pub const INCIDENT_FOLLOW_UP: &str =
     "Yesterday we fixed a problem that affected you. We would like to be sure it is behind you.";
+
+/// The alert when a customer says a resolved incident is not fixed for them.
+pub fn incident_not_fixed(title: &str, customer_name: &str, comment: Option<&str>) -> String {
+    let said = comment
+        .map(|c| format!(" They wrote: {c}"))
+        .unwrap_or_default();
+    format!(
+        "{customer_name} says the incident \u{201c}{title}\u{201d} is not fixed for them; \
+         contact them.{said}"
+    )
+}

@@ -274,10 +274,10 @@ impl Header for AutoSubmitted {
     }
 }
 
-/// A plain mail from the desk to one of its own people (a password reset link): no case, no
-/// thread, marked automatic.
+/// A plain mail from the desk that belongs to no case: to one of its own people (a password
+/// reset link) or to a customer warned of an incident. No thread, marked automatic.
 #[derive(Debug, Clone)]
-pub struct StaffMail {
+pub struct PlainMail {
     /// The desk's address.
     pub from: String,
     /// The agent's address.
@@ -294,8 +294,8 @@ pub struct StaffMail {
     pub date: SystemTime,
 }
 
-/// The whole staff mail, as bytes ready for SMTP.
-pub fn compose_staff(mail: &StaffMail) -> Result<Vec<u8>, ComposeError> {
+/// The whole plain mail, as bytes ready for SMTP.
+pub fn compose_plain(mail: &PlainMail) -> Result<Vec<u8>, ComposeError> {
     let (from, to) = mailboxes(&mail.from, &mail.to, &mail.to_name)?;
     let message = lettre::Message::builder()
         .from(from)

@@ -12,7 +12,7 @@ mod reference;
 pub mod smtp;
 
 pub use address::{can_be_mailed, Security, ServerUrl, UrlError};
-pub use compose::{compose, compose_staff, Outgoing, StaffMail};
+pub use compose::{compose, compose_plain, Outgoing, PlainMail};
 pub use imap::{Mailbox, MailboxUrl};
 pub use intake::{read_mail, Attachment, InboundMail, Limits, Sender, Unreadable};
 pub use quote::fresh_part;

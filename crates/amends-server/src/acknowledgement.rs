@@ -24,7 +24,7 @@ pub(crate) async fn enabled(state: &AppState) -> Result<bool, amends_store::Stor
 
 /// The tone the engine read (its assessment's complaint and label). An assessment that cannot
 /// be read is taken as an upset complaint: a person answers.
-fn tone(reading: &Reading) -> Tone {
+pub(crate) fn tone(reading: &Reading) -> Tone {
     let assessment: serde_json::Value =
         serde_json::from_str(&reading.assessment_json).unwrap_or_default();
     Tone {
@@ -33,7 +33,8 @@ fn tone(reading: &Reading) -> Tone {
     }
 }
 
-/// Acknowledges a case the API just opened, when it was new (see [`acknowledge_new_case`]).
+/// Links a case the API just opened to the incidents it belongs to and acknowledges it, when
+/// it was new (see [`acknowledge_new_case`]).
 pub(crate) async fn after_opening(
     state: &AppState,
     opened: &amends_store::OpenedCase,
@@ -43,6 +44,7 @@ pub(crate) async fn after_opening(
     if opened.created {
         let case = &opened.case;
         let (body, reading) = (&request.case.body, request.reading.as_ref());
+        crate::incidents::link_new_case(state, case.id, body, reading, context).await;
         acknowledge_new_case(
             state,
             case.id,

@@ -1,6 +1,30 @@
 //! Reading CSV (RFC 4180, as spreadsheets and other desks write it): quoted cells with commas,
 //! doubled quotes and line breaks inside, CRLF or LF line ends, a byte-order mark tolerated.
 
+/// The most problems one refusal lists.
+const MAX_PROBLEMS: usize = 20;
+
+/// A file refused for the problems found on its lines (sorted by line): the first twenty, and
+/// how many more, under the first line's name.
+pub(crate) fn problems_refused(problems: &[(usize, String)]) -> crate::AppError {
+    let shown: Vec<String> = problems
+        .iter()
+        .take(MAX_PROBLEMS)
+        .map(|(line, problem)| format!("line {line}: {problem}"))
+        .collect();
+    let more = problems.len().saturating_sub(MAX_PROBLEMS);
+    let tail = if more > 0 {
+        format!("; and {more} more")
+    } else {
+        String::new()
+    };
+    let first = problems.first().map_or(0, |(line, _)| *line);
+    crate::AppError::invalid(
+        &format!("line {first}"),
+        format!("{}{tail}", shown.join("; ")),
+    )
+}
+
 /// One record of a CSV file and the line it starts on (the first line is 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Record {

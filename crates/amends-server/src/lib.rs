@@ -19,6 +19,7 @@ mod csv;
 mod error;
 mod extract;
 mod help_centre;
+mod incidents;
 mod limits;
 pub mod links;
 mod listen;
@@ -33,6 +34,7 @@ pub mod runner;
 mod sight;
 mod sign_on;
 mod sso;
+mod status_page;
 pub mod two_factor;
 pub mod wire;
 
@@ -282,6 +284,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes(max_mail))
         .merge(pages::routes())
         .merge(help_centre::routes())
+        .merge(status_page::routes())
         .merge(console::routes())
         .merge(chat::routes(&state))
         .merge(messaging::routes())

@@ -22,6 +22,9 @@ pub enum Purpose {
     Plan,
     /// The written summary to confirm.
     Summary,
+    /// An incident's follow-up: is it fixed for you? The link names the customer's place in the
+    /// incident's affected set.
+    IncidentFollowUp,
 }
 
 impl Purpose {
@@ -30,6 +33,7 @@ impl Purpose {
             Purpose::Survey => "survey",
             Purpose::Plan => "plan",
             Purpose::Summary => "summary",
+            Purpose::IncidentFollowUp => "incident",
         }
     }
 }

@@ -82,6 +82,9 @@ pub async fn take_in(
                 ..
             }) = &other
             {
+                let reading = filing.reading.as_ref();
+                crate::incidents::link_new_case(state, *case_id, &filing.body, reading, context)
+                    .await;
                 crate::acknowledgement::acknowledge_new_case(
                     state,
                     *case_id,
@@ -305,7 +308,7 @@ pub(crate) async fn send_staff_mail(
         .await
         .map_err(|e| SendFailure::Temporary(e.to_string()))?;
     let settings = &state.settings.mail;
-    let mail = amends_mail::StaffMail {
+    let mail = amends_mail::PlainMail {
         from: settings.from.clone(),
         to: record.to_address.clone(),
         to_name: agent.name,
@@ -320,7 +323,7 @@ pub(crate) async fn send_staff_mail(
         date: system_time(state.clock.now()),
     };
     let raw =
-        amends_mail::compose_staff(&mail).map_err(|e| SendFailure::Permanent(e.to_string()))?;
+        amends_mail::compose_plain(&mail).map_err(|e| SendFailure::Permanent(e.to_string()))?;
     let held = deliver(state, &record.to_address, &raw).await?;
     Ok(Some(amends_store::StaffMailSent {
         staff_mail_id: record.id,
@@ -330,7 +333,7 @@ pub(crate) async fn send_staff_mail(
 }
 
 /// Hands `raw` to the relay for `to`; answers whether it was held instead (no relay set).
-async fn deliver(state: &AppState, to: &str, raw: &[u8]) -> Result<bool, SendFailure> {
+pub(crate) async fn deliver(state: &AppState, to: &str, raw: &[u8]) -> Result<bool, SendFailure> {
     let settings = &state.settings.mail;
     let Some(relay) = &settings.relay else {
         return Ok(true);
@@ -346,7 +349,7 @@ async fn deliver(state: &AppState, to: &str, raw: &[u8]) -> Result<bool, SendFai
 }
 
 /// The domain of the desk's sender address, for Message-IDs.
-fn mail_domain(state: &AppState) -> &str {
+pub(crate) fn mail_domain(state: &AppState) -> &str {
     state
         .settings
         .mail
@@ -367,7 +370,7 @@ pub fn message_id(state: &AppState, case_id: i64, notice_id: i64) -> String {
     )
 }
 
-fn system_time(at: Timestamp) -> SystemTime {
+pub(crate) fn system_time(at: Timestamp) -> SystemTime {
     let millis = u64::try_from(at.millis()).unwrap_or(0);
     SystemTime::UNIX_EPOCH + Duration::from_millis(millis)
 }

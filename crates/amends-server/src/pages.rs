@@ -42,7 +42,7 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-fn page(status: StatusCode, title: &str, body: Markup) -> Response {
+pub(crate) fn page(status: StatusCode, title: &str, body: Markup) -> Response {
     let markup = html! {
         (DOCTYPE)
         html lang="en" {
@@ -95,7 +95,7 @@ pub(crate) fn set_html_headers(
 
 /// What the customer sees when a link does not work or an answer cannot be taken: kind words,
 /// never the reason a link failed.
-fn trouble(error: AppError) -> Response {
+pub(crate) fn trouble(error: AppError) -> Response {
     match error {
         AppError::NotFound(_) => page(
             StatusCode::NOT_FOUND,

@@ -76,6 +76,8 @@ async fn effect_of(state: &AppState, job: &JobRecord) -> Result<JobEffect, Failu
                 JobEffect::Nothing
             },
         ),
+        Job::IncidentNotice(send) => sent(crate::incidents::send_notice(state, send).await, |e| e),
+        Job::IncidentFollowUp(send) => Ok(JobEffect::IncidentFollowUp(send)),
         Job::RetentionSweep(_) => crate::retention::sweep(state, state.clock.now())
             .await
             .map(|_| JobEffect::Nothing)

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use amends_core::audit::{AuditContext, Change};
-use amends_core::incident::{incident_event, Incident, IncidentStatus, Segment};
+use amends_core::incident::{
+    follow_up_answered, incident_event, Incident, IncidentStatus, Segment,
+};
 use amends_core::Timestamp;
 use sqlx::AnyConnection;
 
@@ -226,6 +228,34 @@ impl Store {
         Ok(found)
     }
 
+    /// The customers with these ids (as text, as a list names them), by id.
+    pub async fn customers_by_id(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let mut found = HashMap::new();
+        let numbers: Vec<i64> = ids.iter().filter_map(|id| id.parse().ok()).collect();
+        for chunk in numbers.chunks(CHUNK) {
+            let list = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("select id from customers where id in ({list})");
+            let mut query = sqlx::query_scalar::<_, i64>(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            found.extend(
+                query
+                    .fetch_all(&self.read)
+                    .await?
+                    .into_iter()
+                    .map(|id| (id.to_string(), id)),
+            );
+        }
+        Ok(found)
+    }
+
     /// How many customers an incident affects.
     pub async fn affected_count(&self, id: i64) -> Result<i64, StoreError> {
         Ok(
@@ -375,19 +405,20 @@ impl Store {
         found.ok_or(StoreError::NotFound("incident notice"))
     }
 
-    /// Records a customer's answer to the incident's follow-up: whether it is fixed for them,
-    /// and what they add. Answered once; `Conflict` after.
+    /// Records a customer's answer to the incident's follow-up (whether it is fixed for them,
+    /// and what they add) and applies what the core makes of it. Answered once; `Conflict`
+    /// after.
     pub async fn answer_incident_follow_up(
         &self,
         affected_id: i64,
         fixed: bool,
         comment: Option<&str>,
         context: &AuditContext,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<(), StoreError> {
         let mut tx = self.write.begin().await?;
-        let incident_id: Option<i64> = sqlx::query_scalar(
+        let found: Option<(i64, i64)> = sqlx::query_as(
             "update incident_customers set fixed = $1, comment = $2, answered_at = $3 \
-             where id = $4 and answered_at is null returning incident_id",
+             where id = $4 and answered_at is null returning incident_id, customer_id",
         )
         .bind(i64::from(fixed))
         .bind(comment)
@@ -395,16 +426,20 @@ impl Store {
         .bind(affected_id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(incident_id) = incident_id else {
+        let Some((incident_id, customer_id)) = found else {
             return Err(StoreError::Conflict {
                 constraint: "answered".to_owned(),
             });
         };
-        let changes = vec![Change::new("fixed", "", fixed.to_string())];
-        let event = incident_event("incident.follow_up_answered", incident_id, changes);
-        audit::record(&mut tx, context, &[event]).await?;
+        let incident = hold_incident(&mut tx, incident_id, context.at).await?;
+        let name: String = sqlx::query_scalar("select name from customers where id = $1")
+            .bind(customer_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let outcome = follow_up_answered(&incident, &name, fixed, comment);
+        crate::apply::apply(&mut tx, context, outcome).await?;
         tx.commit().await?;
-        Ok(incident_id)
+        Ok(())
     }
 
     /// Whether an affected customer's follow-up was answered, and the incident it is about.

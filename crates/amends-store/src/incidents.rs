@@ -2,13 +2,17 @@
 //! as one durable notice and one job per customer, queued by the transaction that posts it.
 
 use amends_core::audit::{AuditContext, Change};
+use amends_core::case::after_message;
 use amends_core::incident::{
     incident_event, FollowUpSend, Incident, IncidentCounts, IncidentDraft, IncidentStatus,
     IncidentUpdate, UpdateCheck, UpdateKind, FOLLOW_UP_AFTER_MILLIS,
 };
 use amends_core::job::{Job, Scheduled};
-use amends_core::Timestamp;
+use amends_core::{Channel, Direction, Timestamp};
 use sqlx::AnyConnection;
+
+use crate::cases::add_message_in;
+use crate::table::messages::NewMessage;
 
 use crate::table::jobs::{insert_job, DEFAULT_ATTEMPTS};
 use crate::{audit, Store, StoreError};
@@ -329,6 +333,54 @@ impl Store {
         audit::record(&mut tx, context, &[incident_event(action, id, changes)]).await?;
         tx.commit().await?;
         Ok(Posted { update_id, queued })
+    }
+
+    /// Sends one reply from the incident to every open case linked to it, each written on its
+    /// case as the agent's own (and mailed as any reply is), all in one transaction. Returns
+    /// the cases it reached.
+    pub async fn reply_to_linked(
+        &self,
+        id: i64,
+        body: &str,
+        context: &AuditContext,
+    ) -> Result<Vec<i64>, StoreError> {
+        let now = context.at;
+        let mut tx = self.write.begin().await?;
+        hold_incident(&mut tx, id, now).await?;
+        let cases: Vec<(i64, String)> = sqlx::query_as(
+            "select cases.id, cases.channel from case_incidents join cases on \
+             cases.id = case_incidents.case_id where case_incidents.incident_id = $1 \
+             and cases.status not in ('resolved', 'closed') order by cases.id",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let lock = self.backend == crate::Backend::Postgres;
+        let mut reached = Vec::with_capacity(cases.len());
+        for (case_id, channel) in cases {
+            let message = NewMessage {
+                direction: Direction::Outbound,
+                channel: Channel::parse(&channel)
+                    .ok_or_else(|| StoreError::Corrupt(format!("case channel {channel}")))?,
+                author_id: context.actor.agent_id(),
+                body: body.to_owned(),
+                body_html: None,
+                external_id: None,
+                reading: None,
+            };
+            let after = |case: &amends_core::Case| after_message(case, Direction::Outbound, now);
+            add_message_in(&mut tx, case_id, &message, context, lock, after).await?;
+            reached.push(case_id);
+        }
+        let changes = vec![Change::new("cases", "", reached.len().to_string())];
+        audit::record(
+            &mut tx,
+            context,
+            &[incident_event("incident.replied", id, changes)],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(reached)
     }
 
     /// An incident.

@@ -15,13 +15,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::accounts::CurrentAgent;
-use crate::csv::{records, Record};
+use crate::csv::{problems_refused, records, Record};
 use crate::{AppError, AppState};
 
 /// The most customers one import may hold.
 const MAX_ROWS: usize = 10_000;
-/// The most problems reported at once.
-const MAX_PROBLEMS: usize = 20;
 /// The columns an import may have; `field:KEY` names a customer custom field.
 const COLUMNS: &str = "name, email, phone, social, plan, revenue_to_date_minor, currency, notes, \
     tags, field:KEY";
@@ -103,28 +101,13 @@ pub(super) async fn import_customers(
     for record in rows {
         match row(&columns, record) {
             Ok(customer) => imported.push(customer),
-            Err(error) => problems.push(format!(
-                "line {}: {} {}",
-                record.line, error.field, error.message
-            )),
+            Err(error) => {
+                problems.push((record.line, format!("{} {}", error.field, error.message)))
+            }
         }
     }
     if !problems.is_empty() {
-        let shown: Vec<String> = problems.iter().take(MAX_PROBLEMS).cloned().collect();
-        let more = problems.len().saturating_sub(MAX_PROBLEMS);
-        let tail = if more > 0 {
-            format!("; and {more} more")
-        } else {
-            String::new()
-        };
-        let first = rows
-            .iter()
-            .find(|r| row(&columns, r).is_err())
-            .map_or(0, |r| r.line);
-        return Err(AppError::invalid(
-            &format!("line {first}"),
-            format!("{}{tail}", shown.join("; ")),
-        ));
+        return Err(problems_refused(&problems));
     }
     let ids = state
         .store

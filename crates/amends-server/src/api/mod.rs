@@ -15,6 +15,7 @@ mod data_rights;
 mod export;
 mod fields;
 mod imports;
+mod incidents;
 mod jobs;
 mod ledger;
 mod mail_log;
@@ -118,7 +119,23 @@ fn documented(max_mail_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(plans::public_plan, plans::answer_plan))
         .routes(routes!(plans::public_summary, plans::answer_summary))
         .routes(routes!(casework::get_survey, casework::answer_survey));
-    knowledge_base(shared_desk(account_security(router)))
+    incidents(knowledge_base(shared_desk(account_security(router))))
+}
+
+/// Incidents (issue 20): declared, the affected chosen and warned, updated, resolved, and the
+/// cases they bring linked and answered at once.
+fn incidents(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    router
+        .routes(routes!(incidents::list, incidents::declare))
+        .routes(routes!(incidents::show))
+        .routes(routes!(incidents::affect_segment))
+        .routes(routes!(incidents::affect_list))
+        .routes(routes!(incidents::affect_linked))
+        .routes(routes!(incidents::send))
+        .routes(routes!(incidents::update))
+        .routes(routes!(incidents::link))
+        .routes(routes!(incidents::unlink))
+        .routes(routes!(incidents::reply))
 }
 
 /// Two-factor sign-in, an agent's sign-ins and sessions, and who must have a second factor

@@ -4,6 +4,7 @@
 
 pub mod chat;
 pub mod desk;
+pub mod incidents;
 pub mod knowledge;
 pub mod outbox;
 pub mod protocol;

@@ -23,6 +23,7 @@ mod desk;
 mod fields;
 mod hardening;
 mod helpers;
+mod incidents;
 mod jobs;
 mod knowledge;
 mod lifecycle;
