@@ -6,10 +6,11 @@
 //! The next update's time is a promise: a check is scheduled for it, and an incident not
 //! updated by then alerts whoever is in charge.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::audit::{AuditEvent, Change, RecordKind};
 use crate::field::{bounded_text, FieldError};
+use crate::job::UpdateCheck;
 use crate::knowledge::words;
 use crate::outcome::{AlertKind, Effect, Outcome, Recipient};
 use crate::Timestamp;
@@ -267,13 +268,11 @@ pub fn parse_update(
 
 /// Which customers an incident affects, by what the desk holds on them: their plan and their
 /// custom fields (a region, a product). Every condition must hold; at least one is needed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Segment {
     /// The plan they are on.
-    #[serde(default)]
     pub plan: Option<String>,
     /// Custom customer fields and the value each must hold.
-    #[serde(default)]
     pub fields: Vec<(String, String)>,
 }
 
@@ -323,29 +322,6 @@ pub fn link_reason(key_words: &[String], text: &str, complaint: bool) -> Option<
     complaint.then(|| "the customer is affected and complained while it is open".to_owned())
 }
 
-/// The check of a promised update: which incident, at which promised time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UpdateCheck {
-    /// The incident.
-    pub incident_id: i64,
-    /// The promised time when the check was scheduled.
-    pub due_at: i64,
-}
-
-/// One update to one customer to send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NoticeSend {
-    /// The incident notice.
-    pub notice_id: i64,
-}
-
-/// The follow-up of a resolved incident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FollowUpSend {
-    /// The incident.
-    pub incident_id: i64,
-}
-
 /// A promised update that did not come: when the incident is open and still promises the same
 /// time, whoever declared it (or someone in charge) is alerted; otherwise nothing.
 pub fn update_late(incident: &Incident, check: UpdateCheck) -> Option<Outcome> {
@@ -391,9 +367,70 @@ pub fn follow_up_answered(
     })
 }
 
-/// The audit event of an incident declared, updated or resolved.
-pub fn incident_event(action: &'static str, incident_id: i64, changes: Vec<Change>) -> AuditEvent {
+fn incident_event(action: &'static str, incident_id: i64, changes: Vec<Change>) -> AuditEvent {
     AuditEvent::new(action, RecordKind::Incident, incident_id).with_changes(changes)
+}
+
+fn counted(action: &'static str, incident_id: i64, what: &str, count: i64) -> AuditEvent {
+    incident_event(
+        action,
+        incident_id,
+        vec![Change::new(what, "", count.to_string())],
+    )
+}
+
+/// The event of an incident declared.
+pub fn declared(incident_id: i64, title: &str) -> AuditEvent {
+    incident_event(
+        "incident.declared",
+        incident_id,
+        vec![Change::new("title", "", title)],
+    )
+}
+
+/// The event of the latest update sent to `queued` customers who had not had it.
+pub fn notified(incident_id: i64, queued: i64) -> AuditEvent {
+    counted("incident.notified", incident_id, "notices", queued)
+}
+
+/// The event of an update (or, `resolving`, the close) posted and sent to `queued` customers.
+pub fn posted(incident_id: i64, resolving: bool, queued: i64) -> AuditEvent {
+    let action = if resolving {
+        "incident.resolved"
+    } else {
+        "incident.updated"
+    };
+    counted(action, incident_id, "notices", queued)
+}
+
+/// The event of the follow-up sent to `queued` customers.
+pub fn followed_up(incident_id: i64, queued: i64) -> AuditEvent {
+    counted("incident.followed_up", incident_id, "notices", queued)
+}
+
+/// The event of `added` customers added to the affected set, chosen by `source`.
+pub fn customers_added(incident_id: i64, source: &str, added: i64) -> AuditEvent {
+    counted("incident.customers_added", incident_id, source, added)
+}
+
+/// The event of a case linked to the incident.
+pub fn case_linked(incident_id: i64, case_id: i64) -> AuditEvent {
+    counted("incident.case_linked", incident_id, "case", case_id)
+}
+
+/// The event of a case unlinked from the incident.
+pub fn case_unlinked(incident_id: i64, case_id: i64) -> AuditEvent {
+    incident_event(
+        "incident.case_unlinked",
+        incident_id,
+        vec![Change::new("case", case_id.to_string(), "")],
+    )
+}
+
+/// The event of one reply written on `cases` linked cases.
+pub fn replied(incident_id: i64, cases: usize) -> AuditEvent {
+    let cases = i64::try_from(cases).unwrap_or(i64::MAX);
+    counted("incident.replied", incident_id, "cases", cases)
 }
 
 /// The counts an incident's figures are made from.

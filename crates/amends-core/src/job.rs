@@ -62,6 +62,29 @@ pub struct SocialSend {
     pub message_id: i64,
 }
 
+/// The check of an incident's promised update: which incident, at which promised time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateCheck {
+    /// The incident.
+    pub incident_id: i64,
+    /// The promised time when the check was scheduled.
+    pub due_at: i64,
+}
+
+/// One update to one customer to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeSend {
+    /// The incident notice.
+    pub notice_id: i64,
+}
+
+/// The follow-up of a resolved incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUpSend {
+    /// The incident.
+    pub incident_id: i64,
+}
+
 /// The desk's retention rule applied: the content of cases closed longer ago than the rule
 /// keeps is erased, then the next sweep is scheduled a day later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -114,13 +137,13 @@ pub enum Job {
     RetentionSweep(RetentionSweep),
     /// Sends one incident update to one affected customer.
     #[serde(rename = "incident.notice")]
-    IncidentNotice(crate::incident::NoticeSend),
+    IncidentNotice(NoticeSend),
     /// Alerts someone in charge when an incident's promised update did not come.
     #[serde(rename = "incident.update_due")]
-    IncidentUpdateDue(crate::incident::UpdateCheck),
+    IncidentUpdateDue(UpdateCheck),
     /// Asks the customers of a resolved incident whether it is fixed for them.
     #[serde(rename = "incident.follow_up")]
-    IncidentFollowUp(crate::incident::FollowUpSend),
+    IncidentFollowUp(FollowUpSend),
 }
 
 /// A stored job's kind or arguments do not make a [`Job`]; retrying cannot mend it.

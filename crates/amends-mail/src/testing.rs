@@ -175,6 +175,18 @@ impl SmtpCapture {
         self.dir.path().join("holding").exists()
     }
 
+    /// How many mails were accepted so far, without reading them.
+    pub fn count(&self) -> usize {
+        std::fs::read_dir(self.dir.path())
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".eml"))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
     /// Every mail accepted so far, in order.
     pub fn received(&self) -> Vec<Captured> {
         let mut numbers: Vec<u64> = std::fs::read_dir(self.dir.path())

@@ -92,6 +92,48 @@
     }
   });
 
+  // ---- A list uploaded with its progress ----------------------------------------------
+  // A form marked data-upload sends its file as text/csv to the API, showing the upload's
+  // progress; the answer (or every problem, by line) is said in the form's status.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-upload")) return;
+    event.preventDefault();
+    const file = form.querySelector("input[type=file]").files[0];
+    if (!file) return;
+    const bar = form.querySelector("progress");
+    const request = new XMLHttpRequest();
+    request.open("POST", form.dataset.upload);
+    request.setRequestHeader("X-CSRF-Token", csrf);
+    request.setRequestHeader("Content-Type", "text/csv");
+    request.setRequestHeader("Accept", "application/json");
+    if (bar) { bar.hidden = false; bar.value = 0; bar.max = file.size || 1; }
+    request.upload.addEventListener("progress", (e) => {
+      if (bar && e.lengthComputable) { bar.max = e.total; bar.value = e.loaded; }
+    });
+    status(form, "Uploading…", "");
+    request.addEventListener("load", () => {
+      let data = null;
+      try { data = JSON.parse(request.responseText); } catch (_) { data = null; }
+      if (request.status >= 200 && request.status < 300) {
+        status(form, "Added " + data.added + "; " + data.affected + " affected in all.", "ok");
+        setTimeout(reloadKeepingPlace, 800);
+      } else {
+        status(form, (data && (data.detail || data.title)) || request.statusText, "error");
+      }
+    });
+    request.addEventListener("error", () => status(form, "The upload failed.", "error"));
+    request.send(file);
+  });
+
+  // ---- Linking a case to the incident chosen ------------------------------------------
+  for (const choice of document.querySelectorAll("[data-incident-choice]")) {
+    const form = choice.closest("form");
+    const aim = () => { form.dataset.api = "/api/v1/incidents/" + choice.value + "/cases"; };
+    choice.addEventListener("change", aim);
+    aim();
+  }
+
   // ---- Times in the reader's own zone -------------------------------------------------
   for (const t of document.querySelectorAll("time[data-local]")) {
     const d = new Date(t.getAttribute("datetime"));

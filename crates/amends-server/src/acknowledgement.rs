@@ -7,7 +7,7 @@
 //! the setting, finds the articles and hands the decision to the store.
 
 use amends_core::audit::AuditContext;
-use amends_core::knowledge::{acknowledgement, Readers, Tone, ACKNOWLEDGED_ARTICLES};
+use amends_core::knowledge::{acknowledgement, Readers, ACKNOWLEDGED_ARTICLES};
 use amends_core::message::Reading;
 use amends_core::Channel;
 
@@ -22,19 +22,7 @@ pub(crate) async fn enabled(state: &AppState) -> Result<bool, amends_store::Stor
     Ok(state.store.desk_setting(SETTING).await?.as_deref() == Some("on"))
 }
 
-/// The tone the engine read (its assessment's complaint and label). An assessment that cannot
-/// be read is taken as an upset complaint: a person answers.
-pub(crate) fn tone(reading: &Reading) -> Tone {
-    let assessment: serde_json::Value =
-        serde_json::from_str(&reading.assessment_json).unwrap_or_default();
-    Tone {
-        complaint: assessment["complaint"].as_bool().unwrap_or(true),
-        calm: assessment["label"].as_str() == Some("calm"),
-    }
-}
-
-/// Links a case the API just opened to the incidents it belongs to and acknowledges it, when
-/// it was new (see [`acknowledge_new_case`]).
+/// Acknowledges a case the API just opened, when it was new (see [`acknowledge_new_case`]).
 pub(crate) async fn after_opening(
     state: &AppState,
     opened: &amends_store::OpenedCase,
@@ -44,7 +32,6 @@ pub(crate) async fn after_opening(
     if opened.created {
         let case = &opened.case;
         let (body, reading) = (&request.case.body, request.reading.as_ref());
-        crate::incidents::link_new_case(state, case.id, body, reading, context).await;
         acknowledge_new_case(
             state,
             case.id,
@@ -89,7 +76,7 @@ async fn acknowledge(
     reading: &Reading,
     context: &AuditContext,
 ) -> Result<(), amends_store::StoreError> {
-    let tone = tone(reading);
+    let tone = crate::reading::tone(reading);
     if !amends_core::knowledge::may_acknowledge(reading, tone) {
         return Ok(());
     }

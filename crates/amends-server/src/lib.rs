@@ -19,6 +19,7 @@ mod csv;
 mod error;
 mod extract;
 mod help_centre;
+mod incident_links;
 mod incidents;
 mod limits;
 pub mod links;

@@ -83,8 +83,14 @@ pub async fn take_in(
             }) = &other
             {
                 let reading = filing.reading.as_ref();
-                crate::incidents::link_new_case(state, *case_id, &filing.body, reading, context)
-                    .await;
+                crate::incident_links::link_new_case(
+                    state,
+                    *case_id,
+                    &filing.body,
+                    reading,
+                    context,
+                )
+                .await;
                 crate::acknowledgement::acknowledge_new_case(
                     state,
                     *case_id,

@@ -88,3 +88,13 @@ fn read_with(model: &Model, text: &str) -> Reading {
         assessment_json: serde_json::to_string(&assessment).unwrap_or_else(|_| "{}".to_owned()),
     }
 }
+
+/// The tone the engine read (its assessment's complaint and label). An assessment that cannot
+/// be read is taken as an upset complaint: a person answers.
+pub(crate) fn tone(reading: &Reading) -> amends_core::knowledge::Tone {
+    let assessment: Value = serde_json::from_str(&reading.assessment_json).unwrap_or_default();
+    amends_core::knowledge::Tone {
+        complaint: assessment["complaint"].as_bool().unwrap_or(true),
+        calm: assessment["label"].as_str() == Some("calm"),
+    }
+}

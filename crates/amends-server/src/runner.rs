@@ -9,6 +9,7 @@ use amends_core::job::Job;
 use amends_core::retry::retry_delay_millis;
 use amends_core::Timestamp;
 use amends_store::{JobEffect, JobRecord, StoreError};
+use futures_util::StreamExt;
 use tokio::sync::watch;
 
 use crate::links::Purpose;
@@ -96,14 +97,60 @@ fn lease_millis(state: &AppState) -> i64 {
     i64::try_from(state.settings.job_lease.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// How many incident notices of one batch are mailed at once: a fan-out to thousands of
+/// customers waits on the relay's round trips, not on the desk. Other jobs run one at a time,
+/// in order (two replies on one case must leave in the order they were written).
+const PARALLEL_NOTICES: usize = 8;
+
+/// Saves what running `job` gave: its effect with its completion, or the failure and when to
+/// try again.
+async fn finish(
+    state: &AppState,
+    runner: &str,
+    job: &JobRecord,
+    result: Result<JobEffect, Failure>,
+    context: &AuditContext,
+    outcome: &mut JobOutcome,
+) -> Result<(), StoreError> {
+    let store = &state.store;
+    let now = context.at;
+    let result = match result {
+        Ok(effect) => match store.complete_job(job, runner, &effect, context).await {
+            Ok(()) => Ok(()),
+            // Another runner took the job over after our lease ran out; it will finish it.
+            Err(StoreError::Conflict { .. }) => return Ok(()),
+            Err(StoreError::NotFound(what)) => Err(Failure::Permanent(format!("{what} not found"))),
+            Err(error) => Err(Failure::Temporary(error.to_string())),
+        },
+        Err(failure) => Err(failure),
+    };
+    match result {
+        Ok(()) => outcome.done += 1,
+        Err(Failure::Temporary(reason)) if job.attempts < job.max_attempts => {
+            let retry_at = now.plus_millis(retry_delay_millis(job.attempts));
+            store
+                .fail_job(job, runner, &reason, Some(retry_at), now)
+                .await?;
+            tracing::warn!(job = job.id, kind = %job.kind, %reason, "job will be retried");
+            outcome.retrying += 1;
+        }
+        Err(Failure::Temporary(reason) | Failure::Permanent(reason)) => {
+            store.fail_job(job, runner, &reason, None, now).await?;
+            tracing::error!(job = job.id, kind = %job.kind, %reason, "job failed");
+            outcome.failed += 1;
+        }
+    }
+    Ok(())
+}
+
 /// Claims and runs one batch of due jobs as `runner` at `now`.
 pub async fn run_due_jobs(
     state: &AppState,
     runner: &str,
     now: Timestamp,
 ) -> Result<JobOutcome, StoreError> {
-    let store = &state.store;
-    let jobs = store
+    let jobs = state
+        .store
         .claim_due_jobs(runner, now, lease_millis(state), BATCH)
         .await?;
     let mut outcome = JobOutcome::default();
@@ -112,35 +159,20 @@ pub async fn run_due_jobs(
         at: now,
         remote_addr: None,
     };
-    for job in jobs {
-        let result = match effect_of(state, &job).await {
-            Ok(effect) => match store.complete_job(&job, runner, &effect, &context).await {
-                Ok(()) => Ok(()),
-                // Another runner took the job over after our lease ran out; it will finish it.
-                Err(StoreError::Conflict { .. }) => continue,
-                Err(StoreError::NotFound(what)) => {
-                    Err(Failure::Permanent(format!("{what} not found")))
-                }
-                Err(error) => Err(Failure::Temporary(error.to_string())),
-            },
-            Err(failure) => Err(failure),
-        };
-        match result {
-            Ok(()) => outcome.done += 1,
-            Err(Failure::Temporary(reason)) if job.attempts < job.max_attempts => {
-                let retry_at = now.plus_millis(retry_delay_millis(job.attempts));
-                store
-                    .fail_job(&job, runner, &reason, Some(retry_at), now)
-                    .await?;
-                tracing::warn!(job = job.id, kind = %job.kind, %reason, "job will be retried");
-                outcome.retrying += 1;
-            }
-            Err(Failure::Temporary(reason) | Failure::Permanent(reason)) => {
-                store.fail_job(&job, runner, &reason, None, now).await?;
-                tracing::error!(job = job.id, kind = %job.kind, %reason, "job failed");
-                outcome.failed += 1;
-            }
-        }
+    let (notices, others): (Vec<_>, Vec<_>) = jobs
+        .into_iter()
+        .partition(|job| matches!(job.work(), Ok(Job::IncidentNotice(_))));
+    for job in others {
+        let result = effect_of(state, &job).await;
+        finish(state, runner, &job, result, &context, &mut outcome).await?;
+    }
+    let mut sending = futures_util::stream::iter(notices.into_iter().map(|job| async move {
+        let result = effect_of(state, &job).await;
+        (job, result)
+    }))
+    .buffer_unordered(PARALLEL_NOTICES);
+    while let Some((job, result)) = sending.next().await {
+        finish(state, runner, &job, result, &context, &mut outcome).await?;
     }
     if outcome.done > 0 {
         // A job may have changed a case (a promise broken, a reminder): consoles read again.

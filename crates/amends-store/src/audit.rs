@@ -15,23 +15,37 @@ pub(crate) async fn record(
     record_each(conn, &[(context, events)]).await
 }
 
-/// Records the events of several requests, each with its own context, in one statement:
-/// each statement is a round trip to the database, and a case opening records several.
+/// The most events one statement writes: 8 values each stay far below SQLite's limit of
+/// 32,766 bound values and PostgreSQL's 65,535, however many a bulk change records.
+const EVENTS_PER_STATEMENT: usize = 500;
+
+/// Records the events of several requests, each with its own context, in as few statements as
+/// the databases allow: each statement is a round trip, and a case opening records several.
 pub(crate) async fn record_each(
     conn: &mut AnyConnection,
     requests: &[(&AuditContext, &[AuditEvent])],
 ) -> Result<(), StoreError> {
-    let count: usize = requests.iter().map(|(_, events)| events.len()).sum();
-    if count == 0 {
-        return Ok(());
+    let all: Vec<(&AuditContext, &AuditEvent)> = requests
+        .iter()
+        .flat_map(|(context, events)| events.iter().map(move |event| (*context, event)))
+        .collect();
+    for chunk in all.chunks(EVENTS_PER_STATEMENT) {
+        insert_events(conn, chunk).await?;
     }
+    Ok(())
+}
+
+async fn insert_events(
+    conn: &mut AnyConnection,
+    events: &[(&AuditContext, &AuditEvent)],
+) -> Result<(), StoreError> {
     let sql = format!(
         "insert into audit_events (actor_kind, actor_agent_id, remote_addr, action, record_kind, \
          record_id, changes, created_at) values {}",
-        crate::rows::placeholders(count, 8)
+        crate::rows::placeholders(events.len(), 8)
     );
     let mut query = sqlx::query(&sql);
-    for (context, events) in requests {
+    for (context, event) in events {
         let (actor_kind, actor_agent_id) = match context.actor {
             Actor::Agent { agent_id } => ("agent", Some(agent_id)),
             Actor::System => ("system", None),
@@ -39,19 +53,17 @@ pub(crate) async fn record_each(
             Actor::Customer => ("customer", None),
             Actor::Stranger => ("stranger", None),
         };
-        for event in *events {
-            let changes = serde_json::to_string(&event.changes)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            query = query
-                .bind(actor_kind)
-                .bind(actor_agent_id)
-                .bind(context.remote_addr.as_deref())
-                .bind(event.action)
-                .bind(event.record_kind.as_str())
-                .bind(event.record_id)
-                .bind(changes)
-                .bind(context.at.millis());
-        }
+        let changes = serde_json::to_string(&event.changes)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        query = query
+            .bind(actor_kind)
+            .bind(actor_agent_id)
+            .bind(context.remote_addr.as_deref())
+            .bind(event.action)
+            .bind(event.record_kind.as_str())
+            .bind(event.record_id)
+            .bind(changes)
+            .bind(context.at.millis());
     }
     query.execute(&mut *conn).await?;
     Ok(())

@@ -359,6 +359,13 @@ impl Store {
         Ok(QueuePage { cases, next })
     }
 
+    /// How many customers there are.
+    pub async fn count_customers(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("select count(*) from customers")
+            .fetch_one(&self.read)
+            .await?)
+    }
+
     /// How many cases there are, for the demo and the figures.
     pub async fn count_cases(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("select count(*) from cases")

@@ -4,10 +4,8 @@
 
 use std::collections::HashMap;
 
-use amends_core::audit::{AuditContext, Change};
-use amends_core::incident::{
-    follow_up_answered, incident_event, Incident, IncidentStatus, Segment,
-};
+use amends_core::audit::AuditContext;
+use amends_core::incident::{self, follow_up_answered, Incident, IncidentStatus, Segment};
 use amends_core::Timestamp;
 use sqlx::AnyConnection;
 
@@ -106,8 +104,7 @@ async fn record_added(
     source: &str,
     added: i64,
 ) -> Result<(), StoreError> {
-    let changes = vec![Change::new(source, "", added.to_string())];
-    let event = incident_event("incident.customers_added", incident_id, changes);
+    let event = incident::customers_added(incident_id, source, added);
     audit::record(conn, context, &[event]).await
 }
 
@@ -292,8 +289,7 @@ impl Store {
         .rows_affected()
             == 1;
         if linked {
-            let changes = vec![Change::new("case", "", case_id.to_string())];
-            let event = incident_event("incident.case_linked", incident_id, changes);
+            let event = incident::case_linked(incident_id, case_id);
             audit::record(&mut tx, context, &[event]).await?;
         }
         tx.commit().await?;
@@ -318,8 +314,7 @@ impl Store {
         if gone == 0 {
             return Err(StoreError::NotFound("link"));
         }
-        let changes = vec![Change::new("case", case_id.to_string(), "")];
-        let event = incident_event("incident.case_unlinked", incident_id, changes);
+        let event = incident::case_unlinked(incident_id, case_id);
         audit::record(&mut tx, context, &[event]).await?;
         tx.commit().await?;
         Ok(())
@@ -366,6 +361,31 @@ impl Store {
             });
         }
         Ok(found)
+    }
+
+    /// Which of `case_ids` are linked to an open incident: case, incident and its title.
+    pub async fn open_incident_links(
+        &self,
+        case_ids: &[i64],
+    ) -> Result<Vec<(i64, i64, String)>, StoreError> {
+        if case_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = (1..=case_ids.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "select case_incidents.case_id, incidents.id, incidents.title from case_incidents \
+             join incidents on incidents.id = case_incidents.incident_id \
+             where incidents.status = 'open' and case_incidents.case_id in ({list}) \
+             order by case_incidents.case_id, incidents.id"
+        );
+        let mut query = sqlx::query_as(&sql);
+        for id in case_ids {
+            query = query.bind(*id);
+        }
+        Ok(query.fetch_all(&self.read).await?)
     }
 
     /// The cases linked to an incident, newest first, at most `limit`.

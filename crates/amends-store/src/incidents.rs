@@ -1,13 +1,13 @@
 //! Incidents: declared, updated and resolved, each update fanned out to every affected customer
 //! as one durable notice and one job per customer, queued by the transaction that posts it.
 
-use amends_core::audit::{AuditContext, Change};
+use amends_core::audit::AuditContext;
 use amends_core::case::after_message;
 use amends_core::incident::{
-    incident_event, FollowUpSend, Incident, IncidentCounts, IncidentDraft, IncidentStatus,
-    IncidentUpdate, UpdateCheck, UpdateKind, FOLLOW_UP_AFTER_MILLIS,
+    self, Incident, IncidentCounts, IncidentDraft, IncidentStatus, IncidentUpdate, UpdateKind,
+    FOLLOW_UP_AFTER_MILLIS,
 };
-use amends_core::job::{Job, Scheduled};
+use amends_core::job::{FollowUpSend, Job, Scheduled, UpdateCheck};
 use amends_core::{Channel, Direction, Timestamp};
 use sqlx::AnyConnection;
 
@@ -164,7 +164,7 @@ pub(crate) async fn fan_out(
          select $1, '{\"notice_id\":' || id || '}', 'pending', $2, $3, $2, $2 \
          from incident_notices where update_id = $4 and id > $5 and status = 'queued' order by id",
     )
-    .bind(Job::IncidentNotice(amends_core::incident::NoticeSend { notice_id: 0 }).kind())
+    .bind(Job::IncidentNotice(amends_core::job::NoticeSend { notice_id: 0 }).kind())
     .bind(now.millis())
     .bind(DEFAULT_ATTEMPTS)
     .bind(update_id)
@@ -242,12 +242,7 @@ impl Store {
         )
         .await?;
         promise_update(&mut tx, id, draft.next_update_at, now).await?;
-        let event = incident_event(
-            "incident.declared",
-            id,
-            vec![Change::new("title", "", draft.title.clone())],
-        );
-        audit::record(&mut tx, context, &[event]).await?;
+        audit::record(&mut tx, context, &[incident::declared(id, &draft.title)]).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -268,12 +263,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let queued = fan_out(&mut tx, id, latest, context.at).await?;
-        let event = incident_event(
-            "incident.notified",
-            id,
-            vec![Change::new("notices", "", queued.to_string())],
-        );
-        audit::record(&mut tx, context, &[event]).await?;
+        audit::record(&mut tx, context, &[incident::notified(id, queued)]).await?;
         tx.commit().await?;
         Ok(queued)
     }
@@ -324,13 +314,8 @@ impl Store {
             }
         }
         let queued = fan_out(&mut tx, id, update_id, now).await?;
-        let action = if resolving {
-            "incident.resolved"
-        } else {
-            "incident.updated"
-        };
-        let changes = vec![Change::new("notices", "", queued.to_string())];
-        audit::record(&mut tx, context, &[incident_event(action, id, changes)]).await?;
+        let event = incident::posted(id, resolving, queued);
+        audit::record(&mut tx, context, &[event]).await?;
         tx.commit().await?;
         Ok(Posted { update_id, queued })
     }
@@ -372,13 +357,8 @@ impl Store {
             add_message_in(&mut tx, case_id, &message, context, lock, after).await?;
             reached.push(case_id);
         }
-        let changes = vec![Change::new("cases", "", reached.len().to_string())];
-        audit::record(
-            &mut tx,
-            context,
-            &[incident_event("incident.replied", id, changes)],
-        )
-        .await?;
+        let event = incident::replied(id, reached.len());
+        audit::record(&mut tx, context, &[event]).await?;
         tx.commit().await?;
         Ok(reached)
     }
@@ -495,7 +475,6 @@ pub(crate) async fn follow_up(
     let update_id =
         insert_update(conn, incident.id, UpdateKind::FollowUp, body, None, context).await?;
     let queued = fan_out(conn, incident.id, update_id, context.at).await?;
-    let changes = vec![Change::new("notices", "", queued.to_string())];
-    let event = incident_event("incident.followed_up", incident.id, changes);
+    let event = incident::followed_up(incident.id, queued);
     audit::record(conn, context, &[event]).await
 }

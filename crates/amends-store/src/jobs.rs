@@ -160,7 +160,7 @@ pub enum JobEffect {
         message_id: String,
     },
     /// A resolved incident's follow-up is due: it is posted and sent to the affected, once.
-    IncidentFollowUp(amends_core::incident::FollowUpSend),
+    IncidentFollowUp(amends_core::job::FollowUpSend),
 }
 
 impl Store {

@@ -19,6 +19,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_amends");
 mod backup;
 #[path = "process/chat.rs"]
 mod chat;
+#[path = "process/incidents.rs"]
+mod incidents;
 #[path = "process/limits.rs"]
 mod limits;
 

@@ -367,6 +367,9 @@ const STORED_FORMATS: &[(&str, &str)] = &[
     ("job.rs", "StaffMailSend"),
     ("job.rs", "SocialSend"),
     ("job.rs", "RetentionSweep"),
+    ("job.rs", "UpdateCheck"),
+    ("job.rs", "NoticeSend"),
+    ("job.rs", "FollowUpSend"),
     ("job.rs", "Job"),
 ];
 

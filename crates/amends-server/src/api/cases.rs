@@ -123,6 +123,11 @@ pub(super) async fn open_case(
     request.reading = Some(crate::reading::read_for(&state, &request.case.body).await);
     let context = current.audit(&state);
     let opened = state.store.open_case(&request, &context).await?;
+    if opened.created {
+        let (body, reading) = (&request.case.body, request.reading.as_ref());
+        let id = opened.case.id;
+        crate::incident_links::link_new_case(&state, id, body, reading, &context).await;
+    }
     crate::acknowledgement::after_opening(&state, &opened, &request, &context).await;
     let status = if opened.created {
         StatusCode::CREATED

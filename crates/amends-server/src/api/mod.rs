@@ -46,6 +46,7 @@ pub(crate) use views::views_of;
 
 use crate::{AppError, AppState};
 use contract::ProblemResponses;
+pub(crate) use incidents::detail as incident_detail;
 
 /// Every API route with its OpenAPI description, written once: a handler's `#[utoipa::path]`
 /// gives both its place in the router and its entry in the document.

@@ -69,6 +69,7 @@ fn case_page(state: &AppState, console: &Console, file: &CaseFile) -> Markup {
         }
         div class="case-grid" {
             div class="case-main" {
+                (super::incidents::case_panel(file))
                 (timeline(file))
                 (composer(file))
             }

@@ -35,6 +35,10 @@ pub(super) struct CaseFile {
     pub fields: Vec<amends_core::custom_field::FieldDefinition>,
     pub case_values: Vec<(i64, String)>,
     pub customer_values: Vec<(i64, String)>,
+    /// The incidents the case is linked to, each with its latest update.
+    pub incidents: Vec<amends_store::CaseIncident>,
+    /// The open incidents, to link the case to by hand.
+    pub open_incidents: Vec<amends_core::incident::Incident>,
     /// The chat the case came from, whose lines and typing the page follows live.
     pub chat_id: Option<i64>,
     pub now: Timestamp,
@@ -136,6 +140,13 @@ impl CaseFile {
             tags_in_use: store.tags_in_use("", 50).await?,
             canned: store.canned_replies().await?,
             articles,
+            incidents: store.incidents_of_case(id).await?,
+            open_incidents: store
+                .incidents(now)
+                .await?
+                .into_iter()
+                .filter(|i| i.status == amends_core::incident::IncidentStatus::Open)
+                .collect(),
             merges: store.case_merges(id).await?,
             fields: store.fields().await?,
             case_values: store.field_values(FieldOwner::Case, id).await?,

@@ -15,6 +15,7 @@ mod charts;
 mod chats;
 mod fields;
 mod format;
+mod incidents;
 mod knowledge;
 mod live;
 mod merging;
@@ -75,6 +76,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/cases/{id}", get(case::page))
         .route("/cases/{id}/call", get(call::page))
         .route("/search", get(search::page))
+        .route("/incidents", get(incidents::list))
+        .route("/incidents/{id}", get(incidents::page))
         .route("/knowledge", get(knowledge::list))
         .route("/knowledge/{id}", get(knowledge::page))
         .route("/supervisor", get(supervisor::page))
@@ -182,6 +185,7 @@ pub(crate) enum Section {
     Account,
     Settings,
     Knowledge,
+    Incidents,
 }
 
 /// A whole console page.
@@ -206,6 +210,7 @@ pub(crate) fn layout(console: &Console, section: Section, title: &str, body: Mar
                             (nav(Section::Chats, "/chats", "Chats"))
                             (nav(Section::Notifications, "/notifications", "Notifications"))
                             (nav(Section::Knowledge, "/knowledge", "Knowledge"))
+                            (nav(Section::Incidents, "/incidents", "Incidents"))
                             @if console.is_supervisor() {
                                 (nav(Section::Supervisor, "/supervisor", "Supervisor"))
                                 (nav(Section::Mail, "/mail", "Mail"))

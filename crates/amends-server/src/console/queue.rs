@@ -33,6 +33,7 @@ pub(super) async fn page_handler(
 ) -> Result<Response, AppError> {
     let view = read_queue(state, &console.current, query).await?;
     let owners = owner_names(state).await?;
+    let waves = waves(state, &view).await?;
     let rows_url = format!("/queue/rows?{}", filter_query(query, None));
     let views = super::views::views_nav(state, &console.current).await?;
     let here = format!("/queue?{}", filter_query(query, None));
@@ -61,7 +62,7 @@ pub(super) async fn page_handler(
                 }
             }
             tbody id="queue-rows" data-live-rows=(rows_url) {
-                (rows_markup(state, &view, &owners, query))
+                (rows_markup(state, &view, &owners, &waves, query))
             }
         }
     };
@@ -90,10 +91,49 @@ pub(super) async fn rows(
 ) -> Result<Response, AppError> {
     let view = read_queue(&state, &current, &query).await?;
     let owners = owner_names(&state).await?;
-    let markup = rows_markup(&state, &view, &owners, &query);
+    let waves = waves(&state, &view).await?;
+    let markup = rows_markup(&state, &view, &owners, &waves, &query);
     let mut response = markup.into_string().into_response();
     super::secure_headers(response.headers_mut());
     Ok(response)
+}
+
+/// The cases of an open incident on one page of the queue: its most urgent case stands for
+/// them, the rest wait on the incident's page, so one angry wave does not bury the others.
+#[derive(Default)]
+struct Waves {
+    /// A standing case: its incident, the incident's title, and how many more it stands for.
+    first: HashMap<i64, (i64, String, usize)>,
+    /// The cases left to the incident's page.
+    folded: std::collections::HashSet<i64>,
+}
+
+async fn waves(state: &AppState, view: &QueuePageView) -> Result<Waves, AppError> {
+    let ids: Vec<i64> = view.items.iter().map(|entry| entry.case.id).collect();
+    let mut incident_of: HashMap<i64, (i64, String)> = HashMap::new();
+    for (case_id, incident_id, title) in state.store.open_incident_links(&ids).await? {
+        incident_of.entry(case_id).or_insert((incident_id, title));
+    }
+    let mut waves = Waves::default();
+    let mut standing: HashMap<i64, i64> = HashMap::new();
+    for id in ids {
+        let Some((incident_id, title)) = incident_of.remove(&id) else {
+            continue;
+        };
+        match standing.get(&incident_id) {
+            Some(first) => {
+                waves.folded.insert(id);
+                if let Some(wave) = waves.first.get_mut(first) {
+                    wave.2 += 1;
+                }
+            }
+            None => {
+                standing.insert(incident_id, id);
+                waves.first.insert(id, (incident_id, title, 0));
+            }
+        }
+    }
+    Ok(waves)
 }
 
 async fn owner_names(state: &AppState) -> Result<HashMap<i64, String>, AppError> {
@@ -110,6 +150,7 @@ fn rows_markup(
     state: &AppState,
     view: &QueuePageView,
     owners: &HashMap<i64, String>,
+    waves: &Waves,
     query: &QueueQuery,
 ) -> Markup {
     let now = state.clock.now();
@@ -117,7 +158,7 @@ fn rows_markup(
         @if view.items.is_empty() {
             tr { td colspan="8" class="empty" { "Nothing waiting here. Well done." } }
         }
-        @for (position, entry) in view.items.iter().enumerate() {
+        @for (position, entry) in view.items.iter().filter(|e| !waves.folded.contains(&e.case.id)).enumerate() {
             @let case = &entry.case;
             tr class="queue-row" data-case-id=(case.id) data-position=(position + 1) {
                 td class="pick" {
@@ -132,6 +173,12 @@ fn rows_markup(
                 td { (entry.customer_name) }
                 td {
                     ul class="reasons" {
+                        @if let Some((incident_id, title, more)) = waves.first.get(&case.id) {
+                            li class="reason-incident" {
+                                "Incident: " a href={ "/incidents/" (incident_id) } { (title) }
+                                @if *more > 0 { " (and " (more) " more linked cases)" }
+                            }
+                        }
                         @for reason in &entry.reasons {
                             li class=(reason_class(reason)) { (reason) }
                         }

@@ -42,7 +42,7 @@ pub(crate) async fn assert_accessible(browser: &Browser, page: &str) {
 }
 
 /// Sets a datetime-local field to the instant `millis`, in the browser's own time zone.
-async fn set_local_time(browser: &Browser, css: &str, millis: i64) {
+pub(crate) async fn set_local_time(browser: &Browser, css: &str, millis: i64) {
     browser
         .run(
             "const d = new Date(arguments[1]); const p = n => String(n).padStart(2, '0');\

@@ -10,6 +10,7 @@ mod browser_account;
 mod browser_chat;
 mod browser_desk;
 mod browser_help;
+mod browser_incidents;
 mod bulk;
 mod canned;
 mod case_access;
