@@ -63,6 +63,11 @@ const CUSTOMER: &[&str] = &[
      bot_order = null, bot_email = null, updated_at = {now} where customer_id = {customer}",
     "delete from custom_values where record_id = {customer} and field_id in \
      (select id from custom_fields where owner_kind = 'customer')",
+    "update incident_customers set comment = null where customer_id = {customer}",
+    "update incident_notices set to_address = null, \
+     status = case when status = 'queued' then 'failed' else status end, \
+     last_error = case when status = 'queued' then 'the customer was erased' else last_error end, \
+     updated_at = {now} where customer_id = {customer}",
     "update customers set name = 'Erased customer', plan = null, invoice_dates = '[]', \
      notes = '', erased_at = {now}, updated_at = {now} where id = {customer}",
 ];

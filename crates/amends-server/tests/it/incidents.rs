@@ -203,8 +203,36 @@ async fn a_supervisor_warns_the_affected_first_and_keeps_them_updated() {
             );
         }
 
+        console_shows_the_wave(&app, id, [linked, stranger]).await;
         late_update_alerts_and_close_reaches_all(&app, &chief, id).await;
     }
+}
+
+async fn html(console: &crate::helpers::Console, url: String) -> String {
+    let response = console.client.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+/// The queue folds an incident's cases under its most urgent; the incident's page lists them;
+/// a linked case shows the incident and its latest update.
+async fn console_shows_the_wave(app: &TestApp, id: i64, cases: [i64; 2]) {
+    let admin = app.admin().await;
+    let rows = html(&admin, format!("{}/queue/rows", app.url)).await;
+    let shown: Vec<bool> = cases
+        .iter()
+        .map(|case| rows.contains(&format!("data-case-id=\"{case}\"")))
+        .collect();
+    assert_eq!(shown.iter().filter(|s| **s).count(), 1, "{rows}");
+    assert!(rows.contains("and 1 more linked cases"), "{rows}");
+    let page = html(&admin, format!("{}/incidents/{id}", app.url)).await;
+    assert!(page.contains("Card payments failing") && page.contains("Linked cases"));
+    for case in cases {
+        assert!(page.contains(&format!("/cases/{case}")), "{page}");
+    }
+    let case = html(&admin, format!("{}/cases/{}", app.url, cases[0])).await;
+    assert!(case.contains("Part of the incident"), "{case}");
+    assert!(case.contains("Our payment provider is restoring service."));
 }
 
 async fn late_update_alerts_and_close_reaches_all(app: &TestApp, chief: &reqwest::Client, id: i64) {
@@ -281,4 +309,24 @@ async fn late_update_alerts_and_close_reaches_all(app: &TestApp, chief: &reqwest
     assert_eq!(detail["figures"]["not_fixed"], 1);
     let forged = reqwest::get(format!("{link}x")).await.unwrap();
     assert_eq!(forged.status(), 404);
+
+    // What the customer said is theirs: exported with the rest, and gone when erased.
+    let address = asked[0].to_address.clone().unwrap();
+    let found = app
+        .store
+        .customers_by_email(&[address.clone()])
+        .await
+        .unwrap();
+    let customer = found[&address];
+    let export = format!("{:?}", app.store.customer_records(customer).await.unwrap());
+    assert!(export.contains("Still declined at checkout"));
+    let context = amends_core::audit::AuditContext {
+        actor: amends_core::audit::Actor::Shell,
+        at: app.clock.now(),
+        remote_addr: None,
+    };
+    app.store.erase_customer(customer, &context).await.unwrap();
+    let export = format!("{:?}", app.store.customer_records(customer).await.unwrap());
+    assert!(!export.contains("Still declined at checkout"), "{export}");
+    assert!(!export.contains(&address), "{export}");
 }
