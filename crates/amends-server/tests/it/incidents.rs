@@ -314,7 +314,7 @@ async fn late_update_alerts_and_close_reaches_all(app: &TestApp, chief: &reqwest
     let address = asked[0].to_address.clone().unwrap();
     let found = app
         .store
-        .customers_by_email(&[address.clone()])
+        .customers_by_email(std::slice::from_ref(&address))
         .await
         .unwrap();
     let customer = found[&address];
