@@ -6,6 +6,7 @@
 //! database that already has agents.
 
 mod help_centre;
+mod incidents;
 mod words;
 
 use amends_core::audit::{Actor, AuditContext};
@@ -70,8 +71,10 @@ pub async fn fill_if_empty(
     for i in 0..customers {
         cases += customer_story(store, &mut rng, &team, now, i, read).await?;
     }
+    let incidents = incidents::declare_incidents(store, team[0], now).await?;
     Ok(login(&format!(
-        "filled a demo desk: {} agents, {customers} customers, {cases} cases, {articles} articles",
+        "filled a demo desk: {} agents, {customers} customers, {cases} cases, {articles} \
+         articles, {incidents} incidents",
         team.len()
     )))
 }

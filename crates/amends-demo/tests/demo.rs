@@ -74,6 +74,22 @@ async fn a_fresh_desk_is_filled_once_with_cases_in_every_state() {
             .await
             .unwrap();
         assert_eq!(found[0].0.title, "Tracking your parcel");
+        let incidents = store
+            .incidents(now.plus_millis(-30 * 86_400_000))
+            .await
+            .unwrap();
+        assert_eq!(incidents.len(), 2, "one open incident and one fixed");
+        let open = &incidents[0];
+        assert_eq!(open.status, amends_core::incident::IncidentStatus::Open);
+        let counts = store.incident_counts(open).await.unwrap();
+        assert!(counts.affected > 0, "the open incident affects customers");
+        let notices = store.incident_notice_counts(open.id).await.unwrap();
+        assert!(
+            notices
+                .iter()
+                .any(|(status, n)| status == "queued" && *n > 0),
+            "{notices:?}"
+        );
         let again = amends_demo::fill_if_empty(&store, now, "x", 60, amends_server::read_message)
             .await
             .unwrap();
