@@ -25,6 +25,8 @@ pub const MAX_KEY_WORDS: usize = 20;
 pub const MAX_NEXT_UPDATE_MILLIS: i64 = 7 * 86_400_000;
 /// How long after the close the affected customers are asked whether it is fixed for them.
 pub const FOLLOW_UP_AFTER_MILLIS: i64 = 86_400_000;
+/// The most customer fields one segment may name.
+pub const MAX_SEGMENT_FIELDS: usize = 20;
 /// The most customers one CSV list may name.
 pub const MAX_IMPORTED: usize = 50_000;
 
@@ -283,6 +285,12 @@ impl Segment {
             Some(p) => Some(bounded_text("plan", p, 200, false)?),
             None => None,
         };
+        if fields.len() > MAX_SEGMENT_FIELDS {
+            return Err(FieldError::new(
+                "fields",
+                "may name at most 20 customer fields",
+            ));
+        }
         let mut kept = Vec::new();
         for (key, value) in fields {
             let key = crate::custom_field::parse_key(key)?;

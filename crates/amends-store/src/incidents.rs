@@ -149,8 +149,11 @@ pub(crate) async fn fan_out(
          select $1, $2, affected.customer_id, \
          case when address.value is null then 'unreachable' else 'queued' end, address.value, \
          $3, $3 from incident_customers affected \
-         left join customer_contacts address on address.id = (select min(c.id) from \
-         customer_contacts c where c.customer_id = affected.customer_id and c.kind = 'email') \
+         left join (select customer_id, min(id) as id from customer_contacts \
+           where kind = 'email' and customer_id in \
+           (select customer_id from incident_customers where incident_id = $1) \
+           group by customer_id) first_email on first_email.customer_id = affected.customer_id \
+         left join customer_contacts address on address.id = first_email.id \
          where affected.incident_id = $1 order by affected.id \
          on conflict (update_id, customer_id) do nothing",
     )
