@@ -6,8 +6,6 @@
 //! The next update's time is a promise: a check is scheduled for it, and an incident not
 //! updated by then alerts whoever is in charge.
 
-use serde::Deserialize;
-
 use crate::audit::{AuditEvent, Change, RecordKind};
 use crate::field::{bounded_text, FieldError};
 use crate::job::UpdateCheck;
@@ -25,6 +23,9 @@ pub const MAX_KEY_WORDS: usize = 20;
 pub const MAX_NEXT_UPDATE_MILLIS: i64 = 7 * 86_400_000;
 /// How long after the close the affected customers are asked whether it is fixed for them.
 pub const FOLLOW_UP_AFTER_MILLIS: i64 = 86_400_000;
+/// How long a resolved incident is still listed (the console, the API, the status page): a
+/// fortnight.
+pub const RESOLVED_LISTED_MILLIS: i64 = 14 * 86_400_000;
 /// The most customer fields one segment may name.
 pub const MAX_SEGMENT_FIELDS: usize = 20;
 /// The most customers one CSV list may name.
@@ -160,21 +161,19 @@ pub struct IncidentDraft {
 }
 
 /// A declaration as typed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RawDeclaration {
     /// The title.
     pub title: String,
     /// What is wrong.
     pub summary: String,
     /// Since when (RFC 3339); now when empty.
-    #[serde(default)]
     pub started_at: String,
     /// What is being done.
     pub doing: String,
     /// When the next update comes (RFC 3339).
     pub next_update_at: String,
     /// Key words, separated by commas or spaces.
-    #[serde(default)]
     pub key_words: String,
 }
 

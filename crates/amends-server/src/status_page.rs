@@ -17,9 +17,6 @@ use crate::links::Purpose;
 use crate::pages::{page, trouble};
 use crate::{AppError, AppState};
 
-/// How far back the status page shows what was fixed: a fortnight.
-const FIXED_SHOWN_MILLIS: i64 = 14 * 86_400_000;
-
 /// The status page's and the follow-up's routes.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/status", get(status)).route(
@@ -69,7 +66,10 @@ fn incident_section(incident: &Incident, updates: &[IncidentUpdate]) -> Markup {
 
 async fn status(State(state): State<AppState>) -> Response {
     let shown = async {
-        let since = state.clock.now().plus_millis(-FIXED_SHOWN_MILLIS);
+        let since = state
+            .clock
+            .now()
+            .plus_millis(-amends_core::incident::RESOLVED_LISTED_MILLIS);
         let mut shown = Vec::new();
         for incident in state.store.incidents(since).await? {
             let updates = state.store.incident_updates(incident.id).await?;

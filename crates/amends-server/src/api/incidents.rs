@@ -19,9 +19,6 @@ use crate::extract::{ApiJson, ApiPath};
 use crate::wire::incidents::{IncidentDetail, IncidentView};
 use crate::{AppError, AppState};
 
-/// How far back resolved incidents are listed: a fortnight.
-const RESOLVED_SHOWN_MILLIS: i64 = 14 * 86_400_000;
-
 /// A declaration.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -114,7 +111,10 @@ pub(super) async fn list(
     current: CurrentAgent,
 ) -> Result<Json<Vec<IncidentView>>, AppError> {
     current.require(AgentRole::Agent)?;
-    let since = state.clock.now().plus_millis(-RESOLVED_SHOWN_MILLIS);
+    let since = state
+        .clock
+        .now()
+        .plus_millis(-amends_core::incident::RESOLVED_LISTED_MILLIS);
     let incidents = state.store.incidents(since).await?;
     Ok(Json(incidents.iter().map(IncidentView::from).collect()))
 }

@@ -16,12 +16,12 @@ use crate::extract::ApiPath;
 use crate::wire::incidents::IncidentDetail;
 use crate::{AppError, AppState};
 
-/// How far back resolved incidents are listed: a fortnight.
-const RESOLVED_SHOWN_MILLIS: i64 = 14 * 86_400_000;
-
 /// The incidents, open first, and the form that declares one.
 pub(super) async fn list(State(state): State<AppState>, console: Console) -> Response {
-    let since = state.clock.now().plus_millis(-RESOLVED_SHOWN_MILLIS);
+    let since = state
+        .clock
+        .now()
+        .plus_millis(-amends_core::incident::RESOLVED_LISTED_MILLIS);
     let incidents = match state.store.incidents(since).await {
         Ok(incidents) => incidents,
         Err(error) => return trouble(Some(&console), error.into()),
